@@ -1,0 +1,92 @@
+/**
+ * Per-partition processing of a Kafka event source batch.
+ *
+ * Records of one partition are handled strictly in offset order. When one fails for good (it cannot be
+ * decoded or validated), what happens next depends on the mapping's mode:
+ * - `dead-letter` (on-demand mappings): the function writes the record to the dead-letter topic itself
+ *   and carries on. On-demand mappings retry a failing batch until it succeeds, so without this a poison
+ *   record would block its partition forever.
+ * - `report` (provisioned mappings): the function stops that partition at the failed record and reports it
+ *   in `batchItemFailures`; the mapping retries from there and, once retries run out, hands the record to
+ *   its on-failure destination. Later records of the partition are not touched in this invocation, so
+ *   nothing is processed twice.
+ * Any other error (a broker or table that is unreachable) is thrown: the whole batch is delivered again,
+ * which the idempotent steps downstream absorb.
+ */
+import { KafkaConsumerError } from '@aws-lambda-powertools/kafka/errors';
+import type { ConsumerRecord } from '@aws-lambda-powertools/kafka/types';
+
+export type PoisonPolicy = 'dead-letter' | 'report';
+
+/** A record that can never be processed; thrown by per-record steps to mark it as poison. */
+export class PoisonRecordError extends Error {
+  public override readonly name = 'PoisonRecordError';
+}
+
+export interface BatchItemFailure {
+  itemIdentifier: { partition: string; offset: number };
+}
+
+/** The response a function returns to a mapping with ReportBatchItemFailures. */
+export interface BatchResponse {
+  batchItemFailures: BatchItemFailure[];
+}
+
+export interface PartitionBatchOptions<R> {
+  readonly policy: PoisonPolicy;
+  /** Processes one record; throws {@link PoisonRecordError} (or a decoding error) for poison. */
+  readonly process: (record: R) => Promise<void>;
+  /** Sends one poison record to the dead-letter topic (policy `dead-letter`). */
+  readonly deadLetter: (record: R, reason: Error) => Promise<void>;
+}
+
+/** Poison: our own verdict, or Powertools failing to decode or validate the record's value. */
+export function isPoison(error: unknown): error is Error {
+  return error instanceof PoisonRecordError || error instanceof KafkaConsumerError;
+}
+
+type AnyRecord = Pick<ConsumerRecord<unknown, unknown>, 'topic' | 'partition' | 'offset'>;
+
+/** Groups records by `<topic>-<partition>`, keeping each partition's order. */
+export function groupByPartition<R extends AnyRecord>(records: readonly R[]): Map<string, R[]> {
+  const groups = new Map<string, R[]>();
+  for (const record of records) {
+    const id = `${record.topic}-${record.partition}`;
+    const group = groups.get(id);
+    if (group) group.push(record);
+    else groups.set(id, [record]);
+  }
+  for (const group of groups.values()) group.sort((a, b) => a.offset - b.offset);
+  return groups;
+}
+
+/** Runs the batch partition by partition (partitions in parallel); returns the items to report. */
+export async function processByPartition<R extends AnyRecord>(
+  records: readonly R[],
+  options: PartitionBatchOptions<R>,
+): Promise<BatchResponse> {
+  const failures = await Promise.all(
+    [...groupByPartition(records)].map(async ([partition, group]): Promise<BatchItemFailure | undefined> => {
+      for (const record of group) {
+        try {
+          await options.process(record);
+        } catch (error) {
+          if (!isPoison(error)) throw error;
+          if (options.policy === 'report') return { itemIdentifier: { partition, offset: record.offset } };
+          await options.deadLetter(record, error);
+        }
+      }
+      return undefined;
+    }),
+  );
+  return { batchItemFailures: failures.filter((f): f is BatchItemFailure => f !== undefined) };
+}
+
+/** Reads the poison policy a function was deployed with (`POISON_POLICY`). */
+export function poisonPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): PoisonPolicy {
+  const value = env.POISON_POLICY ?? 'dead-letter';
+  if (value !== 'dead-letter' && value !== 'report') {
+    throw new Error(`invalid POISON_POLICY "${value}": expected dead-letter or report`);
+  }
+  return value;
+}

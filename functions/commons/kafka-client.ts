@@ -1,0 +1,124 @@
+/**
+ * The one place functions get a Kafka connection from.
+ *
+ * Connection settings come from the environment the CDK app (or the local runtime) sets:
+ * - `KAFKA_BOOTSTRAP_SERVERS`: comma-separated host:port list, used as is;
+ * - otherwise `KAFKA_CLUSTER_ARN`: brokers looked up once per container with GetBootstrapBrokers;
+ * - `KAFKA_AUTH`: `iam` (MSK IAM over TLS, tokens from aws-msk-iam-sasl-signer-js) or `none` (plain TCP,
+ *   for the embedded broker and self-managed Kafka).
+ */
+import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { Kafka, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
+
+export type KafkaAuth = 'iam' | 'none';
+
+/** Where and how to connect, as read from the environment. */
+export interface KafkaConnectionSettings {
+  readonly clientId: string;
+  readonly auth: KafkaAuth;
+  readonly region: string;
+  readonly bootstrapServers?: readonly string[];
+  readonly clusterArn?: string;
+}
+
+/** Raised when the environment does not say how to reach Kafka. */
+export class KafkaSettingsError extends Error {
+  public override readonly name = 'KafkaSettingsError';
+}
+
+/** Parses the connection settings from environment variables. */
+export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConnectionSettings {
+  const auth = (env.KAFKA_AUTH ?? 'none') as KafkaAuth;
+  if (auth !== 'iam' && auth !== 'none') {
+    throw new KafkaSettingsError(`invalid KAFKA_AUTH "${String(env.KAFKA_AUTH)}": expected iam or none`);
+  }
+  const servers = (env.KAFKA_BOOTSTRAP_SERVERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const clusterArn = env.KAFKA_CLUSTER_ARN || undefined;
+  if (servers.length === 0 && !clusterArn) {
+    throw new KafkaSettingsError(
+      'set KAFKA_BOOTSTRAP_SERVERS (host:port,...) or KAFKA_CLUSTER_ARN to reach Kafka',
+    );
+  }
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  return {
+    clientId: env.AWS_LAMBDA_FUNCTION_NAME ?? 'serverless-kafka-workshop',
+    auth,
+    region,
+    bootstrapServers: servers.length > 0 ? servers : undefined,
+    clusterArn,
+  };
+}
+
+/** Resolves broker addresses: the configured list, or MSK's IAM listener string for the cluster. */
+export async function resolveBootstrapServers(
+  settings: KafkaConnectionSettings,
+  msk: Pick<KafkaClient, 'send'> = new KafkaClient({ region: settings.region }),
+): Promise<string[]> {
+  if (settings.bootstrapServers) return [...settings.bootstrapServers];
+  const out = await msk.send(new GetBootstrapBrokersCommand({ ClusterArn: settings.clusterArn }));
+  const brokers =
+    settings.auth === 'iam'
+      ? (out.BootstrapBrokerStringSaslIam ?? out.BootstrapBrokerStringPublicSaslIam)
+      : (out.BootstrapBrokerString ?? out.BootstrapBrokerStringTls);
+  if (!brokers) {
+    throw new KafkaSettingsError(
+      `cluster ${settings.clusterArn} returned no ${settings.auth === 'iam' ? 'IAM' : 'plaintext'} bootstrap brokers`,
+    );
+  }
+  return brokers.split(',');
+}
+
+/** Builds the kafkajs configuration for the settings and resolved brokers. */
+export function kafkajsConfig(settings: KafkaConnectionSettings, brokers: string[]): KafkaConfig {
+  const base: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers,
+    logLevel: logLevel.WARN,
+    connectionTimeout: 5_000,
+    retry: { retries: 5 },
+  };
+  if (settings.auth === 'none') return base;
+  return {
+    ...base,
+    ssl: true,
+    sasl: {
+      mechanism: 'oauthbearer',
+      // MSK IAM auth: a SigV4-presigned token from the function's own role credentials.
+      oauthBearerProvider: async () => ({
+        value: (await generateAuthToken({ region: settings.region })).token,
+      }),
+    },
+  };
+}
+
+let kafkaPromise: Promise<Kafka> | undefined;
+let producerPromise: Promise<Producer> | undefined;
+
+/** The container's Kafka client, created once and reused across invocations. */
+export function getKafka(env: NodeJS.ProcessEnv = process.env): Promise<Kafka> {
+  kafkaPromise ??= (async () => {
+    const settings = kafkaSettingsFromEnv(env);
+    return new Kafka(kafkajsConfig(settings, await resolveBootstrapServers(settings)));
+  })().catch((error: unknown) => {
+    kafkaPromise = undefined; // a failed lookup is retried on the next invocation
+    throw error;
+  });
+  return kafkaPromise;
+}
+
+/** The container's connected producer (acks from all in-sync replicas by default). */
+export function getProducer(env: NodeJS.ProcessEnv = process.env): Promise<Producer> {
+  producerPromise ??= (async () => {
+    const producer = (await getKafka(env)).producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    return producer;
+  })().catch((error: unknown) => {
+    producerPromise = undefined;
+    throw error;
+  });
+  return producerPromise;
+}

@@ -1,0 +1,39 @@
+/** Lambda entry point of the ledger function (Kafka event source mapping on `orders.enriched`). */
+import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { poisonPolicyFromEnv } from '../commons/batch';
+import { getProducer } from '../commons/kafka-client';
+import { EnrichedOrderSchema } from '../commons/orders';
+import { logger, metrics } from '../commons/powertools';
+import { PIPELINE_TOPICS, topicFromEnv } from '../commons/names';
+import { createLedgerHandler } from './ledger';
+import { LedgerWriter } from './ledger-writer';
+
+const tableName = process.env.LEDGER_TABLE_NAME;
+if (!tableName) throw new Error('LEDGER_TABLE_NAME is not set');
+
+const ledger = createLedgerHandler({
+  // DYNAMODB_ENDPOINT points the SDK at a local DynamoDB-compatible store when running offline.
+  writer: new LedgerWriter(
+    new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT || undefined }),
+    tableName,
+  ),
+  producer: () => getProducer(),
+  deadLetterTopic: topicFromEnv('DEAD_LETTER_TOPIC', PIPELINE_TOPICS.deadLetter),
+  policy: poisonPolicyFromEnv(),
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'ledger',
+  logger,
+  metrics,
+});
+
+export const handler = kafkaConsumer(
+  async (event, _context: Context) => {
+    try {
+      return await ledger(event as Parameters<typeof ledger>[0]);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  },
+  { value: { type: 'json', parserSchema: EnrichedOrderSchema } },
+);

@@ -1,0 +1,71 @@
+import { Tags, Validations, type App, type Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { WorkshopConfig } from './config';
+import { SelfManagedKafka, type IKafkaCluster } from './kafka/kafka-cluster';
+import { KafkaStack } from './kafka/kafka-stack';
+import { NetworkStack } from './network/network-stack';
+import { PipelineStack } from './pipeline/pipeline-stack';
+
+/** Value of the `project` tag; teardown tooling only ever touches stacks that carry it. */
+export const PROJECT_TAG = 'serverless-kafka-workshop';
+
+export interface WorkshopStacks {
+  readonly network?: NetworkStack;
+  readonly kafka?: KafkaStack;
+  readonly pipeline: PipelineStack;
+  /** Every stack, in deployment order. */
+  readonly all: readonly Stack[];
+}
+
+/** Stack names for a stage, so tools and docs can name them without synthesizing. */
+export function stackNames(stage: string) {
+  return { network: `kw-${stage}-network`, kafka: `kw-${stage}-kafka`, pipeline: `kw-${stage}-pipeline` };
+}
+
+/**
+ * Builds every stack of the workshop from one configuration. Environment-agnostic: no account or
+ * region, no lookups, so synth needs no credentials.
+ */
+export function buildWorkshop(
+  app: App,
+  config: WorkshopConfig,
+  options: { nag?: boolean } = {},
+): WorkshopStacks {
+  const names = stackNames(config.stage);
+  let network: NetworkStack | undefined;
+  let kafka: KafkaStack | undefined;
+  let cluster: IKafkaCluster;
+
+  if (config.cluster === 'self-managed') {
+    cluster = new SelfManagedKafka({ bootstrapServers: config.bootstrapServers });
+  } else {
+    network = new NetworkStack(app, names.network, {
+      description: 'Serverless Kafka workshop: VPC and endpoints',
+    });
+    kafka = new KafkaStack(app, names.kafka, {
+      description: `Serverless Kafka workshop: MSK ${config.cluster} cluster`,
+      kind: config.cluster,
+      clusterName: `kw-${config.stage}`,
+      kafkaVersion: config.kafkaVersion,
+      vpc: network.vpc,
+      vpcSubnets: network.privateSubnets,
+    });
+    cluster = kafka.cluster;
+  }
+
+  const pipeline = new PipelineStack(app, names.pipeline, {
+    description: 'Serverless Kafka workshop: ingest, enrich and ledger functions, topics and table',
+    config,
+    cluster,
+  });
+
+  const all: Stack[] = [network, kafka, pipeline].filter((s): s is NonNullable<typeof s> => s !== undefined);
+  for (const stack of all) {
+    Tags.of(stack).add('project', PROJECT_TAG);
+    Tags.of(stack).add('stage', config.stage);
+    Tags.of(stack).add('owner', config.owner);
+    Tags.of(stack).add('expires-at', config.expiresAt);
+  }
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { network, kafka, pipeline, all };
+}

@@ -1,0 +1,1 @@
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
