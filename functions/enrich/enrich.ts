@@ -5,7 +5,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import type { ConsumerRecord, ConsumerRecords } from '@aws-lambda-powertools/kafka/types';
+import type { Context, MSKEvent } from 'aws-lambda';
 import type { Message, Producer } from 'kafkajs';
 import {
   PoisonRecordError,
@@ -14,7 +16,7 @@ import {
   type PoisonPolicy,
 } from '../commons/batch';
 import { deadLetterMessage } from '../commons/dead-letter';
-import { HEADERS, type Order } from '../commons/orders';
+import { HEADERS, OrderSchema, type Order } from '../commons/orders';
 import { enrichOrder } from './enrich-order';
 
 export interface EnrichDependencies {
@@ -27,9 +29,14 @@ export interface EnrichDependencies {
   readonly metrics: Metrics;
 }
 
-/** Builds the batch handler; it receives records already decoded by Powertools' Kafka consumer. */
-export function createEnrichHandler(deps: EnrichDependencies) {
-  return async (event: ConsumerRecords<string | undefined, Order>): Promise<BatchResponse> => {
+/**
+ * Builds the Lambda handler: Powertools' Kafka consumer decodes each record's base64 key and JSON value
+ * and validates the value against {@link OrderSchema} when the record is first read.
+ */
+export function createEnrichHandler(
+  deps: EnrichDependencies,
+): (event: MSKEvent, context: Context) => Promise<BatchResponse> {
+  const processBatch = async (event: ConsumerRecords<string | undefined, Order>): Promise<BatchResponse> => {
     const enriched: Message[] = [];
     const deadLetters: Message[] = [];
 
@@ -82,4 +89,14 @@ export function createEnrichHandler(deps: EnrichDependencies) {
     }
     return response;
   };
+  return kafkaConsumer<string | undefined, Order>(
+    async (event) => {
+      try {
+        return await processBatch(event);
+      } finally {
+        deps.metrics.publishStoredMetrics();
+      }
+    },
+    { value: { type: 'json', parserSchema: OrderSchema } },
+  ) as (event: MSKEvent, context: Context) => Promise<BatchResponse>;
 }

@@ -1,14 +1,11 @@
 /** Lambda entry point of the enrich function (Kafka event source mapping on `orders`). */
-import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
-import type { Context } from 'aws-lambda';
 import { poisonPolicyFromEnv } from '../commons/batch';
 import { getProducer } from '../commons/kafka-client';
-import { OrderSchema } from '../commons/orders';
-import { logger, metrics } from '../commons/powertools';
 import { PIPELINE_TOPICS, topicFromEnv } from '../commons/names';
+import { logger, metrics } from '../commons/powertools';
 import { createEnrichHandler } from './enrich';
 
-const enrich = createEnrichHandler({
+export const handler = createEnrichHandler({
   producer: () => getProducer(),
   enrichedTopic: topicFromEnv('ENRICHED_TOPIC', PIPELINE_TOPICS.enriched),
   deadLetterTopic: topicFromEnv('DEAD_LETTER_TOPIC', PIPELINE_TOPICS.deadLetter),
@@ -17,14 +14,3 @@ const enrich = createEnrichHandler({
   logger,
   metrics,
 });
-
-export const handler = kafkaConsumer(
-  async (event, _context: Context) => {
-    try {
-      return await enrich(event as Parameters<typeof enrich>[0]);
-    } finally {
-      metrics.publishStoredMetrics();
-    }
-  },
-  { value: { type: 'json', parserSchema: OrderSchema } },
-);

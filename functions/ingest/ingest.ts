@@ -29,7 +29,7 @@ export function createIngestHandler(deps: IngestDependencies) {
   const newOrderId = deps.newOrderId ?? randomUUID;
   const now = deps.now ?? (() => new Date());
 
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const method = event.requestContext?.http?.method ?? 'POST';
     if (method !== 'POST') {
       return {
@@ -106,6 +106,13 @@ export function createIngestHandler(deps: IngestDependencies) {
         error: 'the order could not be stored; retry with the same orderId',
         orderId: order.orderId,
       });
+    }
+  };
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      return await handle(event);
+    } finally {
+      deps.metrics.publishStoredMetrics();
     }
   };
 }

@@ -1,19 +1,16 @@
 /** Lambda entry point of the ledger function (Kafka event source mapping on `orders.enriched`). */
-import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
 import { poisonPolicyFromEnv } from '../commons/batch';
 import { getProducer } from '../commons/kafka-client';
-import { EnrichedOrderSchema } from '../commons/orders';
-import { logger, metrics } from '../commons/powertools';
 import { PIPELINE_TOPICS, topicFromEnv } from '../commons/names';
+import { logger, metrics } from '../commons/powertools';
 import { createLedgerHandler } from './ledger';
 import { LedgerWriter } from './ledger-writer';
 
 const tableName = process.env.LEDGER_TABLE_NAME;
-if (!tableName) throw new Error('LEDGER_TABLE_NAME is not set');
+if (!tableName) throw new Error('LEDGER_TABLE_NAME is not set: the ledger needs its DynamoDB table');
 
-const ledger = createLedgerHandler({
+export const handler = createLedgerHandler({
   // DYNAMODB_ENDPOINT points the SDK at a local DynamoDB-compatible store when running offline.
   writer: new LedgerWriter(
     new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT || undefined }),
@@ -26,14 +23,3 @@ const ledger = createLedgerHandler({
   logger,
   metrics,
 });
-
-export const handler = kafkaConsumer(
-  async (event, _context: Context) => {
-    try {
-      return await ledger(event as Parameters<typeof ledger>[0]);
-    } finally {
-      metrics.publishStoredMetrics();
-    }
-  },
-  { value: { type: 'json', parserSchema: EnrichedOrderSchema } },
-);

@@ -4,7 +4,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import type { ConsumerRecords } from '@aws-lambda-powertools/kafka/types';
+import type { Context, MSKEvent } from 'aws-lambda';
 import type { Message, Producer } from 'kafkajs';
 import {
   PoisonRecordError,
@@ -13,7 +15,7 @@ import {
   type PoisonPolicy,
 } from '../commons/batch';
 import { deadLetterMessage } from '../commons/dead-letter';
-import type { EnrichedOrder } from '../commons/orders';
+import { EnrichedOrderSchema, type EnrichedOrder } from '../commons/orders';
 import type { LedgerOutcome, LedgerWriter } from './ledger-writer';
 
 export interface LedgerDependencies {
@@ -32,9 +34,16 @@ const OUTCOME_METRICS: Record<LedgerOutcome, string> = {
   'duplicate-order': 'LedgerDuplicateOrders',
 };
 
-/** Builds the batch handler; records arrive decoded and validated by Powertools' Kafka consumer. */
-export function createLedgerHandler(deps: LedgerDependencies) {
-  return async (event: ConsumerRecords<string | undefined, EnrichedOrder>): Promise<BatchResponse> => {
+/**
+ * Builds the Lambda handler: Powertools' Kafka consumer decodes each record and validates its value
+ * against {@link EnrichedOrderSchema} when the record is first read.
+ */
+export function createLedgerHandler(
+  deps: LedgerDependencies,
+): (event: MSKEvent, context: Context) => Promise<BatchResponse> {
+  const processBatch = async (
+    event: ConsumerRecords<string | undefined, EnrichedOrder>,
+  ): Promise<BatchResponse> => {
     const counts: Record<LedgerOutcome, number> = { applied: 0, replayed: 0, 'duplicate-order': 0 };
     const deadLetters: Message[] = [];
 
@@ -66,4 +75,14 @@ export function createLedgerHandler(deps: LedgerDependencies) {
     deps.metrics.addMetric('DeadLettered', MetricUnit.Count, deadLetters.length);
     return response;
   };
+  return kafkaConsumer<string | undefined, EnrichedOrder>(
+    async (event) => {
+      try {
+        return await processBatch(event);
+      } finally {
+        deps.metrics.publishStoredMetrics();
+      }
+    },
+    { value: { type: 'json', parserSchema: EnrichedOrderSchema } },
+  ) as (event: MSKEvent, context: Context) => Promise<BatchResponse>;
 }

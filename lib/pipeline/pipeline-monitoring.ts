@@ -57,7 +57,6 @@ export class PipelineMonitoring extends Construct {
         dimensionsMap: { FunctionName: fn.functionName },
         statistic: 'Maximum',
         period: Duration.minutes(1),
-        label: `${topic} lag`,
       });
       const consumerId = topic.replace(/[^A-Za-z0-9]/g, '');
       this.lagAlarms.push(
@@ -79,7 +78,13 @@ export class PipelineMonitoring extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
       );
-      lagWidgets.push(new cloudwatch.GraphWidget({ title: `OffsetLag: ${topic}`, left: [lag], width: 8 }));
+      lagWidgets.push(
+        new cloudwatch.GraphWidget({
+          title: `OffsetLag: ${topic}`,
+          left: [lag.with({ label: `${topic} lag` })],
+          width: 8,
+        }),
+      );
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });

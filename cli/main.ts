@@ -1,0 +1,68 @@
+/**
+ * The `kw` command. Each subcommand lives in its own module; this file only dispatches and prints help.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { configCommand } from './config-command';
+
+export interface Command {
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Full help, with examples. */
+  readonly help: string;
+  /** Runs the command; resolves to the process exit code. */
+  run(args: string[], io: CommandIO): Promise<number>;
+}
+
+/** Where commands write, so tests can capture it. */
+export interface CommandIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const COMMANDS: Record<string, Command> = {
+  config: configCommand,
+};
+
+const processIO: CommandIO = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const list = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join('\n');
+  return `Usage: kw <command> [options]\n\nCommands:\n${list}\n\nRun 'kw <command> --help' for a command's options and examples.`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Runs `kw` with the given arguments; resolves to the exit code. */
+export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(version());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`kw: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
+  return command.run(rest, io);
+}

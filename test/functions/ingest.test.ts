@@ -1,0 +1,136 @@
+import { createIngestHandler } from '../../functions/ingest/ingest';
+import { functionUrlEvent } from '../support/events';
+import { quietPowertools } from '../support/powertools';
+import { RecordingProducer } from '../support/recording-producer';
+
+const validOrder = {
+  customerId: 'cust-42',
+  items: [
+    { sku: 'BOOK-1', quantity: 2, unitPrice: 12.5 },
+    { sku: 'PEN-7', quantity: 3, unitPrice: 1.2 },
+  ],
+};
+
+function setup() {
+  const producer = new RecordingProducer();
+  const handler = createIngestHandler({
+    producer: async () => producer,
+    topic: 'orders',
+    newOrderId: () => 'generated-id',
+    now: () => new Date('2026-11-24T10:00:00.000Z'),
+    ...quietPowertools(),
+  });
+  return { producer, handler };
+}
+
+describe('ingest', () => {
+  test('a valid order is produced keyed by customer and answered with 202 and its position', async () => {
+    // GIVEN
+    const { producer, handler } = setup();
+    // WHEN
+    const res = await handler(functionUrlEvent({ body: JSON.stringify(validOrder) }));
+    // THEN
+    expect(res.statusCode).toBe(202);
+    const sent = producer.on('orders');
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(res.body!)).toEqual({
+      orderId: 'generated-id',
+      topic: 'orders',
+      partition: sent[0].partition,
+      offset: 0,
+    });
+    expect(sent[0].key).toBe('cust-42');
+    expect(sent[0].headers).toEqual({ 'order-id': 'generated-id', 'content-type': 'application/json' });
+    expect(JSON.parse(sent[0].value)).toEqual({
+      ...validOrder,
+      orderId: 'generated-id',
+      currency: 'USD',
+      receivedAt: '2026-11-24T10:00:00.000Z',
+    });
+  });
+
+  test('a client-supplied orderId is kept, so retries of the same order carry the same id', async () => {
+    const { producer, handler } = setup();
+    const body = JSON.stringify({ ...validOrder, orderId: 'client-7', currency: 'EUR' });
+    const first = JSON.parse((await handler(functionUrlEvent({ body }))).body!);
+    const second = JSON.parse((await handler(functionUrlEvent({ body }))).body!);
+    expect(first.orderId).toBe('client-7');
+    expect(second.orderId).toBe('client-7');
+    expect(second.offset).toBe(first.offset + 1);
+    expect(producer.on('orders').map((r) => JSON.parse(r.value).currency)).toEqual(['EUR', 'EUR']);
+  });
+
+  test('a base64-encoded body (as Function URLs send binary content types) is decoded', async () => {
+    const { producer, handler } = setup();
+    const res = await handler(functionUrlEvent({ body: JSON.stringify(validOrder), base64: true }));
+    expect(res.statusCode).toBe(202);
+    expect(producer.sent).toHaveLength(1);
+  });
+
+  test('orders of one customer go to one partition', async () => {
+    const { producer, handler } = setup();
+    for (let i = 0; i < 5; i++) await handler(functionUrlEvent({ body: JSON.stringify(validOrder) }));
+    expect(new Set(producer.sent.map((r) => r.partition)).size).toBe(1);
+  });
+
+  test.each([
+    ['an empty body', undefined, /body is empty/],
+    ['malformed JSON', '{"customerId": ', /body is not valid JSON/],
+    ['a JSON array', '[]', /invalid order/],
+  ])('%s gets 400 with the reason and produces nothing', async (_name, body, error) => {
+    const { producer, handler } = setup();
+    const res = await handler(functionUrlEvent({ body }));
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body!).error).toMatch(error);
+    expect(producer.sent).toHaveLength(0);
+  });
+
+  test.each([
+    ['missing customerId', { items: validOrder.items }, 'customerId'],
+    ['no items', { customerId: 'c', items: [] }, 'items'],
+    [
+      'zero quantity',
+      { customerId: 'c', items: [{ sku: 'A', quantity: 0, unitPrice: 1 }] },
+      'items.0.quantity',
+    ],
+    [
+      'fractional quantity',
+      { customerId: 'c', items: [{ sku: 'A', quantity: 1.5, unitPrice: 1 }] },
+      'items.0.quantity',
+    ],
+    [
+      'negative price',
+      { customerId: 'c', items: [{ sku: 'A', quantity: 1, unitPrice: -1 }] },
+      'items.0.unitPrice',
+    ],
+    ['lower-case currency', { ...validOrder, currency: 'usd' }, 'currency'],
+    ['a misspelt field', { ...validOrder, custmerId: 'x' }, '(body)'],
+  ])('%s gets 400 naming the field, and nothing is produced', async (_name, order, path) => {
+    const { producer, handler } = setup();
+    const res = await handler(functionUrlEvent({ body: JSON.stringify(order) }));
+    expect(res.statusCode).toBe(400);
+    const body = JSON.parse(res.body!);
+    expect(body.error).toBe('invalid order');
+    expect(body.issues.map((i: { path: string }) => i.path)).toContain(path);
+    expect(producer.sent).toHaveLength(0);
+  });
+
+  test('methods other than POST get 405', async () => {
+    const { producer, handler } = setup();
+    const res = await handler(functionUrlEvent({ method: 'GET' }));
+    expect(res.statusCode).toBe(405);
+    expect(res.headers).toMatchObject({ allow: 'POST' });
+    expect(producer.sent).toHaveLength(0);
+  });
+
+  test('when Kafka is unreachable the client gets 503 with the orderId to retry with', async () => {
+    const { producer, handler } = setup();
+    producer.failNext = new Error('Connection timeout');
+    const res = await handler(functionUrlEvent({ body: JSON.stringify(validOrder) }));
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body!)).toEqual({
+      error: expect.stringMatching(/retry with the same orderId/),
+      orderId: 'generated-id',
+    });
+  });
+});

@@ -1,0 +1,221 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { PoisonPolicy } from '../../functions/commons/batch';
+import { enrichOrder } from '../../functions/enrich/enrich-order';
+import { createLedgerHandler } from '../../functions/ledger/ledger';
+import { LedgerWriter, ledgerKeys } from '../../functions/ledger/ledger-writer';
+import { lambdaContext, mskEvent, type RecordSpec } from '../support/events';
+import { startLocalDynamoDB, type LocalDynamoDB } from '../support/local-dynamodb';
+import { quietPowertools } from '../support/powertools';
+import { RecordingProducer } from '../support/recording-producer';
+
+let db: LocalDynamoDB;
+beforeAll(async () => {
+  db = await startLocalDynamoDB();
+});
+afterAll(async () => {
+  await db.close();
+});
+
+/** An enriched order as enrich writes it, read from `orders` partition/offset. */
+function enriched(
+  orderId: string,
+  customerId: string,
+  sourcePartition: number,
+  sourceOffset: number,
+  cents = 1250,
+  currency = 'USD',
+) {
+  return enrichOrder(
+    {
+      orderId,
+      customerId,
+      currency,
+      items: [{ sku: 'SKU', quantity: 1, unitPrice: cents / 100 }],
+      receivedAt: '2026-11-24T10:00:00.000Z',
+    },
+    { topic: 'orders', partition: sourcePartition, offset: sourceOffset },
+  );
+}
+
+/** A record on `orders.enriched` carrying `value` (its own offsets differ from the source's). */
+function enrichedRecord(partition: number, offset: number, value: unknown): RecordSpec {
+  const key =
+    typeof value === 'object' && value !== null ? (value as { customerId: string }).customerId : 'cust';
+  return { topic: 'orders.enriched', partition, offset, key, value };
+}
+
+async function setup(policy: PoisonPolicy = 'dead-letter') {
+  const tableName = await db.createLedgerTable();
+  const producer = new RecordingProducer();
+  const handler = createLedgerHandler({
+    writer: new LedgerWriter(db.client, tableName),
+    producer: async () => producer,
+    deadLetterTopic: 'orders.dlq',
+    policy,
+    functionName: 'ledger-test',
+    ...quietPowertools(),
+  });
+  return { tableName, producer, handler };
+}
+
+describe('ledger', () => {
+  test('orders and per-customer running totals are recorded', async () => {
+    // GIVEN
+    const { tableName, handler } = await setup();
+    const event = mskEvent([
+      enrichedRecord(0, 0, enriched('o-1', 'alice', 0, 10, 1250)),
+      enrichedRecord(0, 1, enriched('o-2', 'alice', 0, 11, 300)),
+      enrichedRecord(1, 0, enriched('o-3', 'bob', 1, 5, 99_900)),
+    ]);
+    // WHEN
+    expect(await handler(event, lambdaContext)).toEqual({ batchItemFailures: [] });
+    // THEN
+    const items = await db.scanAll(tableName);
+    const alice = items.find((i) => i.pk === 'CUSTOMER#alice');
+    expect(alice).toMatchObject({
+      sk: 'TOTALS#USD',
+      orderCount: 2,
+      totalCents: 1550,
+      'applied:orders:0': 11,
+    });
+    expect(items.find((i) => i.pk === 'CUSTOMER#bob')).toMatchObject({ orderCount: 1, totalCents: 99_900 });
+    expect(items.find((i) => i.pk === 'ORDER#o-3')).toMatchObject({
+      customerId: 'bob',
+      classification: 'large',
+      total: 999,
+      source: 'orders:1:5',
+    });
+    expect(items).toHaveLength(5);
+  });
+
+  test('a replayed batch leaves the table exactly as before', async () => {
+    const { tableName, handler } = await setup();
+    const event = mskEvent([
+      enrichedRecord(0, 0, enriched('o-1', 'alice', 0, 10)),
+      enrichedRecord(0, 1, enriched('o-2', 'alice', 0, 11)),
+      enrichedRecord(2, 0, enriched('o-3', 'carol', 2, 0, 4200, 'EUR')),
+    ]);
+    await handler(event, lambdaContext);
+    const before = await db.scanAll(tableName);
+
+    await handler(event, lambdaContext);
+    await handler(event, lambdaContext);
+
+    expect(await db.scanAll(tableName)).toEqual(before);
+  });
+
+  test('records enrich produced twice (a retried enrich batch) count once: the source offset decides', async () => {
+    const { tableName, handler } = await setup();
+    const first = enriched('o-1', 'alice', 0, 10);
+    const second = enriched('o-2', 'alice', 0, 11);
+    // enrich's retry re-produced both records at new offsets of orders.enriched
+    await handler(
+      mskEvent([
+        enrichedRecord(0, 0, first),
+        enrichedRecord(0, 1, second),
+        enrichedRecord(0, 2, first),
+        enrichedRecord(0, 3, second),
+      ]),
+      lambdaContext,
+    );
+    expect((await db.scanAll(tableName)).find((i) => i.pk === 'CUSTOMER#alice')).toMatchObject({
+      orderCount: 2,
+      totalCents: 2500,
+    });
+  });
+
+  test('a crash between the order write and the totals write is completed by the replay, not doubled', async () => {
+    const { tableName, handler } = await setup();
+    const order = enriched('o-1', 'alice', 0, 10);
+    // the order item made it, the totals update did not
+    await new LedgerWriter(db.client, tableName).apply(enriched('o-0', 'alice', 0, 9));
+    await DynamoDBDocumentClient.from(db.client).send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...ledgerKeys.order('o-1'),
+          type: 'order',
+          orderId: 'o-1',
+          customerId: 'alice',
+          currency: 'USD',
+          totalCents: 1250,
+          total: 12.5,
+          lines: 1,
+          quantity: 1,
+          classification: 'small',
+          receivedAt: order.receivedAt,
+          source: 'orders:0:10',
+        },
+      }),
+    );
+    await handler(mskEvent([enrichedRecord(0, 5, order)]), lambdaContext);
+    await handler(mskEvent([enrichedRecord(0, 5, order)]), lambdaContext);
+    expect((await db.scanAll(tableName)).find((i) => i.pk === 'CUSTOMER#alice')).toMatchObject({
+      orderCount: 2,
+      totalCents: 2500,
+    });
+  });
+
+  test('the same orderId from another source record (a client retrying ingest) is not counted again', async () => {
+    const { tableName, handler } = await setup();
+    await handler(
+      mskEvent([
+        enrichedRecord(0, 0, enriched('o-1', 'alice', 0, 10)),
+        enrichedRecord(0, 1, enriched('o-1', 'alice', 0, 11)),
+      ]),
+      lambdaContext,
+    );
+    const items = await db.scanAll(tableName);
+    expect(items.find((i) => i.pk === 'CUSTOMER#alice')).toMatchObject({ orderCount: 1, totalCents: 1250 });
+    expect(items.find((i) => i.pk === 'ORDER#o-1')).toMatchObject({ source: 'orders:0:10' });
+  });
+
+  test('a record that is not an enriched order goes to orders.dlq and later records are still applied', async () => {
+    const { tableName, producer, handler } = await setup('dead-letter');
+    await handler(
+      mskEvent([
+        enrichedRecord(0, 0, { orderId: 'half' }),
+        enrichedRecord(0, 1, enriched('o-2', 'alice', 0, 11)),
+      ]),
+      lambdaContext,
+    );
+    expect(producer.on('orders.dlq').map((r) => r.headers['source-offset'])).toEqual(['0']);
+    expect((await db.scanAll(tableName)).find((i) => i.pk === 'ORDER#o-2')).toBeDefined();
+  });
+
+  test('in provisioned mode a bad record is reported to the mapping instead', async () => {
+    const { producer, handler } = await setup('report');
+    const response = await handler(mskEvent([enrichedRecord(3, 7, 'nope')]), lambdaContext);
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: { partition: 'orders.enriched-3', offset: 7 } }],
+    });
+    expect(producer.sent).toHaveLength(0);
+  });
+
+  test('when the table is unreachable the invocation fails, so the batch is retried', async () => {
+    const { handler } = createUnreachableLedger();
+    await expect(
+      handler(mskEvent([enrichedRecord(0, 0, enriched('o-1', 'alice', 0, 1))]), lambdaContext),
+    ).rejects.toThrow();
+  });
+});
+
+function createUnreachableLedger() {
+  const client = new DynamoDBClient({
+    endpoint: 'http://127.0.0.1:9',
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
+  return {
+    handler: createLedgerHandler({
+      writer: new LedgerWriter(client, 'missing'),
+      producer: async () => new RecordingProducer(),
+      deadLetterTopic: 'orders.dlq',
+      policy: 'dead-letter',
+      functionName: 'ledger-test',
+      ...quietPowertools(),
+    }),
+  };
+}
