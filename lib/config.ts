@@ -64,6 +64,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** Keys that only apply to provisioned pollers (`esmMode=provisioned`). */
+const PROVISIONED_ONLY_KEYS = [
+  'retryAttempts',
+  'bisectBatchOnError',
+  'maxRecordAgeSeconds',
+  'minimumPollers',
+  'maximumPollers',
+] as const;
+
 /** Context keys this app understands; any other `-c` key would be silently ignored by CDK. */
 export const CONFIG_KEYS = [
   'stage',
@@ -76,19 +85,7 @@ export const CONFIG_KEYS = [
   'esmMode',
   'batchSize',
   'batchWindowSeconds',
-  'retryAttempts',
-  'bisectBatchOnError',
-  'maxRecordAgeSeconds',
-  'minimumPollers',
-  'maximumPollers',
-] as const;
-
-const PROVISIONED_ONLY_KEYS = [
-  'retryAttempts',
-  'bisectBatchOnError',
-  'maxRecordAgeSeconds',
-  'minimumPollers',
-  'maximumPollers',
+  ...PROVISIONED_ONLY_KEYS,
 ] as const;
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;

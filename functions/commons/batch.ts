@@ -13,8 +13,12 @@
  * Any other error (a broker or table that is unreachable) is thrown: the whole batch is delivered again,
  * which the idempotent steps downstream absorb.
  */
+import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import { KafkaConsumerError } from '@aws-lambda-powertools/kafka/errors';
-import type { ConsumerRecord } from '@aws-lambda-powertools/kafka/types';
+import type { ConsumerRecord, ConsumerRecords } from '@aws-lambda-powertools/kafka/types';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, MSKEvent } from 'aws-lambda';
+import type { z } from 'zod';
 
 export type PoisonPolicy = 'dead-letter' | 'report';
 
@@ -89,4 +93,29 @@ export function poisonPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Poiso
     throw new Error(`invalid POISON_POLICY "${value}": expected dead-letter or report`);
   }
   return value;
+}
+
+/** A Kafka event source handler as Lambda calls it. */
+export type KafkaBatchHandler = (event: MSKEvent, context: Context) => Promise<BatchResponse>;
+
+/**
+ * Wraps a batch processor for Lambda: Powertools' Kafka consumer decodes each record's base64 key
+ * and JSON value and validates the value against `valueSchema` when the record is first read; the
+ * batch's metrics are published however it ends.
+ */
+export function kafkaBatchHandler<S extends z.ZodType>(
+  valueSchema: S,
+  metrics: Metrics,
+  processBatch: (event: ConsumerRecords<string | undefined, z.infer<S>>) => Promise<BatchResponse>,
+): KafkaBatchHandler {
+  return kafkaConsumer<string | undefined, z.infer<S>>(
+    async (event) => {
+      try {
+        return await processBatch(event);
+      } finally {
+        metrics.publishStoredMetrics();
+      }
+    },
+    { value: { type: 'json', parserSchema: valueSchema } },
+  ) as KafkaBatchHandler;
 }

@@ -2,6 +2,7 @@
  * Builds the record a function writes to the dead-letter topic for a poison record: the original key,
  * value and headers byte for byte, plus headers saying where it came from and why it failed.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ConsumerRecord } from '@aws-lambda-powertools/kafka/types';
 import type { IHeaders, Message } from 'kafkajs';
 import { HEADERS } from './orders';
@@ -26,6 +27,27 @@ export function deadLetterMessage(record: RawRecord, reason: Error, functionName
     key: record.originalKey ? Buffer.from(record.originalKey, 'base64') : null,
     value: Buffer.from(record.originalValue ?? '', 'base64'),
     headers,
+  };
+}
+
+/** Collects the dead-letter messages of one batch, logging each, to be sent in one request. */
+export class DeadLetters {
+  readonly messages: Message[] = [];
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly functionName: string,
+  ) {}
+
+  /** Records `record` as poison; fits `deadLetter` of processByPartition's options. */
+  readonly add = async (record: RawRecord, reason: Error): Promise<void> => {
+    this.logger.warn('poison record sent to the dead-letter topic', {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      reason: reason.message,
+    });
+    this.messages.push(deadLetterMessage(record, reason, this.functionName));
   };
 }
 

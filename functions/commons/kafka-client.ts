@@ -9,7 +9,7 @@
  */
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { Kafka, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer } from 'kafkajs';
 
 export type KafkaAuth = 'iam' | 'none';
 
@@ -95,30 +95,37 @@ export function kafkajsConfig(settings: KafkaConnectionSettings, brokers: string
   };
 }
 
-let kafkaPromise: Promise<Kafka> | undefined;
-let producerPromise: Promise<Producer> | undefined;
-
-/** The container's Kafka client, created once and reused across invocations. */
-export function getKafka(env: NodeJS.ProcessEnv = process.env): Promise<Kafka> {
-  kafkaPromise ??= (async () => {
-    const settings = kafkaSettingsFromEnv(env);
-    return new Kafka(kafkajsConfig(settings, await resolveBootstrapServers(settings)));
-  })().catch((error: unknown) => {
-    kafkaPromise = undefined; // a failed lookup is retried on the next invocation
-    throw error;
-  });
-  return kafkaPromise;
+/**
+ * Returns a function that runs `create` once and hands every caller the same promise, so a Lambda
+ * container connects once; a failure is forgotten, so the next invocation tries again.
+ */
+function cachedUntilFailure<T>(create: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= create().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
 }
 
-/** The container's connected producer (acks from all in-sync replicas by default). */
-export function getProducer(env: NodeJS.ProcessEnv = process.env): Promise<Producer> {
-  producerPromise ??= (async () => {
-    const producer = (await getKafka(env)).producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    return producer;
-  })().catch((error: unknown) => {
-    producerPromise = undefined;
-    throw error;
-  });
-  return producerPromise;
-}
+/** The container's Kafka client, configured from the environment. */
+export const getKafka = cachedUntilFailure(async () => {
+  const settings = kafkaSettingsFromEnv();
+  return new Kafka(kafkajsConfig(settings, await resolveBootstrapServers(settings)));
+});
+
+/** The container's connected producer. */
+export const getProducer = cachedUntilFailure(async (): Promise<Producer> => {
+  const producer = (await getKafka()).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  return producer;
+});
+
+/** The container's connected admin client. */
+export const getAdmin = cachedUntilFailure(async (): Promise<Admin> => {
+  const admin = (await getKafka()).admin();
+  await admin.connect();
+  return admin;
+});

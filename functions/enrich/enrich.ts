@@ -5,18 +5,16 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
-import type { ConsumerRecord, ConsumerRecords } from '@aws-lambda-powertools/kafka/types';
-import type { Context, MSKEvent } from 'aws-lambda';
 import type { Message, Producer } from 'kafkajs';
 import {
+  kafkaBatchHandler,
   PoisonRecordError,
   processByPartition,
-  type BatchResponse,
+  type KafkaBatchHandler,
   type PoisonPolicy,
 } from '../commons/batch';
-import { deadLetterMessage } from '../commons/dead-letter';
-import { HEADERS, OrderSchema, type Order } from '../commons/orders';
+import { DeadLetters } from '../commons/dead-letter';
+import { HEADERS, OrderSchema } from '../commons/orders';
 import { enrichOrder } from './enrich-order';
 
 export interface EnrichDependencies {
@@ -29,26 +27,20 @@ export interface EnrichDependencies {
   readonly metrics: Metrics;
 }
 
-/**
- * Builds the Lambda handler: Powertools' Kafka consumer decodes each record's base64 key and JSON value
- * and validates the value against {@link OrderSchema} when the record is first read.
- */
-export function createEnrichHandler(
-  deps: EnrichDependencies,
-): (event: MSKEvent, context: Context) => Promise<BatchResponse> {
-  const processBatch = async (event: ConsumerRecords<string | undefined, Order>): Promise<BatchResponse> => {
+/** Builds the Lambda handler; record values are validated against {@link OrderSchema} as they are read. */
+export function createEnrichHandler(deps: EnrichDependencies): KafkaBatchHandler {
+  return kafkaBatchHandler(OrderSchema, deps.metrics, async (event) => {
     const enriched: Message[] = [];
-    const deadLetters: Message[] = [];
+    const deadLetters = new DeadLetters(deps.logger, deps.functionName);
 
     const response = await processByPartition(event.records, {
       policy: deps.policy,
-      process: async (record: ConsumerRecord<string | undefined, Order>) => {
+      process: async (record) => {
         const order = record.value; // decoding and schema validation happen here; failures are poison
         if (order === null || order === undefined) throw new PoisonRecordError('record has no value');
-        const result = enrichOrder(order, record);
         enriched.push({
           key: record.key ?? order.customerId,
-          value: JSON.stringify(result),
+          value: JSON.stringify(enrichOrder(order, record)),
           headers: {
             [HEADERS.orderId]: order.orderId,
             [HEADERS.contentType]: 'application/json',
@@ -58,20 +50,12 @@ export function createEnrichHandler(
           },
         });
       },
-      deadLetter: async (record, reason) => {
-        deps.logger.warn('poison record sent to the dead-letter topic', {
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-          reason: reason.message,
-        });
-        deadLetters.push(deadLetterMessage(record, reason, deps.functionName));
-      },
+      deadLetter: deadLetters.add,
     });
 
     const topicMessages = [
       { topic: deps.enrichedTopic, messages: enriched },
-      { topic: deps.deadLetterTopic, messages: deadLetters },
+      { topic: deps.deadLetterTopic, messages: deadLetters.messages },
     ].filter((t) => t.messages.length > 0);
     if (topicMessages.length > 0) {
       // One request for the whole batch; if it fails the batch is retried and the ledger absorbs the repeats.
@@ -80,7 +64,7 @@ export function createEnrichHandler(
     }
 
     deps.metrics.addMetric('OrdersEnriched', MetricUnit.Count, enriched.length);
-    deps.metrics.addMetric('DeadLettered', MetricUnit.Count, deadLetters.length);
+    deps.metrics.addMetric('DeadLettered', MetricUnit.Count, deadLetters.messages.length);
     if (response.batchItemFailures.length > 0) {
       deps.metrics.addMetric('BatchItemFailures', MetricUnit.Count, response.batchItemFailures.length);
       deps.logger.warn('reporting failed records to the event source mapping', {
@@ -88,15 +72,5 @@ export function createEnrichHandler(
       });
     }
     return response;
-  };
-  return kafkaConsumer<string | undefined, Order>(
-    async (event) => {
-      try {
-        return await processBatch(event);
-      } finally {
-        deps.metrics.publishStoredMetrics();
-      }
-    },
-    { value: { type: 'json', parserSchema: OrderSchema } },
-  ) as (event: MSKEvent, context: Context) => Promise<BatchResponse>;
+  });
 }

@@ -6,7 +6,7 @@ import { logger, metrics } from '../commons/powertools';
 import { createEnrichHandler } from './enrich';
 
 export const handler = createEnrichHandler({
-  producer: () => getProducer(),
+  producer: getProducer,
   enrichedTopic: topicFromEnv('ENRICHED_TOPIC', PIPELINE_TOPICS.enriched),
   deadLetterTopic: topicFromEnv('DEAD_LETTER_TOPIC', PIPELINE_TOPICS.deadLetter),
   policy: poisonPolicyFromEnv(),

@@ -5,7 +5,7 @@ import { logger, metrics } from '../commons/powertools';
 import { createIngestHandler } from './ingest';
 
 export const handler = createIngestHandler({
-  producer: () => getProducer(),
+  producer: getProducer,
   topic: topicFromEnv('ORDERS_TOPIC', PIPELINE_TOPICS.orders),
   logger,
   metrics,

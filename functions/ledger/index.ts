@@ -16,7 +16,7 @@ export const handler = createLedgerHandler({
     new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT || undefined }),
     tableName,
   ),
-  producer: () => getProducer(),
+  producer: getProducer,
   deadLetterTopic: topicFromEnv('DEAD_LETTER_TOPIC', PIPELINE_TOPICS.deadLetter),
   policy: poisonPolicyFromEnv(),
   functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'ledger',

@@ -4,18 +4,16 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
-import type { ConsumerRecords } from '@aws-lambda-powertools/kafka/types';
-import type { Context, MSKEvent } from 'aws-lambda';
-import type { Message, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import {
+  kafkaBatchHandler,
   PoisonRecordError,
   processByPartition,
-  type BatchResponse,
+  type KafkaBatchHandler,
   type PoisonPolicy,
 } from '../commons/batch';
-import { deadLetterMessage } from '../commons/dead-letter';
-import { EnrichedOrderSchema, type EnrichedOrder } from '../commons/orders';
+import { DeadLetters } from '../commons/dead-letter';
+import { EnrichedOrderSchema } from '../commons/orders';
 import type { LedgerOutcome, LedgerWriter } from './ledger-writer';
 
 export interface LedgerDependencies {
@@ -34,18 +32,11 @@ const OUTCOME_METRICS: Record<LedgerOutcome, string> = {
   'duplicate-order': 'LedgerDuplicateOrders',
 };
 
-/**
- * Builds the Lambda handler: Powertools' Kafka consumer decodes each record and validates its value
- * against {@link EnrichedOrderSchema} when the record is first read.
- */
-export function createLedgerHandler(
-  deps: LedgerDependencies,
-): (event: MSKEvent, context: Context) => Promise<BatchResponse> {
-  const processBatch = async (
-    event: ConsumerRecords<string | undefined, EnrichedOrder>,
-  ): Promise<BatchResponse> => {
+/** Builds the Lambda handler; values are validated against {@link EnrichedOrderSchema} as they are read. */
+export function createLedgerHandler(deps: LedgerDependencies): KafkaBatchHandler {
+  return kafkaBatchHandler(EnrichedOrderSchema, deps.metrics, async (event) => {
     const counts: Record<LedgerOutcome, number> = { applied: 0, replayed: 0, 'duplicate-order': 0 };
-    const deadLetters: Message[] = [];
+    const deadLetters = new DeadLetters(deps.logger, deps.functionName);
 
     const response = await processByPartition(event.records, {
       policy: deps.policy,
@@ -54,35 +45,17 @@ export function createLedgerHandler(
         if (order === null || order === undefined) throw new PoisonRecordError('record has no value');
         counts[await deps.writer.apply(order)] += 1;
       },
-      deadLetter: async (record, reason) => {
-        deps.logger.warn('poison record sent to the dead-letter topic', {
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-          reason: reason.message,
-        });
-        deadLetters.push(deadLetterMessage(record, reason, deps.functionName));
-      },
+      deadLetter: deadLetters.add,
     });
 
-    if (deadLetters.length > 0) {
+    if (deadLetters.messages.length > 0) {
       const producer = await deps.producer();
-      await producer.send({ topic: deps.deadLetterTopic, messages: deadLetters, acks: -1 });
+      await producer.send({ topic: deps.deadLetterTopic, messages: deadLetters.messages, acks: -1 });
     }
     for (const outcome of Object.keys(counts) as LedgerOutcome[]) {
       deps.metrics.addMetric(OUTCOME_METRICS[outcome], MetricUnit.Count, counts[outcome]);
     }
-    deps.metrics.addMetric('DeadLettered', MetricUnit.Count, deadLetters.length);
+    deps.metrics.addMetric('DeadLettered', MetricUnit.Count, deadLetters.messages.length);
     return response;
-  };
-  return kafkaConsumer<string | undefined, EnrichedOrder>(
-    async (event) => {
-      try {
-        return await processBatch(event);
-      } finally {
-        deps.metrics.publishStoredMetrics();
-      }
-    },
-    { value: { type: 'json', parserSchema: EnrichedOrderSchema } },
-  ) as (event: MSKEvent, context: Context) => Promise<BatchResponse>;
+  });
 }

@@ -1,23 +1,9 @@
 /** Lambda entry point of the topic-admin custom resource (invoked by CloudFormation). */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { Admin } from 'kafkajs';
-import { getKafka } from '../commons/kafka-client';
+import { getAdmin } from '../commons/kafka-client';
 import { logger } from '../commons/powertools';
 import { responseDocument, sendResponse, type ResourceOutcome } from './cfn-response';
 import { handleTopicRequest } from './topic-admin';
-
-let adminPromise: Promise<Admin> | undefined;
-function connectedAdmin(): Promise<Admin> {
-  adminPromise ??= (async () => {
-    const admin = (await getKafka()).admin();
-    await admin.connect();
-    return admin;
-  })().catch((error: unknown) => {
-    adminPromise = undefined;
-    throw error;
-  });
-  return adminPromise;
-}
 
 export const handler = async (event: CloudFormationCustomResourceEvent, context: Context): Promise<void> => {
   logger.info('topic request', { requestType: event.RequestType, logicalId: event.LogicalResourceId });
@@ -36,9 +22,6 @@ export const handler = async (event: CloudFormationCustomResourceEvent, context:
       Math.max(1_000, context.getRemainingTimeInMillis() - 5_000),
     ).unref(),
   );
-  const outcome = await Promise.race([
-    handleTopicRequest(event, connectedAdmin, (m) => logger.info(m)),
-    deadline,
-  ]);
+  const outcome = await Promise.race([handleTopicRequest(event, getAdmin, (m) => logger.info(m)), deadline]);
   await sendResponse(event.ResponseURL, responseDocument(event, outcome, context.logStreamName));
 };
