@@ -8,7 +8,7 @@ const app = new App();
 try {
   buildWorkshop(
     app,
-    readConfig((key) => app.node.tryGetContext(key)),
+    readConfig((key) => app.node.tryGetContext(key), new Date(), Object.keys(app.node.getAllContext())),
   );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

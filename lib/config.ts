@@ -90,9 +90,22 @@ export const CONFIG_KEYS = [
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
-/** Builds the validated configuration; throws {@link ConfigError} listing every problem. */
-export function readConfig(context: ContextReader, now: Date = new Date()): WorkshopConfig {
+/**
+ * Builds the validated configuration; throws {@link ConfigError} listing every problem.
+ * @param contextKeys every key in the context, when known, so a misspelt `-c` key is reported
+ *   instead of silently ignored (CDK's own keys contain ':' or start with '@').
+ */
+export function readConfig(
+  context: ContextReader,
+  now: Date = new Date(),
+  contextKeys: readonly string[] = [],
+): WorkshopConfig {
   const problems: string[] = [];
+  for (const key of contextKeys) {
+    if (!key.includes(':') && !key.startsWith('@') && !(CONFIG_KEYS as readonly string[]).includes(key)) {
+      problems.push(`unknown context key "${key}": expected one of ${CONFIG_KEYS.join(', ')}`);
+    }
+  }
   const read = new ContextFields(context, problems);
 
   const stage = read.string(

@@ -34,6 +34,17 @@ const TARGETS: Target[] = [
   },
 ];
 
+/** Invalid values, each of which must stop synth with a message naming it. */
+const INVALID = [
+  {
+    context: ['cluster=bogus'],
+    message: 'invalid cluster "bogus": expected one of serverless, provisioned, self-managed',
+  },
+  { context: ['clutser=provisioned'], message: 'unknown context key "clutser"' },
+  { context: ['retryAttempts=3'], message: 'retryAttempts needs esmMode=provisioned' },
+];
+const TOTAL = TARGETS.length + INVALID.length;
+
 const root = path.join(__dirname, '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 
@@ -106,7 +117,7 @@ let failures = 0;
 const work = mkdtempSync(path.join(tmpdir(), 'kw-synth-'));
 try {
   TARGETS.forEach((target, i) => {
-    process.stdout.write(`[${i + 1}/${TARGETS.length + 1}] synth ${target.name} ... `);
+    process.stdout.write(`[${i + 1}/${TOTAL}] synth ${target.name} ... `);
     const outDir = path.join(work, String(i));
     const run = synth(target.context, outDir);
     const templates = run.status === 0 ? readdirSync(outDir).filter((f) => f.endsWith('.template.json')) : [];
@@ -126,17 +137,17 @@ try {
     }
   });
 
-  process.stdout.write(
-    `[${TARGETS.length + 1}/${TARGETS.length + 1}] synth with -c cluster=bogus must fail ... `,
-  );
-  const bogus = synth(['cluster=bogus'], path.join(work, 'bogus'));
-  const expected = 'invalid cluster "bogus": expected one of serverless, provisioned, self-managed';
-  if (bogus.status !== 0 && `${bogus.stdout}${bogus.stderr}`.includes(expected)) {
-    console.log(`ok: exit ${bogus.status}, "${expected}"`);
-  } else {
-    failures++;
-    console.log(`FAILED: exit ${bogus.status}\n${bogus.stdout}${bogus.stderr}`);
-  }
+  INVALID.forEach((invalid, i) => {
+    const step = TARGETS.length + i + 1;
+    process.stdout.write(`[${step}/${TOTAL}] synth with -c ${invalid.context.join(' -c ')} must fail ... `);
+    const run = synth(invalid.context, path.join(work, `invalid-${i}`));
+    if (run.status !== 0 && `${run.stdout}${run.stderr}`.includes(invalid.message)) {
+      console.log(`ok: exit ${run.status}, "${invalid.message}"`);
+    } else {
+      failures++;
+      console.log(`FAILED: exit ${run.status}\n${run.stdout}${run.stderr}`);
+    }
+  });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

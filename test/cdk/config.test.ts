@@ -98,6 +98,13 @@ describe('configuration', () => {
     expect(() => from({ [key]: '1' })).toThrow(`${key} needs esmMode=provisioned`);
   });
 
+  test('a misspelt context key is reported rather than silently ignored; CDK keys pass', () => {
+    const keys = ['clutser', 'cluster', '@aws-cdk/core:checkSecretUsage', 'aws:cdk:bundling-stacks'];
+    expect(() => readConfig((key) => ({ cluster: 'provisioned' })[key], NOW, keys)).toThrow(
+      'unknown context key "clutser": expected one of stage, owner',
+    );
+  });
+
   test('every problem is reported at once', () => {
     try {
       from({ cluster: 'bogus', batchSize: '-1', retryAttempts: '3' });
