@@ -1,0 +1,161 @@
+/**
+ * The state one broker process serves: its brokers (one per listening port), topics with their
+ * partitions and logs, and which broker leads each partition. Handlers read and change it; it knows
+ * nothing of the wire protocol.
+ */
+import { randomBytes } from 'node:crypto';
+import { PartitionLog } from '../log/partition-log';
+import { resolveTopicConfigs, type TopicConfigs } from './topic-config';
+
+export interface BrokerInfo {
+  readonly nodeId: number;
+  readonly host: string;
+  port: number;
+}
+
+export interface Partition {
+  readonly index: number;
+  readonly leader: number;
+  readonly log: PartitionLog;
+}
+
+export interface Topic {
+  readonly name: string;
+  readonly id: Buffer;
+  readonly partitions: Partition[];
+  readonly configs: TopicConfigs;
+}
+
+/** A topic request that cannot be honoured, with the Kafka error code to answer. */
+export class TopicError extends Error {
+  public override readonly name = 'TopicError';
+  constructor(
+    message: string,
+    public readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+export interface ClusterOptions {
+  /** Create unknown topics named in Metadata requests (when the client allows it). @default true */
+  readonly autoCreateTopics?: boolean;
+  /** Partitions of auto-created topics. @default 1 */
+  readonly defaultPartitions?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+export class Cluster {
+  readonly clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+  readonly brokers: BrokerInfo[] = [];
+  readonly topics = new Map<string, Topic>();
+  readonly autoCreateTopics: boolean;
+  readonly defaultPartitions: number;
+  readonly now: () => number;
+  /** Callbacks waiting for data on any partition (long-polling fetches). */
+  private readonly dataWaiters = new Set<() => void>();
+
+  constructor(options: ClusterOptions = {}) {
+    this.autoCreateTopics = options.autoCreateTopics ?? true;
+    this.defaultPartitions = options.defaultPartitions ?? 1;
+    this.now = options.now ?? Date.now;
+  }
+
+  addBroker(host: string, port: number): BrokerInfo {
+    const broker = { nodeId: this.brokers.length + 1, host, port };
+    this.brokers.push(broker);
+    return broker;
+  }
+
+  /** Leaders are spread round-robin so a multi-broker cluster routes like a real one. */
+  private leaderFor(topicIndex: number, partition: number): number {
+    return this.brokers[(topicIndex + partition) % this.brokers.length].nodeId;
+  }
+
+  topicById(id: Buffer): Topic | undefined {
+    for (const t of this.topics.values()) if (t.id.equals(id)) return t;
+    return undefined;
+  }
+
+  partition(topic: string, index: number): Partition | undefined {
+    return this.topics.get(topic)?.partitions[index];
+  }
+
+  /** Checks a new topic's name and partitions, then creates it (unless `validateOnly`). */
+  createTopic(
+    name: string,
+    partitions: number,
+    configs: Record<string, string | null> = {},
+    validateOnly = false,
+  ): Topic {
+    if (!TOPIC_NAME.test(name) || name === '.' || name === '..') {
+      throw new TopicError(`invalid topic name "${name}": use 1-249 letters, digits, '.', '_' or '-'`, 17);
+    }
+    if (this.topics.has(name)) throw new TopicError(`topic ${name} already exists`, 36);
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
+      throw new TopicError(`invalid partition count ${partitions} for topic ${name}: expected 1-10000`, 37);
+    }
+    const resolved = resolveTopicConfigs(configs);
+    if (resolved.problems.length > 0) throw new TopicError(resolved.problems.join('; '), 40);
+    const topicIndex = this.topics.size;
+    const topic: Topic = {
+      name,
+      id: randomBytes(16),
+      configs: resolved.configs,
+      partitions: Array.from({ length: partitions }, (_, index) => ({
+        index,
+        leader: this.leaderFor(topicIndex, index),
+        log: new PartitionLog(),
+      })),
+    };
+    if (!validateOnly) this.topics.set(name, topic);
+    return topic;
+  }
+
+  deleteTopic(name: string): void {
+    if (!this.topics.delete(name)) throw new TopicError(`unknown topic ${name}`, 3);
+  }
+
+  /** Grows a topic to `count` partitions. */
+  createPartitions(name: string, count: number, validateOnly = false): void {
+    const topic = this.topics.get(name);
+    if (!topic) throw new TopicError(`unknown topic ${name}`, 3);
+    if (!Number.isInteger(count) || count <= topic.partitions.length || count > 10_000) {
+      throw new TopicError(
+        `topic ${name} has ${topic.partitions.length} partitions; a new count must be larger (got ${count})`,
+        37,
+      );
+    }
+    if (validateOnly) return;
+    const topicIndex = [...this.topics.keys()].indexOf(name);
+    for (let index = topic.partitions.length; index < count; index++) {
+      topic.partitions.push({ index, leader: this.leaderFor(topicIndex, index), log: new PartitionLog() });
+    }
+  }
+
+  /** Registers a one-shot callback run on the next append to any partition. */
+  onData(callback: () => void): () => void {
+    this.dataWaiters.add(callback);
+    return () => this.dataWaiters.delete(callback);
+  }
+
+  /** Wakes every waiting fetch; called after each append. */
+  notifyData(): void {
+    const waiters = [...this.dataWaiters];
+    this.dataWaiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /** Applies retention.ms / retention.bytes to every partition. */
+  enforceRetention(): void {
+    const now = this.now();
+    for (const topic of this.topics.values()) {
+      const ms = Number(topic.configs['retention.ms']);
+      const bytes = Number(topic.configs['retention.bytes']);
+      for (const p of topic.partitions) p.log.enforceRetention(now, ms, bytes);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// Fetch: v4–12. Behaviour: whole stored batches from the one containing FetchOffset (clients skip
+// earlier records), up to PartitionMaxBytes per partition and MaxBytes in all, but always the first
+// batch found so a large batch cannot stall a consumer. Waits up to MaxWaitMs for MinBytes, woken by
+// any produce. No fetch sessions (session id 0: every fetch is a full fetch); read_committed sees the
+// same data (no transactions), with an empty aborted-transactions list.
+import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
+import { FetchSchema } from '../protocol/messages/01-fetch';
+import type { ApiHandler, RequestContext } from './api';
+
+interface FetchPartition {
+  Partition: number;
+  FetchOffset: bigint;
+  PartitionMaxBytes: number;
+}
+
+interface FetchTopic {
+  Topic: string;
+  Partitions: FetchPartition[];
+}
+
+/** One pass over the requested partitions; returns the response topics and the bytes found. */
+function collect(
+  topics: FetchTopic[],
+  maxBytes: number,
+  context: RequestContext,
+): { responses: Struct[]; bytes: number } {
+  const { cluster, broker } = context;
+  let total = 0;
+  const responses = topics.map((t) => ({
+    Topic: t.Topic,
+    Partitions: t.Partitions.map((req): Struct => {
+      const empty = (code: number, hwm = -1n, logStart = -1n): Struct => ({
+        PartitionIndex: req.Partition,
+        ErrorCode: code,
+        HighWatermark: hwm,
+        LastStableOffset: hwm,
+        LogStartOffset: logStart,
+        AbortedTransactions: code === ErrorCode.NONE ? [] : null,
+        PreferredReadReplica: -1,
+        Records: null,
+      });
+      const partition = cluster.partition(t.Topic, req.Partition);
+      if (!partition) return empty(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      if (partition.leader !== broker.nodeId) return empty(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const log = partition.log;
+      const hwm = BigInt(log.highWatermark);
+      const logStart = BigInt(log.logStartOffset);
+      const offset = req.FetchOffset;
+      if (offset < logStart || offset > hwm) return empty(ErrorCode.OFFSET_OUT_OF_RANGE, hwm, logStart);
+      const budget = Math.min(req.PartitionMaxBytes, maxBytes - total);
+      // Kafka returns a first batch even past the limits, so consumers always make progress.
+      const read =
+        budget > 0 || total === 0 ? log.read(Number(offset), Math.max(budget, 1)) : { batches: [], bytes: 0 };
+      total += read.bytes;
+      return {
+        ...empty(ErrorCode.NONE, hwm, logStart),
+        Records: read.batches.length > 0 ? read.batches : null,
+      };
+    }),
+  }));
+  return { responses, bytes: total };
+}
+
+export const fetch: ApiHandler = {
+  key: 1,
+  name: 'Fetch',
+  schema: FetchSchema,
+  minVersion: 4,
+  maxVersion: 12,
+  async handle(request, context) {
+    const topics = request.Topics as FetchTopic[];
+    const maxBytes = Math.max(Number(request.MaxBytes), 1);
+    const minBytes = Number(request.MinBytes);
+    const deadline = Date.now() + Math.max(Number(request.MaxWaitMs), 0);
+    let result = collect(topics, maxBytes, context);
+    while (result.bytes < Math.max(minBytes, 1) && Date.now() < deadline) {
+      let cancel = (): void => undefined;
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), deadline - Date.now());
+        const unsubscribe = context.cluster.onData(() => resolve(true));
+        cancel = () => {
+          clearTimeout(timer);
+          unsubscribe();
+        };
+        void context.closed.then(() => resolve(false));
+      });
+      cancel();
+      result = collect(topics, maxBytes, context);
+      if (!woken) break;
+    }
+    return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NONE, SessionId: 0, Responses: result.responses };
+  },
+};

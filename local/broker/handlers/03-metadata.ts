@@ -1,0 +1,95 @@
+// Metadata: v0–12. Behaviour: every broker of the process; the requested topics (all when the list is
+// null, or empty before v1). Unknown topics are created when the broker allows it and the client asks
+// (AllowAutoTopicCreation, implied before v4). Leader epoch -1: clients skip epoch validation.
+import type { Topic } from '../cluster/cluster';
+import { TopicError } from '../cluster/cluster';
+import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
+import { MetadataSchema } from '../protocol/messages/03-metadata';
+import type { ApiHandler, RequestContext } from './api';
+
+const UNKNOWN_OPERATIONS = -2147483648;
+const ZERO_UUID = Buffer.alloc(16);
+
+function describeTopic(topic: Topic): Struct {
+  return {
+    ErrorCode: ErrorCode.NONE,
+    Name: topic.name,
+    TopicId: topic.id,
+    IsInternal: false,
+    Partitions: topic.partitions.map((p) => ({
+      ErrorCode: ErrorCode.NONE,
+      PartitionIndex: p.index,
+      LeaderId: p.leader,
+      LeaderEpoch: -1,
+      ReplicaNodes: [p.leader],
+      IsrNodes: [p.leader],
+      OfflineReplicas: [],
+    })),
+    TopicAuthorizedOperations: UNKNOWN_OPERATIONS,
+  };
+}
+
+function unknownTopic(name: string | null, id: Buffer, code: number): Struct {
+  return {
+    ErrorCode: code,
+    Name: name,
+    TopicId: id,
+    IsInternal: false,
+    Partitions: [],
+    TopicAuthorizedOperations: UNKNOWN_OPERATIONS,
+  };
+}
+
+export const metadata: ApiHandler = {
+  key: 3,
+  name: 'Metadata',
+  schema: MetadataSchema,
+  minVersion: 0,
+  maxVersion: 12,
+  handle(request, context: RequestContext) {
+    const { cluster, header } = context;
+    const requested = request.Topics as { Name: string | null; TopicId: Buffer }[] | null;
+    const all = requested === null || (header.apiVersion === 0 && requested.length === 0);
+    const allowCreate =
+      cluster.autoCreateTopics && (header.apiVersion < 4 || request.AllowAutoTopicCreation === true);
+
+    const topics: Struct[] = [];
+    if (all) {
+      for (const t of cluster.topics.values()) topics.push(describeTopic(t));
+    } else {
+      for (const want of requested) {
+        if (want.Name === null || want.Name === '') {
+          const byId = cluster.topicById(want.TopicId);
+          topics.push(
+            byId ? describeTopic(byId) : unknownTopic(null, want.TopicId, ErrorCode.UNKNOWN_TOPIC_ID),
+          );
+          continue;
+        }
+        let topic = cluster.topics.get(want.Name);
+        if (!topic && allowCreate) {
+          try {
+            topic = cluster.createTopic(want.Name, cluster.defaultPartitions);
+          } catch (error) {
+            if (!(error instanceof TopicError)) throw error;
+            topics.push(unknownTopic(want.Name, ZERO_UUID, error.code));
+            continue;
+          }
+        }
+        topics.push(
+          topic
+            ? describeTopic(topic)
+            : unknownTopic(want.Name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+        );
+      }
+    }
+    return {
+      ThrottleTimeMs: 0,
+      Brokers: cluster.brokers.map((b) => ({ NodeId: b.nodeId, Host: b.host, Port: b.port, Rack: null })),
+      ClusterId: cluster.clusterId,
+      ControllerId: cluster.brokers[0].nodeId,
+      Topics: topics,
+      ClusterAuthorizedOperations: UNKNOWN_OPERATIONS,
+    };
+  },
+};

@@ -1,0 +1,61 @@
+// OffsetFetch: v0–9. Behaviour: committed offsets of the requested partitions (-1 when none); a null
+// topic list (v2+) means every partition with a commit. One group per request before v8, a batch after.
+import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
+import { OffsetFetchSchema } from '../protocol/messages/09-offset-fetch';
+import type { GroupCoordinator } from '../groups/group-coordinator';
+import type { ApiHandler } from './api';
+
+type TopicRequest = { Name: string; PartitionIndexes: number[] };
+
+function fetchGroup(groups: GroupCoordinator, groupId: string, topics: TopicRequest[] | null): Struct[] {
+  const wanted =
+    topics ??
+    Object.values(
+      groups
+        .committedPartitions(groupId)
+        .reduce<Record<string, TopicRequest>>((acc, { topic, partition }) => {
+          (acc[topic] ??= { Name: topic, PartitionIndexes: [] }).PartitionIndexes.push(partition);
+          return acc;
+        }, {}),
+    );
+  return wanted.map((t) => ({
+    Name: t.Name,
+    Partitions: t.PartitionIndexes.map((p) => {
+      const c = groups.committedOffset(groupId, t.Name, p);
+      return {
+        PartitionIndex: p,
+        CommittedOffset: c?.offset ?? -1n,
+        CommittedLeaderEpoch: c?.leaderEpoch ?? -1,
+        Metadata: c?.metadata ?? '',
+        ErrorCode: ErrorCode.NONE,
+      };
+    }),
+  }));
+}
+
+export const offsetFetch: ApiHandler = {
+  key: 9,
+  name: 'OffsetFetch',
+  schema: OffsetFetchSchema,
+  minVersion: 0,
+  maxVersion: 9,
+  handle(request, context) {
+    if (context.header.apiVersion >= 8) {
+      const groups = request.Groups as { GroupId: string; Topics: TopicRequest[] | null }[];
+      return {
+        ThrottleTimeMs: 0,
+        Groups: groups.map((g) => ({
+          GroupId: g.GroupId,
+          Topics: fetchGroup(context.groups, g.GroupId, g.Topics),
+          ErrorCode: ErrorCode.NONE,
+        })),
+      };
+    }
+    return {
+      ThrottleTimeMs: 0,
+      Topics: fetchGroup(context.groups, request.GroupId as string, request.Topics as TopicRequest[] | null),
+      ErrorCode: ErrorCode.NONE,
+    };
+  },
+};

@@ -1,0 +1,47 @@
+// JoinGroup: v0–9. Behaviour: see groups/group-coordinator.ts. From v4 a first join without a member
+// id gets MEMBER_ID_REQUIRED with the id to rejoin with. The response waits for the join phase to end.
+import { JoinGroupSchema } from '../protocol/messages/11-join-group';
+import type { ApiHandler } from './api';
+
+export const joinGroup: ApiHandler = {
+  key: 11,
+  name: 'JoinGroup',
+  schema: JoinGroupSchema,
+  minVersion: 0,
+  maxVersion: 9,
+  async handle(request, context) {
+    const version = context.header.apiVersion;
+    const sessionTimeoutMs = request.SessionTimeoutMs as number;
+    const result = await context.groups.join({
+      groupId: request.GroupId as string,
+      memberId: request.MemberId as string,
+      groupInstanceId: (request.GroupInstanceId as string | null) ?? null,
+      clientId: context.header.clientId ?? '',
+      clientHost: '/127.0.0.1',
+      sessionTimeoutMs,
+      // v0 has no rebalance timeout: it equals the session timeout.
+      rebalanceTimeoutMs: version >= 1 ? (request.RebalanceTimeoutMs as number) : sessionTimeoutMs,
+      protocolType: request.ProtocolType as string,
+      protocols: (request.Protocols as { Name: string; Metadata: Buffer }[]).map((p) => ({
+        name: p.Name,
+        metadata: p.Metadata,
+      })),
+      requireKnownMemberId: version >= 4,
+    });
+    return {
+      ThrottleTimeMs: 0,
+      ErrorCode: result.errorCode,
+      GenerationId: result.generationId,
+      ProtocolType: result.protocolType,
+      ProtocolName: version >= 7 ? result.protocolName : (result.protocolName ?? ''),
+      Leader: result.leader,
+      SkipAssignment: false,
+      MemberId: result.memberId,
+      Members: result.members.map((m) => ({
+        MemberId: m.memberId,
+        GroupInstanceId: m.groupInstanceId,
+        Metadata: m.metadata,
+      })),
+    };
+  },
+};

@@ -1,0 +1,41 @@
+// DeleteRecords: v0–2. Behaviour: moves the log start offset up to Offset (-1 = the high watermark);
+// records before it can no longer be fetched. An offset past the high watermark is OFFSET_OUT_OF_RANGE.
+import { ErrorCode } from '../protocol/errors';
+import { DeleteRecordsSchema } from '../protocol/messages/21-delete-records';
+import type { ApiHandler } from './api';
+
+export const deleteRecords: ApiHandler = {
+  key: 21,
+  name: 'DeleteRecords',
+  schema: DeleteRecordsSchema,
+  minVersion: 0,
+  maxVersion: 2,
+  handle(request, context) {
+    const { cluster, broker } = context;
+    const topics = request.Topics as {
+      Name: string;
+      Partitions: { PartitionIndex: number; Offset: bigint }[];
+    }[];
+    return {
+      ThrottleTimeMs: 0,
+      Topics: topics.map((t) => ({
+        Name: t.Name,
+        Partitions: t.Partitions.map((p) => {
+          const answer = (code: number, low = -1n) => ({
+            PartitionIndex: p.PartitionIndex,
+            LowWatermark: low,
+            ErrorCode: code,
+          });
+          const partition = cluster.partition(t.Name, p.PartitionIndex);
+          if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (partition.leader !== broker.nodeId) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+          const hwm = partition.log.highWatermark;
+          const target = p.Offset === -1n ? hwm : Number(p.Offset);
+          if (target < 0 || target > hwm) return answer(ErrorCode.OFFSET_OUT_OF_RANGE);
+          partition.log.deleteBefore(target);
+          return answer(ErrorCode.NONE, BigInt(partition.log.logStartOffset));
+        }),
+      })),
+    };
+  },
+};

@@ -1,0 +1,35 @@
+/** What every API handler file exports, and what a handler gets to work with. */
+import type { Cluster, BrokerInfo } from '../cluster/cluster';
+import type { GroupCoordinator } from '../groups/group-coordinator';
+import type { Struct } from '../protocol/message-codec';
+import type { ApiSchema } from '../protocol/schema';
+
+export interface RequestHeader {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+}
+
+export interface RequestContext {
+  readonly cluster: Cluster;
+  /** The broker the request arrived at. */
+  readonly broker: BrokerInfo;
+  readonly groups: GroupCoordinator;
+  readonly header: RequestHeader;
+  /** Resolves when the connection closes, so long waits can stop early. */
+  readonly closed: Promise<void>;
+  /** The ApiVersions list (key, min, max of every registered handler). */
+  readonly apiKeys: readonly Struct[];
+}
+
+export interface ApiHandler {
+  readonly key: number;
+  readonly name: string;
+  readonly schema: ApiSchema;
+  /** Versions advertised in ApiVersions and accepted. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /** Returns the response body, or null when Kafka sends no response (Produce with acks=0). */
+  handle(request: Struct, context: RequestContext): Promise<Struct | null> | Struct | null;
+}

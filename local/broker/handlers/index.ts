@@ -1,0 +1,44 @@
+/**
+ * The registration table: every API the broker speaks, by key. ApiVersions advertises exactly these,
+ * so a client never sees an API the broker cannot answer.
+ */
+import { produce } from './00-produce';
+import { fetch } from './01-fetch';
+import { listOffsets } from './02-list-offsets';
+import { metadata } from './03-metadata';
+import { offsetCommit } from './08-offset-commit';
+import { offsetFetch } from './09-offset-fetch';
+import { findCoordinator } from './10-find-coordinator';
+import { joinGroup } from './11-join-group';
+import { heartbeat } from './12-heartbeat';
+import { leaveGroup } from './13-leave-group';
+import { syncGroup } from './14-sync-group';
+import { apiVersions } from './18-api-versions';
+import { createTopics } from './19-create-topics';
+import { deleteTopics } from './20-delete-topics';
+import { deleteRecords } from './21-delete-records';
+import { describeConfigs } from './32-describe-configs';
+import { createPartitions } from './37-create-partitions';
+import type { ApiHandler } from './api';
+
+export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(
+  [
+    produce,
+    fetch,
+    listOffsets,
+    metadata,
+    offsetCommit,
+    offsetFetch,
+    findCoordinator,
+    joinGroup,
+    heartbeat,
+    leaveGroup,
+    syncGroup,
+    apiVersions,
+    createTopics,
+    deleteTopics,
+    deleteRecords,
+    describeConfigs,
+    createPartitions,
+  ].map((h) => [h.key, h]),
+);

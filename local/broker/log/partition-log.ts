@@ -1,0 +1,129 @@
+/**
+ * One partition's log, in memory: record batches in offset order, a log start offset and a high
+ * watermark. With one replica per partition the high watermark is the log end offset, and the last
+ * stable offset equals it (no transactions).
+ */
+import { assignBaseOffset, offsetForTimestamp, stampLogAppendTime, type BatchInfo } from './record-batch';
+
+interface StoredBatch {
+  readonly baseOffset: number;
+  /** Offset after the batch's last record. */
+  readonly nextOffset: number;
+  readonly maxTimestamp: bigint;
+  readonly bytes: Buffer;
+  /** When it was appended (broker clock), for retention of batches with odd timestamps. */
+  readonly appendedAt: number;
+}
+
+export interface ReadResult {
+  /** Whole stored batches, the first containing the requested offset (it may start earlier). */
+  readonly batches: Buffer[];
+  readonly bytes: number;
+}
+
+export class PartitionLog {
+  private readonly batches: StoredBatch[] = [];
+  private size = 0;
+  logStartOffset = 0;
+  private endOffset = 0;
+
+  /** Offset the next record will get; also the high watermark and last stable offset. */
+  get highWatermark(): number {
+    return this.endOffset;
+  }
+
+  get sizeInBytes(): number {
+    return this.size;
+  }
+
+  /**
+   * Appends validated batches, assigning offsets by rewriting each baseOffset in place. Returns the
+   * first offset assigned.
+   */
+  append(batches: readonly BatchInfo[], now: number, logAppendTime: boolean): number {
+    const first = this.endOffset;
+    for (const batch of batches) {
+      assignBaseOffset(batch.bytes, this.endOffset);
+      if (logAppendTime) stampLogAppendTime(batch.bytes, now);
+      const next = this.endOffset + batch.lastOffsetDelta + 1;
+      this.batches.push({
+        baseOffset: this.endOffset,
+        nextOffset: next,
+        maxTimestamp: logAppendTime ? BigInt(now) : batch.maxTimestamp,
+        bytes: batch.bytes,
+        appendedAt: now,
+      });
+      this.size += batch.bytes.length;
+      this.endOffset = next;
+    }
+    return first;
+  }
+
+  /** Index of the first batch whose records reach `offset` (binary search). */
+  private indexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.batches.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.batches[mid].nextOffset <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Batches from `offset` up to about `maxBytes` (always at least one whole batch if any). */
+  read(offset: number, maxBytes: number): ReadResult {
+    const out: Buffer[] = [];
+    let bytes = 0;
+    for (let i = this.indexFor(offset); i < this.batches.length; i++) {
+      const b = this.batches[i].bytes;
+      if (out.length > 0 && bytes + b.length > maxBytes) break;
+      out.push(b);
+      bytes += b.length;
+    }
+    return { batches: out, bytes };
+  }
+
+  /** Earliest offset whose record timestamp is ≥ `timestamp`, or undefined if none. */
+  offsetForTimestamp(timestamp: bigint): number | undefined {
+    for (const batch of this.batches) {
+      if (batch.nextOffset <= this.logStartOffset || batch.maxTimestamp < timestamp) continue;
+      const exact = offsetForTimestamp(batch.bytes, timestamp);
+      return Math.max(exact ?? batch.baseOffset, this.logStartOffset);
+    }
+    return undefined;
+  }
+
+  /** Offset and timestamp of the record with the largest timestamp (ListOffsets MAX_TIMESTAMP). */
+  maxTimestampOffset(): { offset: number; timestamp: bigint } | undefined {
+    let best: StoredBatch | undefined;
+    for (const batch of this.batches) if (!best || batch.maxTimestamp >= best.maxTimestamp) best = batch;
+    return best && { offset: best.nextOffset - 1, timestamp: best.maxTimestamp };
+  }
+
+  /** DeleteRecords: records before `offset` become unreadable; whole batches below it are dropped. */
+  deleteBefore(offset: number): void {
+    if (offset <= this.logStartOffset) return;
+    this.logStartOffset = offset;
+    while (this.batches.length > 0 && this.batches[0].nextOffset <= offset) {
+      this.size -= this.batches.shift()!.bytes.length;
+    }
+  }
+
+  /** Drops batches from the head that are older than `retentionMs` or beyond `retentionBytes`. */
+  enforceRetention(now: number, retentionMs: number, retentionBytes: number): void {
+    const expired = (b: StoredBatch) =>
+      retentionMs >= 0 &&
+      now - Math.max(Number(b.maxTimestamp), 0) > retentionMs &&
+      now - b.appendedAt > retentionMs;
+    // The active (last) batch is kept, as Kafka keeps the active segment.
+    while (this.batches.length > 1) {
+      const head = this.batches[0];
+      const overSize = retentionBytes >= 0 && this.size - head.bytes.length >= retentionBytes;
+      if (!expired(head) && !overSize) break;
+      this.batches.shift();
+      this.size -= head.bytes.length;
+      this.logStartOffset = Math.max(this.logStartOffset, head.nextOffset);
+    }
+  }
+}

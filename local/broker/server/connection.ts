@@ -1,0 +1,190 @@
+/**
+ * One client connection: splits the byte stream into size-prefixed frames, decodes request headers
+ * and bodies, runs handlers, and writes responses in request order (Kafka clients rely on it).
+ *
+ * Malformed frames, unknown API keys, unsupported versions (except ApiVersions, which answers
+ * UNSUPPORTED_VERSION so the client can retry lower) and frames over the size limit close this
+ * connection only; nothing here can take the broker down.
+ */
+import type { Socket } from 'node:net';
+import type { ApiHandler, RequestContext, RequestHeader } from '../handlers/api';
+import { decodeMessage, encodeMessage, type Struct } from '../protocol/message-codec';
+import { ProtocolError, Reader, Writer } from '../protocol/primitives';
+import { inRange } from '../protocol/schema';
+
+export interface ConnectionOptions {
+  readonly handlers: ReadonlyMap<number, ApiHandler>;
+  /** Largest request frame accepted (socket.request.max.bytes). */
+  readonly maxFrameBytes: number;
+  readonly context: Omit<RequestContext, 'header' | 'closed'>;
+  readonly log: (message: string) => void;
+}
+
+const API_VERSIONS_KEY = 18;
+
+export class Connection {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Responses in request order; each resolves to the bytes to send, or null for none. */
+  private readonly queue: Promise<Buffer | null>[] = [];
+  private draining = false;
+  private closedFlag = false;
+  private readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  private close(reason?: string): void {
+    if (reason)
+      this.options.log(
+        `closing connection from ${this.socket.remoteAddress}:${this.socket.remotePort}: ${reason}`,
+      );
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.pending = [];
+    this.resolveClosed();
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closedFlag) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= 4) {
+      const head = this.pending.length === 1 ? this.pending[0] : this.coalesce();
+      const size = head.readInt32BE(0);
+      if (size < 8 || size > this.options.maxFrameBytes) {
+        this.close(`frame of ${size} bytes (limit ${this.options.maxFrameBytes})`);
+        return;
+      }
+      if (this.pendingBytes < 4 + size) return;
+      const buf = this.pending.length === 1 ? this.pending[0] : this.coalesce();
+      const frame = buf.subarray(4, 4 + size);
+      const rest = buf.subarray(4 + size);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+      this.onFrame(frame);
+      if (this.closedFlag) return;
+    }
+  }
+
+  private coalesce(): Buffer {
+    const all = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [all];
+    return all;
+  }
+
+  private onFrame(frame: Buffer): void {
+    let header: RequestHeader;
+    let handler: ApiHandler | undefined;
+    let request: Struct;
+    try {
+      const r = new Reader(frame);
+      const apiKey = r.int16();
+      const apiVersion = r.int16();
+      const correlationId = r.int32();
+      const clientId = r.nullableString(); // never compact, even in header v2
+      header = { apiKey, apiVersion, correlationId, clientId };
+      handler = this.options.handlers.get(apiKey);
+      if (!handler) {
+        this.close(`unknown API key ${apiKey}`);
+        return;
+      }
+      if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+        if (apiKey === API_VERSIONS_KEY) {
+          this.enqueue(Promise.resolve(this.unsupportedApiVersions(correlationId)));
+        } else {
+          this.close(
+            `${handler.name} v${apiVersion} is not supported (v${handler.minVersion}-${handler.maxVersion})`,
+          );
+        }
+        return;
+      }
+      if (inRange(handler.schema.request.flexibleVersions, apiVersion)) r.taggedFields(() => undefined);
+      request = decodeMessage(handler.schema.request, apiVersion, r);
+    } catch (error) {
+      this.close(
+        error instanceof ProtocolError
+          ? `malformed request: ${error.message}`
+          : `bad request: ${String(error)}`,
+      );
+      return;
+    }
+    const context: RequestContext = { ...this.options.context, header, closed: this.closed };
+    const h = handler;
+    this.enqueue(
+      (async () => {
+        const response = await h.handle(request, context);
+        return response === null ? null : this.frameResponse(h, header, response);
+      })(),
+    );
+  }
+
+  private frameResponse(handler: ApiHandler, header: RequestHeader, body: Struct): Buffer {
+    const w = new Writer(512);
+    const sizeAt = w.reserveInt32();
+    w.int32(header.correlationId);
+    // Response header v1 (tagged fields) for flexible versions, except ApiVersions, always v0.
+    if (
+      header.apiKey !== API_VERSIONS_KEY &&
+      inRange(handler.schema.response.flexibleVersions, header.apiVersion)
+    )
+      w.uvarint(0);
+    encodeMessage(handler.schema.response, header.apiVersion, body, w);
+    w.patchInt32(sizeAt, w.length - 4);
+    return w.toBuffer();
+  }
+
+  /** ApiVersions at a version we do not speak: a v0 body with UNSUPPORTED_VERSION and our key list. */
+  private unsupportedApiVersions(correlationId: number): Buffer {
+    const handler = this.options.handlers.get(API_VERSIONS_KEY)!;
+    const w = new Writer(512);
+    const sizeAt = w.reserveInt32();
+    w.int32(correlationId);
+    encodeMessage(
+      handler.schema.response,
+      0,
+      { ErrorCode: 35, ApiKeys: advertisedApiKeys(this.options.handlers) },
+      w,
+    );
+    w.patchInt32(sizeAt, w.length - 4);
+    return w.toBuffer();
+  }
+
+  private enqueue(response: Promise<Buffer | null>): void {
+    // Attach a handler now so a failure is never an unhandled rejection; drain() reports it.
+    response.catch(() => undefined);
+    this.queue.push(response);
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.queue.length > 0 && !this.closedFlag) {
+      try {
+        const bytes = await this.queue[0];
+        if (bytes && !this.closedFlag) this.socket.write(bytes);
+      } catch (error) {
+        this.close(`handler failed: ${error instanceof Error ? error.stack : String(error)}`);
+      }
+      this.queue.shift();
+    }
+    this.draining = false;
+  }
+}
+
+/** The ApiVersions list: every registered handler and its version range. */
+export function advertisedApiKeys(handlers: ReadonlyMap<number, ApiHandler>): Struct[] {
+  return [...handlers.values()]
+    .sort((a, b) => a.key - b.key)
+    .map((h) => ({ ApiKey: h.key, MinVersion: h.minVersion, MaxVersion: h.maxVersion }));
+}
