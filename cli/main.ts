@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { brokerCommand } from './broker-command';
 import { configCommand } from './config-command';
 
 export interface Command {
@@ -21,6 +22,7 @@ export interface CommandIO {
 }
 
 const COMMANDS: Record<string, Command> = {
+  broker: brokerCommand,
   config: configCommand,
 };
 

@@ -1,4 +1,4 @@
-// Fetch: v4–12. Behaviour: whole stored batches from the one containing FetchOffset (clients skip
+// Fetch: v4–13 (v13 names topics by id). Behaviour: whole stored batches from the one containing FetchOffset (clients skip
 // earlier records), up to PartitionMaxBytes per partition and MaxBytes in all, but always the first
 // batch found so a large batch cannot stall a consumer. Waits up to MaxWaitMs for MinBytes, woken by
 // any produce. No fetch sessions (session id 0: every fetch is a full fetch); read_committed sees the
@@ -16,6 +16,7 @@ interface FetchPartition {
 
 interface FetchTopic {
   Topic: string;
+  TopicId: Buffer;
   Partitions: FetchPartition[];
 }
 
@@ -27,38 +28,46 @@ function collect(
 ): { responses: Struct[]; bytes: number } {
   const { cluster, broker } = context;
   let total = 0;
-  const responses = topics.map((t) => ({
-    Topic: t.Topic,
-    Partitions: t.Partitions.map((req): Struct => {
-      const empty = (code: number, hwm = -1n, logStart = -1n): Struct => ({
-        PartitionIndex: req.Partition,
-        ErrorCode: code,
-        HighWatermark: hwm,
-        LastStableOffset: hwm,
-        LogStartOffset: logStart,
-        AbortedTransactions: code === ErrorCode.NONE ? [] : null,
-        PreferredReadReplica: -1,
-        Records: null,
-      });
-      const partition = cluster.partition(t.Topic, req.Partition);
-      if (!partition) return empty(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      if (partition.leader !== broker.nodeId) return empty(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-      const log = partition.log;
-      const hwm = BigInt(log.highWatermark);
-      const logStart = BigInt(log.logStartOffset);
-      const offset = req.FetchOffset;
-      if (offset < logStart || offset > hwm) return empty(ErrorCode.OFFSET_OUT_OF_RANGE, hwm, logStart);
-      const budget = Math.min(req.PartitionMaxBytes, maxBytes - total);
-      // Kafka returns a first batch even past the limits, so consumers always make progress.
-      const read =
-        budget > 0 || total === 0 ? log.read(Number(offset), Math.max(budget, 1)) : { batches: [], bytes: 0 };
-      total += read.bytes;
-      return {
-        ...empty(ErrorCode.NONE, hwm, logStart),
-        Records: read.batches.length > 0 ? read.batches : null,
-      };
-    }),
-  }));
+  const byId = context.header.apiVersion >= 13;
+  const responses = topics.map((t) => {
+    const topic = byId ? cluster.topicById(t.TopicId) : cluster.topics.get(t.Topic);
+    return {
+      Topic: t.Topic,
+      TopicId: t.TopicId,
+      Partitions: t.Partitions.map((req): Struct => {
+        const empty = (code: number, hwm = -1n, logStart = -1n): Struct => ({
+          PartitionIndex: req.Partition,
+          ErrorCode: code,
+          HighWatermark: hwm,
+          LastStableOffset: hwm,
+          LogStartOffset: logStart,
+          AbortedTransactions: code === ErrorCode.NONE ? [] : null,
+          PreferredReadReplica: -1,
+          Records: null,
+        });
+        const partition = topic?.partitions[req.Partition];
+        if (!partition)
+          return empty(topic || !byId ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID);
+        if (partition.leader !== broker.nodeId) return empty(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        const log = partition.log;
+        const hwm = BigInt(log.highWatermark);
+        const logStart = BigInt(log.logStartOffset);
+        const offset = req.FetchOffset;
+        if (offset < logStart || offset > hwm) return empty(ErrorCode.OFFSET_OUT_OF_RANGE, hwm, logStart);
+        const budget = Math.min(req.PartitionMaxBytes, maxBytes - total);
+        // Kafka returns a first batch even past the limits, so consumers always make progress.
+        const read =
+          budget > 0 || total === 0
+            ? log.read(Number(offset), Math.max(budget, 1))
+            : { batches: [], bytes: 0 };
+        total += read.bytes;
+        return {
+          ...empty(ErrorCode.NONE, hwm, logStart),
+          Records: read.batches.length > 0 ? read.batches : null,
+        };
+      }),
+    };
+  });
   return { responses, bytes: total };
 }
 
@@ -67,7 +76,7 @@ export const fetch: ApiHandler = {
   name: 'Fetch',
   schema: FetchSchema,
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(request, context) {
     const topics = request.Topics as FetchTopic[];
     const maxBytes = Math.max(Number(request.MaxBytes), 1);

@@ -6,7 +6,7 @@ export const FetchSchema: ApiSchema = {
   request: message({
     name: 'FetchRequest',
     apiKey: 1,
-    valid: '4-12',
+    valid: '4-13',
     flexible: '12+',
     fields: [
       field('ClusterId', 'string', '12+', { nullable: '12+', tag: 0, tagged: '12+', default: null }),
@@ -19,6 +19,7 @@ export const FetchSchema: ApiSchema = {
       field('SessionEpoch', 'int32', '7+', { default: -1 }),
       structs('Topics', '0+', [
         field('Topic', 'string', '0-12'),
+        field('TopicId', 'uuid', '13+'),
         structs('Partitions', '0+', [
           field('Partition', 'int32', '0+'),
           field('CurrentLeaderEpoch', 'int32', '9+', { default: -1 }),
@@ -30,6 +31,7 @@ export const FetchSchema: ApiSchema = {
       ]),
       structs('ForgottenTopicsData', '7+', [
         field('Topic', 'string', '7-12'),
+        field('TopicId', 'uuid', '13+'),
         field('Partitions', '[]int32', '7+'),
       ]),
       field('RackId', 'string', '11+'),
@@ -38,7 +40,7 @@ export const FetchSchema: ApiSchema = {
   response: message({
     name: 'FetchResponse',
     apiKey: 1,
-    valid: '4-12',
+    valid: '4-13',
     flexible: '12+',
     fields: [
       field('ThrottleTimeMs', 'int32', '1+'),
@@ -46,6 +48,7 @@ export const FetchSchema: ApiSchema = {
       field('SessionId', 'int32', '7+'),
       structs('Responses', '0+', [
         field('Topic', 'string', '0-12'),
+        field('TopicId', 'uuid', '13+'),
         structs('Partitions', '0+', [
           field('PartitionIndex', 'int32', '0+'),
           field('ErrorCode', 'int16', '0+'),

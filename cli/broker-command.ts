@@ -1,0 +1,97 @@
+/**
+ * `kw broker`: runs the embedded Kafka-protocol broker in the foreground until Ctrl-C / SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { BrokerOptionsError, startBroker } from '../local/broker/broker';
+import type { Command } from './main';
+
+const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [--no-auto-create] [--verbose]
+
+Runs a Kafka-protocol broker in this process: real Kafka clients (kafkajs, librdkafka/kcat,
+kafka-python, @platformatic/kafka) connect to it unmodified. Topics and records are kept in memory.
+Prints 'listening on HOST:PORT' for each broker once it accepts connections; Ctrl-C stops it.
+
+Options:
+  --port N          port of the first broker (0 picks a free one)          [default: 9092]
+  --host H          address to listen on and advertise to clients          [default: 127.0.0.1]
+  --brokers N       brokers in this process, on consecutive ports; leaders
+                    of partitions are spread over them, as on a cluster    [default: 1]
+  --no-auto-create  do not create unknown topics named in metadata requests
+  --data-dir D      persistent storage: not available yet
+  --verbose         log closed connections and the reason
+
+Examples:
+  kw broker
+  kw broker --port 19092 --brokers 3
+  kcat -b 127.0.0.1:9092 -L`;
+
+export const brokerCommand: Command = {
+  summary: 'run the embedded Kafka-protocol broker',
+  help: HELP,
+  async run(args, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          port: { type: 'string', default: '9092' },
+          host: { type: 'string', default: '127.0.0.1' },
+          brokers: { type: 'string', default: '1' },
+          'data-dir': { type: 'string' },
+          'no-auto-create': { type: 'boolean', default: false },
+          verbose: { type: 'boolean', default: false },
+        },
+        strict: true,
+      }));
+    } catch (error) {
+      io.err(`kw broker: ${(error as Error).message}\nRun 'kw broker --help' for the options.`);
+      return 2;
+    }
+    const port = Number(values.port);
+    const brokers = Number(values.brokers);
+    for (const [flag, value, min, max] of [
+      ['--port', port, 0, 65535],
+      ['--brokers', brokers, 1, 16],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min || value > max) {
+        io.err(`kw broker: ${flag} must be an integer from ${min} to ${max}, got '${flag === '--port' ? values.port : values.brokers}'`);
+        return 2;
+      }
+    }
+    const started = process.hrtime.bigint();
+    let broker;
+    try {
+      broker = await startBroker({
+        port,
+        host: values.host,
+        brokers,
+        dataDir: values['data-dir'],
+        autoCreateTopics: !values['no-auto-create'],
+        log: values.verbose ? (m) => io.err(`broker: ${m}`) : undefined,
+      });
+    } catch (error) {
+      if (!(error instanceof BrokerOptionsError)) throw error;
+      io.err(`kw broker: ${error.message}`);
+      return 1;
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    broker.ports.forEach((p, i) => io.out(`broker ${i + 1} listening on ${broker.host}:${p}`));
+    io.out(`ready in ${ms.toFixed(0)} ms; bootstrap servers: ${broker.bootstrapServers} (Ctrl-C to stop)`);
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        io.out(`${signal}: stopping`);
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        resolve();
+      };
+      const onInt = () => stop('SIGINT');
+      const onTerm = () => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    });
+    await broker.close();
+    io.out('stopped');
+    return 0;
+  },
+};
