@@ -54,7 +54,9 @@ export const brokerCommand: Command = {
       ['--brokers', brokers, 1, 16],
     ] as const) {
       if (!Number.isInteger(value) || value < min || value > max) {
-        io.err(`kw broker: ${flag} must be an integer from ${min} to ${max}, got '${flag === '--port' ? values.port : values.brokers}'`);
+        io.err(
+          `kw broker: ${flag} must be an integer from ${min} to ${max}, got '${flag === '--port' ? values.port : values.brokers}'`,
+        );
         return 2;
       }
     }

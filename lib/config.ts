@@ -124,6 +124,12 @@ export function readConfig(
     /^\d+\.\d+\.[\dx]+(\.kraft)?$/,
     'an MSK version such as 3.9.x.kraft',
   );
+  const [major, minor] = kafkaVersion.split('.').map(Number);
+  if (cluster === 'provisioned' && (major < 3 || (major === 3 && minor < 6))) {
+    problems.push(
+      `kafkaVersion "${kafkaVersion}" is too old: AWS::MSK::Topic needs Kafka 3.6 or newer on MSK`,
+    );
+  }
   const topicPartitions = read.integer('topicPartitions', 3, 1, 1000);
   const batchSize = read.integer('batchSize', 100, 1, 10_000);
   const batchWindowSeconds = read.integer('batchWindowSeconds', 1, 0, 300);

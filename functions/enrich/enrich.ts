@@ -39,7 +39,8 @@ export function createEnrichHandler(deps: EnrichDependencies): KafkaBatchHandler
         const order = record.value; // decoding and schema validation happen here; failures are poison
         if (order === null || order === undefined) throw new PoisonRecordError('record has no value');
         enriched.push({
-          key: record.key ?? order.customerId,
+          // The key's bytes as received, so the record lands in the same partition of orders.enriched.
+          key: record.originalKey ? Buffer.from(record.originalKey, 'base64') : null,
           value: JSON.stringify(enrichOrder(order, record)),
           headers: {
             [HEADERS.orderId]: order.orderId,

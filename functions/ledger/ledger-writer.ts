@@ -9,7 +9,11 @@
  * - `CUSTOMER#<customerId> / TOTALS#<currency>`: running totals, updated only if this record's source
  *   offset is beyond the last one applied from its source partition (`applied:<topic>:<partition>`).
  *   A customer's orders share a key, hence a partition, hence arrive in offset order.
- * Either write may be the one a crash interrupts; the replay completes the other and repeats neither.
+ * The order is written first, so an order that did not exist before cannot be in the totals yet: it is
+ * added even when its offset is behind the mark (a record redriven from the dead-letter topic). A
+ * replay of a record whose order already exists relies on the mark, which holds because the ledger's
+ * mapping never skips a batch. Either write may be the one a crash interrupts; the replay completes the
+ * other and repeats neither.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -42,8 +46,11 @@ export class LedgerWriter {
     const source = `${order.source.topic}:${order.source.partition}:${order.source.offset}`;
     const isNew = await this.putOrderOnce(order, source);
     if (isNew === 'other-source') return 'duplicate-order';
-    const counted = await this.addToTotals(order);
-    return isNew === 'created' || counted ? 'applied' : 'replayed';
+    if (isNew === 'created') {
+      if (!(await this.addToTotals(order, true))) await this.addToTotals(order, false);
+      return 'applied';
+    }
+    return (await this.addToTotals(order, true)) ? 'applied' : 'replayed';
   }
 
   private async putOrderOnce(
@@ -88,25 +95,28 @@ export class LedgerWriter {
     return existing.Item?.source === source ? 'same-source' : 'other-source';
   }
 
-  /** Adds the order to its customer's totals unless this source offset was already applied. */
-  private async addToTotals(order: EnrichedOrder): Promise<boolean> {
+  /**
+   * Adds the order to its customer's totals. With `advanceMark`, only if this source offset is beyond
+   * the partition's mark, which moves to it; without, unconditionally and leaving the mark alone.
+   */
+  private async addToTotals(order: EnrichedOrder, advanceMark: boolean): Promise<boolean> {
+    const names: Record<string, string> = { '#type': 'type' };
+    if (advanceMark) names['#applied'] = `applied:${order.source.topic}:${order.source.partition}`;
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: ledgerKeys.totals(order.customerId, order.currency),
-          UpdateExpression:
-            'SET #type = :type, customerId = :customer, currency = :currency, #applied = :offset ADD orderCount :one, totalCents :cents',
-          ConditionExpression: 'attribute_not_exists(#applied) OR #applied < :offset',
-          ExpressionAttributeNames: {
-            '#type': 'type',
-            '#applied': `applied:${order.source.topic}:${order.source.partition}`,
-          },
+          UpdateExpression: `SET #type = :type, customerId = :customer, currency = :currency${advanceMark ? ', #applied = :offset' : ''} ADD orderCount :one, totalCents :cents`,
+          ConditionExpression: advanceMark
+            ? 'attribute_not_exists(#applied) OR #applied < :offset'
+            : undefined,
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: {
             ':type': 'customer-totals',
             ':customer': order.customerId,
             ':currency': order.currency,
-            ':offset': order.source.offset,
+            ...(advanceMark && { ':offset': order.source.offset }),
             ':one': 1,
             ':cents': order.totals.totalCents,
           },

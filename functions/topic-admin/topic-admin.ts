@@ -2,12 +2,14 @@
  * Topic admin: a CloudFormation custom resource that manages one Kafka topic where the cluster has no
  * native topic resource (MSK Serverless, self-managed Kafka).
  *
- * Create makes the topic (adopting one that already exists if it has enough partitions), Update grows
- * its partition count (Kafka cannot shrink it) or, for a new name, creates the new topic and lets
- * CloudFormation delete the old one, and Delete removes it. The physical id is the topic name.
+ * Create makes the topic, or adopts one that already exists (growing it if it has fewer partitions);
+ * Update grows its partition count (Kafka cannot shrink it) and applies changed configs, or, for a new
+ * name, creates the new topic and lets CloudFormation delete the old one; Delete removes a topic this
+ * resource created and leaves an adopted one in place. The physical id is the topic name, with
+ * {@link ADOPTED_SUFFIX} for an adopted topic ('@' cannot occur in topic names).
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { Admin } from 'kafkajs';
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { ResourceOutcome } from './cfn-response';
 
 /** The custom resource's properties, as the CDK app writes them. */
@@ -26,8 +28,11 @@ export class TopicRequestError extends Error {
 
 export type TopicAdminClient = Pick<
   Admin,
-  'createTopics' | 'createPartitions' | 'deleteTopics' | 'fetchTopicMetadata' | 'listTopics'
+  'createTopics' | 'createPartitions' | 'deleteTopics' | 'fetchTopicMetadata' | 'listTopics' | 'alterConfigs'
 >;
+
+/** Marks the physical id of a topic that existed before the resource and must outlive it. */
+export const ADOPTED_SUFFIX = '@adopted';
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
@@ -63,7 +68,11 @@ async function partitionCount(admin: TopicAdminClient, topic: string): Promise<n
 }
 
 /** Creates the topic, or grows an existing one to the requested partition count. */
-async function ensureTopic(admin: TopicAdminClient, props: TopicProperties): Promise<string> {
+async function ensureTopic(
+  admin: TopicAdminClient,
+  props: TopicProperties,
+  log: (message: string) => void,
+): Promise<'created' | 'existed'> {
   const current = await partitionCount(admin, props.TopicName);
   if (current === undefined) {
     await admin.createTopics({
@@ -77,11 +86,13 @@ async function ensureTopic(admin: TopicAdminClient, props: TopicProperties): Pro
         },
       ],
     });
-    return `created topic ${props.TopicName} with ${props.Partitions} partitions`;
+    log(`created topic ${props.TopicName} with ${props.Partitions} partitions`);
+    return 'created';
   }
   if (current < props.Partitions) {
     await admin.createPartitions({ topicPartitions: [{ topic: props.TopicName, count: props.Partitions }] });
-    return `grew topic ${props.TopicName} from ${current} to ${props.Partitions} partitions`;
+    log(`grew topic ${props.TopicName} from ${current} to ${props.Partitions} partitions`);
+    return 'existed';
   }
   if (current > props.Partitions) {
     throw new TopicRequestError(
@@ -89,7 +100,8 @@ async function ensureTopic(admin: TopicAdminClient, props: TopicProperties): Pro
         'rename the topic to replace it',
     );
   }
-  return `topic ${props.TopicName} already has ${current} partitions`;
+  log(`topic ${props.TopicName} already has ${current} partitions`);
+  return 'existed';
 }
 
 /** Handles one CloudFormation request against the cluster; never throws, always returns an outcome. */
@@ -104,6 +116,10 @@ export async function handleTopicRequest(
     if (event.RequestType === 'Delete') {
       if (event.PhysicalResourceId === failedCreateId)
         return { status: 'SUCCESS', physicalResourceId: failedCreateId };
+      if (event.PhysicalResourceId.endsWith(ADOPTED_SUFFIX)) {
+        log(`left adopted topic ${event.PhysicalResourceId.slice(0, -ADOPTED_SUFFIX.length)} in place`);
+        return { status: 'SUCCESS', physicalResourceId: event.PhysicalResourceId };
+      }
       const client = await admin();
       if ((await partitionCount(client, event.PhysicalResourceId)) !== undefined) {
         await client.deleteTopics({ topics: [event.PhysicalResourceId] });
@@ -114,10 +130,34 @@ export async function handleTopicRequest(
 
     const props = parseTopicProperties(event.ResourceProperties);
     const client = await admin();
-    log(await ensureTopic(client, props));
+    const sameTopic =
+      event.RequestType === 'Update' &&
+      event.PhysicalResourceId.replace(ADOPTED_SUFFIX, '') === props.TopicName;
+    const outcome = await ensureTopic(client, props, log);
+    if (
+      sameTopic &&
+      JSON.stringify(props.Configs) !==
+        JSON.stringify(parseTopicProperties(event.OldResourceProperties).Configs)
+    ) {
+      // A full (non-incremental) update: the topic's configs become exactly the declared ones.
+      await client.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: props.TopicName,
+            configEntries: Object.entries(props.Configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+      log(`set configs of topic ${props.TopicName} to ${JSON.stringify(props.Configs)}`);
+    }
+    let physicalResourceId = props.TopicName;
+    if (sameTopic) physicalResourceId = event.PhysicalResourceId;
+    else if (outcome === 'existed') physicalResourceId = `${props.TopicName}${ADOPTED_SUFFIX}`;
     return {
       status: 'SUCCESS',
-      physicalResourceId: props.TopicName,
+      physicalResourceId,
       data: { TopicName: props.TopicName, Partitions: props.Partitions },
     };
   } catch (error) {

@@ -1,9 +1,9 @@
-import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
@@ -27,8 +27,11 @@ export interface KafkaConsumerOptions {
    * @default - on-demand mode: a failing batch is retried until it succeeds
    */
   readonly provisioned?: ProvisionedModeConfig & {
-    /** Topic on the same cluster that receives records once retries run out. */
-    readonly onFailureTopic: string;
+    /**
+     * Topic on the same cluster that receives records once retries run out.
+     * @default - none: the batch is retried until it succeeds (retry settings unused)
+     */
+    readonly onFailureTopic?: string;
   };
 }
 
@@ -85,22 +88,37 @@ export interface MskClusterProps {
   readonly volumeSizeGiB?: number;
 }
 
-/** Shared consumer wiring: event source mapping options common to MSK and self-managed Kafka. */
-function mappingOptions(options: KafkaConsumerOptions) {
+/** Construct id of the mapping that feeds a function from `topic`. */
+function mappingId(topic: string): string {
+  return `KafkaEventSource${topic.replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
+/** Event source mapping options common to MSK and self-managed Kafka. */
+function mappingOptions(options: KafkaConsumerOptions): lambda.EventSourceMappingOptions {
   const p = options.provisioned;
-  return {
+  const common: lambda.EventSourceMappingOptions = {
+    kafkaTopic: options.topic,
+    kafkaConsumerGroupId: options.consumerGroupId,
     startingPosition: lambda.StartingPosition.TRIM_HORIZON,
     batchSize: options.batchSize,
     maxBatchingWindow: options.maxBatchingWindow,
-    consumerGroupId: options.consumerGroupId,
-    ...(p && {
-      provisionedPollerConfig: { minimumPollers: p.minimumPollers, maximumPollers: p.maximumPollers },
-      retryAttempts: p.retryAttempts,
-      bisectBatchOnError: p.bisectBatchOnError,
-      reportBatchItemFailures: true,
-      maxRecordAge: p.maxRecordAgeSeconds === -1 ? undefined : Duration.seconds(p.maxRecordAgeSeconds),
-      onFailure: new KafkaDlq(p.onFailureTopic),
-    }),
+  };
+  if (!p) return common;
+  const pollers = {
+    provisionedPollerConfig: { minimumPollers: p.minimumPollers, maximumPollers: p.maximumPollers },
+    reportBatchItemFailures: true,
+  };
+  if (!p.onFailureTopic) {
+    // No destination: retry until the batch succeeds, as on demand, so records are never skipped.
+    return { ...common, ...pollers, retryAttempts: -1 };
+  }
+  return {
+    ...common,
+    ...pollers,
+    retryAttempts: p.retryAttempts,
+    bisectBatchOnError: p.bisectBatchOnError,
+    maxRecordAge: p.maxRecordAgeSeconds === -1 ? undefined : Duration.seconds(p.maxRecordAgeSeconds),
+    onFailure: new KafkaDlq(p.onFailureTopic),
   };
 }
 
@@ -266,30 +284,22 @@ export class MskCluster extends Construct implements IKafkaCluster {
         'kafka-cluster:AlterTopic',
         'kafka-cluster:DeleteTopic',
         'kafka-cluster:DescribeTopicDynamicConfiguration',
+        'kafka-cluster:AlterTopicDynamicConfiguration',
       ],
       topics.map((t) => this.dataArn(scope, 'topic', t)),
     );
   }
 
   public addConsumer(fn: lambda.IFunction, options: KafkaConsumerOptions): void {
-    fn.addEventSource(
-      new ManagedKafkaEventSource({
-        clusterArn: this.clusterArn,
-        topic: options.topic,
-        ...mappingOptions(options),
-      }),
-    );
-    if (fn.role) {
-      Validations.of(fn.role).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
-        reason:
-          'ManagedKafkaEventSource attaches it: the mapping creates network interfaces in the cluster subnets and ' +
-          'describes the cluster, actions AWS keeps current in this policy and that IAM cannot scope to resources',
-      });
-    }
+    // Declared directly rather than with ManagedKafkaEventSource, which attaches AWSLambdaMSKExecutionRole
+    // (kafka and logs actions on every resource); the grants below are scoped to this cluster instead.
+    fn.addEventSourceMapping(mappingId(options.topic), {
+      eventSourceArn: this.clusterArn,
+      ...mappingOptions(options),
+    });
     this.grantConsume(fn, options.topic, options.consumerGroupId);
     // With an on-failure topic the mapping writes failed records there using the function's role.
-    if (options.provisioned) this.grantProduce(fn, options.provisioned.onFailureTopic);
+    if (options.provisioned?.onFailureTopic) this.grantProduce(fn, options.provisioned.onFailureTopic);
   }
 }
 
@@ -327,12 +337,9 @@ export class SelfManagedKafka implements IKafkaCluster {
   public addConsumer(fn: lambda.IFunction, options: KafkaConsumerOptions): void {
     // CDK's SelfManagedKafkaEventSource insists on a secret or a VPC; a plain broker needs neither,
     // so the mapping is declared directly.
-    const { consumerGroupId, ...rest } = mappingOptions(options);
-    fn.addEventSourceMapping(`KafkaEventSource${options.topic.replace(/[^A-Za-z0-9]/g, '')}`, {
+    fn.addEventSourceMapping(mappingId(options.topic), {
       kafkaBootstrapServers: [...this.bootstrapServers],
-      kafkaTopic: options.topic,
-      kafkaConsumerGroupId: consumerGroupId,
-      ...rest,
+      ...mappingOptions(options),
     });
   }
 }

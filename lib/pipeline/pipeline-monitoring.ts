@@ -38,14 +38,25 @@ export class PipelineMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
     const threshold = props.offsetLagThreshold ?? 1000;
-    const business = (metricName: string, label: string) =>
+    // Powertools adds a `service` dimension (POWERTOOLS_SERVICE_NAME, the handler folder) to every metric.
+    const business = (service: string, metricName: string, label: string) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
+        dimensionsMap: { service },
         statistic: 'Sum',
         period: Duration.minutes(1),
         label,
       });
+    const deadLettered = new cloudwatch.MathExpression({
+      expression: 'FILL(enrich, 0) + FILL(ledger, 0)',
+      usingMetrics: {
+        enrich: business('enrich', 'DeadLettered', 'enrich'),
+        ledger: business('ledger', 'DeadLettered', 'ledger'),
+      },
+      label: 'dead-lettered',
+      period: Duration.minutes(1),
+    });
 
     const lagWidgets: cloudwatch.IWidget[] = [];
     for (const { fn, topic } of props.consumers) {
@@ -93,11 +104,11 @@ export class PipelineMonitoring extends Construct {
         title: 'Orders through the pipeline',
         width: 12,
         left: [
-          business('OrdersIngested', 'ingested'),
-          business('OrdersEnriched', 'enriched'),
-          business('LedgerApplied', 'applied to ledger'),
+          business('ingest', 'OrdersIngested', 'ingested'),
+          business('enrich', 'OrdersEnriched', 'enriched'),
+          business('ledger', 'LedgerApplied', 'applied to ledger'),
         ],
-        right: [business('OrdersRejected', 'rejected (400)'), business('DeadLettered', 'dead-lettered')],
+        right: [business('ingest', 'OrdersRejected', 'rejected (400)'), deadLettered],
       }),
       new cloudwatch.GraphWidget({
         title: 'Errors',

@@ -65,9 +65,11 @@ export class PipelineStack extends Stack {
       ENRICHED_TOPIC: PIPELINE_TOPICS.enriched,
       DEAD_LETTER_TOPIC: PIPELINE_TOPICS.deadLetter,
     };
-    // In provisioned mode the mapping's on-failure topic takes poison records; on demand there is no
-    // such destination, so the consumers write them to the dead-letter topic themselves.
-    const poisonPolicy = config.esmMode === 'provisioned' ? 'report' : 'dead-letter';
+    // Enrich: in provisioned mode its mapping's on-failure topic takes poison records; on demand there is
+    // no such destination, so enrich writes them to the dead-letter topic itself.
+    // Ledger: always dead-letters poison itself and its mapping never skips a batch, even in provisioned
+    // mode, because its running totals rely on each partition being applied in order (ledger-writer.ts).
+    const enrichPoisonPolicy = config.esmMode === 'provisioned' ? 'report' : 'dead-letter';
 
     this.ingest = new PipelineFunction(this, 'Ingest', {
       handlerFolder: 'ingest',
@@ -83,7 +85,7 @@ export class PipelineStack extends Stack {
       handlerFolder: 'enrich',
       description: 'Adds totals and a classification to orders',
       cluster,
-      environment: { ...topicEnvironment, POISON_POLICY: poisonPolicy },
+      environment: { ...topicEnvironment, POISON_POLICY: enrichPoisonPolicy },
       timeout: Duration.minutes(1),
     });
     cluster.grantProduce(this.enrich, PIPELINE_TOPICS.enriched, PIPELINE_TOPICS.deadLetter);
@@ -94,7 +96,7 @@ export class PipelineStack extends Stack {
       cluster,
       environment: {
         ...topicEnvironment,
-        POISON_POLICY: poisonPolicy,
+        POISON_POLICY: 'dead-letter',
         LEDGER_TABLE_NAME: this.table.tableName,
       },
       timeout: Duration.minutes(1),
@@ -102,17 +104,21 @@ export class PipelineStack extends Stack {
     cluster.grantProduce(this.ledger, PIPELINE_TOPICS.deadLetter);
     this.table.grant(this.ledger, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
-    const mapping = (topic: string, consumerGroupId: string): KafkaConsumerOptions => ({
+    const mapping = (
+      topic: string,
+      consumerGroupId: string,
+      onFailureTopic?: string,
+    ): KafkaConsumerOptions => ({
       topic,
       consumerGroupId,
       batchSize: config.batchSize,
       maxBatchingWindow: Duration.seconds(config.batchWindowSeconds),
-      provisioned: config.provisioned && {
-        ...config.provisioned,
-        onFailureTopic: PIPELINE_TOPICS.deadLetter,
-      },
+      provisioned: config.provisioned && { ...config.provisioned, onFailureTopic },
     });
-    cluster.addConsumer(this.enrich, mapping(PIPELINE_TOPICS.orders, groups.enrich));
+    cluster.addConsumer(
+      this.enrich,
+      mapping(PIPELINE_TOPICS.orders, groups.enrich, PIPELINE_TOPICS.deadLetter),
+    );
     cluster.addConsumer(this.ledger, mapping(PIPELINE_TOPICS.enriched, groups.ledger));
     // Mappings start polling once their topics exist.
     this.enrich.node.addDependency(this.topics);

@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { VPC_NETWORKING_ACTIONS } from '../../lib/pipeline/pipeline-function';
 import { synthWorkshop } from '../support/workshop-app';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -125,7 +126,32 @@ describe('pipeline stack', () => {
       const write = kafka.find((s) => actionsOf(s).includes('kafka-cluster:WriteData'))!;
       expect(text(write.Resource)).toMatch(/:topic\/kw-dev\/.*\/orders"/);
       expect(text(write.Resource)).not.toMatch(/orders\.enriched|orders\.dlq/);
-      for (const s of statements) expect(s.Resource).not.toBe('*');
+    });
+
+    test('no statement of any role names "*" except the VPC network-interface actions, and no managed policy', () => {
+      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as Statement[],
+      );
+      const wildcard = statements.filter((s) => [s.Resource].flat().includes('*'));
+      expect(wildcard.length).toBeGreaterThan(0);
+      for (const s of wildcard) expect(actionsOf(s).sort()).toEqual([...VPC_NETWORKING_ACTIONS].sort());
+      for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    test('every function in the VPC may manage its network interfaces (Lambda needs them to attach)', () => {
+      for (const description of [
+        'Validates HTTP orders',
+        'Adds totals',
+        'Records enriched orders',
+        'Creates, grows and deletes',
+      ]) {
+        const eni = statementsOf(template, description).find((s) =>
+          actionsOf(s).includes('ec2:CreateNetworkInterface'),
+        );
+        expect(eni).toBeDefined();
+      }
     });
 
     test('enrich reads orders as its group and writes orders.enriched and orders.dlq, nothing else', () => {
@@ -190,30 +216,53 @@ describe('pipeline stack', () => {
       template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
       template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'kw-dev-pipeline' });
     });
+
+    test('dashboard graphs query the business metrics with the service dimension Powertools adds', () => {
+      const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+      const body = JSON.stringify(dashboard.Properties.DashboardBody);
+      for (const [metric, service] of [
+        ['OrdersIngested', 'ingest'],
+        ['OrdersEnriched', 'enrich'],
+        ['LedgerApplied', 'ledger'],
+      ]) {
+        expect(body).toContain(
+          `\\"ServerlessKafkaWorkshop\\",\\"${metric}\\",\\"service\\",\\"${service}\\"`,
+        );
+      }
+    });
   });
 
   describe('with provisioned mappings', () => {
     const workshop = synthWorkshop({ esmMode: 'provisioned', retryAttempts: '3' });
     const template = workshop.template(workshop.stacks.pipeline);
 
-    test('pollers, retries, bisection, partial batch responses and the orders.dlq on-failure topic', () => {
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-      expect(mappings).toHaveLength(2);
-      for (const m of mappings) {
-        expect(m.Properties).toMatchObject({
-          ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
-          MaximumRetryAttempts: 3,
-          BisectBatchOnFunctionError: true,
-          FunctionResponseTypes: ['ReportBatchItemFailures'],
-          DestinationConfig: { OnFailure: { Destination: 'kafka://orders.dlq' } },
-        });
-      }
+    test('enrich: pollers, retries, bisection, partial batch responses and the orders.dlq on-failure topic', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        Topics: ['orders'],
+        ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+        MaximumRetryAttempts: 3,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: 'kafka://orders.dlq' } },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Adds totals'),
+        Environment: { Variables: Match.objectLike({ POISON_POLICY: 'report' }) },
+      });
     });
 
-    test('consumers report poison to the mapping instead of dead-lettering it themselves', () => {
+    test('ledger: pollers and partial batch responses, but it never skips a batch (its totals need order)', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        Topics: ['orders.enriched'],
+        ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+        MaximumRetryAttempts: -1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: Match.absent(),
+        BisectBatchOnFunctionError: Match.absent(),
+      });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('^Records enriched orders'),
-        Environment: { Variables: Match.objectLike({ POISON_POLICY: 'report' }) },
+        Environment: { Variables: Match.objectLike({ POISON_POLICY: 'dead-letter' }) },
       });
     });
 

@@ -70,6 +70,7 @@ describe('ingest', () => {
   test('orders of one customer go to one partition', async () => {
     const { producer, handler } = setup();
     for (let i = 0; i < 5; i++) await handler(functionUrlEvent({ body: JSON.stringify(validOrder) }));
+    expect(producer.sent.map((r) => r.key)).toEqual(Array(5).fill('cust-42'));
     expect(new Set(producer.sent.map((r) => r.partition)).size).toBe(1);
   });
 

@@ -157,6 +157,16 @@ describe('ledger', () => {
     });
   });
 
+  test('an order first seen behind the mark (redriven from the dead-letter topic) is still counted once', async () => {
+    const { tableName, handler } = await setup();
+    await handler(mskEvent([enrichedRecord(0, 0, enriched('o-11', 'alice', 0, 11))]), lambdaContext);
+    const redriven = enrichedRecord(0, 1, enriched('o-10', 'alice', 0, 10));
+    await handler(mskEvent([redriven]), lambdaContext);
+    await handler(mskEvent([redriven]), lambdaContext);
+    const alice = (await db.scanAll(tableName)).find((i) => i.pk === 'CUSTOMER#alice');
+    expect(alice).toMatchObject({ orderCount: 2, totalCents: 2500, 'applied:orders:0': 11 });
+  });
+
   test('the same orderId from another source record (a client retrying ingest) is not counted again', async () => {
     const { tableName, handler } = await setup();
     await handler(
@@ -184,7 +194,7 @@ describe('ledger', () => {
     expect((await db.scanAll(tableName)).find((i) => i.pk === 'ORDER#o-2')).toBeDefined();
   });
 
-  test('in provisioned mode a bad record is reported to the mapping instead', async () => {
+  test('with the report policy a bad record is reported to the mapping instead', async () => {
     const { producer, handler } = await setup('report');
     const response = await handler(mskEvent([enrichedRecord(3, 7, 'nope')]), lambdaContext);
     expect(response).toEqual({

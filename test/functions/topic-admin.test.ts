@@ -53,6 +53,13 @@ class InMemoryTopicAdmin implements TopicAdminClient {
     }
     return true;
   }
+  async alterConfigs({ resources }: Parameters<TopicAdminClient['alterConfigs']>[0]) {
+    for (const r of resources) {
+      this.calls.push(`alterConfigs ${r.name}`);
+      this.topics.get(r.name)!.configs = Object.fromEntries(r.configEntries.map((e) => [e.name, e.value]));
+    }
+    return { throttleTime: 0, resources: [] };
+  }
   async deleteTopics({ topics }: Parameters<TopicAdminClient['deleteTopics']>[0]) {
     for (const t of topics) {
       this.calls.push(`deleteTopics ${t}`);
@@ -69,12 +76,12 @@ const base = {
   LogicalResourceId: 'TopicsOrders1234',
   ResourceType: 'Custom::KafkaTopic',
 };
-const props = (name: string, partitions: number | string) => ({
+const props = (name: string, partitions: number | string, retentionMs = '604800000') => ({
   ServiceToken: base.ServiceToken,
   TopicName: name,
   Partitions: String(partitions), // CloudFormation passes numbers as strings
   ReplicationFactor: '-1',
-  Configs: { 'retention.ms': '604800000' },
+  Configs: { 'retention.ms': retentionMs },
 });
 const create = (name: string, partitions: number | string): CloudFormationCustomResourceEvent => ({
   ...base,
@@ -116,11 +123,33 @@ describe('topic admin custom resource', () => {
     });
   });
 
-  test('Create adopts an existing topic and grows it if it has fewer partitions', async () => {
+  test('Create adopts an existing topic and grows it; Delete then leaves the adopted topic in place', async () => {
     const admin = new InMemoryTopicAdmin();
     await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] });
-    expect((await handleTopicRequest(create('orders', 4), async () => admin)).status).toBe('SUCCESS');
+    const outcome = await handleTopicRequest(create('orders', 4), async () => admin);
+    expect(outcome).toMatchObject({ status: 'SUCCESS', physicalResourceId: 'orders@adopted' });
     expect(admin.calls).toContain('createPartitions orders 4');
+    expect(await handleTopicRequest(remove('orders@adopted'), async () => admin)).toMatchObject({
+      status: 'SUCCESS',
+    });
+    expect(admin.topics.get('orders')?.partitions).toBe(4);
+  });
+
+  test('Update with changed configs applies them to the topic, keeping the physical id', async () => {
+    const admin = new InMemoryTopicAdmin();
+    await handleTopicRequest(create('orders', 3), async () => admin);
+    const event: CloudFormationCustomResourceEvent = {
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: 'orders',
+      ResourceProperties: props('orders', 3, '86400000'),
+      OldResourceProperties: props('orders', 3),
+    };
+    expect(await handleTopicRequest(event, async () => admin)).toMatchObject({
+      status: 'SUCCESS',
+      physicalResourceId: 'orders',
+    });
+    expect(admin.topics.get('orders')?.configs).toEqual({ 'retention.ms': '86400000' });
   });
 
   test('Update with more partitions grows the topic', async () => {

@@ -11,7 +11,11 @@ const admin = new Admin({ clientId: 'interop-admin', bootstrapBrokers });
 await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
 await admin.close();
 
-const producer = new Producer({ clientId: 'interop-producer', bootstrapBrokers, serializers: stringSerializers });
+const producer = new Producer({
+  clientId: 'interop-producer',
+  bootstrapBrokers,
+  serializers: stringSerializers,
+});
 const sent = await producer.send({
   messages: Array.from({ length: count }, (_, i) => ({
     topic,
@@ -20,7 +24,9 @@ const sent = await producer.send({
     headers: { 'record-index': String(i) },
   })),
 });
-console.log(JSON.stringify({ sent: sent.offsets ?? sent }, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+console.log(
+  JSON.stringify({ sent: sent.offsets ?? sent }, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+);
 await producer.close();
 
 const consumer = new Consumer({
@@ -30,11 +36,25 @@ const consumer = new Consumer({
   deserializers: stringDeserializers,
   maxWaitTime: 200,
 });
-const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, sessionTimeout: 10000, heartbeatInterval: 500 });
+const stream = await consumer.consume({
+  topics: [topic],
+  mode: 'earliest',
+  autocommit: false,
+  sessionTimeout: 10000,
+  heartbeatInterval: 500,
+});
 let received = 0;
 for await (const message of stream) {
   const headers = Object.fromEntries([...message.headers.entries()].map(([k, v]) => [String(k), String(v)]));
-  console.log(JSON.stringify({ key: message.key, value: message.value, headers, partition: message.partition, offset: String(message.offset) }));
+  console.log(
+    JSON.stringify({
+      key: message.key,
+      value: message.value,
+      headers,
+      partition: message.partition,
+      offset: String(message.offset),
+    }),
+  );
   if (++received === count) break;
 }
 await stream.close();
