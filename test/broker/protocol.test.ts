@@ -1,0 +1,167 @@
+import { crc32c } from '../../local/broker/log/crc32c';
+import { assignBaseOffset, parseBatches, InvalidBatchError } from '../../local/broker/log/record-batch';
+import { decodeMessage, encodeMessage } from '../../local/broker/protocol/message-codec';
+import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
+import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
+import { ProtocolError, Reader, Writer } from '../../local/broker/protocol/primitives';
+
+const hex = (w: Writer) => w.toBuffer().toString('hex');
+
+describe('primitives', () => {
+  test.each([
+    [0, '00'],
+    [1, '02'],
+    [-1, '01'],
+    [63, '7e'],
+    [-64, '7f'],
+    [64, '8001'],
+    [300, 'd804'],
+    [-2147483648, 'ffffffff0f'],
+  ])('zig-zag varint %d is %s', (value, bytes) => {
+    expect(hex(new Writer().varint(value))).toBe(bytes);
+    expect(new Reader(Buffer.from(bytes, 'hex')).varint()).toBe(value);
+  });
+
+  test.each([
+    [0n, '00'],
+    [-1n, '01'],
+    [1_700_000_000_000n, '80a0abfef962'],
+    [-9223372036854775808n, 'ffffffffffffffffff01'],
+  ])('zig-zag varlong %s is %s', (value, bytes) => {
+    expect(hex(new Writer().varlong(value))).toBe(bytes);
+    expect(new Reader(Buffer.from(bytes, 'hex')).varlong()).toBe(value);
+  });
+
+  test('classic and compact strings, including null', () => {
+    expect(hex(new Writer().nullableString('kw'))).toBe('00026b77');
+    expect(hex(new Writer().nullableString(null))).toBe('ffff');
+    expect(hex(new Writer().compactNullableString('kw'))).toBe('036b77');
+    expect(hex(new Writer().compactNullableString(null))).toBe('00');
+    expect(new Reader(Buffer.from('036b77', 'hex')).compactNullableString()).toBe('kw');
+  });
+
+  test('truncated input and impossible lengths are protocol errors, never crashes', () => {
+    expect(() => new Reader(Buffer.from('0005616263', 'hex')).nullableString()).toThrow(ProtocolError);
+    expect(() => new Reader(Buffer.from('fffe', 'hex')).nullableString()).toThrow(/invalid string length -2/);
+    expect(() => new Reader(Buffer.from('7fffffff00', 'hex')).arrayLength(false)).toThrow(
+      /array of 2147483647 elements/,
+    );
+    expect(() => new Reader(Buffer.from('ffffffffff7f', 'hex')).uvarint()).toThrow(
+      /varint longer than 5 bytes/,
+    );
+  });
+});
+
+describe('message codec', () => {
+  test('ApiVersions v0 response, byte for byte', () => {
+    const body = { ErrorCode: 0, ApiKeys: [{ ApiKey: 18, MinVersion: 0, MaxVersion: 4 }] };
+    // error_code int16, array int32 count, then (int16, int16, int16)
+    expect(encodeMessage(ApiVersionsSchema.response, 0, body).toBuffer().toString('hex')).toBe(
+      '0000' + '00000001' + '0012' + '0000' + '0004',
+    );
+  });
+
+  test('ApiVersions v3 response: compact array, throttle time, and an empty tagged-field section per struct', () => {
+    const body = { ErrorCode: 0, ApiKeys: [{ ApiKey: 18, MinVersion: 0, MaxVersion: 4 }], ThrottleTimeMs: 0 };
+    expect(encodeMessage(ApiVersionsSchema.response, 3, body).toBuffer().toString('hex')).toBe(
+      '0000' + '02' + '0012' + '0000' + '0004' + '00' + '00000000' + '00',
+    );
+  });
+
+  test('tagged fields are written only when set, and read back by tag', () => {
+    const body = { ErrorCode: 0, ApiKeys: [], ThrottleTimeMs: 0, FinalizedFeaturesEpoch: 7n };
+    const bytes = encodeMessage(ApiVersionsSchema.response, 3, body).toBuffer();
+    // ... '01' one tagged field, tag 1, size 8, int64 7
+    expect(bytes.toString('hex').endsWith('01' + '01' + '08' + '0000000000000007')).toBe(true);
+    const back = decodeMessage(ApiVersionsSchema.response, 3, new Reader(bytes));
+    expect(back.FinalizedFeaturesEpoch).toBe(7n);
+    expect(back.ZkMigrationReady).toBe(false);
+  });
+
+  test.each([0, 1, 4, 9, 10, 12])(
+    'Metadata request v%d round-trips, with defaults for fields the version lacks',
+    (version) => {
+      const request = {
+        Topics: [{ TopicId: Buffer.alloc(16), Name: 'orders' }],
+        AllowAutoTopicCreation: false,
+        IncludeTopicAuthorizedOperations: false,
+      };
+      const back = decodeMessage(
+        MetadataSchema.request,
+        version,
+        new Reader(encodeMessage(MetadataSchema.request, version, request).toBuffer()),
+      );
+      expect((back.Topics as { Name: string }[])[0].Name).toBe('orders');
+      expect(back.AllowAutoTopicCreation).toBe(version >= 4 ? false : true);
+    },
+  );
+
+  test('a version outside the declared range is refused', () => {
+    expect(() => decodeMessage(MetadataSchema.request, 13, new Reader(Buffer.alloc(4)))).toThrow(
+      /v13 is not supported/,
+    );
+  });
+});
+
+describe('record batches', () => {
+  test('CRC-32C matches the standard check value', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    expect(crc32c(Buffer.alloc(32))).toBe(0x8a9136aa);
+  });
+
+  /** A minimal valid batch: one uncompressed record with key "k" and value "v". */
+  function batch(): Buffer {
+    const record = new Writer()
+      .int8(0)
+      .varlong(0n)
+      .varint(0)
+      .varint(1)
+      .raw(Buffer.from('k'))
+      .varint(1)
+      .raw(Buffer.from('v'))
+      .varint(0)
+      .toBuffer();
+    const records = new Writer().varint(record.length).raw(record).toBuffer();
+    const w = new Writer();
+    w.int64(0n)
+      .int32(49 + records.length)
+      .int32(-1)
+      .int8(2)
+      .uint32(0);
+    const crcFrom = w.length;
+    w.int16(0)
+      .int32(0)
+      .int64(1_700_000_000_000n)
+      .int64(1_700_000_000_000n)
+      .int64(-1n)
+      .int16(-1)
+      .int32(-1)
+      .int32(1)
+      .raw(records);
+    const buf = Buffer.from(w.toBuffer());
+    buf.writeUInt32BE(crc32c(buf, crcFrom), 17);
+    return buf;
+  }
+
+  test('a valid batch parses, and assigning its offset leaves the CRC valid', () => {
+    const buf = batch();
+    const [info] = parseBatches(buf);
+    expect(info).toMatchObject({ recordCount: 1, lastOffsetDelta: 0, compression: 0, transactional: false });
+    assignBaseOffset(info.bytes, 42);
+    expect(buf.readBigInt64BE(0)).toBe(42n);
+    expect(() => parseBatches(buf)).not.toThrow();
+  });
+
+  test('a flipped byte inside the CRC range is rejected as corrupt', () => {
+    const buf = batch();
+    buf[buf.length - 2] ^= 0xff;
+    expect(() => parseBatches(buf)).toThrow(InvalidBatchError);
+    expect(() => parseBatches(buf)).toThrow(/CRC mismatch/);
+  });
+
+  test('old message formats are refused with a clear reason', () => {
+    const buf = batch();
+    buf.writeInt8(1, 16);
+    expect(() => parseBatches(buf)).toThrow(/message format v1 is not supported/);
+  });
+});

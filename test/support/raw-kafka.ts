@@ -1,0 +1,103 @@
+/** A bare TCP Kafka client for tests that must send what no well-behaved client would. */
+import { connect, type Socket } from 'node:net';
+import { encodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
+import { Writer } from '../../local/broker/protocol/primitives';
+import { inRange, type MessageSchema } from '../../local/broker/protocol/schema';
+
+/** A request frame: size, header (v1, or v2 for flexible versions), body. */
+export function requestFrame(
+  schema: MessageSchema,
+  version: number,
+  body: Struct,
+  correlationId = 1,
+  clientId = 'raw',
+): Buffer {
+  const w = new Writer();
+  const sizeAt = w.reserveInt32();
+  w.int16(schema.apiKey).int16(version).int32(correlationId).nullableString(clientId);
+  if (inRange(schema.flexibleVersions, version)) w.uvarint(0);
+  encodeMessage(schema, version, body, w);
+  w.patchInt32(sizeAt, w.length - 4);
+  return Buffer.from(w.toBuffer());
+}
+
+export class RawConnection {
+  private readonly socket: Socket;
+  private buffered = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (d: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, d]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number, host = '127.0.0.1'): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, host, () => resolve(new RawConnection(s)));
+      s.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  write(bytes: Buffer): void {
+    if (!this.closed) this.socket.write(bytes);
+  }
+
+  /** The next response frame's body (after the size), or null if the broker closed the connection. */
+  async response(timeoutMs = 5000): Promise<Buffer | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.buffered.length >= 4) {
+        const size = this.buffered.readInt32BE(0);
+        if (this.buffered.length >= 4 + size) {
+          const frame = this.buffered.subarray(4, 4 + size);
+          this.buffered = this.buffered.subarray(4 + size);
+          return frame;
+        }
+      }
+      if (this.closed) return null;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no response in time');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Resolves true once the broker has closed the connection (false after the timeout). */
+  async closedWithin(timeoutMs = 2000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, deadline - Date.now());
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.closed;
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
