@@ -43,7 +43,8 @@ function collect(
           LogStartOffset: logStart,
           AbortedTransactions: code === ErrorCode.NONE ? [] : null,
           PreferredReadReplica: -1,
-          Records: null,
+          // Empty, never null: librdkafka rejects a null record set.
+          Records: [],
         });
         const partition = topic?.partitions[req.Partition];
         if (!partition)
@@ -63,7 +64,7 @@ function collect(
         total += read.bytes;
         return {
           ...empty(ErrorCode.NONE, hwm, logStart),
-          Records: read.batches.length > 0 ? read.batches : null,
+          Records: read.batches,
         };
       }),
     };
