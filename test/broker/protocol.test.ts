@@ -1,4 +1,5 @@
-import { crc32c } from '../../local/broker/log/crc32c';
+import fc from 'fast-check';
+import { crc32c, crc32cPortable } from '../../local/broker/log/crc32c';
 import { assignBaseOffset, parseBatches, InvalidBatchError } from '../../local/broker/log/record-batch';
 import { decodeMessage, encodeMessage } from '../../local/broker/protocol/message-codec';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
@@ -107,6 +108,18 @@ describe('record batches', () => {
   test('CRC-32C matches the standard check value', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
     expect(crc32c(Buffer.alloc(32))).toBe(0x8a9136aa);
+    expect(crc32cPortable(Buffer.from('123456789'))).toBe(0xe3069283);
+  });
+
+  test('the native and portable CRC-32C agree on any bytes and any sub-range', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const buf = Buffer.from(bytes);
+        const start = bytes.length ? a % bytes.length : 0;
+        const end = start + (bytes.length ? b % (bytes.length - start + 1) : 0);
+        expect(crc32c(buf, start, end)).toBe(crc32cPortable(buf, start, end));
+      }),
+    );
   });
 
   /** A minimal valid batch: one uncompressed record with key "k" and value "v". */

@@ -1,7 +1,24 @@
 /**
- * CRC-32C (Castagnoli), the checksum of Kafka record batches. Slicing-by-8 over eight 256-entry
- * tables: eight bytes per step instead of one, several times faster than the bytewise table.
+ * CRC-32C (Castagnoli), the checksum of Kafka record batches, checked on every produced batch.
+ *
+ * @node-rs/crc32 (SIMD, prebuilt for common platforms) when it loads: on the produce path the checksum
+ * is the largest cost, and the portable version below runs at ~0.7 GB/s here, several times slower.
+ * The portable fallback is slicing-by-8 over eight 256-entry tables.
  */
+import { createRequire } from 'node:module';
+
+type NativeCrc = (input: Buffer, initial?: number) => number;
+
+const native: NativeCrc | undefined = (() => {
+  try {
+    return (createRequire(__filename)('@node-rs/crc32') as { crc32c: NativeCrc }).crc32c;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Which implementation is in use, for diagnostics and benchmarks. */
+export const crc32cImplementation = native ? '@node-rs/crc32 (native)' : 'portable (JavaScript)';
 const POLY = 0x82f63b78; // reflected Castagnoli polynomial
 
 const TABLES: Uint32Array[] = (() => {
@@ -19,6 +36,12 @@ const TABLES: Uint32Array[] = (() => {
 
 /** CRC-32C of `buf[start, end)`. */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  if (native) return native(Buffer.from(buf.buffer, buf.byteOffset + start, end - start)) >>> 0;
+  return crc32cPortable(buf, start, end);
+}
+
+/** The JavaScript implementation, used when the native one is unavailable. */
+export function crc32cPortable(buf: Uint8Array, start = 0, end = buf.length): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
   let crc = 0xffffffff;
   let i = start;

@@ -60,12 +60,12 @@ export class Connection {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     while (this.pendingBytes >= 4) {
-      const head = this.pending.length === 1 ? this.pending[0] : this.coalesce();
-      const size = head.readInt32BE(0);
+      const size = this.peekSize();
       if (size < 8 || size > this.options.maxFrameBytes) {
         this.close(`frame of ${size} bytes (limit ${this.options.maxFrameBytes})`);
         return;
       }
+      // Wait for the whole frame before joining chunks, so each frame is copied at most once.
       if (this.pendingBytes < 4 + size) return;
       const buf = this.pending.length === 1 ? this.pending[0] : this.coalesce();
       const frame = buf.subarray(4, 4 + size);
@@ -75,6 +75,19 @@ export class Connection {
       this.onFrame(frame);
       if (this.closedFlag) return;
     }
+  }
+
+  /** The frame size prefix, which may straddle chunks. */
+  private peekSize(): number {
+    const first = this.pending[0];
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.alloc(4);
+    let at = 0;
+    for (const chunk of this.pending) {
+      at += chunk.copy(head, at, 0, Math.min(chunk.length, 4 - at));
+      if (at === 4) break;
+    }
+    return head.readInt32BE(0);
   }
 
   private coalesce(): Buffer {
