@@ -1,0 +1,212 @@
+/** Broker behaviour a client relies on: timestamps, retention, long polls, acks=0, leadership, auto-create. */
+import { Kafka, logLevel } from 'kafkajs';
+import { startBroker, type RunningBroker } from '../../local/broker/broker';
+import { ErrorCode } from '../../local/broker/protocol/errors';
+import { decodeMessage } from '../../local/broker/protocol/message-codec';
+import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
+import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
+import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
+import { Reader } from '../../local/broker/protocol/primitives';
+import { inRange, type MessageSchema } from '../../local/broker/protocol/schema';
+import { RawConnection, requestFrame } from '../support/raw-kafka';
+
+function decode(schema: MessageSchema, version: number, frame: Buffer) {
+  const r = new Reader(frame);
+  r.int32(); // correlation id
+  if (inRange(schema.flexibleVersions, version)) r.taggedFields(() => undefined); // response header v1
+  return decodeMessage(schema, version, r) as Record<string, unknown>;
+}
+
+function fetchRequest(topic: string, offset: bigint, maxWaitMs: number, id = 1) {
+  return requestFrame(
+    FetchSchema.request,
+    11,
+    {
+      ReplicaId: -1,
+      MaxWaitMs: maxWaitMs,
+      MinBytes: 1,
+      MaxBytes: 1 << 20,
+      IsolationLevel: 1,
+      SessionId: 0,
+      SessionEpoch: -1,
+      Topics: [
+        {
+          Topic: topic,
+          Partitions: [
+            {
+              Partition: 0,
+              CurrentLeaderEpoch: -1,
+              FetchOffset: offset,
+              LogStartOffset: -1n,
+              PartitionMaxBytes: 1 << 20,
+            },
+          ],
+        },
+      ],
+      ForgottenTopicsData: [],
+      RackId: '',
+    },
+    id,
+  );
+}
+
+describe('broker behaviour', () => {
+  let broker: RunningBroker;
+  let kafka: Kafka;
+  beforeAll(async () => {
+    broker = await startBroker({ port: 0 });
+    kafka = new Kafka({
+      clientId: 'behaviour',
+      brokers: [broker.bootstrapServers],
+      logLevel: logLevel.NOTHING,
+    });
+  });
+  afterAll(() => broker.close());
+
+  test('message.timestamp.type=LogAppendTime replaces producer timestamps with the broker clock', async () => {
+    broker.cluster.createTopic('append-time', 1, { 'message.timestamp.type': 'LogAppendTime' });
+    const producer = kafka.producer();
+    await producer.connect();
+    const before = Date.now();
+    const [meta] = await producer.send({
+      topic: 'append-time',
+      messages: [{ value: 'x', timestamp: '1000' }],
+    });
+    await producer.disconnect();
+    expect(Number(meta.logAppendTime)).toBeGreaterThanOrEqual(before);
+    const conn = await RawConnection.open(broker.port);
+    conn.write(fetchRequest('append-time', 0n, 0));
+    const body = decode(FetchSchema.response, 11, (await conn.response())!) as {
+      Responses: { Partitions: { Records: Buffer }[] }[];
+    };
+    conn.end();
+    const batch = body.Responses[0].Partitions[0].Records;
+    expect(batch.readInt16BE(21) & 0x08).toBe(0x08); // timestamp type: log append time
+    expect(Number(batch.readBigInt64BE(35))).toBe(Number(meta.logAppendTime));
+  });
+
+  test('retention.bytes and retention.ms drop the oldest batches and move the log start offset', async () => {
+    const now = Date.now();
+    const byBytes = broker.cluster.createTopic('retention-bytes', 1, { 'retention.bytes': '300' });
+    const byTime = broker.cluster.createTopic('retention-ms', 1, { 'retention.ms': '1000' });
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < 10; i++) {
+      await producer.send({
+        topic: 'retention-bytes',
+        messages: [{ value: `record-${i}`.padEnd(100, '.') }],
+      });
+      await producer.send({
+        topic: 'retention-ms',
+        messages: [{ value: `old-${i}`, timestamp: String(now - 60_000) }],
+      });
+    }
+    await producer.send({ topic: 'retention-ms', messages: [{ value: 'new', timestamp: String(now) }] });
+    await producer.disconnect();
+
+    broker.cluster.enforceRetention();
+    const bytesLog = byBytes.partitions[0].log;
+    expect(bytesLog.sizeInBytes).toBeLessThanOrEqual(300 + 200);
+    expect(bytesLog.logStartOffset).toBeGreaterThan(0);
+    expect(bytesLog.highWatermark).toBe(10);
+    // every old batch is past retention.ms; the newest (active) one stays
+    const timeLog = byTime.partitions[0].log;
+    // batches appended just now are protected by their append time for retention.ms
+    expect(timeLog.logStartOffset).toBe(0);
+    (broker.cluster as unknown as { now: () => number }).now = () => now + 5000;
+    broker.cluster.enforceRetention();
+    expect(timeLog.logStartOffset).toBe(10);
+    (broker.cluster as unknown as { now: () => number }).now = Date.now;
+  });
+
+  test('a waiting fetch returns as soon as a record is produced, not at MaxWaitMs', async () => {
+    broker.cluster.createTopic('long-poll', 1);
+    const conn = await RawConnection.open(broker.port);
+    // Without the wake-up this fetch would wait ten minutes; the test's own timeout would fail first.
+    conn.write(fetchRequest('long-poll', 0n, 600_000));
+    setTimeout(() => {
+      const producer = kafka.producer();
+      void producer
+        .connect()
+        .then(() => producer.send({ topic: 'long-poll', messages: [{ value: 'wake' }] }))
+        .then(() => producer.disconnect());
+    }, 200);
+    const body = decode(FetchSchema.response, 11, (await conn.response(50_000))!) as {
+      Responses: { Partitions: { Records: Buffer; HighWatermark: bigint }[] }[];
+    };
+    conn.end();
+    expect(body.Responses[0].Partitions[0].HighWatermark).toBe(1n);
+    expect(body.Responses[0].Partitions[0].Records.length).toBeGreaterThan(0);
+  });
+
+  test('a fetch past the end or before the start gets OFFSET_OUT_OF_RANGE', async () => {
+    broker.cluster.createTopic('ranges', 1);
+    const conn = await RawConnection.open(broker.port);
+    conn.write(fetchRequest('ranges', 5n, 0));
+    const body = decode(FetchSchema.response, 11, (await conn.response())!) as {
+      Responses: { Partitions: { ErrorCode: number }[] }[];
+    };
+    conn.end();
+    expect(body.Responses[0].Partitions[0].ErrorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+  });
+
+  test('acks=0 produces without a response; the next request is still answered in order', async () => {
+    broker.cluster.createTopic('fire-and-forget', 1);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'fire-and-forget', acks: 0, messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.send({ topic: 'fire-and-forget', acks: 1, messages: [{ value: 'c' }] });
+    await producer.disconnect();
+    expect(broker.cluster.partition('fire-and-forget', 0)!.log.highWatermark).toBe(3);
+  });
+});
+
+describe('leadership and auto-creation', () => {
+  test('a produce to a broker that does not lead the partition gets NOT_LEADER_OR_FOLLOWER', async () => {
+    const broker = await startBroker({ port: 0, brokers: 2 });
+    try {
+      const topic = broker.cluster.createTopic('led', 2);
+      const notLeader = topic.partitions[0].leader === 1 ? broker.ports[1] : broker.ports[0];
+      const conn = await RawConnection.open(notLeader);
+      conn.write(
+        requestFrame(ProduceSchema.request, 7, {
+          TransactionalId: null,
+          Acks: 1,
+          TimeoutMs: 1000,
+          TopicData: [{ Name: 'led', PartitionData: [{ Index: 0, Records: Buffer.alloc(0) }] }],
+        }),
+      );
+      const body = decode(ProduceSchema.response, 7, (await conn.response())!) as {
+        Responses: { PartitionResponses: { ErrorCode: number }[] }[];
+      };
+      conn.end();
+      expect(body.Responses[0].PartitionResponses[0].ErrorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test.each([
+    [true, ErrorCode.NONE],
+    [false, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+  ])('with autoCreateTopics=%s, Metadata for an unknown topic answers %d', async (autoCreateTopics, code) => {
+    const broker = await startBroker({ port: 0, autoCreateTopics });
+    try {
+      const conn = await RawConnection.open(broker.port);
+      conn.write(
+        requestFrame(MetadataSchema.request, 9, {
+          Topics: [{ Name: 'fresh' }],
+          AllowAutoTopicCreation: true,
+        }),
+      );
+      const body = decode(MetadataSchema.response, 9, (await conn.response())!) as {
+        Topics: { ErrorCode: number; Partitions: unknown[] }[];
+      };
+      conn.end();
+      expect(body.Topics[0].ErrorCode).toBe(code);
+      expect(broker.cluster.topics.has('fresh')).toBe(autoCreateTopics);
+    } finally {
+      await broker.close();
+    }
+  });
+});
