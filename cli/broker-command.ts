@@ -3,12 +3,15 @@
  */
 import { parseArgs } from 'node:util';
 import { BrokerOptionsError, startBroker } from '../local/broker/broker';
+import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-dir';
 import type { Command } from './main';
 
-const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [--no-auto-create] [--verbose]
+const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [--data-dir D [--fsync P]]
+                 [--no-auto-create] [--verbose]
 
 Runs a Kafka-protocol broker in this process: real Kafka clients (kafkajs, librdkafka/kcat,
-kafka-python, @platformatic/kafka) connect to it unmodified. Topics and records are kept in memory.
+kafka-python, @platformatic/kafka) connect to it unmodified. Topics and records are kept in memory,
+or in --data-dir across restarts.
 Prints 'listening on HOST:PORT' for each broker once it accepts connections; Ctrl-C stops it.
 
 Options:
@@ -17,12 +20,17 @@ Options:
   --brokers N       brokers in this process, on consecutive ports; leaders
                     of partitions are spread over them, as on a cluster    [default: 1]
   --no-auto-create  do not create unknown topics named in metadata requests
-  --data-dir D      persistent storage: not available yet
+  --data-dir D      keep topics, records and committed offsets in D across
+                    restarts (default: memory only)
+  --fsync P         with --data-dir, when writes reach the device:
+                    batch (before each acknowledgement), interval (every
+                    second), none (left to the OS)                       [default: interval]
   --verbose         log closed connections and the reason
 
 Examples:
   kw broker
   kw broker --port 19092 --brokers 3
+  kw broker --data-dir .kafka-data --fsync batch
   kcat -b 127.0.0.1:9092 -L`;
 
 export const brokerCommand: Command = {
@@ -38,6 +46,7 @@ export const brokerCommand: Command = {
           host: { type: 'string', default: '127.0.0.1' },
           brokers: { type: 'string', default: '1' },
           'data-dir': { type: 'string' },
+          fsync: { type: 'string', default: 'interval' },
           'no-auto-create': { type: 'boolean', default: false },
           verbose: { type: 'boolean', default: false },
         },
@@ -60,6 +69,10 @@ export const brokerCommand: Command = {
         return 2;
       }
     }
+    if (!(FSYNC_POLICIES as readonly string[]).includes(values.fsync)) {
+      io.err(`kw broker: --fsync must be one of ${FSYNC_POLICIES.join(', ')}, got '${values.fsync}'`);
+      return 2;
+    }
     const started = process.hrtime.bigint();
     let broker;
     try {
@@ -68,6 +81,7 @@ export const brokerCommand: Command = {
         host: values.host,
         brokers,
         dataDir: values['data-dir'],
+        fsync: values.fsync as FsyncPolicy,
         autoCreateTopics: !values['no-auto-create'],
         log: values.verbose ? (m) => io.err(`broker: ${m}`) : undefined,
       });

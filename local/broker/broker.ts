@@ -4,6 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Cluster } from './cluster/cluster';
+import { DataDir, type FsyncPolicy } from './storage/data-dir';
 import { GroupCoordinator } from './groups/group-coordinator';
 import { HANDLERS } from './handlers';
 import { advertisedApiKeys, Connection } from './server/connection';
@@ -15,8 +16,10 @@ export interface BrokerOptions {
   readonly host?: string;
   /** Brokers to run in this process. @default 1 */
   readonly brokers?: number;
-  /** Persistent storage directory. Not available yet: logs are kept in memory. */
+  /** Directory where topics, logs and committed offsets persist. @default none: memory only */
   readonly dataDir?: string;
+  /** When written data is flushed to the device (see storage/data-dir.ts). @default 'interval' */
+  readonly fsync?: FsyncPolicy;
   /** Create topics named in Metadata requests. @default true */
   readonly autoCreateTopics?: boolean;
   /** Partitions of auto-created topics. @default 1 */
@@ -79,34 +82,39 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     throw new BrokerOptionsError(`brokers must be 1-16, got ${count}`);
   if (!Number.isInteger(firstPort) || firstPort < 0 || firstPort > 65535)
     throw new BrokerOptionsError(`invalid port ${firstPort}`);
-  if (options.dataDir !== undefined) {
-    throw new BrokerOptionsError(
-      '--data-dir (persistent storage) is not available yet: omit it to keep logs in memory',
-    );
-  }
   const log = options.log ?? (() => undefined);
+  let storage: DataDir | undefined;
+  try {
+    storage =
+      options.dataDir === undefined ? undefined : new DataDir(options.dataDir, { fsync: options.fsync });
+  } catch (error) {
+    throw new BrokerOptionsError((error as Error).message);
+  }
   const cluster = new Cluster({
     autoCreateTopics: options.autoCreateTopics,
     defaultPartitions: options.defaultPartitions,
+    storage,
   });
-  const groups = new GroupCoordinator();
+  for (let i = 0; i < count; i++) cluster.addBroker(host, 0);
+  cluster.restore(); // topics and logs from the data directory, now that leadership can be assigned
+  const groups = new GroupCoordinator({ offsetsJournal: storage?.offsets });
   const apiKeys = advertisedApiKeys(HANDLERS);
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
+
+  const retention = setInterval(() => cluster.enforceRetention(), options.retentionCheckMs ?? 5000);
+  retention.unref();
 
   const closeAll = async () => {
     clearInterval(retention);
     groups.close();
     for (const s of sockets) s.destroy();
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    storage?.close();
   };
 
-  const retention = setInterval(() => cluster.enforceRetention(), options.retentionCheckMs ?? 5000);
-  retention.unref();
-
   try {
-    for (let i = 0; i < count; i++) {
-      const broker = cluster.addBroker(host, 0);
+    for (const broker of cluster.brokers) {
       const server = createServer((socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
@@ -118,7 +126,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         });
       });
       servers.push(server);
-      broker.port = await listen(server, firstPort === 0 ? 0 : firstPort + i, host);
+      broker.port = await listen(server, firstPort === 0 ? 0 : firstPort + broker.nodeId - 1, host);
     }
   } catch (error) {
     await closeAll();

@@ -18,7 +18,7 @@ describe('kw broker', () => {
     [['--port', 'abc'], /--port must be an integer from 0 to 65535, got 'abc'/],
     [['--brokers', '0'], /--brokers must be an integer from 1 to 16/],
     [['--bogus'], /Unknown option '--bogus'/],
-    [['--data-dir', '/tmp/x'], /not available yet/],
+    [['--fsync', 'sometimes'], /--fsync must be one of batch, interval, none, got 'sometimes'/],
   ])('%j is refused with a clear message', async (args, message) => {
     let err = '';
     const io: CommandIO = { out: () => undefined, err: (t) => (err += t) };

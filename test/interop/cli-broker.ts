@@ -15,6 +15,10 @@ export function startCliBroker(args: string[]): Promise<CliBroker> {
   const child = spawn(process.execPath, [KW, 'broker', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test that fails before stop() must not leave a broker running.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`kw broker did not start: ${output}`)), 15_000);

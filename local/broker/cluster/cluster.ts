@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PartitionLog } from '../log/partition-log';
+import type { ClusterEntry, DataDir } from '../storage/data-dir';
 import { resolveTopicConfigs, type TopicConfigs } from './topic-config';
 
 export interface BrokerInfo {
@@ -46,6 +47,8 @@ export interface ClusterOptions {
   readonly defaultPartitions?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
+  /** Where topics and logs persist; none keeps everything in memory. */
+  readonly storage?: DataDir;
 }
 
 export class Cluster {
@@ -58,10 +61,77 @@ export class Cluster {
   /** Callbacks waiting for data on any partition (long-polling fetches). */
   private readonly dataWaiters = new Set<() => void>();
 
+  readonly storage?: DataDir;
+
   constructor(options: ClusterOptions = {}) {
     this.autoCreateTopics = options.autoCreateTopics ?? true;
     this.defaultPartitions = options.defaultPartitions ?? 1;
     this.now = options.now ?? Date.now;
+    this.storage = options.storage;
+  }
+
+  /**
+   * Rebuilds topics and logs from the data directory (after the brokers are added, since leadership
+   * depends on them), then compacts the journal to the current state.
+   */
+  restore(): void {
+    const storage = this.storage;
+    if (!storage) return;
+    const logStarts: { topic: string; partition: number; offset: number }[] = [];
+    for (const entry of storage.cluster.load()) {
+      if (entry.op === 'create-topic') {
+        this.addTopic(entry.name, Buffer.from(entry.id, 'hex'), entry.partitions, entry.configs);
+      } else if (entry.op === 'delete-topic') {
+        this.topics.delete(entry.name);
+      } else if (entry.op === 'create-partitions') {
+        const topic = this.topics.get(entry.name);
+        if (topic) this.growTopic(topic, entry.count);
+      } else if (entry.op === 'log-start') {
+        logStarts.push(entry);
+      }
+    }
+    for (const { topic, partition, offset } of logStarts)
+      this.partition(topic, partition)?.log.deleteBefore(offset);
+    const compacted: ClusterEntry[] = [];
+    for (const t of this.topics.values()) {
+      compacted.push({
+        op: 'create-topic',
+        name: t.name,
+        id: t.id.toString('hex'),
+        partitions: t.partitions.length,
+        configs: t.configs,
+      });
+      for (const p of t.partitions) {
+        if (p.log.logStartOffset > 0)
+          compacted.push({
+            op: 'log-start',
+            topic: t.name,
+            partition: p.index,
+            offset: p.log.logStartOffset,
+          });
+      }
+    }
+    storage.cluster.rewrite(compacted);
+  }
+
+  private newPartition(topic: Topic, index: number, topicIndex: number): Partition {
+    const store = this.storage?.partition(topic.name, index, () => Number(topic.configs['segment.bytes']));
+    return { index, leader: this.leaderFor(topicIndex, index), log: new PartitionLog(store) };
+  }
+
+  private addTopic(name: string, id: Buffer, partitions: number, configs: TopicConfigs): Topic {
+    const topicIndex = this.topics.size;
+    const topic: Topic = { name, id, configs, partitions: [] };
+    for (let index = 0; index < partitions; index++)
+      topic.partitions.push(this.newPartition(topic, index, topicIndex));
+    this.topics.set(name, topic);
+    return topic;
+  }
+
+  private growTopic(topic: Topic, count: number): void {
+    const topicIndex = [...this.topics.keys()].indexOf(topic.name);
+    for (let index = topic.partitions.length; index < count; index++)
+      topic.partitions.push(this.newPartition(topic, index, topicIndex));
   }
 
   addBroker(host: string, port: number): BrokerInfo {
@@ -100,23 +170,36 @@ export class Cluster {
     }
     const resolved = resolveTopicConfigs(configs);
     if (resolved.problems.length > 0) throw new TopicError(resolved.problems.join('; '), 40);
-    const topicIndex = this.topics.size;
-    const topic: Topic = {
+    const id = randomBytes(16);
+    if (validateOnly) return { name, id, configs: resolved.configs, partitions: [] };
+    this.storage?.cluster.append({
+      op: 'create-topic',
       name,
-      id: randomBytes(16),
+      id: id.toString('hex'),
+      partitions,
       configs: resolved.configs,
-      partitions: Array.from({ length: partitions }, (_, index) => ({
-        index,
-        leader: this.leaderFor(topicIndex, index),
-        log: new PartitionLog(),
-      })),
-    };
-    if (!validateOnly) this.topics.set(name, topic);
-    return topic;
+    });
+    return this.addTopic(name, id, partitions, resolved.configs);
   }
 
   deleteTopic(name: string): void {
-    if (!this.topics.delete(name)) throw new TopicError(`unknown topic ${name}`, 3);
+    const topic = this.topics.get(name);
+    if (!topic) throw new TopicError(`unknown topic ${name}`, 3);
+    this.storage?.cluster.append({ op: 'delete-topic', name });
+    this.topics.delete(name);
+    this.storage?.removeTopic(
+      name,
+      topic.partitions.length,
+      topic.partitions.flatMap((p) => (p.log.store ? [p.log.store] : [])),
+    );
+  }
+
+  /** DeleteRecords: makes records before `offset` unreadable, durably. */
+  deleteRecords(topic: string, partition: number, offset: number): void {
+    const p = this.partition(topic, partition);
+    if (!p) throw new TopicError(`unknown topic-partition ${topic}-${partition}`, 3);
+    p.log.deleteBefore(offset);
+    this.storage?.cluster.append({ op: 'log-start', topic, partition, offset: p.log.logStartOffset });
   }
 
   /** Grows a topic to `count` partitions. */
@@ -130,10 +213,8 @@ export class Cluster {
       );
     }
     if (validateOnly) return;
-    const topicIndex = [...this.topics.keys()].indexOf(name);
-    for (let index = topic.partitions.length; index < count; index++) {
-      topic.partitions.push({ index, leader: this.leaderFor(topicIndex, index), log: new PartitionLog() });
-    }
+    this.storage?.cluster.append({ op: 'create-partitions', name, count });
+    this.growTopic(topic, count);
   }
 
   /** Registers a one-shot callback run on the next append to any partition. */

@@ -9,6 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors';
+import type { Journal } from '../storage/journal';
+import type { OffsetEntry } from '../storage/data-dir';
 
 export interface JoinRequest {
   readonly groupId: string;
@@ -49,6 +51,20 @@ export interface CommittedOffset {
 
 type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
 
+export interface GroupDescription {
+  readonly state: GroupState | 'Dead';
+  readonly protocolType: string;
+  readonly protocolName: string;
+  readonly members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }[];
+}
+
 interface Member {
   readonly id: string;
   readonly groupInstanceId: string | null;
@@ -86,6 +102,8 @@ export interface GroupCoordinatorOptions {
   readonly now?: () => number;
   /** How often session timeouts are checked. @default 250 ms */
   readonly sweepIntervalMs?: number;
+  /** Where committed offsets persist; none keeps them in memory. */
+  readonly offsetsJournal?: Journal<OffsetEntry>;
 }
 
 export class GroupCoordinator {
@@ -93,8 +111,12 @@ export class GroupCoordinator {
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
+  private readonly journal?: Journal<OffsetEntry>;
+
   constructor(options: GroupCoordinatorOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.journal = options.offsetsJournal;
+    if (this.journal) this.restoreOffsets(this.journal);
     this.sweeper = setInterval(() => this.expireSessions(), options.sweepIntervalMs ?? 250);
     this.sweeper.unref();
   }
@@ -102,6 +124,35 @@ export class GroupCoordinator {
   close(): void {
     clearInterval(this.sweeper);
     for (const g of this.groups.values()) clearTimeout(g.joinTimer);
+  }
+
+  /** Replays committed offsets, then compacts the journal to the latest offset per partition. */
+  private restoreOffsets(journal: Journal<OffsetEntry>): void {
+    for (const e of journal.load()) {
+      if ('deleteGroup' in e) this.groups.delete(e.deleteGroup);
+      else if ('deleted' in e) this.groups.get(e.group)?.offsets.delete(`${e.partition}:${e.topic}`);
+      else
+        this.group(e.group).offsets.set(`${e.partition}:${e.topic}`, {
+          offset: BigInt(e.offset),
+          leaderEpoch: e.epoch,
+          metadata: e.metadata,
+        });
+    }
+    const latest: OffsetEntry[] = [];
+    for (const g of this.groups.values()) {
+      for (const [key, c] of g.offsets) {
+        const sep = key.indexOf(':');
+        latest.push({
+          group: g.id,
+          topic: key.slice(sep + 1),
+          partition: Number(key.slice(0, sep)),
+          offset: String(c.offset),
+          epoch: c.leaderEpoch,
+          metadata: c.metadata,
+        });
+      }
+    }
+    journal.rewrite(latest);
   }
 
   private group(id: string): Group {
@@ -373,10 +424,71 @@ export class GroupCoordinator {
 
   commitOffset(groupId: string, topic: string, partition: number, offset: CommittedOffset): void {
     this.group(groupId).offsets.set(`${partition}:${topic}`, offset);
+    this.journal?.append({
+      group: groupId,
+      topic,
+      partition,
+      offset: String(offset.offset),
+      epoch: offset.leaderEpoch,
+      metadata: offset.metadata,
+    });
   }
 
   committedOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     return this.groups.get(groupId)?.offsets.get(`${partition}:${topic}`);
+  }
+
+  /** A group's state and members, for DescribeGroups (an unknown group is reported as Dead). */
+  describe(groupId: string): GroupDescription {
+    const g = this.groups.get(groupId);
+    if (!g) return { state: 'Dead', protocolType: '', protocolName: '', members: [] };
+    return {
+      state: g.state,
+      protocolType: g.protocolType ?? '',
+      protocolName: g.protocolName ?? '',
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.id,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? EMPTY,
+        assignment: g.state === 'Stable' ? m.assignment : EMPTY,
+      })),
+    };
+  }
+
+  /** Every group with members or committed offsets. */
+  list(): { groupId: string; protocolType: string; state: GroupState }[] {
+    return [...this.groups.values()]
+      .filter((g) => g.members.size > 0 || g.offsets.size > 0)
+      .map((g) => ({ groupId: g.id, protocolType: g.protocolType ?? '', state: g.state }));
+  }
+
+  /** Deletes an empty group and its committed offsets. */
+  deleteGroup(groupId: string): number {
+    const g = this.groups.get(groupId);
+    if (!g || (g.members.size === 0 && g.offsets.size === 0)) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (g.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    clearTimeout(g.joinTimer);
+    this.groups.delete(groupId);
+    this.journal?.append({ deleteGroup: groupId });
+    return ErrorCode.NONE;
+  }
+
+  /** Deletes committed offsets of an empty group (a group with members may be using them). */
+  deleteOffsets(
+    groupId: string,
+    topic: string,
+    partitions: readonly number[],
+  ): { partition: number; errorCode: number }[] {
+    const g = this.groups.get(groupId);
+    return partitions.map((partition) => {
+      if (!g) return { partition, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
+      if (g.members.size > 0) return { partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
+      if (g.offsets.delete(`${partition}:${topic}`))
+        this.journal?.append({ group: groupId, topic, partition, deleted: true });
+      return { partition, errorCode: ErrorCode.NONE };
+    });
   }
 
   /** Topics and partitions with a committed offset in the group. */

@@ -32,7 +32,7 @@ export const deleteRecords: ApiHandler = {
           const hwm = partition.log.highWatermark;
           const target = p.Offset === -1n ? hwm : Number(p.Offset);
           if (target < 0 || target > hwm) return answer(ErrorCode.OFFSET_OUT_OF_RANGE);
-          partition.log.deleteBefore(target);
+          cluster.deleteRecords(t.Name, p.PartitionIndex, target);
           return answer(ErrorCode.NONE, BigInt(partition.log.logStartOffset));
         }),
       })),

@@ -13,12 +13,16 @@ import { joinGroup } from './11-join-group';
 import { heartbeat } from './12-heartbeat';
 import { leaveGroup } from './13-leave-group';
 import { syncGroup } from './14-sync-group';
+import { describeGroups } from './15-describe-groups';
+import { listGroups } from './16-list-groups';
 import { apiVersions } from './18-api-versions';
 import { createTopics } from './19-create-topics';
 import { deleteTopics } from './20-delete-topics';
 import { deleteRecords } from './21-delete-records';
 import { describeConfigs } from './32-describe-configs';
 import { createPartitions } from './37-create-partitions';
+import { deleteGroups } from './42-delete-groups';
+import { offsetDelete } from './47-offset-delete';
 import type { ApiHandler } from './api';
 
 export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(
@@ -34,11 +38,15 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(
     heartbeat,
     leaveGroup,
     syncGroup,
+    describeGroups,
+    listGroups,
     apiVersions,
     createTopics,
     deleteTopics,
     deleteRecords,
     describeConfigs,
     createPartitions,
+    deleteGroups,
+    offsetDelete,
   ].map((h) => [h.key, h]),
 );

@@ -3,6 +3,7 @@
  * watermark. With one replica per partition the high watermark is the log end offset, and the last
  * stable offset equals it (no transactions).
  */
+import type { PartitionStore } from '../storage/partition-store';
 import { assignBaseOffset, offsetForTimestamp, stampLogAppendTime, type BatchInfo } from './record-batch';
 
 interface StoredBatch {
@@ -26,6 +27,34 @@ export class PartitionLog {
   private size = 0;
   logStartOffset = 0;
   private endOffset = 0;
+
+  /**
+   * @param store where batches are written before they are acknowledged; none keeps the log in memory.
+   *   Batches the store recovered are loaded first.
+   */
+  constructor(readonly store?: PartitionStore) {
+    if (!store) return;
+    const now = Date.now();
+    for (const bytes of store.recover().batches) {
+      const baseOffset = Number(bytes.readBigInt64BE(0));
+      const next = baseOffset + bytes.readInt32BE(23) + 1;
+      if (this.batches.length === 0) this.logStartOffset = baseOffset;
+      this.batches.push({
+        baseOffset,
+        nextOffset: next,
+        maxTimestamp: bytes.readBigInt64BE(35),
+        bytes,
+        appendedAt: now,
+      });
+      this.size += bytes.length;
+      this.endOffset = next;
+    }
+  }
+
+  /** Producer ids, epochs and sequences of the stored batches, oldest first (idempotence recovery). */
+  *storedBatches(): Generator<{ baseOffset: number; bytes: Buffer }> {
+    for (const b of this.batches) yield { baseOffset: b.baseOffset, bytes: b.bytes };
+  }
 
   /** Offset the next record will get; also the high watermark and last stable offset. */
   get highWatermark(): number {
@@ -56,6 +85,7 @@ export class PartitionLog {
       this.size += batch.bytes.length;
       this.endOffset = next;
     }
+    this.store?.append(batches.map((b) => b.bytes));
     return first;
   }
 
@@ -108,6 +138,7 @@ export class PartitionLog {
     while (this.batches.length > 0 && this.batches[0].nextOffset <= offset) {
       this.size -= this.batches.shift()!.bytes.length;
     }
+    this.store?.dropBelow(this.logStartOffset);
   }
 
   /** Drops batches from the head that are older than `retentionMs` or beyond `retentionBytes`. */
@@ -125,5 +156,6 @@ export class PartitionLog {
       this.size -= head.bytes.length;
       this.logStartOffset = Math.max(this.logStartOffset, head.nextOffset);
     }
+    this.store?.dropBelow(this.logStartOffset);
   }
 }

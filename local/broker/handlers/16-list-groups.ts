@@ -1,0 +1,31 @@
+// ListGroups: v0–5. Behaviour: every group with members or committed offsets, filtered by state (v4+)
+// and type (v5+: only "classic" groups exist here).
+import { ErrorCode } from '../protocol/errors';
+import { ListGroupsSchema } from '../protocol/messages/16-list-groups';
+import type { ApiHandler } from './api';
+
+export const listGroups: ApiHandler = {
+  key: 16,
+  name: 'ListGroups',
+  schema: ListGroupsSchema,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(request, context) {
+    const states = (request.StatesFilter as string[]).map((s) => s.toLowerCase());
+    const types = (request.TypesFilter as string[]).map((t) => t.toLowerCase());
+    const groups = context.groups
+      .list()
+      .filter((g) => states.length === 0 || states.includes(g.state.toLowerCase()))
+      .filter(() => types.length === 0 || types.includes('classic'));
+    return {
+      ThrottleTimeMs: 0,
+      ErrorCode: ErrorCode.NONE,
+      Groups: groups.map((g) => ({
+        GroupId: g.groupId,
+        ProtocolType: g.protocolType,
+        GroupState: g.state,
+        GroupType: 'classic',
+      })),
+    };
+  },
+};

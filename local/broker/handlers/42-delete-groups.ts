@@ -1,0 +1,21 @@
+// DeleteGroups: v0–2. Behaviour: deletes empty groups and their committed offsets; a group with members
+// gets NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND.
+import { DeleteGroupsSchema } from '../protocol/messages/42-delete-groups';
+import type { ApiHandler } from './api';
+
+export const deleteGroups: ApiHandler = {
+  key: 42,
+  name: 'DeleteGroups',
+  schema: DeleteGroupsSchema,
+  minVersion: 0,
+  maxVersion: 2,
+  handle(request, context) {
+    return {
+      ThrottleTimeMs: 0,
+      Results: (request.GroupsNames as string[]).map((groupId) => ({
+        GroupId: groupId,
+        ErrorCode: context.groups.deleteGroup(groupId),
+      })),
+    };
+  },
+};

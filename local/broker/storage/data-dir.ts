@@ -1,0 +1,152 @@
+/**
+ * The broker's data directory: a journal of topic changes (`cluster.journal`), one folder of segments
+ * per partition (`<topic>-<partition>/`), and a journal of committed offsets (`offsets.journal`).
+ *
+ * Every produced batch is written (write(2)) before it is acknowledged, so a killed broker process
+ * loses nothing it acknowledged. How often data is also flushed to the device, which matters when the
+ * machine itself goes down, is the fsync policy:
+ * - `batch`: after every produce request, before the acknowledgement (safest, slowest);
+ * - `interval` (default): every `fsyncIntervalMs` (1 s), like a database's group commit;
+ * - `none`: left to the operating system.
+ */
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import * as path from 'node:path';
+import { Journal } from './journal';
+import { PartitionStore } from './partition-store';
+
+export const FSYNC_POLICIES = ['batch', 'interval', 'none'] as const;
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
+
+/** Entries of the cluster journal. */
+export type ClusterEntry =
+  | { op: 'create-topic'; name: string; id: string; partitions: number; configs: Record<string, string> }
+  | { op: 'delete-topic'; name: string }
+  | { op: 'create-partitions'; name: string; count: number }
+  | { op: 'log-start'; topic: string; partition: number; offset: number }
+  | { op: 'producer-ids'; next: string };
+
+/** Entries of the offsets journal. */
+export type OffsetEntry =
+  | {
+      group: string;
+      topic: string;
+      partition: number;
+      offset: string;
+      epoch: number;
+      metadata: string | null;
+    }
+  | { deleteGroup: string }
+  | { group: string; topic: string; partition: number; deleted: true };
+
+export interface DataDirOptions {
+  readonly fsync?: FsyncPolicy;
+  /** Flush period of the `interval` policy. @default 1000 */
+  readonly fsyncIntervalMs?: number;
+}
+
+/** Raised when the directory cannot be used; the message says why and what to do. */
+export class DataDirError extends Error {
+  public override readonly name = 'DataDirError';
+}
+
+export class DataDir {
+  readonly cluster: Journal<ClusterEntry>;
+  readonly offsets: Journal<OffsetEntry>;
+  readonly fsync: FsyncPolicy;
+  private readonly stores = new Set<PartitionStore>();
+  private readonly timer?: NodeJS.Timeout;
+  private readonly lockFile: string;
+
+  constructor(
+    readonly dir: string,
+    options: DataDirOptions = {},
+  ) {
+    this.fsync = options.fsync ?? 'interval';
+    if (!FSYNC_POLICIES.includes(this.fsync)) {
+      throw new DataDirError(
+        `invalid fsync policy "${String(this.fsync)}": expected one of ${FSYNC_POLICIES.join(', ')}`,
+      );
+    }
+    mkdirSync(dir, { recursive: true });
+    this.lockFile = path.join(dir, 'broker.lock');
+    this.lock();
+    const eachWrite = () => this.fsync === 'batch';
+    this.cluster = new Journal(path.join(dir, 'cluster.journal'), () => true); // topic changes are rare: always flushed
+    this.offsets = new Journal(path.join(dir, 'offsets.journal'), eachWrite);
+    if (this.fsync === 'interval') {
+      this.timer = setInterval(() => this.flush(), options.fsyncIntervalMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  /** One broker process per directory: a second would interleave writes in the same files. */
+  private lock(): void {
+    if (existsSync(this.lockFile)) {
+      const pid = Number(readFileSync(this.lockFile, 'utf8'));
+      let alive: boolean;
+      try {
+        process.kill(pid, 0); // signal 0: only asks whether the process exists
+        alive = true;
+      } catch {
+        alive = false;
+      }
+      if (alive)
+        throw new DataDirError(
+          `${this.dir} is in use by broker process ${pid}: stop it, or use another --data-dir`,
+        );
+      unlinkSync(this.lockFile); // left by a process that died
+    }
+    const fd = openSync(this.lockFile, 'wx');
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+  }
+
+  private partitionDir(topic: string, partition: number): string {
+    return path.join(this.dir, `${topic}-${partition}`);
+  }
+
+  /** The store of one partition's segments. */
+  partition(topic: string, partition: number, segmentBytes: () => number): PartitionStore {
+    const store = new PartitionStore(
+      this.partitionDir(topic, partition),
+      segmentBytes,
+      this.fsync === 'batch',
+    );
+    this.stores.add(store);
+    return store;
+  }
+
+  /** Removes a deleted topic's partitions from disk. */
+  removeTopic(topic: string, partitions: number, stores: readonly PartitionStore[]): void {
+    for (const s of stores) {
+      s.close();
+      this.stores.delete(s);
+    }
+    for (let p = 0; p < partitions; p++)
+      rmSync(this.partitionDir(topic, p), { recursive: true, force: true });
+  }
+
+  /** Flushes everything written since the last flush. */
+  flush(): void {
+    for (const s of this.stores) if (s.needsSync) s.sync();
+    this.offsets.sync();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.flush();
+    for (const s of this.stores) s.close();
+    this.cluster.close();
+    this.offsets.close();
+    rmSync(this.lockFile, { force: true });
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * One partition's log on disk: segment files named by their first offset (`00000000000000000042.log`),
+ * each holding stored record batches back to back, exactly as served. Appends go to the newest
+ * segment, which rolls once it reaches `segmentBytes`; segments wholly below the log start offset are
+ * deleted. Recovery reads every segment, checks each batch's framing, CRC and offset continuity, and
+ * truncates at the first one that fails (a tail torn by a crash), dropping any later segment.
+ */
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import * as path from 'node:path';
+import { crc32c } from '../log/crc32c';
+import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../log/record-batch';
+
+const SEGMENT = /^(\d{20})\.log$/;
+
+interface Segment {
+  readonly baseOffset: number;
+  readonly file: string;
+  size: number;
+}
+
+/** What recovery found and what it had to cut. */
+export interface RecoveryReport {
+  readonly batches: Buffer[];
+  /** Bytes removed from a torn or corrupt tail (0 when the log was clean). */
+  readonly truncatedBytes: number;
+}
+
+export class PartitionStore {
+  private readonly segments: Segment[] = [];
+  private fd: number | undefined;
+  private dirty = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly segmentBytes: () => number,
+    private readonly fsyncEachAppend: boolean,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private static fileName(baseOffset: number): string {
+    return `${String(baseOffset).padStart(20, '0')}.log`;
+  }
+
+  /** Reads the segments back, truncating a torn tail. Call once, before any append. */
+  recover(): RecoveryReport {
+    const files = readdirSync(this.dir)
+      .map((f) => SEGMENT.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ baseOffset: Number(m[1]), file: path.join(this.dir, m[0]) }))
+      .sort((a, b) => a.baseOffset - b.baseOffset);
+    const batches: Buffer[] = [];
+    let truncated = 0;
+    let expected: number | undefined;
+    for (let i = 0; i < files.length; i++) {
+      const { baseOffset, file } = files[i];
+      const data = readFileSync(file);
+      let at = 0;
+      let valid = true;
+      while (at < data.length) {
+        const size = data.length - at >= LOG_OVERHEAD ? LOG_OVERHEAD + data.readInt32BE(at + 8) : -1;
+        if (size < BATCH_HEADER_SIZE || at + size > data.length) {
+          valid = false;
+          break;
+        }
+        const batch = data.subarray(at, at + size);
+        const offset = Number(batch.readBigInt64BE(0));
+        if (
+          batch.readInt8(16) !== 2 ||
+          batch.readUInt32BE(17) !== crc32c(batch, 21, size) ||
+          (expected !== undefined && offset !== expected)
+        ) {
+          valid = false;
+          break;
+        }
+        batches.push(batch);
+        expected = offset + batch.readInt32BE(23) + 1;
+        at += size;
+      }
+      if (!valid) {
+        truncated += data.length - at;
+        const fd = openSync(file, 'r+');
+        ftruncateSync(fd, at);
+        fsyncSync(fd);
+        closeSync(fd);
+        this.segments.push({ baseOffset, file, size: at });
+        for (const later of files.slice(i + 1)) {
+          truncated += readFileSync(later.file).length;
+          unlinkSync(later.file);
+        }
+        break;
+      }
+      this.segments.push({ baseOffset, file, size: data.length });
+    }
+    return { batches, truncatedBytes: truncated };
+  }
+
+  /** Writes batches (offsets already assigned) to the active segment before they are acknowledged. */
+  append(batches: readonly Buffer[]): void {
+    for (const batch of batches) {
+      let active = this.segments.at(-1);
+      if (!active || (active.size > 0 && active.size + batch.length > this.segmentBytes())) {
+        this.closeActive();
+        const baseOffset = Number(batch.readBigInt64BE(0));
+        active = { baseOffset, file: path.join(this.dir, PartitionStore.fileName(baseOffset)), size: 0 };
+        this.segments.push(active);
+      }
+      this.fd ??= openSync(active.file, 'a');
+      let written = 0;
+      while (written < batch.length) written += writeSync(this.fd, batch, written, batch.length - written);
+      active.size += batch.length;
+    }
+    if (this.fsyncEachAppend) this.sync();
+    else this.dirty = true;
+  }
+
+  /** Flushes the active segment to the device if anything was written since the last flush. */
+  sync(): void {
+    if (this.fd !== undefined) fsyncSync(this.fd);
+    this.dirty = false;
+  }
+
+  get needsSync(): boolean {
+    return this.dirty;
+  }
+
+  /** Deletes segments whose every record is below `logStartOffset` (the active one is kept). */
+  dropBelow(logStartOffset: number): void {
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= logStartOffset) {
+      unlinkSync(this.segments.shift()!.file);
+    }
+  }
+
+  private closeActive(): void {
+    if (this.fd === undefined) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  close(): void {
+    this.closeActive();
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * --data-dir: a broker killed with SIGKILL in the middle of an acks=-1 produce loop comes back with
+ * every acknowledged record, in order, at the offsets it was acknowledged with; a torn segment tail
+ * is cut off; topics, configs and committed offsets survive restarts.
+ */
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBroker } from '../../local/broker/broker';
+import { startCliBroker } from '../interop/cli-broker';
+
+const quiet = { logLevel: logLevel.NOTHING };
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'kw-data-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+test('SIGKILL during an acks=-1 produce loop loses no acknowledged record (≥ 10,000)', async () => {
+  // GIVEN a broker process with a data directory and a producer writing as fast as it can
+  const broker = await startCliBroker(['--data-dir', dir, '--fsync', 'batch']);
+  const kafka = new Kafka({
+    clientId: 'crash',
+    brokers: [broker.bootstrap],
+    retry: { retries: 0 },
+    ...quiet,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'acked', numPartitions: 3 }] });
+  await admin.disconnect();
+  const producer = kafka.producer({ retry: { retries: 0 } });
+  await producer.connect();
+
+  const acknowledged = new Map<string, string>(); // "partition:offset" -> value
+  let stop = false;
+  let sequence = 0;
+  const loop = async () => {
+    while (!stop) {
+      const values = Array.from({ length: 25 }, () => `record-${sequence++}`);
+      try {
+        const [meta] = await producer.send({
+          topic: 'acked',
+          acks: -1,
+          messages: values.map((value) => ({ key: value, value, partition: sequence % 3 })),
+        });
+        values.forEach((v, i) => acknowledged.set(`${meta.partition}:${Number(meta.baseOffset) + i}`, v));
+      } catch {
+        return; // the broker is gone
+      }
+    }
+  };
+  const loops = [loop(), loop(), loop(), loop()];
+
+  // WHEN it is killed mid-produce, once more than 10,000 records are acknowledged
+  while (acknowledged.size < 10_000) await new Promise((r) => setTimeout(r, 20));
+  broker.process.kill('SIGKILL');
+  await new Promise((r) => broker.process.once('exit', r));
+  stop = true;
+  await Promise.all(loops);
+  await producer.disconnect().catch(() => undefined);
+
+  // THEN a restarted broker serves every acknowledged record at its offset
+  const restarted = await startCliBroker(['--data-dir', dir]);
+  try {
+    const again = new Kafka({ clientId: 'verify', brokers: [restarted.bootstrap], ...quiet });
+    const offsets = await (async () => {
+      const a = again.admin();
+      await a.connect();
+      const o = await a.fetchTopicOffsets('acked');
+      await a.disconnect();
+      return o;
+    })();
+    const total = offsets.reduce((n, o) => n + Number(o.high), 0);
+    expect(total).toBeGreaterThanOrEqual(acknowledged.size);
+
+    const stored = new Map<string, string>();
+    const consumer = again.consumer({ groupId: 'verify', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'acked', fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) stored.set(`${batch.partition}:${m.offset}`, m.value!.toString());
+          if (stored.size >= total) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    let missing = 0;
+    for (const [position, value] of acknowledged) if (stored.get(position) !== value) missing++;
+    expect(missing).toBe(0);
+    // offsets are dense: 0..high-1 in every partition
+    for (const o of offsets) {
+      for (let i = 0; i < Number(o.high); i++) expect(stored.has(`${o.partition}:${i}`)).toBe(true);
+    }
+  } finally {
+    await restarted.stop();
+  }
+});
+
+test('a torn segment tail is truncated on restart; topics, configs and committed offsets survive', async () => {
+  const first = await startBroker({ port: 0, dataDir: dir });
+  const kafka = new Kafka({ clientId: 'restart', brokers: [first.bootstrapServers], ...quiet });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic: 'kept', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] },
+    ],
+  });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic: 'kept',
+    messages: [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 0 },
+    ],
+  });
+  await producer.disconnect();
+  const admin2 = kafka.admin();
+  await admin2.connect();
+  await admin2.setOffsets({ groupId: 'readers', topic: 'kept', partitions: [{ partition: 0, offset: '1' }] });
+  await admin2.disconnect();
+  await first.close();
+
+  // a crash in the middle of a write leaves half a batch at the end of the segment
+  const segmentDir = path.join(dir, 'kept-0');
+  const [segment] = readdirSync(segmentDir);
+  appendFileSync(path.join(segmentDir, segment), Buffer.from('0000000000000002000000ff00', 'hex'));
+
+  const second = await startBroker({ port: 0, dataDir: dir });
+  try {
+    const topic = second.cluster.topics.get('kept')!;
+    expect(topic.partitions).toHaveLength(2);
+    expect(topic.configs['retention.ms']).toBe('3600000');
+    expect(topic.partitions[0].log.highWatermark).toBe(2);
+    const again = new Kafka({ clientId: 'restart-2', brokers: [second.bootstrapServers], ...quiet });
+    const a = again.admin();
+    await a.connect();
+    expect(await a.fetchOffsets({ groupId: 'readers', topics: ['kept'] })).toEqual([
+      { topic: 'kept', partitions: expect.arrayContaining([{ partition: 0, offset: '1', metadata: null }]) },
+    ]);
+    await a.disconnect();
+    // and it appends after the recovered records
+    const p = again.producer();
+    await p.connect();
+    const [meta] = await p.send({ topic: 'kept', messages: [{ value: 'c', partition: 0 }] });
+    await p.disconnect();
+    expect(meta.baseOffset).toBe('2');
+  } finally {
+    await second.close();
+  }
+});
+
+test('a data directory in use by a running broker is refused with the reason', async () => {
+  const first = await startBroker({ port: 0, dataDir: dir });
+  try {
+    await expect(startBroker({ port: 0, dataDir: dir })).rejects.toThrow(/is in use by broker process/);
+  } finally {
+    await first.close();
+  }
+});
