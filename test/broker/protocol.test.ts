@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { HANDLERS } from '../../local/broker/handlers';
 import { crc32c, crc32cPortable } from '../../local/broker/log/crc32c';
 import { assignBaseOffset, parseBatches, InvalidBatchError } from '../../local/broker/log/record-batch';
 import { decodeMessage, encodeMessage } from '../../local/broker/protocol/message-codec';
@@ -176,5 +179,18 @@ describe('record batches', () => {
     const buf = batch();
     buf.writeInt8(1, 16);
     expect(() => parseBatches(buf)).toThrow(/message format v1 is not supported/);
+  });
+});
+
+describe('SKIPPED.md', () => {
+  test('lists exactly the APIs and versions the broker advertises', () => {
+    const text = readFileSync(path.join(__dirname, '..', '..', 'local', 'broker', 'SKIPPED.md'), 'utf8');
+    const listed = [...text.matchAll(/^\| (\w+) \((\d+)\)\s*\| (\d+)–(\d+)\s*\|$/gm)].map(
+      (m) => `${m[1]} ${m[2]} ${m[3]}-${m[4]}`,
+    );
+    const advertised = [...HANDLERS.values()].map(
+      (h) => `${h.name} ${h.key} ${h.minVersion}-${h.maxVersion}`,
+    );
+    expect(listed.sort()).toEqual(advertised.sort());
   });
 });
