@@ -8,7 +8,9 @@ import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata
 import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
 import { Reader } from '../../local/broker/protocol/primitives';
 import { inRange, type MessageSchema } from '../../local/broker/protocol/schema';
+import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
+import { batch } from '../support/record-batches';
 
 function decode(schema: MessageSchema, version: number, frame: Buffer) {
   const r = new Reader(frame);
@@ -139,15 +141,57 @@ describe('broker behaviour', () => {
     expect(body.Responses[0].Partitions[0].Records.length).toBeGreaterThan(0);
   });
 
-  test('a fetch past the end or before the start gets OFFSET_OUT_OF_RANGE', async () => {
+  test('a fetch past the end gets OFFSET_OUT_OF_RANGE at once, without waiting out MaxWaitMs', async () => {
     broker.cluster.createTopic('ranges', 1);
     const conn = await RawConnection.open(broker.port);
-    conn.write(fetchRequest('ranges', 5n, 0));
+    conn.write(fetchRequest('ranges', 5n, 600_000)); // a wait the test's timeout would never see the end of
     const body = decode(FetchSchema.response, 11, (await conn.response())!) as {
       Responses: { Partitions: { ErrorCode: number }[] }[];
     };
     conn.end();
     expect(body.Responses[0].Partitions[0].ErrorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+  });
+
+  test('a tiny batch in a large request is stored on its own, not as a view pinning the request', async () => {
+    broker.cluster.createTopic('tiny', 1);
+    const request = requestFrame(ProduceSchema.request, 7, {
+      TransactionalId: null,
+      Acks: 1,
+      TimeoutMs: 1000,
+      TopicData: [
+        {
+          Name: 'tiny',
+          PartitionData: [
+            { Index: 0, Records: batch(Buffer.from('x')) },
+            { Index: 9, Records: Buffer.alloc(1 << 20) },
+          ],
+        },
+      ],
+    });
+    const conn = await RawConnection.open(broker.port);
+    conn.write(request);
+    await conn.response();
+    conn.end();
+    const [stored] = broker.cluster.partition('tiny', 0)!.log.read(0, 1 << 20).batches;
+    expect(stored.buffer.byteLength).toBeLessThan(1 << 16);
+  });
+
+  test('a client that pipelines many requests before reading gets every response, in order', async () => {
+    const conn = await RawConnection.open(broker.port);
+    for (let i = 0; i < 500; i++) conn.write(requestFrame(ApiVersionsSchema.request, 2, {}, i));
+    for (let i = 0; i < 500; i++) expect((await conn.response())!.readInt32BE(0)).toBe(i);
+    conn.end();
+  });
+
+  test('a topic config named like an Object property is refused as unknown, not a crash', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await expect(
+      admin.createTopics({
+        topics: [{ topic: 'proto', configEntries: [{ name: 'constructor', value: '1' }] }],
+      }),
+    ).rejects.toMatchObject({ errors: [expect.objectContaining({ type: 'INVALID_CONFIG' })] });
+    await admin.disconnect();
   });
 
   test('acks=0 produces without a response; the next request is still answered in order', async () => {

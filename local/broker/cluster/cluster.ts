@@ -187,6 +187,7 @@ export class Cluster {
     if (!topic) throw new TopicError(`unknown topic ${name}`, 3);
     this.storage?.cluster.append({ op: 'delete-topic', name });
     this.topics.delete(name);
+    this.notifyData(); // waiting fetches answer UNKNOWN_TOPIC_OR_PARTITION now, not at MaxWaitMs
     this.storage?.removeTopic(
       name,
       topic.partitions.length,

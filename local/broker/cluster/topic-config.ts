@@ -41,7 +41,7 @@ export function resolveTopicConfigs(given: Record<string, string | null>): {
   const problems: string[] = [];
   for (const [name, spec] of Object.entries(TOPIC_CONFIGS)) configs[name] = spec.default;
   for (const [name, value] of Object.entries(given)) {
-    const spec = TOPIC_CONFIGS[name];
+    const spec = Object.hasOwn(TOPIC_CONFIGS, name) ? TOPIC_CONFIGS[name] : undefined;
     if (!spec) {
       problems.push(`unknown topic config ${name} (supported: ${Object.keys(TOPIC_CONFIGS).join(', ')})`);
       continue;

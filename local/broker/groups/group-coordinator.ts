@@ -87,8 +87,8 @@ class Group {
   protocolName: string | null = null;
   leaderId = '';
   readonly members = new Map<string, Member>();
-  /** Ids handed out with MEMBER_ID_REQUIRED, not yet joined. */
-  readonly pendingIds = new Set<string>();
+  /** Ids handed out with MEMBER_ID_REQUIRED, not yet joined, with when they expire. */
+  readonly pendingIds = new Map<string, number>();
   readonly offsets = new Map<string, CommittedOffset>();
   joinTimer?: NodeJS.Timeout;
 
@@ -195,7 +195,7 @@ export class GroupCoordinator {
     if (memberId === '') {
       memberId = `${req.clientId || 'member'}-${randomUUID()}`;
       if (req.requireKnownMemberId) {
-        g.pendingIds.add(memberId);
+        g.pendingIds.set(memberId, this.now() + req.sessionTimeoutMs);
         return Promise.resolve(this.failJoin(ErrorCode.MEMBER_ID_REQUIRED, memberId));
       }
     } else if (!g.members.has(memberId) && !g.pendingIds.has(memberId)) {
@@ -368,8 +368,9 @@ export class GroupCoordinator {
   ): { memberId: string; errorCode: number }[] {
     const g = this.groups.get(groupId);
     return members.map(({ memberId, groupInstanceId }) => {
-      const id =
-        memberId || [...(g?.members.values() ?? [])].find((m) => m.groupInstanceId === groupInstanceId)?.id;
+      const byInstance = () =>
+        [...(g?.members.values() ?? [])].find((m) => m.groupInstanceId === groupInstanceId)?.id;
+      const id = memberId || (groupInstanceId === null ? undefined : byInstance());
       if (!g || !id || !g.members.has(id)) return { memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
       this.removeMember(g, id);
       return { memberId: id, errorCode: ErrorCode.NONE };
@@ -402,6 +403,7 @@ export class GroupCoordinator {
   private expireSessions(): void {
     const now = this.now();
     for (const g of this.groups.values()) {
+      for (const [id, expiresAt] of g.pendingIds) if (expiresAt < now) g.pendingIds.delete(id);
       for (const m of [...g.members.values()]) {
         // A member parked in JoinGroup is alive: its deadline is the rebalance timeout instead.
         if (!m.awaitingJoin && now - m.lastSeen > m.sessionTimeoutMs) this.removeMember(g, m.id);
@@ -412,12 +414,16 @@ export class GroupCoordinator {
   /** Checks a commit's member and generation; -1/'' is a commit from outside the group protocol. */
   commitCheck(groupId: string, generationId: number, memberId: string): number {
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
-    const g = this.group(groupId);
-    if (generationId < 0 && memberId === '') return g.members.size === 0 ? ErrorCode.NONE : ErrorCode.NONE;
-    const m = g.members.get(memberId);
-    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    const g = this.groups.get(groupId);
+    // Outside the group protocol only while nobody is a member (as Kafka's classic groups).
+    if (generationId < 0 && memberId === '')
+      return !g || g.members.size === 0 ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+    const m = g?.members.get(memberId);
+    if (!g || !m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    if (g.state === 'PreparingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
+    // Members commit what they processed before rejoining, so a join phase does not stop commits; the
+    // window between join and assignment does (the assignment that owns the partitions is not out yet).
+    if (g.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
     m.lastSeen = this.now();
     return ErrorCode.NONE;
   }

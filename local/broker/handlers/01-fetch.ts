@@ -25,9 +25,10 @@ function collect(
   topics: FetchTopic[],
   maxBytes: number,
   context: RequestContext,
-): { responses: Struct[]; bytes: number } {
+): { responses: Struct[]; bytes: number; errors: boolean } {
   const { cluster, broker } = context;
   let total = 0;
+  let errors = false;
   const byId = context.header.apiVersion >= 13;
   const responses = topics.map((t) => {
     const topic = byId ? cluster.topicById(t.TopicId) : cluster.topics.get(t.Topic);
@@ -35,17 +36,20 @@ function collect(
       Topic: t.Topic,
       TopicId: t.TopicId,
       Partitions: t.Partitions.map((req): Struct => {
-        const empty = (code: number, hwm = -1n, logStart = -1n): Struct => ({
-          PartitionIndex: req.Partition,
-          ErrorCode: code,
-          HighWatermark: hwm,
-          LastStableOffset: hwm,
-          LogStartOffset: logStart,
-          AbortedTransactions: code === ErrorCode.NONE ? [] : null,
-          PreferredReadReplica: -1,
-          // Empty, never null: librdkafka rejects a null record set.
-          Records: [],
-        });
+        const empty = (code: number, hwm = -1n, logStart = -1n): Struct => {
+          if (code !== ErrorCode.NONE) errors = true;
+          return {
+            PartitionIndex: req.Partition,
+            ErrorCode: code,
+            HighWatermark: hwm,
+            LastStableOffset: hwm,
+            LogStartOffset: logStart,
+            AbortedTransactions: code === ErrorCode.NONE ? [] : null,
+            PreferredReadReplica: -1,
+            // Empty, never null: librdkafka rejects a null record set.
+            Records: [],
+          };
+        };
         const partition = topic?.partitions[req.Partition];
         if (!partition)
           return empty(topic || !byId ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID);
@@ -69,7 +73,7 @@ function collect(
       }),
     };
   });
-  return { responses, bytes: total };
+  return { responses, bytes: total, errors };
 }
 
 export const fetch: ApiHandler = {
@@ -84,16 +88,18 @@ export const fetch: ApiHandler = {
     const minBytes = Number(request.MinBytes);
     const deadline = Date.now() + Math.max(Number(request.MaxWaitMs), 0);
     let result = collect(topics, maxBytes, context);
-    while (result.bytes < Math.max(minBytes, 1) && Date.now() < deadline) {
+    // Kafka answers at once when a partition has an error; otherwise it waits for MinBytes or MaxWaitMs.
+    while (!result.errors && result.bytes < Math.max(minBytes, 1) && Date.now() < deadline) {
       let cancel = (): void => undefined;
       const woken = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), deadline - Date.now());
-        const unsubscribe = context.cluster.onData(() => resolve(true));
+        const unsubscribeData = context.cluster.onData(() => resolve(true));
+        const unsubscribeClose = context.onClose(() => resolve(false));
         cancel = () => {
           clearTimeout(timer);
-          unsubscribe();
+          unsubscribeData();
+          unsubscribeClose();
         };
-        void context.closed.then(() => resolve(false));
       });
       cancel();
       result = collect(topics, maxBytes, context);

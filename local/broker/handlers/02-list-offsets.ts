@@ -45,10 +45,10 @@ export const listOffsets: ApiHandler = {
             const max = log.maxTimestampOffset();
             return max ? answer(ErrorCode.NONE, BigInt(max.offset), max.timestamp) : answer(ErrorCode.NONE);
           }
-          const offset = log.offsetForTimestamp(p.Timestamp);
-          return offset === undefined
+          const found = log.offsetForTimestamp(p.Timestamp);
+          return found === undefined
             ? answer(ErrorCode.NONE)
-            : answer(ErrorCode.NONE, BigInt(offset), p.Timestamp);
+            : answer(ErrorCode.NONE, BigInt(found.offset), found.timestamp);
         }),
       })),
     };

@@ -52,7 +52,7 @@ export const describeConfigs: ApiHandler = {
           ErrorCode: ErrorCode.NONE,
           ErrorMessage: null,
           Configs: keys
-            .filter((k) => k in topic.configs)
+            .filter((k) => Object.hasOwn(topic.configs, k))
             .map((name) => {
               const isDefault = topic.configs[name] === TOPIC_CONFIGS[name]?.default;
               return {

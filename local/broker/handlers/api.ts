@@ -17,8 +17,8 @@ export interface RequestContext {
   readonly broker: BrokerInfo;
   readonly groups: GroupCoordinator;
   readonly header: RequestHeader;
-  /** Resolves when the connection closes, so long waits can stop early. */
-  readonly closed: Promise<void>;
+  /** Runs `callback` when the connection closes, so long waits can stop early; returns an unsubscribe. */
+  readonly onClose: (callback: () => void) => () => void;
   /** The ApiVersions list (key, min, max of every registered handler). */
   readonly apiKeys: readonly Struct[];
 }

@@ -71,7 +71,13 @@ export class PartitionLog {
    */
   append(batches: readonly BatchInfo[], now: number, logAppendTime: boolean): number {
     const first = this.endOffset;
-    for (const batch of batches) {
+    for (const received of batches) {
+      // Stored batches are views into the request; one much smaller than the request's memory would
+      // pin all of it (a 70-byte batch in a 20 MB request), so such a batch gets its own copy.
+      const batch =
+        received.bytes.byteLength * 2 < received.bytes.buffer.byteLength
+          ? { ...received, bytes: Buffer.from(received.bytes) }
+          : received;
       assignBaseOffset(batch.bytes, this.endOffset);
       if (logAppendTime) stampLogAppendTime(batch.bytes, now);
       const next = this.endOffset + batch.lastOffsetDelta + 1;
@@ -85,7 +91,7 @@ export class PartitionLog {
       this.size += batch.bytes.length;
       this.endOffset = next;
     }
-    this.store?.append(batches.map((b) => b.bytes));
+    this.store?.append(this.batches.slice(-batches.length).map((b) => b.bytes));
     return first;
   }
 
@@ -114,20 +120,28 @@ export class PartitionLog {
     return { batches: out, bytes };
   }
 
-  /** Earliest offset whose record timestamp is ≥ `timestamp`, or undefined if none. */
-  offsetForTimestamp(timestamp: bigint): number | undefined {
+  /**
+   * Earliest offset whose record timestamp is ≥ `timestamp`, with that record's timestamp, or undefined
+   * if none. Exact inside uncompressed create-time batches; otherwise the batch's first offset and its
+   * max timestamp (log-append-time batches carry one time for all their records).
+   */
+  offsetForTimestamp(timestamp: bigint): { offset: number; timestamp: bigint } | undefined {
     for (const batch of this.batches) {
       if (batch.nextOffset <= this.logStartOffset || batch.maxTimestamp < timestamp) continue;
       const exact = offsetForTimestamp(batch.bytes, timestamp);
-      return Math.max(exact ?? batch.baseOffset, this.logStartOffset);
+      if (exact && exact.offset >= this.logStartOffset) return exact;
+      return { offset: Math.max(batch.baseOffset, this.logStartOffset), timestamp: batch.maxTimestamp };
     }
     return undefined;
   }
 
-  /** Offset and timestamp of the record with the largest timestamp (ListOffsets MAX_TIMESTAMP). */
+  /** Last offset of the readable batch with the largest timestamp (ListOffsets MAX_TIMESTAMP). */
   maxTimestampOffset(): { offset: number; timestamp: bigint } | undefined {
     let best: StoredBatch | undefined;
-    for (const batch of this.batches) if (!best || batch.maxTimestamp >= best.maxTimestamp) best = batch;
+    for (const batch of this.batches) {
+      if (batch.nextOffset <= this.logStartOffset) continue;
+      if (!best || batch.maxTimestamp >= best.maxTimestamp) best = batch;
+    }
     return best && { offset: best.nextOffset - 1, timestamp: best.maxTimestamp };
   }
 

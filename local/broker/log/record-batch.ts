@@ -122,11 +122,25 @@ export function stampLogAppendTime(bytes: Buffer, now: number): void {
 }
 
 /**
- * The offset of the first record at or after `timestamp` in an uncompressed batch, or undefined if
- * the batch is compressed (records unreadable without decompressing) or has no such record.
+ * The offset and timestamp of the first record at or after `timestamp` in an uncompressed create-time
+ * batch; undefined if the batch is compressed (unreadable without decompressing), log-append-time (one
+ * time for all records), has no such record, or its records cannot be read.
  */
-export function offsetForTimestamp(bytes: Buffer, timestamp: bigint): number | undefined {
-  if ((bytes.readInt16BE(21) & ATTR_COMPRESSION_MASK) !== 0) return undefined;
+export function offsetForTimestamp(
+  bytes: Buffer,
+  timestamp: bigint,
+): { offset: number; timestamp: bigint } | undefined {
+  const attributes = bytes.readInt16BE(21);
+  if ((attributes & ATTR_COMPRESSION_MASK) !== 0 || (attributes & ATTR_TIMESTAMP_TYPE) !== 0)
+    return undefined;
+  try {
+    return scanRecords(bytes, timestamp);
+  } catch {
+    return undefined; // a batch whose CRC was right but whose records are not: fall back to the batch
+  }
+}
+
+function scanRecords(bytes: Buffer, timestamp: bigint): { offset: number; timestamp: bigint } | undefined {
   const baseOffset = Number(bytes.readBigInt64BE(0));
   const baseTimestamp = bytes.readBigInt64BE(27);
   const count = bytes.readInt32BE(57);
@@ -137,7 +151,8 @@ export function offsetForTimestamp(bytes: Buffer, timestamp: bigint): number | u
     r.int8(); // attributes
     const timestampDelta = r.varlong();
     const offsetDelta = r.varint();
-    if (baseTimestamp + timestampDelta >= timestamp) return baseOffset + offsetDelta;
+    if (baseTimestamp + timestampDelta >= timestamp)
+      return { offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta };
     r.raw(length - (r.position - start));
   }
   return undefined;

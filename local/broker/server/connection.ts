@@ -16,11 +16,17 @@ export interface ConnectionOptions {
   readonly handlers: ReadonlyMap<number, ApiHandler>;
   /** Largest request frame accepted (socket.request.max.bytes). */
   readonly maxFrameBytes: number;
-  readonly context: Omit<RequestContext, 'header' | 'closed'>;
+  readonly context: Omit<RequestContext, 'header' | 'onClose'>;
   readonly log: (message: string) => void;
 }
 
 const API_VERSIONS_KEY = 18;
+/**
+ * Requests handled ahead of their responses being written. Past this the connection stops reading
+ * until responses drain, so a client that sends without reading cannot make the broker buffer
+ * unboundedly (Kafka itself handles one request per connection at a time).
+ */
+const MAX_IN_FLIGHT = 32;
 
 export class Connection {
   private pending: Buffer[] = [];
@@ -29,14 +35,13 @@ export class Connection {
   private readonly queue: Promise<Buffer | null>[] = [];
   private draining = false;
   private closedFlag = false;
-  private readonly closed: Promise<void>;
-  private resolveClosed!: () => void;
+  private readonly closeCallbacks = new Set<() => void>();
+  private paused = false;
 
   constructor(
     private readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -51,7 +56,8 @@ export class Connection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.pending = [];
-    this.resolveClosed();
+    for (const callback of this.closeCallbacks) callback();
+    this.closeCallbacks.clear();
     this.socket.destroy();
   }
 
@@ -132,7 +138,14 @@ export class Connection {
       );
       return;
     }
-    const context: RequestContext = { ...this.options.context, header, closed: this.closed };
+    const context: RequestContext = {
+      ...this.options.context,
+      header,
+      onClose: (callback) => {
+        this.closeCallbacks.add(callback);
+        return () => this.closeCallbacks.delete(callback);
+      },
+    };
     const h = handler;
     this.enqueue(
       (async () => {
@@ -177,6 +190,10 @@ export class Connection {
     // Attach a handler now so a failure is never an unhandled rejection; drain() reports it.
     response.catch(() => undefined);
     this.queue.push(response);
+    if (this.queue.length >= MAX_IN_FLIGHT && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
     if (!this.draining) void this.drain();
   }
 
@@ -185,11 +202,26 @@ export class Connection {
     while (this.queue.length > 0 && !this.closedFlag) {
       try {
         const bytes = await this.queue[0];
-        if (bytes && !this.closedFlag) this.socket.write(bytes);
+        if (bytes && !this.closedFlag && !this.socket.write(bytes)) {
+          // The client is not reading: wait until the kernel buffer drains before writing more.
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              this.socket.off('drain', done);
+              this.closeCallbacks.delete(done);
+              resolve();
+            };
+            this.socket.once('drain', done);
+            this.closeCallbacks.add(done);
+          });
+        }
       } catch (error) {
         this.close(`handler failed: ${error instanceof Error ? error.stack : String(error)}`);
       }
       this.queue.shift();
+      if (this.paused && this.queue.length < MAX_IN_FLIGHT / 2 && !this.closedFlag) {
+        this.paused = false;
+        this.socket.resume();
+      }
     }
     this.draining = false;
   }

@@ -1,5 +1,6 @@
-// Fetch (key 1): v4–12, flexible from v12.
-// Topics are named (topic IDs only arrive in v13); v12 brings the tagged ClusterId and per-partition epoch fields.
+// Fetch (key 1): v4–13, flexible from v12.
+// Topics are named up to v12 and identified by topic id from v13; v12 brings the tagged ClusterId and
+// per-partition epoch fields.
 import { field, message, struct, structs, type ApiSchema } from '../schema';
 
 export const FetchSchema: ApiSchema = {
