@@ -19,6 +19,9 @@ Options:
   --host H          address to listen on and advertise to clients          [default: 127.0.0.1]
   --brokers N       brokers in this process, on consecutive ports; leaders
                     of partitions are spread over them, as on a cluster    [default: 1]
+  --advertised-listeners H:P[,H:P...]
+                    addresses clients are told to use, one per broker, when
+                    they differ from where it listens (a proxy, a port map)
   --no-auto-create  do not create unknown topics named in metadata requests
   --data-dir D      keep topics, records and committed offsets in D across
                     restarts (default: memory only)
@@ -47,6 +50,7 @@ export const brokerCommand: Command = {
           brokers: { type: 'string', default: '1' },
           'data-dir': { type: 'string' },
           fsync: { type: 'string', default: 'interval' },
+          'advertised-listeners': { type: 'string' },
           'no-auto-create': { type: 'boolean', default: false },
           verbose: { type: 'boolean', default: false },
         },
@@ -82,6 +86,7 @@ export const brokerCommand: Command = {
         brokers,
         dataDir: values['data-dir'],
         fsync: values.fsync as FsyncPolicy,
+        advertisedListeners: values['advertised-listeners']?.split(','),
         autoCreateTopics: !values['no-auto-create'],
         log: values.verbose ? (m) => io.err(`broker: ${m}`) : undefined,
       });

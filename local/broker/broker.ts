@@ -28,6 +28,11 @@ export interface BrokerOptions {
   readonly maxRequestBytes?: number;
   /** How often retention is applied. @default 5000 ms */
   readonly retentionCheckMs?: number;
+  /**
+   * `host:port` clients are told to use for each broker, when that differs from where it listens
+   * (a proxy, a container's port mapping). @default the listening address
+   */
+  readonly advertisedListeners?: readonly string[];
   /** Diagnostic messages (closed connections and why). @default none */
   readonly log?: (message: string) => void;
 }
@@ -134,6 +139,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   }
 
   const ports = cluster.brokers.map((b) => b.port);
+  options.advertisedListeners?.forEach((listener, i) => {
+    const broker = cluster.brokers[i];
+    const at = listener.lastIndexOf(':');
+    if (!broker || at < 1) return;
+    broker.host = listener.slice(0, at);
+    broker.port = Number(listener.slice(at + 1));
+  });
   return {
     port: ports[0],
     ports,

@@ -3,6 +3,8 @@
  * and produce/consume with every codec librdkafka has. Needs `scripts/install-test-deps.sh`.
  */
 import { execFile } from 'node:child_process';
+import { startBroker } from '../../local/broker/broker';
+import { startDroppingProxy } from '../support/response-dropping-proxy';
 import { startCliBroker, type CliBroker } from './cli-broker';
 
 let broker: CliBroker;
@@ -53,4 +55,52 @@ test('kcat -Q finds offsets by timestamp', async () => {
   await kcat(['-P', '-t', topic, '-K:'], 'a:1\nb:2\n');
   const out = await kcat(['-Q', '-t', `${topic}:0:0`]);
   expect(out).toMatch(/kcat-time \[0\] offset 0/);
+});
+
+test('kcat with enable.idempotence=true writes each record once although responses are lost', async () => {
+  // Two brokers, each behind a proxy that loses responses: kcat gives up when every broker connection
+  // is down at once, so the second broker keeps one up while the leader's connection is cut.
+  const targets = [0, 0];
+  const proxies = await Promise.all([0, 1].map((i) => startDroppingProxy(() => targets[i], 3)));
+  const flaky = await startBroker({
+    port: 0,
+    brokers: 2,
+    advertisedListeners: proxies.map((p) => `127.0.0.1:${p.port}`),
+  });
+  targets[0] = flaky.ports[0];
+  targets[1] = flaky.ports[1];
+  const bootstrap = proxies.map((p) => `127.0.0.1:${p.port}`).join(',');
+  const settings = [
+    'enable.idempotence=true',
+    'linger.ms=5',
+    'batch.num.messages=10',
+    // reconnect at once: librdkafka backs off exponentially after each cut connection
+    'reconnect.backoff.ms=10',
+    'reconnect.backoff.max.ms=50',
+  ].flatMap((s) => ['-X', s]);
+  try {
+    const lines = Array.from({ length: 300 }, (_, i) => `value-${i}`).join('\n');
+    const producer = execFile('kcat', ['-b', bootstrap, '-P', '-t', 'kcat-idempotent', ...settings], {
+      timeout: 60_000,
+    });
+    producer.stdin!.end(`${lines}\n`);
+    expect(await new Promise((resolve) => producer.on('close', resolve))).toBe(0);
+    const log = flaky.cluster.partition('kcat-idempotent', 0)!.log;
+    expect(log.highWatermark).toBe(300);
+    const out = await new Promise<string>((resolve) => {
+      let text = '';
+      const c = execFile(
+        'kcat',
+        ['-b', bootstrap, '-C', '-t', 'kcat-idempotent', '-o', 'beginning', '-e', '-q'],
+        { timeout: 30_000 },
+      );
+      c.stdout!.on('data', (d) => (text += d));
+      c.on('close', () => resolve(text));
+    });
+    expect(new Set(out.trim().split('\n')).size).toBe(300);
+    expect(proxies[0].dropped() + proxies[1].dropped()).toBeGreaterThan(0);
+  } finally {
+    await Promise.all(proxies.map((p) => p.close()));
+    await flaky.close();
+  }
 });

@@ -10,7 +10,8 @@ import { resolveTopicConfigs, type TopicConfigs } from './topic-config';
 
 export interface BrokerInfo {
   readonly nodeId: number;
-  readonly host: string;
+  /** Address clients are told to connect to (Metadata, FindCoordinator). */
+  host: string;
   port: number;
 }
 
@@ -62,6 +63,9 @@ export class Cluster {
   private readonly dataWaiters = new Set<() => void>();
 
   readonly storage?: DataDir;
+  /** Next idempotent-producer id, and the end of the block reserved in the journal. */
+  private nextProducerId = 0n;
+  private reservedProducerIds = 0n;
 
   constructor(options: ClusterOptions = {}) {
     this.autoCreateTopics = options.autoCreateTopics ?? true;
@@ -88,6 +92,9 @@ export class Cluster {
         if (topic) this.growTopic(topic, entry.count);
       } else if (entry.op === 'log-start') {
         logStarts.push(entry);
+      } else if (entry.op === 'producer-ids') {
+        // Ids up to the reserved end may have been handed out before a crash: continue after it.
+        this.nextProducerId = this.reservedProducerIds = BigInt(entry.next);
       }
     }
     for (const { topic, partition, offset } of logStarts)
@@ -111,7 +118,18 @@ export class Cluster {
           });
       }
     }
+    if (this.reservedProducerIds > 0n)
+      compacted.push({ op: 'producer-ids', next: String(this.reservedProducerIds) });
     storage.cluster.rewrite(compacted);
+  }
+
+  /** A new idempotent-producer id, never reused, across restarts too (reserved in blocks of 1000). */
+  allocateProducerId(): bigint {
+    if (this.nextProducerId >= this.reservedProducerIds) {
+      this.reservedProducerIds = this.nextProducerId + 1000n;
+      this.storage?.cluster.append({ op: 'producer-ids', next: String(this.reservedProducerIds) });
+    }
+    return this.nextProducerId++;
   }
 
   private newPartition(topic: Topic, index: number, topicIndex: number): Partition {

@@ -58,9 +58,21 @@ function producePartition(context: RequestContext, topicName: string, data: Part
   if (batches.some((b) => b.transactional || b.control)) {
     return result(ErrorCode.INVALID_RECORD, 'transactional batches are not supported by this broker');
   }
+  // Idempotent producers: a resent batch is answered with the offset it got the first time.
+  const toAppend = [];
+  let duplicateOffset: number | undefined;
+  for (const b of batches) {
+    const check = partition.log.producers.check(b);
+    if (check.kind === 'error') return result(check.code, check.message);
+    if (check.kind === 'duplicate') duplicateOffset ??= check.baseOffset;
+    else toAppend.push(b);
+  }
+  if (toAppend.length === 0 && duplicateOffset !== undefined) {
+    return result(ErrorCode.NONE, null, BigInt(duplicateOffset), BigInt(partition.log.logStartOffset));
+  }
   const now = cluster.now();
   const logAppendTime = topic.configs['message.timestamp.type'] === 'LogAppendTime';
-  const base = partition.log.append(batches, now, logAppendTime);
+  const base = partition.log.append(toAppend, now, logAppendTime);
   return result(
     ErrorCode.NONE,
     null,

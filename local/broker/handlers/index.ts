@@ -19,6 +19,7 @@ import { apiVersions } from './18-api-versions';
 import { createTopics } from './19-create-topics';
 import { deleteTopics } from './20-delete-topics';
 import { deleteRecords } from './21-delete-records';
+import { initProducerId } from './22-init-producer-id';
 import { describeConfigs } from './32-describe-configs';
 import { createPartitions } from './37-create-partitions';
 import { deleteGroups } from './42-delete-groups';
@@ -44,6 +45,7 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(
     createTopics,
     deleteTopics,
     deleteRecords,
+    initProducerId,
     describeConfigs,
     createPartitions,
     deleteGroups,

@@ -4,6 +4,7 @@
  * stable offset equals it (no transactions).
  */
 import type { PartitionStore } from '../storage/partition-store';
+import { ProducerStates } from './producer-state';
 import { assignBaseOffset, offsetForTimestamp, stampLogAppendTime, type BatchInfo } from './record-batch';
 
 interface StoredBatch {
@@ -27,6 +28,8 @@ export class PartitionLog {
   private size = 0;
   logStartOffset = 0;
   private endOffset = 0;
+  /** Idempotent producers' sequence state, rebuilt from the batches at start-up. */
+  readonly producers = new ProducerStates();
 
   /**
    * @param store where batches are written before they are acknowledged; none keeps the log in memory.
@@ -48,12 +51,14 @@ export class PartitionLog {
       });
       this.size += bytes.length;
       this.endOffset = next;
+      this.producers.record(
+        bytes.readBigInt64BE(43),
+        bytes.readInt16BE(51),
+        bytes.readInt32BE(53),
+        bytes.readInt32BE(23),
+        baseOffset,
+      );
     }
-  }
-
-  /** Producer ids, epochs and sequences of the stored batches, oldest first (idempotence recovery). */
-  *storedBatches(): Generator<{ baseOffset: number; bytes: Buffer }> {
-    for (const b of this.batches) yield { baseOffset: b.baseOffset, bytes: b.bytes };
   }
 
   /** Offset the next record will get; also the high watermark and last stable offset. */
@@ -79,6 +84,13 @@ export class PartitionLog {
           ? { ...received, bytes: Buffer.from(received.bytes) }
           : received;
       assignBaseOffset(batch.bytes, this.endOffset);
+      this.producers.record(
+        batch.producerId,
+        batch.producerEpoch,
+        batch.baseSequence,
+        batch.lastOffsetDelta,
+        this.endOffset,
+      );
       if (logAppendTime) stampLogAppendTime(batch.bytes, now);
       const next = this.endOffset + batch.lastOffsetDelta + 1;
       this.batches.push({
