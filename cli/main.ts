@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { brokerCommand } from './broker-command';
 import { configCommand } from './config-command';
+import { groupsCommand } from './groups-command';
 
 export interface Command {
   /** One line for the command list. */
@@ -24,6 +25,7 @@ export interface CommandIO {
 const COMMANDS: Record<string, Command> = {
   broker: brokerCommand,
   config: configCommand,
+  groups: groupsCommand,
 };
 
 const processIO: CommandIO = {

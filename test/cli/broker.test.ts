@@ -1,3 +1,4 @@
+import { startBroker } from '../../local/broker/broker';
 import { startCliBroker } from '../interop/cli-broker';
 import { main, type CommandIO } from '../../cli/main';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
@@ -33,5 +34,32 @@ describe('kw broker', () => {
     expect(await main(['broker', '--port', first.bootstrap.split(':')[1]], io)).toBe(1);
     expect(err).toMatch(/already in use/);
     await first.stop();
+  });
+});
+
+describe('kw groups', () => {
+  test('an unreachable broker is reported with where it tried and how to start one', async () => {
+    let err = '';
+    const io: CommandIO = { out: () => undefined, err: (t) => (err += t) };
+    expect(await main(['groups', 'list', '--bootstrap', '127.0.0.1:9'], io)).toBe(1);
+    expect(err).toMatch(/cannot reach a Kafka broker at 127.0.0.1:9. Start one with 'kw broker'/);
+  });
+
+  test('list shows groups; describe of an unknown group says so', async () => {
+    const broker = await startBroker({ port: 0 });
+    try {
+      broker.cluster.createTopic('t', 1);
+      const out: string[] = [];
+      const io: CommandIO = { out: (t) => out.push(t), err: (t) => out.push(t) };
+      expect(await main(['groups', 'list', '--bootstrap', broker.bootstrapServers], io)).toBe(0);
+      expect(out.join('\n')).toBe('no consumer groups');
+      expect(await main(['groups', 'describe', 'nobody', '--bootstrap', broker.bootstrapServers], io)).toBe(
+        1,
+      );
+      expect(out.at(-1)).toMatch(/no group named 'nobody'/);
+      expect(await main(['groups', 'frobnicate', '--bootstrap', broker.bootstrapServers], io)).toBe(2);
+    } finally {
+      await broker.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
  * a keyed JSON producer and a group consumer from the earliest offset.
  */
 import { execFile } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startCliBroker, type CliBroker } from './cli-broker';
@@ -34,4 +35,15 @@ test('kafka-python produces keyed JSON with headers and a group consumer reads i
       offset: i,
     })),
   );
+});
+
+test('the kafka-python group consumer committed its offsets', async () => {
+  const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const [offsets] = await admin.fetchOffsets({
+    groupId: 'python-python-readings',
+    topics: ['python-readings'],
+  });
+  await admin.disconnect();
+  expect(offsets.partitions).toEqual([{ partition: 0, offset: '9', metadata: null }]);
 });

@@ -2,7 +2,8 @@
  * kcat (librdkafka 2.0.2, from Debian) against the embedded broker started as `kw broker`: metadata,
  * and produce/consume with every codec librdkafka has. Needs `scripts/install-test-deps.sh`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
 import { startDroppingProxy } from '../support/response-dropping-proxy';
 import { startCliBroker, type CliBroker } from './cli-broker';
@@ -102,5 +103,59 @@ test('kcat with enable.idempotence=true writes each record once although respons
   } finally {
     await Promise.all(proxies.map((p) => p.close()));
     await flaky.close();
+  }
+});
+
+test('two kcat balanced consumers (-G) share a topic and commit their offsets', async () => {
+  const topic = 'kcat-group';
+  const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+  const members = [0, 1].map(() => {
+    const child = spawn('kcat', [
+      '-u', // unbuffered: lines arrive as records do, not when kcat exits
+      '-b',
+      broker.bootstrap,
+      '-G',
+      'kcat-group',
+      '-o',
+      'beginning',
+      '-f',
+      '%p %o %s\\n',
+      '-X',
+      'auto.commit.interval.ms=100',
+      topic,
+    ]);
+    const member = { child, lines: [] as string[], assigned: '' };
+    child.stdout.on('data', (d) => member.lines.push(...String(d).trim().split('\n')));
+    child.stderr.on('data', (d) => {
+      const match = /assigned: (.*)/.exec(String(d));
+      if (match) member.assigned = match[1];
+    });
+    return member;
+  });
+  const until = async (condition: () => boolean) => {
+    const deadline = Date.now() + 40_000;
+    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  };
+  try {
+    // both members hold partitions before anything is produced
+    await until(() => members.every((m) => m.assigned.split(',').length === 2));
+    await kcat(
+      ['-P', '-t', topic, '-K:'],
+      `${Array.from({ length: 40 }, (_, i) => `k${i}:v${i}`).join('\n')}\n`,
+    );
+    await until(() => members.reduce((n, m) => n + m.lines.length, 0) >= 40);
+    const values = new Set(members.flatMap((m) => m.lines.map((l) => l.split(' ')[2])));
+    expect(values.size).toBe(40);
+    expect(members.every((m) => m.lines.length > 0)).toBe(true);
+    // offsets are committed for every partition (auto-commit, then once more on close)
+    for (const m of members) m.child.kill('SIGTERM');
+    await Promise.all(members.map((m) => new Promise((r) => m.child.once('exit', r))));
+    const [committed] = await admin.fetchOffsets({ groupId: 'kcat-group', topics: [topic] });
+    expect(committed.partitions.reduce((n, p) => n + Number(p.offset), 0)).toBe(40);
+  } finally {
+    for (const m of members) m.child.kill('SIGKILL');
+    await admin.disconnect();
   }
 });
