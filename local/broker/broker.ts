@@ -47,6 +47,8 @@ export interface RunningBroker {
   readonly bootstrapServers: string;
   /** The shared state, for tests and tools in the same process. */
   readonly cluster: Cluster;
+  /** The group coordinator, likewise. */
+  readonly groups: GroupCoordinator;
   /** Stops listening, closes client connections and timers. */
   close(): Promise<void>;
 }
@@ -152,6 +154,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     host,
     bootstrapServers: ports.map((p) => `${host}:${p}`).join(','),
     cluster,
+    groups,
     close: closeAll,
   };
 }
