@@ -14,7 +14,7 @@ import { decodeMessage } from '../local/broker/protocol/message-codec';
 import { FetchSchema } from '../local/broker/protocol/messages/01-fetch';
 import { ProduceSchema } from '../local/broker/protocol/messages/00-produce';
 import { Reader, Writer } from '../local/broker/protocol/primitives';
-import { requestFrame } from '../test/support/raw-kafka';
+import { fetchRequest, requestFrame } from '../test/support/raw-kafka';
 
 const RECORD_BYTES = 1024;
 const RECORDS_PER_BATCH = 100;
@@ -173,36 +173,7 @@ export async function runBrokerBench(log: (line: string) => void): Promise<Figur
 
   // Fetch: read a whole round's log back, 1 MiB per request, one request at a time as consumers do.
   const fetchFrame = (topic: string, offset: bigint, id: number) =>
-    requestFrame(
-      FetchSchema.request,
-      11,
-      {
-        ReplicaId: -1,
-        MaxWaitMs: 0,
-        MinBytes: 1,
-        MaxBytes: 1 << 20,
-        IsolationLevel: 1,
-        SessionId: 0,
-        SessionEpoch: -1,
-        Topics: [
-          {
-            Topic: topic,
-            Partitions: [
-              {
-                Partition: 0,
-                CurrentLeaderEpoch: -1,
-                FetchOffset: offset,
-                LogStartOffset: -1n,
-                PartitionMaxBytes: 1 << 20,
-              },
-            ],
-          },
-        ],
-        ForgottenTopicsData: [],
-        RackId: '',
-      },
-      id,
-    );
+    fetchRequest(topic, offset, { correlationId: id });
   const fetchAll = async (port: number, topic: string): Promise<number> => {
     const s = await connectTo(port);
     let offset = 0n;

@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
-import { crc32c } from '../../local/broker/log/crc32c';
 import { ErrorCode } from '../../local/broker/protocol/errors';
 import { decodeMessage } from '../../local/broker/protocol/message-codec';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
@@ -13,6 +12,7 @@ import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata
 import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
 import { Reader, Writer } from '../../local/broker/protocol/primitives';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
+import { batch } from '../support/record-batches';
 
 let broker: RunningBroker;
 let kafka: Kafka;
@@ -38,38 +38,6 @@ async function brokerStillServes(): Promise<void> {
 
 function frameOf(body: Buffer): Buffer {
   return Buffer.concat([Buffer.from(new Writer().int32(body.length).toBuffer()), body]);
-}
-
-/** A one-record v2 batch with a correct CRC. */
-function batch(value: Buffer): Buffer {
-  const record = new Writer()
-    .int8(0)
-    .varlong(0n)
-    .varint(0)
-    .varint(-1)
-    .varint(value.length)
-    .raw(value)
-    .varint(0)
-    .toBuffer();
-  const records = new Writer().varint(record.length).raw(record).toBuffer();
-  const w = new Writer();
-  w.int64(0n)
-    .int32(49 + records.length)
-    .int32(-1)
-    .int8(2)
-    .uint32(0);
-  w.int16(0)
-    .int32(0)
-    .int64(BigInt(Date.now()))
-    .int64(BigInt(Date.now()))
-    .int64(-1n)
-    .int16(-1)
-    .int32(-1)
-    .int32(1)
-    .raw(records);
-  const buf = Buffer.from(w.toBuffer());
-  buf.writeUInt32BE(crc32c(buf, 21), 17);
-  return buf;
 }
 
 function produceRequest(topic: string, records: Buffer): Buffer {

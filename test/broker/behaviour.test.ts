@@ -9,7 +9,7 @@ import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
 import { Reader } from '../../local/broker/protocol/primitives';
 import { inRange, type MessageSchema } from '../../local/broker/protocol/schema';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
-import { RawConnection, requestFrame } from '../support/raw-kafka';
+import { fetchRequest as fetchFrame, RawConnection, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 
 function decode(schema: MessageSchema, version: number, frame: Buffer) {
@@ -17,39 +17,6 @@ function decode(schema: MessageSchema, version: number, frame: Buffer) {
   r.int32(); // correlation id
   if (inRange(schema.flexibleVersions, version)) r.taggedFields(() => undefined); // response header v1
   return decodeMessage(schema, version, r) as Record<string, unknown>;
-}
-
-function fetchRequest(topic: string, offset: bigint, maxWaitMs: number, id = 1) {
-  return requestFrame(
-    FetchSchema.request,
-    11,
-    {
-      ReplicaId: -1,
-      MaxWaitMs: maxWaitMs,
-      MinBytes: 1,
-      MaxBytes: 1 << 20,
-      IsolationLevel: 1,
-      SessionId: 0,
-      SessionEpoch: -1,
-      Topics: [
-        {
-          Topic: topic,
-          Partitions: [
-            {
-              Partition: 0,
-              CurrentLeaderEpoch: -1,
-              FetchOffset: offset,
-              LogStartOffset: -1n,
-              PartitionMaxBytes: 1 << 20,
-            },
-          ],
-        },
-      ],
-      ForgottenTopicsData: [],
-      RackId: '',
-    },
-    id,
-  );
 }
 
 describe('broker behaviour', () => {
@@ -77,7 +44,7 @@ describe('broker behaviour', () => {
     await producer.disconnect();
     expect(Number(meta.logAppendTime)).toBeGreaterThanOrEqual(before);
     const conn = await RawConnection.open(broker.port);
-    conn.write(fetchRequest('append-time', 0n, 0));
+    conn.write(fetchFrame('append-time', 0n, { maxWaitMs: 0 }));
     const body = decode(FetchSchema.response, 11, (await conn.response())!) as {
       Responses: { Partitions: { Records: Buffer }[] }[];
     };
@@ -125,7 +92,7 @@ describe('broker behaviour', () => {
     broker.cluster.createTopic('long-poll', 1);
     const conn = await RawConnection.open(broker.port);
     // Without the wake-up this fetch would wait ten minutes; the test's own timeout would fail first.
-    conn.write(fetchRequest('long-poll', 0n, 600_000));
+    conn.write(fetchFrame('long-poll', 0n, { maxWaitMs: 600_000 }));
     setTimeout(() => {
       const producer = kafka.producer();
       void producer
@@ -144,7 +111,7 @@ describe('broker behaviour', () => {
   test('a fetch past the end gets OFFSET_OUT_OF_RANGE at once, without waiting out MaxWaitMs', async () => {
     broker.cluster.createTopic('ranges', 1);
     const conn = await RawConnection.open(broker.port);
-    conn.write(fetchRequest('ranges', 5n, 600_000)); // a wait the test's timeout would never see the end of
+    conn.write(fetchFrame('ranges', 5n, { maxWaitMs: 600_000 })); // a wait the test's timeout would never see the end of
     const body = decode(FetchSchema.response, 11, (await conn.response())!) as {
       Responses: { Partitions: { ErrorCode: number }[] }[];
     };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HANDLERS } from '../../local/broker/handlers';
+import { batch as oneRecordBatch } from '../support/record-batches';
 import { crc32c, crc32cPortable } from '../../local/broker/log/crc32c';
 import { assignBaseOffset, parseBatches, InvalidBatchError } from '../../local/broker/log/record-batch';
 import { decodeMessage, encodeMessage } from '../../local/broker/protocol/message-codec';
@@ -126,38 +127,8 @@ describe('record batches', () => {
   });
 
   /** A minimal valid batch: one uncompressed record with key "k" and value "v". */
-  function batch(): Buffer {
-    const record = new Writer()
-      .int8(0)
-      .varlong(0n)
-      .varint(0)
-      .varint(1)
-      .raw(Buffer.from('k'))
-      .varint(1)
-      .raw(Buffer.from('v'))
-      .varint(0)
-      .toBuffer();
-    const records = new Writer().varint(record.length).raw(record).toBuffer();
-    const w = new Writer();
-    w.int64(0n)
-      .int32(49 + records.length)
-      .int32(-1)
-      .int8(2)
-      .uint32(0);
-    const crcFrom = w.length;
-    w.int16(0)
-      .int32(0)
-      .int64(1_700_000_000_000n)
-      .int64(1_700_000_000_000n)
-      .int64(-1n)
-      .int16(-1)
-      .int32(-1)
-      .int32(1)
-      .raw(records);
-    const buf = Buffer.from(w.toBuffer());
-    buf.writeUInt32BE(crc32c(buf, crcFrom), 17);
-    return buf;
-  }
+  const batch = () =>
+    oneRecordBatch(Buffer.from('v'), { key: Buffer.from('k'), timestamp: 1_700_000_000_000n });
 
   test('a valid batch parses, and assigning its offset leaves the CRC valid', () => {
     const buf = batch();

@@ -1,6 +1,7 @@
 /** A bare TCP Kafka client for tests that must send what no well-behaved client would. */
 import { connect, type Socket } from 'node:net';
 import { encodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
+import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
 import { Writer } from '../../local/broker/protocol/primitives';
 import { inRange, type MessageSchema } from '../../local/broker/protocol/schema';
 
@@ -100,4 +101,43 @@ export class RawConnection {
   end(): void {
     this.socket.destroy();
   }
+}
+
+/** A Fetch v11 request for one partition (v11: the newest version with topic names and no tags). */
+export function fetchRequest(
+  topic: string,
+  offset: bigint,
+  options: { maxWaitMs?: number; maxBytes?: number; partition?: number; correlationId?: number } = {},
+): Buffer {
+  const maxBytes = options.maxBytes ?? 1 << 20;
+  return requestFrame(
+    FetchSchema.request,
+    11,
+    {
+      ReplicaId: -1,
+      MaxWaitMs: options.maxWaitMs ?? 0,
+      MinBytes: 1,
+      MaxBytes: maxBytes,
+      IsolationLevel: 1,
+      SessionId: 0,
+      SessionEpoch: -1,
+      Topics: [
+        {
+          Topic: topic,
+          Partitions: [
+            {
+              Partition: options.partition ?? 0,
+              CurrentLeaderEpoch: -1,
+              FetchOffset: offset,
+              LogStartOffset: -1n,
+              PartitionMaxBytes: maxBytes,
+            },
+          ],
+        },
+      ],
+      ForgottenTopicsData: [],
+      RackId: '',
+    },
+    options.correlationId ?? 1,
+  );
 }

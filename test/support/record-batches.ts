@@ -3,17 +3,14 @@ import { crc32c } from '../../local/broker/log/crc32c';
 import { Writer } from '../../local/broker/protocol/primitives';
 
 /** A one-record, uncompressed v2 batch with a correct CRC. */
-export function batch(value: Buffer, timestamp = BigInt(Date.now())): Buffer {
-  const record = new Writer()
-    .int8(0)
-    .varlong(0n)
-    .varint(0)
-    .varint(-1)
-    .varint(value.length)
-    .raw(value)
-    .varint(0)
-    .toBuffer();
-  const records = new Writer().varint(record.length).raw(record).toBuffer();
+export function batch(value: Buffer, options: { key?: Buffer; timestamp?: bigint } = {}): Buffer {
+  const timestamp = options.timestamp ?? BigInt(Date.now());
+  const record = new Writer().int8(0).varlong(0n).varint(0);
+  if (options.key) record.varint(options.key.length).raw(options.key);
+  else record.varint(-1);
+  record.varint(value.length).raw(value).varint(0);
+  const body = record.toBuffer();
+  const records = new Writer().varint(body.length).raw(body).toBuffer();
   const w = new Writer();
   w.int64(0n)
     .int32(49 + records.length)

@@ -204,28 +204,20 @@ export class GroupCoordinator {
     g.pendingIds.delete(memberId);
 
     return new Promise<JoinResult>((resolve) => {
-      const existing = g.members.get(memberId);
-      const member: Member = existing ?? {
-        id: memberId,
-        groupInstanceId: req.groupInstanceId,
+      // A rejoin refreshes what the member told us; a first join also gets its id and an empty assignment.
+      const latest = {
         clientId: req.clientId,
         clientHost: req.clientHost,
         sessionTimeoutMs: req.sessionTimeoutMs,
         rebalanceTimeoutMs: req.rebalanceTimeoutMs,
         protocolType: req.protocolType,
         protocols: req.protocols,
-        assignment: EMPTY,
         lastSeen: this.now(),
       };
-      Object.assign(member, {
-        clientId: req.clientId,
-        clientHost: req.clientHost,
-        sessionTimeoutMs: req.sessionTimeoutMs,
-        rebalanceTimeoutMs: req.rebalanceTimeoutMs,
-        protocolType: req.protocolType,
-        protocols: req.protocols,
-        lastSeen: this.now(),
-      });
+      const existing = g.members.get(memberId);
+      const member: Member = existing
+        ? Object.assign(existing, latest)
+        : { id: memberId, groupInstanceId: req.groupInstanceId, assignment: EMPTY, ...latest };
       member.awaitingJoin?.(this.failJoin(ErrorCode.UNKNOWN_MEMBER_ID, memberId)); // superseded join
       member.awaitingJoin = resolve;
       g.members.set(memberId, member);
