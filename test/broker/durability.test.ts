@@ -164,3 +164,33 @@ test('a data directory in use by a running broker is refused with the reason', a
     await first.close();
   }
 });
+
+test('a topic deleted and created again under the same name comes back as the new one after a restart', async () => {
+  const first = await startBroker({ port: 0, dataDir: dir });
+  const old = first.cluster.createTopic('reborn', 1);
+  const kafka = new Kafka({ clientId: 'reborn', brokers: [first.bootstrapServers], ...quiet });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic: 'reborn',
+    messages: Array.from({ length: 10 }, (_, i) => ({ value: `old-${i}` })),
+  });
+  first.cluster.deleteRecords('reborn', 0, 8);
+  first.cluster.deleteTopic('reborn');
+  const fresh = first.cluster.createTopic('reborn', 1);
+  await producer.send({ topic: 'reborn', messages: [{ value: 'new-0' }, { value: 'new-1' }] });
+  await producer.disconnect();
+  await first.close();
+
+  const second = await startBroker({ port: 0, dataDir: dir });
+  try {
+    const topic = second.cluster.topics.get('reborn')!;
+    expect(topic.id.equals(fresh.id)).toBe(true);
+    expect(topic.id.equals(old.id)).toBe(false);
+    // the old incarnation's DeleteRecords must not apply to the new topic
+    expect(topic.partitions[0].log.logStartOffset).toBe(0);
+    expect(topic.partitions[0].log.highWatermark).toBe(2);
+  } finally {
+    await second.close();
+  }
+});

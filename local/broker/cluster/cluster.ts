@@ -81,24 +81,36 @@ export class Cluster {
   restore(): void {
     const storage = this.storage;
     if (!storage) return;
-    const logStarts: { topic: string; partition: number; offset: number }[] = [];
+    // Fold the journal into the final state first, so a deleted incarnation of a topic name never
+    // opens the folders or receives the log-start offsets of the topic now carrying that name.
+    const plan = new Map<
+      string,
+      { id: string; partitions: number; configs: TopicConfigs; logStarts: Map<number, number> }
+    >();
     for (const entry of storage.cluster.load()) {
       if (entry.op === 'create-topic') {
-        this.addTopic(entry.name, Buffer.from(entry.id, 'hex'), entry.partitions, entry.configs);
+        plan.set(entry.name, {
+          id: entry.id,
+          partitions: entry.partitions,
+          configs: entry.configs,
+          logStarts: new Map(),
+        });
       } else if (entry.op === 'delete-topic') {
-        this.topics.delete(entry.name);
+        plan.delete(entry.name);
       } else if (entry.op === 'create-partitions') {
-        const topic = this.topics.get(entry.name);
-        if (topic) this.growTopic(topic, entry.count);
+        const topic = plan.get(entry.name);
+        if (topic) topic.partitions = Math.max(topic.partitions, entry.count);
       } else if (entry.op === 'log-start') {
-        logStarts.push(entry);
+        plan.get(entry.topic)?.logStarts.set(entry.partition, entry.offset);
       } else if (entry.op === 'producer-ids') {
         // Ids up to the reserved end may have been handed out before a crash: continue after it.
         this.nextProducerId = this.reservedProducerIds = BigInt(entry.next);
       }
     }
-    for (const { topic, partition, offset } of logStarts)
-      this.partition(topic, partition)?.log.deleteBefore(offset);
+    for (const [name, t] of plan) {
+      const topic = this.addTopic(name, Buffer.from(t.id, 'hex'), t.partitions, t.configs);
+      for (const [partition, offset] of t.logStarts) topic.partitions[partition]?.log.deleteBefore(offset);
+    }
     const compacted: ClusterEntry[] = [];
     for (const t of this.topics.values()) {
       compacted.push({
