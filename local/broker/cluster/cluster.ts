@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PartitionLog } from '../log/partition-log';
-import type { ClusterEntry, DataDir } from '../storage/data-dir';
+import { DataDir, type ClusterEntry } from '../storage/data-dir';
 import { resolveTopicConfigs, type TopicConfigs } from './topic-config';
 
 export interface BrokerInfo {
@@ -107,8 +107,14 @@ export class Cluster {
         this.nextProducerId = this.reservedProducerIds = BigInt(entry.next);
       }
     }
+    const live = new Set<string>();
     for (const [name, t] of plan) {
-      const topic = this.addTopic(name, Buffer.from(t.id, 'hex'), t.partitions, t.configs);
+      for (let p = 0; p < t.partitions; p++) live.add(DataDir.folder(name, p));
+    }
+    // Folders of topics deleted just before a crash (journaled, not yet removed) must not come back.
+    storage.removeOrphans(live);
+    for (const [name, t] of plan) {
+      const topic = this.addTopic(name, Buffer.from(t.id, 'hex'), t.partitions, t.configs, false);
       for (const [partition, offset] of t.logStarts) topic.partitions[partition]?.log.deleteBefore(offset);
     }
     const compacted: ClusterEntry[] = [];
@@ -144,16 +150,22 @@ export class Cluster {
     return this.nextProducerId++;
   }
 
-  private newPartition(topic: Topic, index: number, topicIndex: number): Partition {
-    const store = this.storage?.partition(topic.name, index, () => Number(topic.configs['segment.bytes']));
+  /** `fresh`: a partition that did not exist before (its folder, if any, is a deleted topic's leftover). */
+  private newPartition(topic: Topic, index: number, topicIndex: number, fresh: boolean): Partition {
+    const store = this.storage?.partition(
+      topic.name,
+      index,
+      () => Number(topic.configs['segment.bytes']),
+      fresh,
+    );
     return { index, leader: this.leaderFor(topicIndex, index), log: new PartitionLog(store) };
   }
 
-  private addTopic(name: string, id: Buffer, partitions: number, configs: TopicConfigs): Topic {
+  private addTopic(name: string, id: Buffer, partitions: number, configs: TopicConfigs, fresh = true): Topic {
     const topicIndex = this.topics.size;
     const topic: Topic = { name, id, configs, partitions: [] };
     for (let index = 0; index < partitions; index++)
-      topic.partitions.push(this.newPartition(topic, index, topicIndex));
+      topic.partitions.push(this.newPartition(topic, index, topicIndex, fresh));
     this.topics.set(name, topic);
     return topic;
   }
@@ -161,7 +173,7 @@ export class Cluster {
   private growTopic(topic: Topic, count: number): void {
     const topicIndex = [...this.topics.keys()].indexOf(topic.name);
     for (let index = topic.partitions.length; index < count; index++)
-      topic.partitions.push(this.newPartition(topic, index, topicIndex));
+      topic.partitions.push(this.newPartition(topic, index, topicIndex, true));
   }
 
   addBroker(host: string, port: number): BrokerInfo {
@@ -267,7 +279,19 @@ export class Cluster {
     for (const topic of this.topics.values()) {
       const ms = Number(topic.configs['retention.ms']);
       const bytes = Number(topic.configs['retention.bytes']);
-      for (const p of topic.partitions) p.log.enforceRetention(now, ms, bytes);
+      for (const p of topic.partitions) {
+        const before = p.log.logStartOffset;
+        p.log.enforceRetention(now, ms, bytes);
+        // Journaled like DeleteRecords, so dropped records stay dropped after a restart.
+        if (p.log.logStartOffset !== before) {
+          this.storage?.cluster.append({
+            op: 'log-start',
+            topic: topic.name,
+            partition: p.index,
+            offset: p.log.logStartOffset,
+          });
+        }
+      }
     }
   }
 }

@@ -489,6 +489,18 @@ export class GroupCoordinator {
     });
   }
 
+  /** Forgets every group's committed offsets of a deleted topic, so a new topic of that name starts clean. */
+  forgetTopic(topic: string): void {
+    for (const g of this.groups.values()) {
+      for (const key of [...g.offsets.keys()]) {
+        const sep = key.indexOf(':');
+        if (key.slice(sep + 1) !== topic) continue;
+        g.offsets.delete(key);
+        this.journal?.append({ group: g.id, topic, partition: Number(key.slice(0, sep)), deleted: true });
+      }
+    }
+  }
+
   /** Topics and partitions with a committed offset in the group. */
   committedPartitions(groupId: string): { topic: string; partition: number }[] {
     return [...(this.groups.get(groupId)?.offsets.keys() ?? [])].map((key) => {

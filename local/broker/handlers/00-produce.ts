@@ -7,6 +7,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { ProduceSchema } from '../protocol/messages/00-produce';
 import { InvalidBatchError, parseBatches } from '../log/record-batch';
+import { StorageError } from '../storage/partition-store';
 import type { ApiHandler, RequestContext } from './api';
 
 interface PartitionData {
@@ -72,7 +73,13 @@ function producePartition(context: RequestContext, topicName: string, data: Part
   }
   const now = cluster.now();
   const logAppendTime = topic.configs['message.timestamp.type'] === 'LogAppendTime';
-  const base = partition.log.append(toAppend, now, logAppendTime);
+  let base: number;
+  try {
+    base = partition.log.append(toAppend, now, logAppendTime);
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    return result(ErrorCode.KAFKA_STORAGE_ERROR, error.message);
+  }
   return result(
     ErrorCode.NONE,
     null,

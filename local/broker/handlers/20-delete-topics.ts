@@ -34,6 +34,7 @@ export const deleteTopics: ApiHandler = {
           };
         }
         cluster.deleteTopic(topic.name);
+        context.groups.forgetTopic(topic.name);
         return { Name: topic.name, TopicId: topic.id, ErrorCode: ErrorCode.NONE, ErrorMessage: null };
       }),
     };

@@ -38,7 +38,8 @@ export class PartitionLog {
   constructor(readonly store?: PartitionStore) {
     if (!store) return;
     const now = Date.now();
-    for (const bytes of store.recover().batches) {
+    const recovered = store.recover();
+    for (const bytes of recovered.batches) {
       const baseOffset = Number(bytes.readBigInt64BE(0));
       const next = baseOffset + bytes.readInt32BE(23) + 1;
       if (this.batches.length === 0) this.logStartOffset = baseOffset;
@@ -59,6 +60,9 @@ export class PartitionLog {
         baseOffset,
       );
     }
+    // Never hand out an offset again: a segment's name, or a journaled log start, may lie past the
+    // last readable batch when a power loss took unflushed writes.
+    if (recovered.nextOffset > this.endOffset) this.endOffset = this.logStartOffset = recovered.nextOffset;
   }
 
   /** Offset the next record will get; also the high watermark and last stable offset. */
@@ -76,6 +80,8 @@ export class PartitionLog {
    */
   append(batches: readonly BatchInfo[], now: number, logAppendTime: boolean): number {
     const first = this.endOffset;
+    const prepared: { batch: BatchInfo; baseOffset: number; nextOffset: number }[] = [];
+    let offset = this.endOffset;
     for (const received of batches) {
       // Stored batches are views into the request; one much smaller than the request's memory would
       // pin all of it (a 70-byte batch in a 20 MB request), so such a batch gets its own copy.
@@ -83,27 +89,32 @@ export class PartitionLog {
         received.bytes.byteLength * 2 < received.bytes.buffer.byteLength
           ? { ...received, bytes: Buffer.from(received.bytes) }
           : received;
-      assignBaseOffset(batch.bytes, this.endOffset);
+      assignBaseOffset(batch.bytes, offset);
+      if (logAppendTime) stampLogAppendTime(batch.bytes, now);
+      prepared.push({ batch, baseOffset: offset, nextOffset: offset + batch.lastOffsetDelta + 1 });
+      offset += batch.lastOffsetDelta + 1;
+    }
+    // Disk first: if the write fails nothing below happens, so no offset, producer sequence or
+    // acknowledgement refers to a batch the store does not hold.
+    this.store?.append(prepared.map((p) => p.batch.bytes));
+    for (const { batch, baseOffset, nextOffset } of prepared) {
       this.producers.record(
         batch.producerId,
         batch.producerEpoch,
         batch.baseSequence,
         batch.lastOffsetDelta,
-        this.endOffset,
+        baseOffset,
       );
-      if (logAppendTime) stampLogAppendTime(batch.bytes, now);
-      const next = this.endOffset + batch.lastOffsetDelta + 1;
       this.batches.push({
-        baseOffset: this.endOffset,
-        nextOffset: next,
+        baseOffset,
+        nextOffset,
         maxTimestamp: logAppendTime ? BigInt(now) : batch.maxTimestamp,
         bytes: batch.bytes,
         appendedAt: now,
       });
       this.size += batch.bytes.length;
-      this.endOffset = next;
     }
-    this.store?.append(this.batches.slice(-batches.length).map((b) => b.bytes));
+    this.endOffset = offset;
     return first;
   }
 
@@ -161,6 +172,7 @@ export class PartitionLog {
   deleteBefore(offset: number): void {
     if (offset <= this.logStartOffset) return;
     this.logStartOffset = offset;
+    if (offset > this.endOffset) this.endOffset = offset; // a journaled start beyond what recovery found
     while (this.batches.length > 0 && this.batches[0].nextOffset <= offset) {
       this.size -= this.batches.shift()!.bytes.length;
     }

@@ -46,6 +46,7 @@ export const ErrorCode = {
   FENCED_INSTANCE_ID: 82,
   UNKNOWN_PRODUCER_ID: 59,
   INVALID_RECORD: 87,
+  KAFKA_STORAGE_ERROR: 56,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

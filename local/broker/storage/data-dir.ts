@@ -14,6 +14,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   unlinkSync,
@@ -22,6 +23,9 @@ import {
 import * as path from 'node:path';
 import { Journal } from './journal';
 import { PartitionStore } from './partition-store';
+
+/** Directories this process holds, so a second broker in the same process is refused too. */
+const LOCKED_HERE = new Set<string>();
 
 export const FSYNC_POLICIES = ['batch', 'interval', 'none'] as const;
 export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
@@ -66,10 +70,10 @@ export class DataDir {
   private readonly timer?: NodeJS.Timeout;
   private readonly lockFile: string;
 
-  constructor(
-    readonly dir: string,
-    options: DataDirOptions = {},
-  ) {
+  readonly dir: string;
+
+  constructor(dir: string, options: DataDirOptions = {}) {
+    this.dir = path.resolve(dir);
     this.fsync = options.fsync ?? 'interval';
     if (!FSYNC_POLICIES.includes(this.fsync)) {
       throw new DataDirError(
@@ -90,14 +94,22 @@ export class DataDir {
 
   /** One broker process per directory: a second would interleave writes in the same files. */
   private lock(): void {
+    if (LOCKED_HERE.has(this.dir)) {
+      throw new DataDirError(
+        `${this.dir} is in use by another broker in this process: close it, or use another --data-dir`,
+      );
+    }
     if (existsSync(this.lockFile)) {
       const pid = Number(readFileSync(this.lockFile, 'utf8'));
-      let alive: boolean;
-      try {
-        process.kill(pid, 0); // signal 0: only asks whether the process exists
-        alive = true;
-      } catch {
-        alive = false;
+      // Our own pid (a restarted container reuses it) or no pid at all (a crash while the file was
+      // being written) means the lock is stale; otherwise ask whether that process still exists.
+      let alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid;
+      if (alive) {
+        try {
+          process.kill(pid, 0); // signal 0: only asks whether the process exists
+        } catch {
+          alive = false;
+        }
       }
       if (alive)
         throw new DataDirError(
@@ -108,14 +120,19 @@ export class DataDir {
     const fd = openSync(this.lockFile, 'wx');
     writeSync(fd, String(process.pid));
     closeSync(fd);
+    LOCKED_HERE.add(this.dir);
   }
 
   private partitionDir(topic: string, partition: number): string {
-    return path.join(this.dir, `${topic}-${partition}`);
+    return path.join(this.dir, DataDir.folder(topic, partition));
   }
 
-  /** The store of one partition's segments. */
-  partition(topic: string, partition: number, segmentBytes: () => number): PartitionStore {
+  /**
+   * The store of one partition's segments. `fresh` (a new topic or partition) first clears any folder
+   * a deleted topic of the same name left behind when the broker died before removing it.
+   */
+  partition(topic: string, partition: number, segmentBytes: () => number, fresh: boolean): PartitionStore {
+    if (fresh) rmSync(this.partitionDir(topic, partition), { recursive: true, force: true });
     const store = new PartitionStore(
       this.partitionDir(topic, partition),
       segmentBytes,
@@ -123,6 +140,22 @@ export class DataDir {
     );
     this.stores.add(store);
     return store;
+  }
+
+  /** Deletes partition folders that belong to no live partition (left by a crash during a delete). */
+  removeOrphans(live: ReadonlySet<string>): string[] {
+    const removed: string[] = [];
+    for (const entry of readdirSync(this.dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !/-\d+$/.test(entry.name) || live.has(entry.name)) continue;
+      rmSync(path.join(this.dir, entry.name), { recursive: true, force: true });
+      removed.push(entry.name);
+    }
+    return removed;
+  }
+
+  /** Folder name of a partition, as `removeOrphans` expects it. */
+  static folder(topic: string, partition: number): string {
+    return `${topic}-${partition}`;
   }
 
   /** Removes a deleted topic's partitions from disk. */
@@ -148,5 +181,6 @@ export class DataDir {
     this.cluster.close();
     this.offsets.close();
     rmSync(this.lockFile, { force: true });
+    LOCKED_HERE.delete(this.dir);
   }
 }

@@ -13,6 +13,8 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
+  truncateSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -21,6 +23,11 @@ import { crc32c } from '../log/crc32c';
 import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../log/record-batch';
 
 const SEGMENT = /^(\d{20})\.log$/;
+
+/** A write to the data directory failed; the produce that caused it gets KAFKA_STORAGE_ERROR. */
+export class StorageError extends Error {
+  public override readonly name = 'StorageError';
+}
 
 interface Segment {
   readonly baseOffset: number;
@@ -33,6 +40,8 @@ export interface RecoveryReport {
   readonly batches: Buffer[];
   /** Bytes removed from a torn or corrupt tail (0 when the log was clean). */
   readonly truncatedBytes: number;
+  /** The lowest offset the next append may take: past every batch and every segment's base offset. */
+  readonly nextOffset: number;
 }
 
 export class PartitionStore {
@@ -102,11 +111,49 @@ export class PartitionStore {
       }
       this.segments.push({ baseOffset, file, size: data.length });
     }
-    return { batches, truncatedBytes: truncated };
+    const lastBase = this.segments.at(-1)?.baseOffset ?? 0;
+    return { batches, truncatedBytes: truncated, nextOffset: Math.max(expected ?? 0, lastBase) };
   }
 
   /** Writes batches (offsets already assigned) to the active segment before they are acknowledged. */
   append(batches: readonly Buffer[]): void {
+    const before = this.segments.map((s) => s.size);
+    const segmentsBefore = this.segments.length;
+    try {
+      this.write(batches);
+    } catch (error) {
+      this.rollBack(segmentsBefore, before);
+      throw new StorageError(`could not write to ${this.dir}: ${(error as Error).message}`);
+    }
+    if (this.fsyncEachAppend) this.sync();
+    else this.dirty = true;
+  }
+
+  /** Undoes a partly written append: a torn batch must not sit before later, acknowledged ones. */
+  private rollBack(segmentsBefore: number, sizes: number[]): void {
+    this.closeActiveQuietly();
+    while (this.segments.length > segmentsBefore) {
+      const created = this.segments.pop()!;
+      rmSync(created.file, { force: true });
+    }
+    const active = this.segments.at(-1);
+    if (active && active.size !== sizes[this.segments.length - 1]) {
+      active.size = sizes[this.segments.length - 1];
+      truncateSync(active.file, active.size);
+    }
+  }
+
+  private closeActiveQuietly(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // the descriptor is unusable anyway
+    }
+    this.fd = undefined;
+  }
+
+  private write(batches: readonly Buffer[]): void {
     for (const batch of batches) {
       let active = this.segments.at(-1);
       if (!active || (active.size > 0 && active.size + batch.length > this.segmentBytes())) {
@@ -120,8 +167,6 @@ export class PartitionStore {
       while (written < batch.length) written += writeSync(this.fd, batch, written, batch.length - written);
       active.size += batch.length;
     }
-    if (this.fsyncEachAppend) this.sync();
-    else this.dirty = true;
   }
 
   /** Flushes the active segment to the device if anything was written since the last flush. */
