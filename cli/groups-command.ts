@@ -90,11 +90,13 @@ async function describe(admin: Admin, groupId: string, io: CommandIO): Promise<n
   const rows: string[][] = [];
   let totalLag = 0;
   for (const t of committed) {
-    const ends = new Map((await admin.fetchTopicOffsets(t.topic)).map((o) => [o.partition, Number(o.high)]));
+    const offsets = new Map((await admin.fetchTopicOffsets(t.topic)).map((o) => [o.partition, o]));
     for (const p of [...t.partitions].sort((a, b) => a.partition - b.partition)) {
-      const end = ends.get(p.partition) ?? 0;
+      const end = Number(offsets.get(p.partition)?.high ?? 0);
+      const start = Number(offsets.get(p.partition)?.low ?? 0);
       const offset = Number(p.offset);
-      const lag = offset >= 0 ? end - offset : end;
+      // With nothing committed the group would start at the log start (earliest), not at offset 0.
+      const lag = offset >= 0 ? end - offset : end - start;
       totalLag += lag;
       rows.push([
         t.topic,

@@ -3,7 +3,7 @@
  * every acknowledged record, in order, at the offsets it was acknowledged with; a torn segment tail
  * is cut off; topics, configs and committed offsets survive restarts.
  */
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -233,5 +233,29 @@ test('retention, a delete cut short by a crash, topic deletion and stale locks a
     expect(second.groups.committedOffset('readers', 'read', 0)).toBeUndefined();
   } finally {
     await second.close();
+  }
+});
+
+test('the offsets journal is compacted while the broker runs, not only at start-up', async () => {
+  const broker = await startBroker({ port: 0, dataDir: dir });
+  try {
+    broker.cluster.createTopic('busy', 1);
+    for (let i = 1; i <= 10_500; i++)
+      broker.groups.commitOffset('auto-committer', 'busy', 0, {
+        offset: BigInt(i),
+        leaderEpoch: -1,
+        metadata: null,
+      });
+    const lines = readFileSync(path.join(dir, 'offsets.journal'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeLessThan(1000);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ group: 'auto-committer', offset: '10500' });
+  } finally {
+    await broker.close();
+  }
+  const again = await startBroker({ port: 0, dataDir: dir });
+  try {
+    expect(again.groups.committedOffset('auto-committer', 'busy', 0)?.offset).toBe(10_500n);
+  } finally {
+    await again.close();
   }
 });

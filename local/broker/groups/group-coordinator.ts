@@ -97,6 +97,9 @@ class Group {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Offset commits between compactions of the offsets journal (consumers auto-commit often). */
+const OFFSETS_COMPACTION_EVERY = 10_000;
+
 export interface GroupCoordinatorOptions {
   /** Clock, for tests. */
   readonly now?: () => number;
@@ -112,6 +115,8 @@ export class GroupCoordinator {
   private readonly sweeper: NodeJS.Timeout;
 
   private readonly journal?: Journal<OffsetEntry>;
+  /** Journal entries written since the last compaction. */
+  private appended = 0;
 
   constructor(options: GroupCoordinatorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -126,18 +131,15 @@ export class GroupCoordinator {
     for (const g of this.groups.values()) clearTimeout(g.joinTimer);
   }
 
-  /** Replays committed offsets, then compacts the journal to the latest offset per partition. */
-  private restoreOffsets(journal: Journal<OffsetEntry>): void {
-    for (const e of journal.load()) {
-      if ('deleteGroup' in e) this.groups.delete(e.deleteGroup);
-      else if ('deleted' in e) this.groups.get(e.group)?.offsets.delete(`${e.partition}:${e.topic}`);
-      else
-        this.group(e.group).offsets.set(`${e.partition}:${e.topic}`, {
-          offset: BigInt(e.offset),
-          leaderEpoch: e.epoch,
-          metadata: e.metadata,
-        });
-    }
+  /** Appends to the offsets journal, compacting it once it holds many superseded entries. */
+  private journalAppend(entry: OffsetEntry): void {
+    if (!this.journal) return;
+    this.journal.append(entry);
+    if (++this.appended >= OFFSETS_COMPACTION_EVERY) this.compactOffsets(this.journal);
+  }
+
+  /** Rewrites the journal as the latest committed offset per group and partition. */
+  private compactOffsets(journal: Journal<OffsetEntry>): void {
     const latest: OffsetEntry[] = [];
     for (const g of this.groups.values()) {
       for (const [key, c] of g.offsets) {
@@ -153,6 +155,22 @@ export class GroupCoordinator {
       }
     }
     journal.rewrite(latest);
+    this.appended = 0;
+  }
+
+  /** Replays committed offsets, then compacts the journal to the latest offset per partition. */
+  private restoreOffsets(journal: Journal<OffsetEntry>): void {
+    for (const e of journal.load()) {
+      if ('deleteGroup' in e) this.groups.delete(e.deleteGroup);
+      else if ('deleted' in e) this.groups.get(e.group)?.offsets.delete(`${e.partition}:${e.topic}`);
+      else
+        this.group(e.group).offsets.set(`${e.partition}:${e.topic}`, {
+          offset: BigInt(e.offset),
+          leaderEpoch: e.epoch,
+          metadata: e.metadata,
+        });
+    }
+    this.compactOffsets(journal);
   }
 
   private group(id: string): Group {
@@ -422,7 +440,7 @@ export class GroupCoordinator {
 
   commitOffset(groupId: string, topic: string, partition: number, offset: CommittedOffset): void {
     this.group(groupId).offsets.set(`${partition}:${topic}`, offset);
-    this.journal?.append({
+    this.journalAppend({
       group: groupId,
       topic,
       partition,
@@ -469,7 +487,7 @@ export class GroupCoordinator {
     if (g.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
     clearTimeout(g.joinTimer);
     this.groups.delete(groupId);
-    this.journal?.append({ deleteGroup: groupId });
+    this.journalAppend({ deleteGroup: groupId });
     return ErrorCode.NONE;
   }
 
@@ -484,7 +502,7 @@ export class GroupCoordinator {
       if (!g) return { partition, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
       if (g.members.size > 0) return { partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
       if (g.offsets.delete(`${partition}:${topic}`))
-        this.journal?.append({ group: groupId, topic, partition, deleted: true });
+        this.journalAppend({ group: groupId, topic, partition, deleted: true });
       return { partition, errorCode: ErrorCode.NONE };
     });
   }
@@ -496,7 +514,7 @@ export class GroupCoordinator {
         const sep = key.indexOf(':');
         if (key.slice(sep + 1) !== topic) continue;
         g.offsets.delete(key);
-        this.journal?.append({ group: g.id, topic, partition: Number(key.slice(0, sep)), deleted: true });
+        this.journalAppend({ group: g.id, topic, partition: Number(key.slice(0, sep)), deleted: true });
       }
     }
   }

@@ -4,6 +4,17 @@
  * compacted version.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** Flushes a directory's entries (a created, renamed or deleted file) so they survive a power loss. */
+export function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export class Journal<T> {
   private fd: number | undefined;
@@ -47,6 +58,7 @@ export class Journal<T> {
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, this.file);
+    fsyncDirectory(path.dirname(this.file));
   }
 
   close(): void {

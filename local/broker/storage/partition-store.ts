@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import * as path from 'node:path';
 import { crc32c } from '../log/crc32c';
+import { fsyncDirectory } from './journal';
 import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../log/record-batch';
 
 const SEGMENT = /^(\d{20})\.log$/;
@@ -162,7 +163,11 @@ export class PartitionStore {
         active = { baseOffset, file: path.join(this.dir, PartitionStore.fileName(baseOffset)), size: 0 };
         this.segments.push(active);
       }
-      this.fd ??= openSync(active.file, 'a');
+      if (this.fd === undefined) {
+        const created = active.size === 0;
+        this.fd = openSync(active.file, 'a');
+        if (created) fsyncDirectory(this.dir); // the new segment's name must survive a power loss too
+      }
       let written = 0;
       while (written < batch.length) written += writeSync(this.fd, batch, written, batch.length - written);
       active.size += batch.length;
@@ -181,9 +186,12 @@ export class PartitionStore {
 
   /** Deletes segments whose every record is below `logStartOffset` (the active one is kept). */
   dropBelow(logStartOffset: number): void {
+    let removed = false;
     while (this.segments.length > 1 && this.segments[1].baseOffset <= logStartOffset) {
       unlinkSync(this.segments.shift()!.file);
+      removed = true;
     }
+    if (removed) fsyncDirectory(this.dir);
   }
 
   private closeActive(): void {
