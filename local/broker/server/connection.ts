@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { ApiHandler, RequestContext, RequestHeader } from '../handlers/api';
+import { ErrorCode } from '../protocol/errors';
 import { decodeMessage, encodeMessage, type Struct } from '../protocol/message-codec';
 import { ProtocolError, Reader, Writer } from '../protocol/primitives';
 import { inRange } from '../protocol/schema';
@@ -120,7 +121,7 @@ export class Connection {
       }
       if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
         if (apiKey === API_VERSIONS_KEY) {
-          this.enqueue(Promise.resolve(this.unsupportedApiVersions(correlationId)));
+          this.enqueue(Promise.resolve(this.unsupportedApiVersions(header)));
         } else {
           this.close(
             `${handler.name} v${apiVersion} is not supported (v${handler.minVersion}-${handler.maxVersion})`,
@@ -171,19 +172,16 @@ export class Connection {
   }
 
   /** ApiVersions at a version we do not speak: a v0 body with UNSUPPORTED_VERSION and our key list. */
-  private unsupportedApiVersions(correlationId: number): Buffer {
+  private unsupportedApiVersions(header: RequestHeader): Buffer {
     const handler = this.options.handlers.get(API_VERSIONS_KEY)!;
-    const w = new Writer(512);
-    const sizeAt = w.reserveInt32();
-    w.int32(correlationId);
-    encodeMessage(
-      handler.schema.response,
-      0,
-      { ErrorCode: 35, ApiKeys: advertisedApiKeys(this.options.handlers) },
-      w,
+    return this.frameResponse(
+      handler,
+      { ...header, apiVersion: 0 },
+      {
+        ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
+        ApiKeys: this.options.context.apiKeys,
+      },
     );
-    w.patchInt32(sizeAt, w.length - 4);
-    return w.toBuffer();
   }
 
   private enqueue(response: Promise<Buffer | null>): void {
