@@ -97,6 +97,13 @@ class Group {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Committed offsets are keyed `<partition>:<topic>`; the first ':' splits the key. */
+const offsetKey = (topic: string, partition: number) => `${partition}:${topic}`;
+function parseOffsetKey(key: string): { topic: string; partition: number } {
+  const sep = key.indexOf(':');
+  return { partition: Number(key.slice(0, sep)), topic: key.slice(sep + 1) };
+}
+
 /** Offset commits between compactions of the offsets journal (consumers auto-commit often). */
 const OFFSETS_COMPACTION_EVERY = 10_000;
 
@@ -143,11 +150,9 @@ export class GroupCoordinator {
     const latest: OffsetEntry[] = [];
     for (const g of this.groups.values()) {
       for (const [key, c] of g.offsets) {
-        const sep = key.indexOf(':');
         latest.push({
           group: g.id,
-          topic: key.slice(sep + 1),
-          partition: Number(key.slice(0, sep)),
+          ...parseOffsetKey(key),
           offset: String(c.offset),
           epoch: c.leaderEpoch,
           metadata: c.metadata,
@@ -162,9 +167,9 @@ export class GroupCoordinator {
   private restoreOffsets(journal: Journal<OffsetEntry>): void {
     for (const e of journal.load()) {
       if ('deleteGroup' in e) this.groups.delete(e.deleteGroup);
-      else if ('deleted' in e) this.groups.get(e.group)?.offsets.delete(`${e.partition}:${e.topic}`);
+      else if ('deleted' in e) this.groups.get(e.group)?.offsets.delete(offsetKey(e.topic, e.partition));
       else
-        this.group(e.group).offsets.set(`${e.partition}:${e.topic}`, {
+        this.group(e.group).offsets.set(offsetKey(e.topic, e.partition), {
           offset: BigInt(e.offset),
           leaderEpoch: e.epoch,
           metadata: e.metadata,
@@ -439,7 +444,7 @@ export class GroupCoordinator {
   }
 
   commitOffset(groupId: string, topic: string, partition: number, offset: CommittedOffset): void {
-    this.group(groupId).offsets.set(`${partition}:${topic}`, offset);
+    this.group(groupId).offsets.set(offsetKey(topic, partition), offset);
     this.journalAppend({
       group: groupId,
       topic,
@@ -451,7 +456,7 @@ export class GroupCoordinator {
   }
 
   committedOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
-    return this.groups.get(groupId)?.offsets.get(`${partition}:${topic}`);
+    return this.groups.get(groupId)?.offsets.get(offsetKey(topic, partition));
   }
 
   /** A group's state and members, for DescribeGroups (an unknown group is reported as Dead). */
@@ -501,7 +506,7 @@ export class GroupCoordinator {
     return partitions.map((partition) => {
       if (!g) return { partition, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
       if (g.members.size > 0) return { partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
-      if (g.offsets.delete(`${partition}:${topic}`))
+      if (g.offsets.delete(offsetKey(topic, partition)))
         this.journalAppend({ group: groupId, topic, partition, deleted: true });
       return { partition, errorCode: ErrorCode.NONE };
     });
@@ -511,19 +516,16 @@ export class GroupCoordinator {
   forgetTopic(topic: string): void {
     for (const g of this.groups.values()) {
       for (const key of [...g.offsets.keys()]) {
-        const sep = key.indexOf(':');
-        if (key.slice(sep + 1) !== topic) continue;
+        const { partition, topic: committed } = parseOffsetKey(key);
+        if (committed !== topic) continue;
         g.offsets.delete(key);
-        this.journalAppend({ group: g.id, topic, partition: Number(key.slice(0, sep)), deleted: true });
+        this.journalAppend({ group: g.id, topic, partition, deleted: true });
       }
     }
   }
 
   /** Topics and partitions with a committed offset in the group. */
   committedPartitions(groupId: string): { topic: string; partition: number }[] {
-    return [...(this.groups.get(groupId)?.offsets.keys() ?? [])].map((key) => {
-      const sep = key.indexOf(':');
-      return { partition: Number(key.slice(0, sep)), topic: key.slice(sep + 1) };
-    });
+    return [...(this.groups.get(groupId)?.offsets.keys() ?? [])].map(parseOffsetKey);
   }
 }
