@@ -1,0 +1,130 @@
+/**
+ * A small Kafka client for the event-source-mapping poller, built on the broker's own message codec.
+ *
+ * AWS's pollers are their own Kafka client, not a consumer library: they fetch partitions
+ * independently, hold a batch until it succeeds, and commit offsets as the mapping's consumer group.
+ * kafkajs cannot do that (its fetch loop waits for every partition's batch before fetching again, so
+ * one retried partition would stall the others), hence this client: one TCP connection, requests
+ * pipelined with correlation ids, non-flexible request versions so headers stay simple.
+ */
+import { connect, type Socket } from 'node:net';
+import { decodeMessage, encodeMessage, type Struct } from '../../broker/protocol/message-codec';
+import { Reader, Writer } from '../../broker/protocol/primitives';
+import { inRange, type ApiSchema } from '../../broker/protocol/schema';
+
+/** Raised when the connection fails or closes with requests outstanding. */
+export class KafkaConnectionError extends Error {
+  public override readonly name = 'KafkaConnectionError';
+}
+
+interface Pending {
+  readonly schema: ApiSchema;
+  readonly version: number;
+  resolve(body: Struct): void;
+  reject(error: Error): void;
+}
+
+/** Splits `host:port`; throws a message naming the bad value. */
+export function parseHostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  const port = Number(address.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`invalid broker address "${address}": expected host:port`);
+  }
+  return { host: address.slice(0, at), port };
+}
+
+export class WireClient {
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  private buffered: Buffer = Buffer.alloc(0);
+  private closedError: Error | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly clientId: string,
+    readonly address: string,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.fail(new KafkaConnectionError(`${address}: ${error.message}`)));
+    socket.on('close', () => this.fail(new KafkaConnectionError(`${address}: connection closed`)));
+  }
+
+  /** Opens a connection; rejects after `timeoutMs` or on a refused connection. */
+  static open(address: string, clientId: string, timeoutMs = 5000): Promise<WireClient> {
+    const { host, port } = parseHostPort(address);
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new KafkaConnectionError(`${address}: no connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new WireClient(socket, clientId, address));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new KafkaConnectionError(`${address}: ${error.message}`));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /** Sends one request at a non-flexible `version` and resolves to the decoded response body. */
+  request(schema: ApiSchema, version: number, body: Struct): Promise<Struct> {
+    if (inRange(schema.request.flexibleVersions, version)) {
+      throw new Error(`${schema.request.name} v${version} is flexible: this client speaks classic versions`);
+    }
+    if (this.closedError) return Promise.reject(this.closedError);
+    const correlationId = this.nextCorrelationId++;
+    const w = new Writer();
+    const sizeAt = w.reserveInt32();
+    w.int16(schema.request.apiKey).int16(version).int32(correlationId).nullableString(this.clientId);
+    encodeMessage(schema.request, version, body, w);
+    w.patchInt32(sizeAt, w.length - 4);
+    return new Promise((resolve, reject) => {
+      this.pending.set(correlationId, { schema, version, resolve, reject });
+      this.socket.write(w.toBuffer());
+    });
+  }
+
+  close(): void {
+    this.fail(new KafkaConnectionError(`${this.address}: closed by the client`));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    while (this.buffered.length >= 4) {
+      const size = this.buffered.readInt32BE(0);
+      if (this.buffered.length < 4 + size) return;
+      const frame = this.buffered.subarray(4, 4 + size);
+      this.buffered = this.buffered.subarray(4 + size);
+      const correlationId = frame.readInt32BE(0);
+      const waiter = this.pending.get(correlationId);
+      if (!waiter) {
+        this.fail(new KafkaConnectionError(`${this.address}: response to unknown request ${correlationId}`));
+        return;
+      }
+      this.pending.delete(correlationId);
+      try {
+        waiter.resolve(decodeMessage(waiter.schema.response, waiter.version, new Reader(frame.subarray(4))));
+      } catch (error) {
+        waiter.reject(error as Error);
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    this.socket.destroy();
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}
