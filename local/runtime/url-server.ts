@@ -1,0 +1,162 @@
+/**
+ * A Function URL on a local port: each HTTP request becomes the payload-format 2.0 event AWS sends,
+ * and the function's answer becomes the HTTP response as AWS maps it (a value without `statusCode`
+ * is 200 application/json with that value as body; a function error is 502).
+ *
+ * AWS_IAM auth is not enforced locally: requests need no signature (the ready block says so).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { InvokeOutcome } from './lambda/function-pool';
+import { LOCAL_ACCOUNT } from './assembly';
+
+/** Lambda's limit for a synchronous invocation's request payload. */
+const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+
+export interface UrlTarget {
+  invoke(event: unknown): Promise<InvokeOutcome>;
+}
+
+export interface RunningUrl {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|.*\+json|.*\+xml)/i;
+
+/** The payload-format 2.0 event for a request. */
+export function functionUrlEvent(req: IncomingMessage, body: Buffer, apiId: string): Record<string, unknown> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    if (name === 'cookie') continue;
+    headers[name] =
+      headers[name] === undefined ? req.rawHeaders[i + 1] : `${headers[name]},${req.rawHeaders[i + 1]}`;
+  }
+  const cookies = (req.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const now = new Date();
+  const domainName = headers.host ?? 'localhost';
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: LOCAL_ACCOUNT,
+      apiId,
+      domainName,
+      domainPrefix: apiId,
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+}
+
+/** Writes the function's result as AWS's Function URL would. */
+function respond(res: ServerResponse, outcome: InvokeOutcome): void {
+  if (!outcome.ok) {
+    send(res, 502, JSON.stringify({ Message: 'Internal Server Error' }), {
+      'x-amzn-errortype': outcome.error.errorType,
+    });
+    return;
+  }
+  const payload = outcome.payload as Record<string, unknown> | null;
+  if (!payload || typeof payload !== 'object' || !('statusCode' in payload)) {
+    send(res, 200, JSON.stringify(payload));
+    return;
+  }
+  const headers = Object.fromEntries(
+    Object.entries((payload.headers ?? {}) as Record<string, unknown>).map(([k, v]) => [
+      k.toLowerCase(),
+      String(v),
+    ]),
+  );
+  const cookies = Array.isArray(payload.cookies) ? payload.cookies.map(String) : [];
+  const raw = payload.body === undefined || payload.body === null ? '' : String(payload.body);
+  const body = payload.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw);
+  res.writeHead(Number(payload.statusCode), {
+    'content-type': 'application/json',
+    ...headers,
+    ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}),
+  });
+  res.end(body);
+}
+
+export async function startFunctionUrl(
+  target: UrlTarget,
+  options: { port: number; host: string; apiId: string },
+): Promise<RunningUrl> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES && !refused) {
+        refused = true;
+        send(res, 413, JSON.stringify({ Message: 'Request must be smaller than 6291456 bytes' }));
+        req.destroy();
+      }
+      if (!refused) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      const event = functionUrlEvent(req, Buffer.concat(chunks), options.apiId);
+      void target.invoke(event).then(
+        (outcome) => respond(res, outcome),
+        (error: Error) => send(res, 502, JSON.stringify({ Message: error.message })),
+      );
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`HTTP port ${options.port} on ${options.host} is in use: pass --port to choose another`)
+          : error,
+      ),
+    );
+    server.listen(options.port, options.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
