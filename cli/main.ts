@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { brokerCommand } from './broker-command';
 import { configCommand } from './config-command';
 import { groupsCommand } from './groups-command';
+import { loadCommand } from './load-command';
+import { upCommand } from './up-command';
 
 export interface Command {
   /** One line for the command list. */
@@ -20,17 +22,34 @@ export interface Command {
 export interface CommandIO {
   out(text: string): void;
   err(text: string): void;
+  /** True when output goes to a terminal: colour, tables and in-place status lines are allowed. */
+  readonly tty?: boolean;
+  /** Replaces the current status line (terminals only); an empty text clears it. */
+  status?(text: string): void;
 }
 
 const COMMANDS: Record<string, Command> = {
   broker: brokerCommand,
   config: configCommand,
   groups: groupsCommand,
+  load: loadCommand,
+  up: upCommand,
 };
 
+let statusShown = false;
 const processIO: CommandIO = {
-  out: (text) => process.stdout.write(`${text}\n`),
+  out: (text) => {
+    if (statusShown) process.stdout.write('\r\x1b[K');
+    statusShown = false;
+    process.stdout.write(`${text}\n`);
+  },
   err: (text) => process.stderr.write(`${text}\n`),
+  tty: process.stdout.isTTY === true,
+  status: (text) => {
+    const width = process.stdout.columns || 120;
+    process.stdout.write(`\r\x1b[K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
+    statusShown = text.length > 0;
+  },
 };
 
 function usage(): string {

@@ -1,10 +1,11 @@
 /**
  * The local DynamoDB endpoint: dynalite (a maintained implementation of DynamoDB's API on LevelDB) on
- * a loopback port, in memory or in a folder, with the template's tables created through the AWS SDK.
+ * a loopback port in a process of its own, in memory or in a folder; tables are created from the
+ * template through the AWS SDK.
  */
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
-import type { AddressInfo } from 'node:net';
+import { fork } from 'node:child_process';
+import * as path from 'node:path';
 import type { LocalTableSpec } from './assembly';
 import { LOCAL_REGION } from './assembly';
 
@@ -19,18 +20,32 @@ export async function startDynamoDB(options: {
   host: string;
   dataDir?: string;
 }): Promise<LocalDynamoDB> {
-  const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`DynamoDB port ${options.port} on ${options.host} is in use: pass --dynamodb-port`)
-          : error,
-      ),
+  const child = fork(
+    path.join(__dirname, 'dynamodb-process.ts'),
+    [String(options.port), options.host, options.dataDir ?? ''],
+    {
+      execArgv: ['--require', require.resolve('tsx/cjs')],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      detached: true, // stopped by close(), not by the terminal's Ctrl-C
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port?: number; error?: string }) => {
+      if (m.port !== undefined) resolve(m.port);
+      else
+        reject(
+          new Error(
+            m.error === 'EADDRINUSE'
+              ? `DynamoDB port ${options.port} on ${options.host} is in use: pass --dynamodb-port`
+              : `DynamoDB (dynalite) failed to start: ${m.error}`,
+          ),
+        );
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`DynamoDB (dynalite) exited with code ${code} before listening`)),
     );
-    server.listen(options.port, options.host, resolve);
   });
-  const { port } = server.address() as AddressInfo;
   const endpoint = `http://${options.host}:${port}`;
   const client = new DynamoDBClient({
     endpoint,
@@ -42,7 +57,10 @@ export async function startDynamoDB(options: {
     client,
     async close() {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (child.connected) child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

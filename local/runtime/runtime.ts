@@ -6,7 +6,8 @@
  * Functions get the template's environment plus local overrides, so the same bundles that deploy
  * to AWS reach the local services: `KAFKA_BOOTSTRAP_SERVERS` and `KAFKA_AUTH=none` (the functions'
  * Kafka settings, see functions/commons/kafka-client.ts), `DYNAMODB_ENDPOINT` and
- * `AWS_ENDPOINT_URL_DYNAMODB`, a local region and placeholder credentials, and Lambda's own variables.
+ * `AWS_ENDPOINT_URL_DYNAMODB`, and a local region with placeholder credentials. The function pool
+ * adds the variables Lambda itself sets (function name, memory, version...).
  */
 import { createWriteStream, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,13 +127,6 @@ export function localEnvironment(
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_LAMBDA_FUNCTION_NAME: spec.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: 'local',
-    LAMBDA_TASK_ROOT: spec.codeDir,
-    TZ: ':UTC',
     PATH: process.env.PATH ?? '',
     ...extra,
   };
@@ -325,13 +319,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             (m.spec.onFailure && m.spec.onFailure.kind !== 'kafka' ? m.poller.stats.recordsToDestination : 0),
           0,
         );
+        // Lag from the broker's current end offsets, not the poller's last fetch, so it never trails.
+        const lagOf = (m: RunningMapping) => {
+          const topic = broker.cluster.topics.get(m.spec.topic);
+          if (!topic) return 0;
+          return topic.partitions.reduce((sum, p, index) => {
+            const committed = m.poller.stats.committed.get(index) ?? p.log.logStartOffset;
+            return sum + Math.max(0, p.log.highWatermark - Math.max(committed, p.log.logStartOffset));
+          }, 0);
+        };
         return {
           topics,
           mappings: mappings.map((m) => ({
             name: `${shortName(functions.get(m.spec.functionId)!.spec)} ← ${m.spec.topic}`,
             topic: m.spec.topic,
             group: m.spec.consumerGroupId,
-            lag: [...m.poller.stats.lag.values()].reduce((a, b) => a + b, 0),
+            lag: lagOf(m),
             toDestination: m.poller.stats.recordsToDestination,
             dropped: m.poller.stats.recordsDropped,
           })),

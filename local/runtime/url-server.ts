@@ -124,8 +124,10 @@ export async function startFunctionUrl(
       size += chunk.length;
       if (size > MAX_REQUEST_BYTES && !refused) {
         refused = true;
-        send(res, 413, JSON.stringify({ Message: 'Request must be smaller than 6291456 bytes' }));
-        req.destroy();
+        // Answer at once, read and drop the rest, then close: the client sees the 413, not a reset.
+        send(res, 413, JSON.stringify({ Message: 'Request must be smaller than 6291456 bytes' }), {
+          connection: 'close',
+        });
       }
       if (!refused) chunks.push(chunk);
     });

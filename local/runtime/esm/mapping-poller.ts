@@ -21,6 +21,7 @@
  * zstd cannot be read (gzip and none can).
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { FetchSchema } from '../../broker/protocol/messages/01-fetch';
 import { ListOffsetsSchema } from '../../broker/protocol/messages/02-list-offsets';
 import { MetadataSchema } from '../../broker/protocol/messages/03-metadata';
@@ -75,7 +76,9 @@ export interface MappingStats {
   recordsFiltered: number;
   recordsToDestination: number;
   recordsDropped: number;
-  /** Per partition: high watermark minus committed offset, from the latest fetch. */
+  /** Per partition: the offset last committed to the group. */
+  committed: Map<number, number>;
+  /** Per partition: high watermark minus committed offset, as of the latest fetch (may trail). */
   lag: Map<number, number>;
 }
 
@@ -119,7 +122,16 @@ interface Broker {
   readonly address: string;
 }
 
-export class MappingPoller {
+/** Emitted as `invoke` before each invocation, for benchmarks and live views. */
+export interface InvokeNotice {
+  readonly partition: number;
+  readonly records: number;
+  /** Timestamp of the batch's first record (when it was produced). */
+  readonly firstTimestamp: number;
+  readonly invokedAt: number;
+}
+
+export class MappingPoller extends EventEmitter {
   readonly stats: MappingStats = {
     invocations: 0,
     functionErrors: 0,
@@ -127,6 +139,7 @@ export class MappingPoller {
     recordsFiltered: 0,
     recordsToDestination: 0,
     recordsDropped: 0,
+    committed: new Map(),
     lag: new Map(),
   };
   private running = false;
@@ -143,6 +156,7 @@ export class MappingPoller {
     private readonly target: MappingTarget,
     private readonly options: MappingPollerOptions,
   ) {
+    super();
     this.filter = compileFilters(spec.filters);
     this.log = options.log ?? (() => undefined);
     if (
@@ -323,6 +337,7 @@ export class MappingPoller {
     const code = ((res.Topics as Struct[])[0].Partitions as Struct[])[0].ErrorCode as number;
     if (code !== ErrorCode.NONE)
       throw new KafkaError(code, `OffsetCommit ${this.spec.topic}-${partition}@${offset}`);
+    this.stats.committed.set(partition, offset);
   }
 
   private async fetch(leader: WireClient, partition: number, offset: number, maxWaitMs: number) {
@@ -513,6 +528,13 @@ export class MappingPoller {
       const event = kafkaEvent(this.spec.source, { [`${this.spec.topic}-${batch[0].partition}`]: batch });
       this.stats.invocations++;
       retry.attempts++;
+      const notice: InvokeNotice = {
+        partition: batch[0].partition,
+        records: batch.length,
+        firstTimestamp: batch[0].timestamp,
+        invokedAt: Date.now(),
+      };
+      this.emit('invoke', notice);
       const outcome = await this.target.invoke(event);
       if (!this.running) return false;
       let failedFrom: number | undefined;

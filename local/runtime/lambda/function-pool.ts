@@ -68,6 +68,14 @@ class Environment {
   constructor(spec: FunctionSpec, options: FunctionPoolOptions) {
     this.child = fork(HOST, [], {
       env: {
+        // Variables Lambda itself sets in every execution environment.
+        AWS_LAMBDA_FUNCTION_NAME: spec.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
+        AWS_LAMBDA_LOG_STREAM_NAME: 'local',
+        LAMBDA_TASK_ROOT: spec.codeDir,
+        TZ: ':UTC',
         ...spec.environment,
         KW_CODE_DIR: spec.codeDir,
         KW_FUNCTION_ARN: spec.arn,
@@ -81,6 +89,9 @@ class Environment {
       ],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // Its own process group: a terminal's Ctrl-C reaches the runtime only, which then stops each
+      // environment in order. If the runtime dies, the IPC channel closes and the host exits.
+      detached: true,
     });
     const log = options.log;
     for (const stream of [this.child.stdout, this.child.stderr]) {
@@ -176,7 +187,7 @@ export class FunctionPool extends EventEmitter {
     const timeoutMs = this.spec.timeoutSeconds * 1000;
     const done = (outcome: InvokeOutcome): InvokeOutcome => {
       if (!outcome.ok) this.stats.errors++;
-      this.emit('invoked', outcome);
+      this.emit('invoked', outcome, event);
       return outcome;
     };
     try {

@@ -1,0 +1,189 @@
+/**
+ * `kw load` (`npm run load`): posts generated orders to the ingest URL at a steady rate, with a
+ * progress bar, and prints what happened: sent, accepted, rejected, failed and latency percentiles.
+ */
+import { Agent, request } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { Command } from './main';
+
+const HELP = `Usage: kw load [--url http://127.0.0.1:3000/] [--count 1000] [--rate 200] [--concurrency 32]
+               [--customers 50] [--invalid 0]
+
+Sends orders to the ingest URL that 'npm start' prints, as fast as --rate allows with at most
+--concurrency requests open, and reports sent / accepted (202) / rejected (4xx) / failed and the
+latency of each request (p50, p95, p99, max).
+
+Options:
+  --url URL          the ingest URL                               [default: http://127.0.0.1:3000/]
+  --count N          orders to send                               [default: 1000]
+  --rate R           orders per second; 0 sends as fast as possible [default: 200]
+  --concurrency C    requests open at once                        [default: 32]
+  --customers K      distinct customerIds (the Kafka key)         [default: 50]
+  --invalid F        fraction of orders sent invalid, to see 400s  [default: 0]
+
+Examples:
+  npm run load
+  npm run load -- --count 20000 --rate 0
+  npx kw load --url http://127.0.0.1:3100/ --invalid 0.1`;
+
+const SKUS = ['tea', 'coffee', 'cocoa', 'mug', 'kettle', 'beans', 'filter'];
+
+/** A random but valid order; `invalid` makes one the ingest function must refuse. */
+export function generateOrder(n: number, customers: number, invalid: boolean): unknown {
+  const items = Array.from({ length: 1 + (n % 3) }, (_, i) => ({
+    sku: SKUS[(n + i) % SKUS.length],
+    quantity: 1 + ((n * 7 + i) % 5),
+    unitPrice: Math.round((1 + ((n * 13 + i) % 40)) * 25) / 100,
+  }));
+  if (invalid)
+    return { customerId: `c-${n % customers}`, items: [{ sku: 'tea', quantity: 0, unitPrice: 1 }] };
+  return { customerId: `c-${n % customers}`, items };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function bar(done: number, total: number, width = 30): string {
+  const filled = Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+export const loadCommand: Command = {
+  summary: 'send generated orders to the ingest URL and report latency',
+  help: HELP,
+  async run(args, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          url: { type: 'string', default: 'http://127.0.0.1:3000/' },
+          count: { type: 'string', default: '1000' },
+          rate: { type: 'string', default: '200' },
+          concurrency: { type: 'string', default: '32' },
+          customers: { type: 'string', default: '50' },
+          invalid: { type: 'string', default: '0' },
+        },
+        strict: true,
+      }));
+      new URL(values.url);
+    } catch (error) {
+      io.err(`kw load: ${(error as Error).message}\nRun 'kw load --help' for the options.`);
+      return 2;
+    }
+    const count = Number(values.count);
+    const rate = Number(values.rate);
+    const concurrency = Number(values.concurrency);
+    const customers = Number(values.customers);
+    const invalidShare = Number(values.invalid);
+    const checks: [string, number, boolean][] = [
+      ['--count', count, Number.isInteger(count) && count >= 1],
+      ['--rate', rate, Number.isFinite(rate) && rate >= 0],
+      [
+        '--concurrency',
+        concurrency,
+        Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1024,
+      ],
+      ['--customers', customers, Number.isInteger(customers) && customers >= 1],
+      ['--invalid', invalidShare, invalidShare >= 0 && invalidShare <= 1],
+    ];
+    for (const [flag, value, ok] of checks) {
+      if (!ok) {
+        io.err(`kw load: ${flag} has an invalid value '${String(value)}'. Run 'kw load --help'.`);
+        return 2;
+      }
+    }
+
+    const url = new URL(values.url);
+    if (url.protocol !== 'http:') {
+      io.err(`kw load: only http:// URLs (the local runtime's), got ${values.url}`);
+      return 2;
+    }
+    // node:http with keep-alive costs less CPU per request than fetch, which matters when the
+    // load generator shares a small machine with the pipeline it measures.
+    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const post = (body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    // Fail fast, with a hint, when nothing listens.
+    try {
+      await post('{}');
+    } catch (error) {
+      agent.destroy();
+      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      io.err(`kw load: cannot reach ${values.url} (${cause}). Start the pipeline with 'npm start' first.`);
+      return 1;
+    }
+
+    const latencies: number[] = [];
+    const counts = { accepted: 0, rejected: 0, failed: 0 };
+    const failures = new Map<string, number>();
+    let sent = 0;
+    let done = 0;
+    const started = performance.now();
+    let lastReport = 0;
+    const report = () => {
+      if (io.tty) io.status?.(`${bar(done, count)}  ${counts.rejected} rejected, ${counts.failed} failed`);
+      else if (done === count || done - lastReport >= Math.max(1, Math.floor(count / 10))) {
+        io.out(`${bar(done, count)}`);
+        lastReport = done;
+      }
+    };
+    const sendOne = async (n: number) => {
+      const invalid = invalidShare > 0 && (n * 0.618034) % 1 < invalidShare;
+      const t0 = performance.now();
+      try {
+        const status = await post(JSON.stringify(generateOrder(n, customers, invalid)));
+        latencies.push(performance.now() - t0);
+        if (status === 202) counts.accepted++;
+        else if (status >= 400 && status < 500) counts.rejected++;
+        else {
+          counts.failed++;
+          failures.set(`HTTP ${status}`, (failures.get(`HTTP ${status}`) ?? 0) + 1);
+        }
+      } catch (error) {
+        counts.failed++;
+        const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        failures.set(why, (failures.get(why) ?? 0) + 1);
+      }
+      done++;
+      report();
+    };
+    const workers = Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (sent < count) {
+        const n = sent++;
+        if (rate > 0) {
+          const due = started + (n / rate) * 1000;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        await sendOne(n);
+      }
+    });
+    await Promise.all(workers);
+    agent.destroy();
+    const seconds = (performance.now() - started) / 1000;
+    if (io.tty) io.status?.('');
+    latencies.sort((a, b) => a - b);
+    const ms = (v: number) => `${v.toFixed(1)} ms`;
+    io.out(
+      `sent ${count} in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)}/s): ` +
+        `${counts.accepted} accepted, ${counts.rejected} rejected, ${counts.failed} failed`,
+    );
+    io.out(
+      `latency p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, ` +
+        `p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies[latencies.length - 1] ?? 0)}`,
+    );
+    for (const [why, n] of failures) io.err(`  ${n} failed: ${why}`);
+    return counts.failed > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,243 @@
+/**
+ * `kw up` (`npm start`): synthesizes the CDK app and runs it on this machine with the local runtime,
+ * then shows a live summary until Ctrl-C.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
+import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
+import type { Command, CommandIO } from './main';
+import { PROJECT_ROOT, staleReason, synthesize } from './synth';
+
+const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000] [--broker-port 9092]
+             [--dynamodb-port 8000] [--host 127.0.0.1] [--data-dir D] [--env KEY=VALUE]... [--verbose]
+
+Runs the pipeline on this machine: the same CDK template 'cdk deploy' would send, with MSK replaced
+by the embedded broker, DynamoDB by an embedded endpoint (dynalite), each Lambda function by local
+processes, each Kafka event source mapping by a local poller and each Function URL by a local port.
+Prints every local endpoint once ready, then a summary every second. Ctrl-C stops everything.
+
+Options:
+  --assembly DIR     run an already synthesized cloud assembly instead of synthesizing
+  --synth            synthesize even if cdk.out is up to date
+  -c, --context K=V  CDK context for the synthesis, as 'cdk synth -c' (e.g. -c esmMode=provisioned)
+  --port N           port of the first Function URL (0 picks a free one)     [default: 3000]
+  --broker-port N    Kafka port                                             [default: 9092]
+  --dynamodb-port N  DynamoDB port                                          [default: 8000]
+  --host H           address every local endpoint listens on              [default: 127.0.0.1]
+  --data-dir D       keep topics, records, offsets and tables in D across restarts
+  --env KEY=VALUE    extra environment for every function (e.g. POWERTOOLS_LOG_LEVEL=DEBUG)
+  --max-concurrency N  environments per function                          [default: 10]
+  --verbose          print function output here too (it always goes to the log files)
+
+Examples:
+  npm start
+  npx kw up --data-dir .kw-data
+  npx kw up -c esmMode=provisioned -c retryAttempts=2
+  npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000`;
+
+function parsePort(flag: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`${flag} must be a port from 0 to 65535, got '${value}'`);
+  }
+  return port;
+}
+
+class UsageError extends Error {}
+
+function keyValues(flag: string, values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of values ?? []) {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new UsageError(`${flag} takes KEY=VALUE, got '${item}'`);
+    out[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return out;
+}
+
+/** One line for the live summary. */
+export function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
+  const time = now.toISOString().slice(11, 19);
+  const topics = s.topics.map((t) => `${t.name} ${t.records}`).join(' · ');
+  const lag = s.mappings.map((m) => `${m.name} ${m.lag}`).join(' · ');
+  const calls = s.functions
+    .filter((f) => f.invocations > 0 || s.mappings.length === 0)
+    .map((f) => `${f.name} ${f.invocations}`)
+    .join(' · ');
+  const errors = s.functions.reduce((sum, f) => sum + f.errors, 0);
+  return `${time}  records: ${topics || '-'} | lag: ${lag || '-'} | invocations: ${calls || '0'} | errors ${errors} | dead letters ${s.deadLetters}`;
+}
+
+function readyBlock(runtime: LocalRuntime, seconds: number): string {
+  const lines = [`\nReady in ${seconds.toFixed(1)} s. Local endpoints:`];
+  const rows: [string, string][] = [];
+  for (const u of runtime.urls) {
+    rows.push([
+      `${u.functionName} URL`,
+      `${u.url}${u.authType === 'AWS_IAM' ? '   (AWS_IAM auth is not enforced locally: no signature needed)' : ''}`,
+    ]);
+  }
+  rows.push(['Kafka bootstrap', runtime.bootstrapServers]);
+  rows.push(['DynamoDB', `${runtime.dynamodb.endpoint}   (region ${LOCAL_REGION}, any credentials)`]);
+  for (const t of runtime.assembly.tables) rows.push(['table', t.name]);
+  for (const m of runtime.mappings) {
+    const s = m.spec;
+    const mode = s.provisioned ? `provisioned, ${s.retryAttempts} retries` : 'on-demand';
+    rows.push([
+      'mapping',
+      `${m.poller.spec.functionName} ← ${s.topic} (group ${s.consumerGroupId}, batch ${s.batchSize}, window ${s.batchWindowMs} ms, ${mode})`,
+    ]);
+  }
+  rows.push(['function logs', path.join(runtime.outputDir, 'logs')]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  const skipped = [...runtime.assembly.notEmulated].map(([type, n]) => `${type} ×${n}`);
+  if (skipped.length > 0) {
+    lines.push(
+      `Not emulated (IAM is not enforced, metrics and alarms are not evaluated, networking is loopback):`,
+    );
+    lines.push(`  ${skipped.join(', ')}`);
+  }
+  for (const w of runtime.assembly.warnings) lines.push(`warning: ${w}`);
+  const ingest = runtime.urls[0]?.url;
+  if (ingest) {
+    lines.push(`Try:`);
+    lines.push(
+      `  curl -s -X POST ${ingest} -H 'content-type: application/json' -d '{"customerId":"c-1","items":[{"sku":"tea","quantity":2,"unitPrice":3.5}]}'`,
+    );
+    lines.push(`  npm run load -- --url ${ingest} --count 1000`);
+  }
+  lines.push('Ctrl-C stops everything.\n');
+  return lines.join('\n');
+}
+
+export const upCommand: Command = {
+  summary: 'run the synthesized pipeline on this machine (npm start)',
+  help: HELP,
+  async run(args, io: CommandIO) {
+    let values;
+    let ports: { http: number; broker: number; dynamodb: number };
+    let context: Record<string, string>;
+    let env: Record<string, string>;
+    let maxConcurrency: number;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          assembly: { type: 'string' },
+          synth: { type: 'boolean', default: false },
+          context: { type: 'string', short: 'c', multiple: true },
+          port: { type: 'string', default: '3000' },
+          'broker-port': { type: 'string', default: '9092' },
+          'dynamodb-port': { type: 'string', default: '8000' },
+          host: { type: 'string', default: '127.0.0.1' },
+          'data-dir': { type: 'string' },
+          env: { type: 'string', multiple: true },
+          'max-concurrency': { type: 'string', default: '10' },
+          verbose: { type: 'boolean', default: false },
+        },
+        strict: true,
+      }));
+      ports = {
+        http: parsePort('--port', values.port),
+        broker: parsePort('--broker-port', values['broker-port']),
+        dynamodb: parsePort('--dynamodb-port', values['dynamodb-port']),
+      };
+      context = keyValues('-c', values.context);
+      env = keyValues('--env', values.env);
+      maxConcurrency = Number(values['max-concurrency']);
+      if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 100) {
+        throw new UsageError(
+          `--max-concurrency must be an integer from 1 to 100, got '${values['max-concurrency']}'`,
+        );
+      }
+      if (values.assembly && (values.synth || values.context)) {
+        throw new UsageError(
+          '--assembly runs an existing assembly: it cannot be combined with --synth or -c',
+        );
+      }
+    } catch (error) {
+      io.err(`kw up: ${(error as Error).message}\nRun 'kw up --help' for the options.`);
+      return 2;
+    }
+
+    const started = Date.now();
+    const status = (text: string) => (io.tty ? io.status?.(text) : undefined);
+    let assemblyDir: string;
+    if (values.assembly) {
+      assemblyDir = path.resolve(values.assembly);
+      io.out(`[1/2] using the cloud assembly in ${assemblyDir}`);
+    } else {
+      assemblyDir = path.join(PROJECT_ROOT, 'cdk.out');
+      const stale = values.synth ? '--synth' : staleReason(assemblyDir, context);
+      if (stale) {
+        const label = `[1/2] synthesizing the CDK app into cdk.out (${stale})`;
+        if (!io.tty) io.out(`${label} ...`);
+        try {
+          await synthesize(assemblyDir, context, (s) => status(`${label} ... ${s.toFixed(1)} s`));
+        } catch (error) {
+          status('');
+          io.err(`kw up: ${(error as Error).message}`);
+          return 1;
+        }
+        status('');
+        io.out(`${label} ... done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      } else {
+        io.out('[1/2] cdk.out is up to date (--synth rebuilds it)');
+      }
+    }
+
+    io.out('[2/2] starting the broker, DynamoDB, functions, mappings and URLs ...');
+    let runtime: LocalRuntime;
+    try {
+      runtime = await startLocalRuntime({
+        assembly: assemblyDir,
+        host: values.host,
+        brokerPort: ports.broker,
+        httpPort: ports.http,
+        dynamodbPort: ports.dynamodb,
+        dataDir: values['data-dir'] ? path.resolve(values['data-dir']) : undefined,
+        environment: env,
+        maxConcurrency,
+        log: (m) => io.out(`  ${m}`),
+        functionOutput: values.verbose ? (line) => io.out(line) : undefined,
+      });
+    } catch (error) {
+      const message = (error as Error).message;
+      io.err(`kw up: ${message}`);
+      if (error instanceof AssemblyError) io.err('Run without --assembly to synthesize the app first.');
+      return 1;
+    }
+    io.out(readyBlock(runtime, (Date.now() - started) / 1000));
+
+    let last = '';
+    const timer = setInterval(() => {
+      const line = summaryLine(runtime.snapshot());
+      const body = line.slice(10);
+      if (io.tty) io.status?.(line);
+      else if (body !== last) io.out(line);
+      last = body;
+    }, 1000);
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        // A second Ctrl-C while stopping ends the process at once.
+        process.once('SIGINT', () => process.exit(130));
+        clearInterval(timer);
+        status('');
+        io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);
+        resolve();
+      };
+      const onInt = () => stop('SIGINT');
+      const onTerm = () => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    });
+    await runtime.close();
+    io.out('stopped');
+    return 0;
+  },
+};
