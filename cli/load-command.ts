@@ -106,11 +106,15 @@ export const loadCommand: Command = {
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const post = (body: string) =>
       new Promise<number>((resolve, reject) => {
-        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        });
+        const req = request(
+          url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+            res.on('error', reject);
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

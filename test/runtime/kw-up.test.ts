@@ -1,0 +1,248 @@
+/**
+ * `npm start` end to end, as a user runs it: `kw up` synthesizes the CDK app (or reuses cdk.out),
+ * prints its endpoints, and an order posted to the printed ingest URL flows ingest → orders → enrich
+ * → orders.enriched → ledger → the DynamoDB table, read here with the AWS SDK at the printed endpoint.
+ * Then a restart on the same --data-dir keeps the table, and a client retry of the same orderId is
+ * counted once.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { main, type CommandIO } from '../../cli/main';
+
+const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
+
+interface Up {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly ingestUrl: string;
+  readonly dynamodb: string;
+  readonly table: string;
+  readonly bootstrap: string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `kw up` and resolves once it printed its ready block. */
+async function up(args: string[]): Promise<Up> {
+  const child = spawn(
+    process.execPath,
+    [KW, 'up', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0', ...args],
+    {
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (/Ctrl-C stops everything/.test(output)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`kw up exited with ${code} before ready:\n${output}`));
+    });
+  });
+  const ready = output.slice(output.indexOf('Ready in'));
+  const field = (label: string) => new RegExp(`^\\s+${label}\\s+(\\S+)`, 'm').exec(ready)?.[1] ?? '';
+  return {
+    child,
+    output: () => output,
+    ingestUrl: field('ingest URL'),
+    dynamodb: field('DynamoDB'),
+    table: field('table'),
+    bootstrap: field('Kafka bootstrap'),
+    async stop(signal = 'SIGTERM') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+async function scanTable(endpoint: string, table: string): Promise<Record<string, unknown>[]> {
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    }),
+  );
+  try {
+    const out = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    return out.Items ?? [];
+  } finally {
+    client.destroy();
+  }
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True once every group has committed up to the end of every partition it reads (kafkajs admin). */
+async function caughtUp(bootstrap: string, groups: string[]): Promise<true | undefined> {
+  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    for (const groupId of groups) {
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        for (const end of ends) {
+          const committed = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          if (Number(committed) < Number(end.high)) return undefined;
+        }
+      }
+    }
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const order = (orderId: string) => ({
+  orderId,
+  customerId: 'customer-42',
+  currency: 'EUR',
+  items: [
+    { sku: 'tea', quantity: 2, unitPrice: 3.5 },
+    { sku: 'mug', quantity: 1, unitPrice: 12 },
+  ],
+});
+
+describe('kw up (npm start)', () => {
+  jest.setTimeout(180_000);
+
+  it('GIVEN a fresh start WHEN an order is posted to the printed URL THEN it reaches the ledger table; a restart on the same data dir keeps it', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'kw-up-data-'));
+    const first = await up(['--data-dir', dataDir]);
+    try {
+      expect(first.ingestUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(first.output()).toMatch(/Kafka bootstrap\s+127\.0\.0\.1:\d+/);
+      expect(first.output()).toMatch(/AWS_IAM auth is not enforced locally/);
+      expect(first.output()).toMatch(/Not emulated[^\n]*\n\s+.*AWS::IAM::Role ×\d+/);
+
+      const res = await fetch(first.ingestUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(order('order-1')),
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ orderId: 'order-1', topic: 'orders' });
+
+      const items = await until(async () => {
+        const all = await scanTable(first.dynamodb, first.table);
+        return all.some((i) => i.type === 'customer-totals') && all.some((i) => i.orderId === 'order-1')
+          ? all
+          : undefined;
+      }, 'order-1 in the ledger');
+      expect(items.find((i) => i.orderId === 'order-1')).toMatchObject({
+        customerId: 'customer-42',
+        totalCents: 1900,
+      });
+      expect(items.find((i) => i.type === 'customer-totals')).toMatchObject({
+        orderCount: 1,
+        totalCents: 1900,
+      });
+
+      // A bad order is refused with the reason, and nothing reaches the pipeline.
+      const bad = await fetch(first.ingestUrl, { method: 'POST', body: '{"customerId":"c","items":[]}' });
+      expect(bad.status).toBe(400);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    expect(first.output()).toMatch(/SIGTERM: stopping[\s\S]*stopped/);
+
+    const second = await up(['--data-dir', dataDir]);
+    try {
+      expect(second.output()).toMatch(/cdk\.out is up to date/);
+      expect(second.output()).toMatch(/table kw-dev-pipeline-\S+: kept from the data dir/);
+      const before = await scanTable(second.dynamodb, second.table);
+      expect(before.find((i) => i.orderId === 'order-1')).toBeDefined();
+      // The client retries order-1: accepted again, counted once downstream.
+      const retry = await fetch(second.ingestUrl, { method: 'POST', body: JSON.stringify(order('order-1')) });
+      expect(retry.status).toBe(202);
+      await until(
+        () => caughtUp(second.bootstrap, ['kw-dev-enrich', 'kw-dev-ledger']),
+        'both mappings to catch up',
+      );
+      const after = await scanTable(second.dynamodb, second.table);
+      expect(after.filter((i) => i.orderId === 'order-1')).toHaveLength(1);
+      expect(after.find((i) => i.type === 'customer-totals' && i.customerId === 'customer-42')).toMatchObject(
+        {
+          orderCount: 1,
+          totalCents: 1900,
+        },
+      );
+    } finally {
+      expect(await second.stop('SIGINT')).toBe(0);
+    }
+  });
+
+  describe('bad input', () => {
+    const run = async (args: string[]) => {
+      let err = '';
+      const io: CommandIO = { out: () => undefined, err: (t) => (err += `${t}\n`) };
+      const code = await main(args, io);
+      return { code, err };
+    };
+
+    it.each([
+      [['up', '--port', 'http'], /--port must be a port from 0 to 65535, got 'http'/],
+      [['up', '-c', 'esmMode'], /-c takes KEY=VALUE, got 'esmMode'/],
+      [['up', '--assembly', 'x', '--synth'], /cannot be combined with --synth/],
+      [['up', '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['load', '--count', '0'], /--count has an invalid value '0'/],
+      [['load', '--url', 'not a url'], /Invalid URL/],
+    ])('%j is refused with a clear message', async (args, message) => {
+      const { code, err } = await run(args);
+      expect(code).toBe(2);
+      expect(err).toMatch(message);
+    });
+
+    it('an assembly folder without a manifest is reported with what to do', async () => {
+      const { code, err } = await run([
+        'up',
+        '--assembly',
+        tmpdir(),
+        '--port',
+        '0',
+        '--broker-port',
+        '0',
+        '--dynamodb-port',
+        '0',
+      ]);
+      expect(code).toBe(1);
+      expect(err).toMatch(/is not a cloud assembly \(no manifest.json\)/);
+    });
+
+    it('kw load against a port where nothing listens says to start the pipeline', async () => {
+      const port = await new Promise<number>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => {
+          const p = (s.address() as { port: number }).port;
+          s.close(() => resolve(p));
+        });
+      });
+      const { code, err } = await run(['load', '--url', `http://127.0.0.1:${port}/`, '--count', '1']);
+      expect(code).toBe(1);
+      expect(err).toMatch(
+        /cannot reach http:\/\/127.0.0.1:\d+\/ \(ECONNREFUSED\)\. Start the pipeline with 'npm start' first/,
+      );
+    });
+  });
+});
