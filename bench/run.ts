@@ -2,6 +2,7 @@
 import { crc32cImplementation } from '../local/broker/log/crc32c';
 import { runBrokerBench, type Figure } from './broker.bench';
 import { runGroupsBench } from './groups.bench';
+import { runPipelineBench } from './pipeline.bench';
 
 function print(figures: Figure[]): void {
   const width = Math.max(...figures.map((f) => f.name.length));
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   print(await runBrokerBench((line) => console.log(line)));
   console.log('consumer groups: consume throughput, end-to-end latency');
   print(await runGroupsBench((line) => console.log(line)));
+  console.log('local runtime: start-up, pipeline throughput, latency, mapping overhead');
+  print(await runPipelineBench((line) => console.log(line)));
 }
 
 main().catch((error: unknown) => {

@@ -9,7 +9,8 @@
  * `AWS_ENDPOINT_URL_DYNAMODB`, and a local region with placeholder credentials. The function pool
  * adds the variables Lambda itself sets (function name, memory, version...).
  */
-import { createWriteStream, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -40,7 +41,10 @@ export interface LocalRuntimeOptions {
   readonly dynamodbPort?: number;
   /** Keeps broker data and tables across restarts; memory only when absent. */
   readonly dataDir?: string;
-  /** Function logs and on-failure files; defaults under dataDir, else a temporary folder. */
+  /**
+   * Function logs and on-failure files. Default: `output` under dataDir; without one, a temporary
+   * folder removed on close (like the rest of the state).
+   */
   readonly outputDir?: string;
   /** Extra environment for every function, applied last. */
   readonly environment?: Readonly<Record<string, string>>;
@@ -138,12 +142,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const log = options.log ?? (() => undefined);
   const host = options.host ?? '127.0.0.1';
   const assembly = typeof options.assembly === 'string' ? loadAssembly(options.assembly) : options.assembly;
+  const temporary = !options.outputDir && !options.dataDir;
   const outputDir =
     options.outputDir ??
     (options.dataDir ? path.join(options.dataDir, 'output') : mkdtempSync(path.join(tmpdir(), 'kw-up-')));
   mkdirSync(path.join(outputDir, 'logs'), { recursive: true });
 
   const cleanups: (() => Promise<void>)[] = [];
+  if (temporary) cleanups.push(() => rm(outputDir, { recursive: true, force: true }));
   const closeAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error: Error) => log(`while stopping: ${error.message}`));
@@ -151,11 +157,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
 
   try {
+    const brokerPort = options.brokerPort ?? 9092;
     const broker = await startBroker({
-      port: options.brokerPort ?? 9092,
+      port: brokerPort,
       host,
       dataDir: options.dataDir ? path.join(options.dataDir, 'broker') : undefined,
       log: () => undefined,
+    }).catch((error: Error) => {
+      if (!/already in use/.test(error.message)) throw error;
+      throw new Error(
+        `Kafka port ${brokerPort} on ${host} is already in use (a 'kw broker' or another 'kw up'?): stop it or pass --broker-port`,
+      );
     });
     cleanups.push(() => broker.close());
     const dynamodb = await startDynamoDB({
@@ -198,8 +210,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     for (const spec of assembly.functions) {
       const name = shortName(spec);
       const logFile = path.join(outputDir, 'logs', `${name}.log`);
-      const stream = createWriteStream(logFile, { flags: 'a' });
-      logStreams.push(stream);
+      // Without --verbose, output goes straight to the file; with it, through here to the terminal too.
+      const fd = openSync(logFile, 'a');
+      cleanups.push(async () => closeSync(fd));
+      const functionOutput = options.functionOutput;
+      const stream = functionOutput ? createWriteStream('', { fd, autoClose: false }) : undefined;
+      if (stream) logStreams.push(stream);
       const pool = new FunctionPool(
         {
           name: spec.name,
@@ -216,10 +232,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         },
         {
           maxConcurrency: options.maxConcurrency,
-          log: (line) => {
-            stream.write(`${line}\n`);
-            options.functionOutput?.(`${name} | ${line}`);
-          },
+          outputFd: fd,
+          log: functionOutput
+            ? (line) => {
+                stream!.write(`${line}\n`);
+                functionOutput(`${name} | ${line}`);
+              }
+            : undefined,
         },
       );
       pool.on('invoked', (outcome: { ok: boolean; kind?: string; error?: { errorMessage: string } }) => {

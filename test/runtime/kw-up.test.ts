@@ -8,12 +8,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { main, type CommandIO } from '../../cli/main';
+import { startBroker } from '../../local/broker/broker';
 
 const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
 
@@ -229,6 +230,37 @@ describe('kw up (npm start)', () => {
       ]);
       expect(code).toBe(1);
       expect(err).toMatch(/is not a cloud assembly \(no manifest.json\)/);
+    });
+
+    it('a Kafka port already in use names the flag that moves it', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'kw-asm-'));
+      writeFileSync(
+        path.join(dir, 'manifest.json'),
+        JSON.stringify({
+          artifacts: { s: { type: 'aws:cloudformation:stack', properties: { templateFile: 't.json' } } },
+        }),
+      );
+      writeFileSync(path.join(dir, 't.json'), JSON.stringify({ Resources: {} }));
+      const taken = await startBroker({ port: 0 });
+      try {
+        const { code, err } = await run([
+          'up',
+          '--assembly',
+          dir,
+          '--broker-port',
+          String(taken.port),
+          '--port',
+          '0',
+          '--dynamodb-port',
+          '0',
+        ]);
+        expect(code).toBe(1);
+        expect(err).toMatch(
+          new RegExp(`Kafka port ${taken.port} on 127.0.0.1 is already in use.*pass --broker-port`),
+        );
+      } finally {
+        await taken.close();
+      }
     });
 
     it('kw load against a port where nothing listens says to start the pipeline', async () => {

@@ -2,7 +2,10 @@
  * The local event source mapping against the embedded broker, each documented behaviour a test.
  * Records are written by kafkajs; the function is an in-process handler recording its events.
  */
-import type { kafkaFailureDocument } from '../../local/runtime/esm/on-failure';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { batchFailureDocument, kafkaFailureDocument } from '../../local/runtime/esm/on-failure';
 import { startMappingHarness, valueOf, type MappingHarness } from '../support/mapping-harness';
 
 describe('event source mapping poller', () => {
@@ -91,6 +94,7 @@ describe('event source mapping poller', () => {
       [0, 1, 2, 3, 4],
       [0, 1, 2, 3, 4],
     ]);
+    await h.until(() => committedDuringFailures.length === 3, 'the third handler to read the offset');
     expect(committedDuringFailures).toEqual([0, 0, 0]);
     await h.until(
       async () => (await h.committed(poller.spec.consumerGroupId, 'retried')) === 5,
@@ -142,6 +146,53 @@ describe('event source mapping poller', () => {
     );
   });
 
+  it('GIVEN provisioned mode with a maximum record age THEN older records go to the destination unprocessed', async () => {
+    await h.createTopic('aged');
+    await h.createTopic('aged.dlq');
+    const old = Date.now() - 120_000;
+    await produce('aged', ['stale0', 'stale1'], 0, old);
+    await produce('aged', ['fresh']);
+    const poller = h.poll('aged', () => null, {
+      provisioned: true,
+      maxRecordAgeSeconds: 60,
+      onFailure: 'kafka://aged.dlq',
+    });
+    await h.until(async () => (await h.committed(poller.spec.consumerGroupId, 'aged')) === 3, 'commit at 3');
+    expect(h.invocations.flatMap((i) => i.records.map(valueOf))).toEqual(['fresh']);
+    expect(poller.stats.recordsToDestination).toBe(2);
+  });
+
+  it('GIVEN an SQS on-failure destination THEN the failed batch is written where a user can read it', async () => {
+    await h.createTopic('to-sqs');
+    await produce('to-sqs', ['a', 'b']);
+    const dir = mkdtempSync(path.join(tmpdir(), 'kw-dest-'));
+    const poller = h.poll(
+      'to-sqs',
+      () => {
+        throw new Error('always');
+      },
+      {
+        provisioned: true,
+        retryAttempts: 1,
+        onFailure: 'arn:aws:sqs:us-east-1:000000000000:orders-failures',
+        destinationsDir: dir,
+      },
+    );
+    await h.until(() => poller.stats.recordsToDestination === 2, 'the batch at the destination');
+    const doc = JSON.parse(
+      readFileSync(path.join(dir, 'sqs-orders-failures.jsonl'), 'utf8').trim(),
+    ) as ReturnType<typeof batchFailureDocument>;
+    expect(doc.requestContext).toMatchObject({
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 2,
+    });
+    expect(doc.KafkaBatchInfo).toMatchObject({
+      batchSize: 2,
+      recordsInfo: { 'to-sqs-0': { firstRecordOffset: '0', lastRecordOffset: '1' } },
+    });
+    expect(h.invocations).toHaveLength(2);
+  });
+
   it('GIVEN ReportBatchItemFailures WHEN offset 5 fails THEN 0-4 are committed and the next batch starts at 5', async () => {
     await h.createTopic('partial');
     await produce('partial', numbered(10));
@@ -158,6 +209,7 @@ describe('event source mapping poller', () => {
     );
     await h.until(() => h.invocations.length === 2, '2 invocations');
     expect(h.invocations[1].offsets).toEqual([5, 6, 7, 8, 9]);
+    await h.until(() => committedAtRetry !== -2, 'the retry to read the offset');
     expect(committedAtRetry).toBe(5);
     await h.until(
       async () => (await h.committed(poller.spec.consumerGroupId, 'partial')) === 10,

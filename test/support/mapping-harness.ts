@@ -30,7 +30,7 @@ export interface MappingHarness {
   poll(
     topic: string,
     handler: TestHandler,
-    overrides?: Partial<MappingSpec> & { onFailure?: string },
+    overrides?: Partial<MappingSpec> & { onFailure?: string; destinationsDir?: string },
   ): MappingPoller;
   /** The group's committed offset of one partition (-1 if none). */
   committed(group: string, topic: string, partition?: number): Promise<number>;
@@ -114,7 +114,7 @@ export async function startMappingHarness(): Promise<MappingHarness> {
         ? new OnFailureWriter(
             parseOnFailureDestination(overrides.onFailure),
             async () => producer,
-            '/nonexistent',
+            overrides.destinationsDir ?? '/nonexistent',
           )
         : undefined;
       const poller = new MappingPoller(spec, target, {

@@ -1,0 +1,257 @@
+/**
+ * The local runtime end to end: time from `kw up` to ready, sustained orders/s through the whole
+ * pipeline (HTTP → ingest → orders → enrich → orders.enriched → ledger → DynamoDB), ingest → ledger
+ * latency, and what each event source mapping adds beyond its batching window.
+ *
+ * Baselines measured in the same run, on the same machine: the load generator against an HTTP server
+ * that answers at once (the most `kw load` can send here), and single-item DynamoDB writes to the
+ * embedded endpoint (the ledger makes about three calls per order).
+ */
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { percentile } from '../cli/load-command';
+import { PROJECT_ROOT, staleReason, synthesize } from '../cli/synth';
+import type { InvokeNotice } from '../local/runtime/esm/mapping-poller';
+import { startLocalRuntime } from '../local/runtime/runtime';
+import type { Figure } from './broker.bench';
+
+const KW = path.join(PROJECT_ROOT, 'cli', 'kw.js');
+const ASSEMBLY = path.join(PROJECT_ROOT, 'cdk.out');
+const SUSTAINED_ORDERS = 10_000;
+const LATENCY_RATE = 100;
+const LATENCY_SECONDS = 8;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs `kw` with arguments; resolves to its output and the ms until `marker` appeared. */
+function runKw(args: string[], marker: RegExp, stopAfter = true): Promise<{ ms: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [KW, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    });
+    let output = '';
+    let ms = -1;
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (ms < 0 && marker.test(output)) {
+        ms = performance.now() - started;
+        if (stopAfter) child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) =>
+      ms >= 0
+        ? resolve({ ms, output })
+        : reject(new Error(`kw ${args.join(' ')} exited ${code}:\n${output}`)),
+    );
+  });
+}
+
+/** `kw load` as its own process (as a user runs it); returns its orders/s and latency line. */
+async function load(
+  url: string,
+  count: number,
+  rate: number,
+): Promise<{ perSecond: number; output: string }> {
+  const { output } = await runKw(
+    ['load', '--url', url, '--count', String(count), '--rate', String(rate), '--concurrency', '64'],
+    /latency p50/,
+    false,
+  );
+  const perSecond = Number(/\((\d+)\/s\)/.exec(output)?.[1] ?? 0);
+  return { perSecond, output };
+}
+
+export async function runPipelineBench(log: (line: string) => void): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const stale = staleReason(ASSEMBLY, {});
+  if (stale) {
+    log(`  synthesizing cdk.out (${stale}) ...`);
+    await synthesize(ASSEMBLY, {}, () => undefined);
+  }
+
+  // Start to ready: the CLI as a new process, with cdk.out up to date (the usual `npm start`).
+  const starts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { ms } = await runKw(
+      ['up', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0'],
+      /Ctrl-C stops everything/,
+    );
+    starts.push(ms);
+  }
+  figures.push({
+    name: '`npm start` to ready, cdk.out up to date (goal ≤ 10 s)',
+    value: median(starts) / 1000,
+    unit: 's',
+  });
+  const cold = await runKw(
+    ['up', '--synth', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0'],
+    /Ctrl-C stops everything/,
+  );
+  figures.push({
+    name: '`npm start` to ready, synthesizing first (goal ≤ 10 s)',
+    value: cold.ms / 1000,
+    unit: 's',
+  });
+  log('  start-up measured');
+
+  // Baseline 1: the load generator against a server that answers 202 at once.
+  const echo = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/`;
+  const ceiling = (await load(echoUrl, SUSTAINED_ORDERS, 0)).perSecond;
+  echo.close();
+
+  const runtime = await startLocalRuntime({
+    assembly: ASSEMBLY,
+    brokerPort: 0,
+    httpPort: 0,
+    dynamodbPort: 0,
+  });
+  try {
+    // Baseline 2: single-item writes to the embedded DynamoDB, 16 at a time.
+    const table = runtime.assembly.tables[0].name;
+    const writes = 3000;
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < writes) {
+          const n = next++;
+          await runtime.dynamodb.client.send(
+            new PutItemCommand({
+              TableName: table,
+              Item: { pk: { S: `bench#${n}` }, sk: { S: 'x' }, n: { N: String(n) } },
+            }),
+          );
+        }
+      }),
+    );
+    const dynamoPerSecond = writes / ((performance.now() - t0) / 1000);
+
+    const ingestUrl = runtime.urls[0].url;
+    const ledger = runtime.functions.get(
+      runtime.mappings.find((m) => m.spec.topic === 'orders.enriched')!.spec.functionId,
+    )!;
+    const ledgerDone = new Map<string, number>();
+    ledger.pool.on(
+      'invoked',
+      (outcome: { ok: boolean }, event: { records: Record<string, { value: string }[]> }) => {
+        if (!outcome.ok) return;
+        const now = performance.now();
+        for (const r of Object.values(event.records).flat()) {
+          const orderId = (JSON.parse(Buffer.from(r.value, 'base64').toString()) as { orderId: string })
+            .orderId;
+          if (!ledgerDone.has(orderId)) ledgerDone.set(orderId, now);
+        }
+      },
+    );
+
+    // Warm every environment, then the sustained run: send as fast as possible, time until the ledger
+    // has every order.
+    await load(ingestUrl, 500, 0);
+    await waitFor(() => ledgerDone.size >= 500, 60_000);
+    const before = ledgerDone.size;
+    const sustainedStart = performance.now();
+    const sent = await load(ingestUrl, SUSTAINED_ORDERS, 0);
+    await waitFor(() => ledgerDone.size >= before + SUSTAINED_ORDERS, 180_000);
+    const sustained = SUSTAINED_ORDERS / ((Math.max(...ledgerDone.values()) - sustainedStart) / 1000);
+    figures.push({
+      name: `orders/s through the whole pipeline, ${SUSTAINED_ORDERS} orders (goal ≥ 5,000)`,
+      value: sustained,
+      unit: '/s',
+    });
+    figures.push({
+      name: '  of which ingest accepted (HTTP 202) per second',
+      value: sent.perSecond,
+      unit: '/s',
+    });
+    figures.push({
+      name: '  baseline: load generator vs an instant HTTP server',
+      value: ceiling,
+      unit: '/s',
+    });
+    figures.push({
+      name: '  baseline: single DynamoDB writes, 16 at a time',
+      value: dynamoPerSecond,
+      unit: '/s',
+    });
+    figures.push({
+      name: '  ratio: pipeline / load-generator ceiling',
+      value: sustained / ceiling,
+      unit: '',
+    });
+    log('  sustained throughput measured');
+
+    // Latency at a steady rate, ingest POST → ledger invocation done; hop overhead from the pollers.
+    const notices = new Map<string, number[]>();
+    for (const m of runtime.mappings) {
+      const overheads: number[] = [];
+      notices.set(m.spec.topic, overheads);
+      m.poller.on('invoke', (n: InvokeNotice) =>
+        overheads.push(n.invokedAt - n.firstTimestamp - m.spec.batchWindowMs),
+      );
+    }
+    const posted = new Map<string, number>();
+    const total = LATENCY_RATE * LATENCY_SECONDS;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: total }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, (i / LATENCY_RATE) * 1000));
+        const orderId = `latency-${i}`;
+        posted.set(orderId, performance.now());
+        await fetch(ingestUrl, {
+          method: 'POST',
+          body: JSON.stringify({
+            orderId,
+            customerId: `c-${i % 50}`,
+            items: [{ sku: 'tea', quantity: 1, unitPrice: 2 }],
+          }),
+        }).then((r) => r.text());
+      }),
+    );
+    await waitFor(() => [...posted.keys()].every((id) => ledgerDone.has(id)), 60_000);
+    void start;
+    const latencies = [...posted].map(([id, at]) => ledgerDone.get(id)! - at).sort((a, b) => a - b);
+    const windowMs = runtime.mappings[0].spec.batchWindowMs;
+    figures.push({
+      name: `ingest → ledger latency p50 at ${LATENCY_RATE}/s (two hops, ${windowMs} ms window each)`,
+      value: percentile(latencies, 50),
+      unit: 'ms',
+    });
+    figures.push({ name: 'ingest → ledger latency p99', value: percentile(latencies, 99), unit: 'ms' });
+    for (const [topic, overheads] of notices) {
+      const sorted = overheads.sort((a, b) => a - b);
+      figures.push({
+        name: `mapping on ${topic}: p50 beyond its window (goal ≤ 20 ms)`,
+        value: percentile(sorted, 50),
+        unit: 'ms',
+      });
+      figures.push({
+        name: `mapping on ${topic}: p99 beyond its window`,
+        value: percentile(sorted, 99),
+        unit: 'ms',
+      });
+    }
+  } finally {
+    await runtime.close();
+  }
+  return figures;
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('benchmark timed out waiting for the pipeline');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
