@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { BrokerOptionsError, startBroker } from '../local/broker/broker';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-dir';
 import type { Command } from './main';
+import { untilStopSignal } from './signals';
 
 const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [--data-dir D [--fsync P]]
                  [--no-auto-create] [--verbose]
@@ -99,18 +100,7 @@ export const brokerCommand: Command = {
     broker.ports.forEach((p, i) => io.out(`broker ${i + 1} listening on ${broker.host}:${p}`));
     io.out(`ready in ${ms.toFixed(0)} ms; bootstrap servers: ${broker.bootstrapServers} (Ctrl-C to stop)`);
 
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        io.out(`${signal}: stopping`);
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        resolve();
-      };
-      const onInt = () => stop('SIGINT');
-      const onTerm = () => stop('SIGTERM');
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
-    });
+    io.out(`${await untilStopSignal()}: stopping`);
     await broker.close();
     io.out('stopped');
     return 0;

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
 import type { Command, CommandIO } from './main';
+import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize } from './synth';
 
 const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000] [--broker-port 9092]
@@ -220,22 +221,10 @@ export const upCommand: Command = {
       last = body;
     }, 1000);
 
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        // A second Ctrl-C while stopping ends the process at once.
-        process.once('SIGINT', () => process.exit(130));
-        clearInterval(timer);
-        status('');
-        io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);
-        resolve();
-      };
-      const onInt = () => stop('SIGINT');
-      const onTerm = () => stop('SIGTERM');
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
-    });
+    const signal = await untilStopSignal();
+    clearInterval(timer);
+    status('');
+    io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);
     await runtime.close();
     io.out('stopped');
     return 0;

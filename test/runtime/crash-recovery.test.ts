@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { MappingPoller } from '../../local/runtime/esm/mapping-poller';
 import { FunctionPool } from '../../local/runtime/lambda/function-pool';
 import { functionSpec } from '../support/function-code';
-import { startMappingHarness, type MappingHarness } from '../support/mapping-harness';
+import { mappingSpec, startMappingHarness, type MappingHarness } from '../support/mapping-harness';
 
 describe('a function process killed mid-batch', () => {
   let h: MappingHarness;
@@ -58,23 +58,13 @@ describe('a function process killed mid-batch', () => {
         : [];
     pool = new FunctionPool(spec, { maxConcurrency: 2 });
     poller = new MappingPoller(
-      {
-        name: 'payments-mapping',
+      mappingSpec('payments', h.broker.bootstrapServers, {
         functionName: spec.name,
         functionArn: spec.arn,
-        topic: 'payments',
         consumerGroupId: 'payments-ledger',
         batchSize: 10,
-        batchWindowMs: 0,
-        startingPosition: 'TRIM_HORIZON',
-        filters: [],
-        provisioned: false,
-        retryAttempts: -1,
-        bisectBatchOnError: false,
-        maxRecordAgeSeconds: -1,
-        reportBatchItemFailures: false,
         source: { kind: 'self-managed', bootstrapServers: h.broker.bootstrapServers },
-      },
+      }),
       pool,
       { bootstrapServers: [h.broker.bootstrapServers], maxRetryBackoffMs: 50 },
     );

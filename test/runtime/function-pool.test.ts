@@ -118,6 +118,15 @@ describe('function pool', () => {
     expect(pids.size).toBe(3);
   });
 
+  it('GIVEN a closed pool THEN an invocation fails as stopping and starts no process', async () => {
+    const p = pool(functionSpec(`exports.handler = async () => 1;`));
+    await p.warm();
+    await p.close();
+    expect(await p.invoke({})).toMatchObject({ ok: false, error: { errorType: 'Runtime.Stopping' } });
+    expect(p.pids).toEqual([]);
+    expect(p.stats.environments).toBe(1);
+  });
+
   it('GIVEN function output THEN each line reaches the log sink', async () => {
     const lines: string[] = [];
     const p = pool(

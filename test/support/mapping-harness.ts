@@ -41,6 +41,32 @@ export interface MappingHarness {
 
 let groupCounter = 0;
 
+/** An on-demand mapping on `topic` with AWS's defaults (batching window 0), in its own group. */
+export function mappingSpec(
+  topic: string,
+  bootstrapServers: string,
+  overrides: Partial<MappingSpec> = {},
+): MappingSpec {
+  return {
+    name: `mapping-${topic}`,
+    functionName: 'test-function',
+    functionArn: 'arn:aws:lambda:local:000000000000:function:test-function',
+    topic,
+    consumerGroupId: `group-${++groupCounter}`,
+    batchSize: 100,
+    batchWindowMs: 0,
+    startingPosition: 'TRIM_HORIZON',
+    filters: [],
+    provisioned: false,
+    retryAttempts: -1,
+    bisectBatchOnError: false,
+    maxRecordAgeSeconds: -1,
+    reportBatchItemFailures: false,
+    source: { kind: 'msk', arn: 'arn:aws:kafka:local:000000000000:cluster/test/1', bootstrapServers },
+    ...overrides,
+  };
+}
+
 export async function startMappingHarness(): Promise<MappingHarness> {
   const broker = await startBroker({ port: 0, log: () => undefined });
   const kafka = new Kafka({
@@ -64,28 +90,7 @@ export async function startMappingHarness(): Promise<MappingHarness> {
     },
     poll(topic, handler, overrides = {}) {
       let calls = 0;
-      const spec: MappingSpec = {
-        name: `mapping-${topic}`,
-        functionName: 'test-function',
-        functionArn: 'arn:aws:lambda:local:000000000000:function:test-function',
-        topic,
-        consumerGroupId: `group-${++groupCounter}`,
-        batchSize: 100,
-        batchWindowMs: 0,
-        startingPosition: 'TRIM_HORIZON',
-        filters: [],
-        provisioned: false,
-        retryAttempts: -1,
-        bisectBatchOnError: false,
-        maxRecordAgeSeconds: -1,
-        reportBatchItemFailures: false,
-        source: {
-          kind: 'msk',
-          arn: 'arn:aws:kafka:local:000000000000:cluster/test/1',
-          bootstrapServers: broker.bootstrapServers,
-        },
-        ...overrides,
-      };
+      const spec = mappingSpec(topic, broker.bootstrapServers, overrides);
       const target = {
         async invoke(event: unknown): Promise<InvokeOutcome> {
           const e = event as KafkaEvent;

@@ -189,7 +189,6 @@ export class FunctionPool extends EventEmitter {
   async invoke(event: unknown): Promise<InvokeOutcome> {
     const started = Date.now();
     this.stats.invocations++;
-    const env = await this.acquire();
     const id = this.nextId++;
     const requestId = randomUUID();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
@@ -198,6 +197,18 @@ export class FunctionPool extends EventEmitter {
       this.emit('invoked', outcome, event);
       return outcome;
     };
+    const env = await this.acquire();
+    if (!env) {
+      return done({
+        ok: false,
+        kind: 'crash',
+        error: {
+          errorType: 'Runtime.Stopping',
+          errorMessage: `${this.spec.name}: the local runtime is stopping`,
+        },
+        durationMs: Date.now() - started,
+      });
+    }
     try {
       await env.ready;
     } catch (error) {
@@ -275,9 +286,10 @@ export class FunctionPool extends EventEmitter {
     return env;
   }
 
-  private async acquire(): Promise<Environment> {
+  /** An idle environment, a new one, or (at the limit) the next one released; none once closed. */
+  private async acquire(): Promise<Environment | undefined> {
     for (;;) {
-      if (this.closed) throw new Error(`${this.spec.name}: the local runtime is stopping`);
+      if (this.closed) return undefined;
       const env = this.idle.pop();
       if (env && !env.exited) {
         env.busy = true;
