@@ -142,9 +142,8 @@ export const loadCommand: Command = {
         lastReport = done;
       }
     };
-    const sendOne = async (n: number) => {
+    const sendOne = async (n: number, t0: number) => {
       const invalid = invalidShare > 0 && (n * 0.618034) % 1 < invalidShare;
-      const t0 = performance.now();
       try {
         const status = await post(JSON.stringify(generateOrder(n, customers, invalid)));
         latencies.push(performance.now() - t0);
@@ -165,12 +164,14 @@ export const loadCommand: Command = {
     const workers = Array.from({ length: Math.min(concurrency, count) }, async () => {
       while (sent < count) {
         const n = sent++;
+        // At a fixed rate, latency counts from when the order was due, so a backlog shows in it.
+        let due = performance.now();
         if (rate > 0) {
-          const due = started + (n / rate) * 1000;
+          due = started + (n / rate) * 1000;
           const wait = due - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
-        await sendOne(n);
+        await sendOne(n, Math.min(due, performance.now()));
       }
     });
     await Promise.all(workers);

@@ -27,11 +27,22 @@ export function staleReason(outdir: string, context: Record<string, string>): st
   const stamp = JSON.parse(readFileSync(stampPath, 'utf8')) as {
     context: Record<string, string>;
     at: number;
+    manifestMtime?: number;
   };
   if (JSON.stringify(stamp.context) !== JSON.stringify(context)) return 'the -c context changed';
+  // `cdk synth` or `cdk deploy` may have written another configuration into the same folder since.
+  if (statSync(path.join(outdir, 'manifest.json')).mtimeMs !== stamp.manifestMtime) {
+    return 'cdk.out was written by another synthesis';
+  }
   const sources = Math.max(...SOURCES.map((s) => newestMtime(path.join(PROJECT_ROOT, s))));
   if (sources > stamp.at) return 'sources changed';
   return undefined;
+}
+
+/** Notes that `outdir` was synthesized with `context`, for {@link staleReason}. */
+export function recordSynthesis(outdir: string, context: Record<string, string>, startedAt: number): void {
+  const manifestMtime = statSync(path.join(outdir, 'manifest.json')).mtimeMs;
+  writeFileSync(path.join(outdir, STAMP), JSON.stringify({ context, at: startedAt, manifestMtime }));
 }
 
 /** Runs the synthesis in a child process; `tick` is called every 250 ms with the seconds elapsed. */
@@ -66,5 +77,5 @@ export async function synthesize(
       .join('\n');
     throw new Error(`synthesis failed:\n${reason}`);
   }
-  writeFileSync(path.join(outdir, STAMP), JSON.stringify({ context, at: started }));
+  recordSynthesis(outdir, context, started);
 }

@@ -32,6 +32,7 @@ interface CfnResource {
 }
 
 interface CfnTemplate {
+  Parameters?: Record<string, { Default?: unknown }>;
   Resources?: Record<string, CfnResource>;
   Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown }; Description?: string }>;
 }
@@ -322,10 +323,15 @@ class AssemblyReader {
           if (name === 'AWS::Partition') return 'aws';
           if (name === 'AWS::StackName') return stack;
           if (name === 'AWS::URLSuffix') return 'amazonaws.com';
-          return this.resource(stack, name) ? this.refOf(stack, name) : `<unresolved Ref ${name}>`;
+          if (this.resource(stack, name)) return this.refOf(stack, name);
+          const parameter = this.byStack.get(stack)?.Parameters?.[name];
+          return parameter?.Default !== undefined ? r(parameter.Default) : `<unresolved Ref ${name}>`;
         }
         case 'Fn::GetAtt': {
-          const [logicalId, attr] = Array.isArray(arg) ? arg.map(String) : String(arg).split('.');
+          // The string form splits at the first dot only: `Db.Endpoint.Address`.
+          const [logicalId, attr] = Array.isArray(arg)
+            ? arg.map(String)
+            : [String(arg).split('.')[0], String(arg).split('.').slice(1).join('.')];
           return (
             this.getAtt(stack, logicalId, attr) ??
             attribute?.(`${stack}/${logicalId}`, attr) ??
@@ -346,11 +352,21 @@ class AssemblyReader {
           const [sep, text] = arg as [string, unknown];
           return String(r(text)).split(sep);
         }
+        case 'Fn::Base64':
+          return Buffer.from(String(r(arg))).toString('base64');
+        case 'Fn::If':
+        case 'Fn::FindInMap':
+        case 'Fn::GetAZs':
+        case 'Fn::Cidr':
+        case 'Fn::Length':
+        case 'Fn::ToJsonString':
+          return `<unresolved ${fn}>`;
         case 'Fn::Sub': {
           const [text, vars] = Array.isArray(arg)
             ? (arg as [string, Record<string, unknown>])
             : [String(arg), {}];
-          return text.replace(/\$\{([^}!][^}]*)\}/g, (_m, name: string) => {
+          return text.replace(/\$\{([^}]*)\}/g, (_m, name: string) => {
+            if (name.startsWith('!')) return `\${${name.slice(1)}}`; // `${!Literal}` stands for `${Literal}`
             if (name in vars) return String(r(vars[name]));
             if (name.includes('.') && !name.startsWith('AWS::')) {
               const [logicalId, attr] = name.split('.');

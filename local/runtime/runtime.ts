@@ -148,11 +148,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     (options.dataDir ? path.join(options.dataDir, 'output') : mkdtempSync(path.join(tmpdir(), 'kw-up-')));
   mkdirSync(path.join(outputDir, 'logs'), { recursive: true });
 
-  const cleanups: (() => Promise<void>)[] = [];
-  if (temporary) cleanups.push(() => rm(outputDir, { recursive: true, force: true }));
+  // Stopping runs in phases, each phase's steps together: pollers are told to stop (so nothing new
+  // is invoked or committed), URLs close, function processes end (which also ends any invocation in
+  // flight), pollers finish, Kafka clients disconnect, log streams end before their files close, and
+  // the broker and DynamoDB go last.
+  const Phase = {
+    stopPollers: 0,
+    urls: 1,
+    functions: 2,
+    pollersDone: 3,
+    clients: 4,
+    streams: 5,
+    files: 6,
+    stores: 7,
+    temp: 8,
+  };
+  const cleanups: { phase: number; run: () => Promise<unknown> }[] = [];
+  const onClose = (phase: number, run: () => Promise<unknown>) => cleanups.push({ phase, run });
+  let closing = false;
+  if (temporary) onClose(Phase.temp, () => rm(outputDir, { recursive: true, force: true }));
   const closeAll = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup().catch((error: Error) => log(`while stopping: ${error.message}`));
+    closing = true;
+    const steps = cleanups.splice(0);
+    for (const phase of [...new Set(steps.map((s) => s.phase))].sort((a, b) => a - b)) {
+      await Promise.all(
+        steps
+          .filter((s) => s.phase === phase)
+          .map((s) => s.run().catch((error: Error) => log(`while stopping: ${error.message}`))),
+      );
     }
   };
 
@@ -169,13 +192,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         `Kafka port ${brokerPort} on ${host} is already in use (a 'kw broker' or another 'kw up'?): stop it or pass --broker-port`,
       );
     });
-    cleanups.push(() => broker.close());
+    onClose(Phase.stores, () => broker.close());
     const dynamodb = await startDynamoDB({
       port: options.dynamodbPort ?? 8000,
       host,
       dataDir: options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined,
     });
-    cleanups.push(() => dynamodb.close());
+    onClose(Phase.stores, () => dynamodb.close());
     log(`broker listening on ${broker.bootstrapServers}; DynamoDB at ${dynamodb.endpoint}`);
 
     const kafka = new Kafka({
@@ -185,37 +208,49 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const admin = kafka.admin();
     await admin.connect();
-    cleanups.push(() => admin.disconnect());
+    onClose(Phase.clients, () => admin.disconnect());
     await createTopics(assembly, admin, log);
+    await checkOnFailureTopics(assembly, admin);
     for (const table of assembly.tables) {
       const result = await createTable(dynamodb.client, table);
       log(`table ${table.name}: ${result === 'created' ? 'created' : 'kept from the data dir'}`);
     }
 
+    // One producer for Kafka on-failure topics, connected on first use; a failed connect is forgotten
+    // so the next write tries again.
     let producer: Promise<Producer> | undefined;
-    const dlqProducer = () =>
-      (producer ??= (async () => {
+    onClose(Phase.clients, async () => (await producer?.catch(() => undefined))?.disconnect());
+    const dlqProducer = () => {
+      if (closing) return Promise.reject(new Error('the local runtime is stopping'));
+      producer ??= (async () => {
         const p = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
         await p.connect();
-        cleanups.push(() => p.disconnect());
         return p;
-      })());
+      })().catch((error: Error) => {
+        producer = undefined;
+        throw error;
+      });
+      return producer;
+    };
 
     // Functions: one pool each; those something invokes locally are warmed before ready.
     const functions = new Map<string, RunningFunction>();
     const logStreams: WriteStream[] = [];
-    cleanups.push(async () => {
-      await Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve))));
-    });
+    onClose(Phase.streams, () =>
+      Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve)))),
+    );
     for (const spec of assembly.functions) {
       const name = shortName(spec);
       const logFile = path.join(outputDir, 'logs', `${name}.log`);
       // Without --verbose, output goes straight to the file; with it, through here to the terminal too.
       const fd = openSync(logFile, 'a');
-      cleanups.push(async () => closeSync(fd));
+      onClose(Phase.files, async () => closeSync(fd));
       const functionOutput = options.functionOutput;
       const stream = functionOutput ? createWriteStream('', { fd, autoClose: false }) : undefined;
-      if (stream) logStreams.push(stream);
+      if (stream) {
+        stream.on('error', (error) => log(`${name} log: ${error.message}`));
+        logStreams.push(stream);
+      }
       const pool = new FunctionPool(
         {
           name: spec.name,
@@ -245,7 +280,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         if (!outcome.ok && outcome.kind !== 'function')
           log(`${name}: ${outcome.kind}: ${outcome.error?.errorMessage}`);
       });
-      cleanups.push(() => pool.close());
+      onClose(Phase.functions, () => pool.close());
       functions.set(spec.id, { spec, pool, logFile });
     }
     const triggered = new Set([
@@ -276,7 +311,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         apiId: shortName(fn.spec),
       });
       if (nextPort !== 0) nextPort = running.port + 1;
-      cleanups.push(() => running.close());
+      onClose(Phase.urls, () => running.close());
       urls.push({
         functionName: shortName(fn.spec),
         displayName: fn.spec.displayName,
@@ -308,7 +343,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         { bootstrapServers: [broker.bootstrapServers], onFailure, log },
       );
       poller.start();
-      cleanups.push(() => poller.stop());
+      let stopped: Promise<void> | undefined;
+      onClose(Phase.stopPollers, async () => void (stopped = poller.stop()));
+      onClose(Phase.pollersDone, async () => stopped);
       mappings.push({ spec, poller });
     }
 
@@ -370,6 +407,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   } catch (error) {
     await closeAll();
     throw error;
+  }
+}
+
+/**
+ * A Kafka on-failure destination must be another topic that exists: otherwise every failed record
+ * would be retried against it forever and block its partition.
+ */
+async function checkOnFailureTopics(
+  assembly: CloudAssemblyView,
+  admin: ReturnType<Kafka['admin']>,
+): Promise<void> {
+  const topics = new Set(await admin.listTopics());
+  for (const m of assembly.mappings) {
+    if (m.onFailure?.kind !== 'kafka') continue;
+    if (m.onFailure.topic === m.topic) {
+      throw new Error(
+        `${m.name}: the on-failure topic is the topic the mapping reads (${m.topic}); AWS refuses this`,
+      );
+    }
+    if (!topics.has(m.onFailure.topic)) {
+      throw new Error(
+        `${m.name}: on-failure topic ${m.onFailure.topic} does not exist: declare it among the app's topics`,
+      );
+    }
   }
 }
 

@@ -26,6 +26,14 @@ export interface RunningUrl {
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|.*\+json|.*\+xml)/i;
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestContext.time` as AWS writes it: `12/Mar/2020:19:03:58 +0000`. */
+export function requestTime(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
+
 /** The payload-format 2.0 event for a request. */
 export function functionUrlEvent(req: IncomingMessage, body: Buffer, apiId: string): Record<string, unknown> {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -69,7 +77,7 @@ export function functionUrlEvent(req: IncomingMessage, body: Buffer, apiId: stri
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
-      time: now.toUTCString(),
+      time: requestTime(now),
       timeEpoch: now.getTime(),
     },
     ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
@@ -95,6 +103,10 @@ function respond(res: ServerResponse, outcome: InvokeOutcome): void {
     send(res, 200, JSON.stringify(payload));
     return;
   }
+  const status = Number(payload.statusCode);
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    throw new Error(`statusCode ${JSON.stringify(payload.statusCode)} is not an HTTP status`);
+  }
   const headers = Object.fromEntries(
     Object.entries((payload.headers ?? {}) as Record<string, unknown>).map(([k, v]) => [
       k.toLowerCase(),
@@ -104,7 +116,7 @@ function respond(res: ServerResponse, outcome: InvokeOutcome): void {
   const cookies = Array.isArray(payload.cookies) ? payload.cookies.map(String) : [];
   const raw = payload.body === undefined || payload.body === null ? '' : String(payload.body);
   const body = payload.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw);
-  res.writeHead(Number(payload.statusCode), {
+  res.writeHead(status, {
     'content-type': 'application/json',
     ...headers,
     ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}),
@@ -134,10 +146,18 @@ export async function startFunctionUrl(
     req.on('end', () => {
       if (refused) return;
       const event = functionUrlEvent(req, Buffer.concat(chunks), options.apiId);
-      void target.invoke(event).then(
-        (outcome) => respond(res, outcome),
-        (error: Error) => send(res, 502, JSON.stringify({ Message: error.message })),
-      );
+      void target
+        .invoke(event)
+        .then((outcome) => respond(res, outcome))
+        .catch((error: Error) => {
+          // A response Node cannot write (status out of range, a newline in a header): what AWS
+          // calls a malformed function response, answered 502 rather than ending the runtime.
+          if (res.headersSent) res.destroy();
+          else
+            send(res, 502, JSON.stringify({ Message: `Malformed Lambda response: ${error.message}` }), {
+              'x-amzn-errortype': 'LambdaResponseError',
+            });
+        });
     });
   });
   server.keepAliveTimeout = 5000;

@@ -92,6 +92,7 @@ describe('cloud assembly loader', () => {
     writeFileSync(
       path.join(dir, 'app.template.json'),
       JSON.stringify({
+        Parameters: { Stage: { Type: 'String', Default: 'dev' } },
         Resources: {
           Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'named-table' } },
           Queue: { Type: 'AWS::SQS::Queue' },
@@ -112,6 +113,10 @@ describe('cloud assembly loader', () => {
                   },
                   ARN: { 'Fn::GetAtt': ['Table', 'Arn'] },
                   UNKNOWN: { 'Fn::GetAtt': ['Queue', 'QueueUrl'] },
+                  LITERAL: { 'Fn::Sub': 'keep ${!Literal} as is' },
+                  ENCODED: { 'Fn::Base64': { Ref: 'Stage' } },
+                  CONDITIONAL: { 'Fn::If': ['IsProd', 'a', 'b'] },
+                  DOTTED: { 'Fn::GetAtt': 'Queue.Endpoint.Address' },
                 },
               },
             },
@@ -132,6 +137,10 @@ describe('cloud assembly loader', () => {
       JOINED: 'a-app-y',
       ARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/named-table',
       UNKNOWN: '<unresolved Queue.QueueUrl>',
+      LITERAL: 'keep ${Literal} as is',
+      ENCODED: Buffer.from('dev').toString('base64'),
+      CONDITIONAL: '<unresolved Fn::If>',
+      DOTTED: '<unresolved Queue.Endpoint.Address>',
     });
     expect(a.warnings).toEqual([expect.stringMatching(/app\/Python: runtime python3.12 is not run locally/)]);
     expect([...a.notEmulated]).toEqual([

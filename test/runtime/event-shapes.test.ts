@@ -115,6 +115,7 @@ describe('event shapes', () => {
         },
       });
       expect(event.headers['content-type']).toBe('application/json');
+      expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
     });
 
     it('GIVEN a binary body THEN it arrives base64-encoded', async () => {
@@ -144,6 +145,21 @@ describe('event shapes', () => {
       const failed = await fetch(url.url);
       expect(failed.status).toBe(502);
       expect(failed.headers.get('x-amzn-errortype')).toBe('TypeError');
+    });
+
+    it('GIVEN a response Node cannot write THEN 502 and the server keeps serving', async () => {
+      reply = () => ({ ok: true, payload: { statusCode: 1000, body: 'x' }, durationMs: 1 });
+      const bad = await fetch(url.url);
+      expect(bad.status).toBe(502);
+      expect(await bad.text()).toMatch(/statusCode 1000 is not an HTTP status/);
+      reply = () => ({
+        ok: true,
+        payload: { statusCode: 200, headers: { 'x-bad': 'a\nb' }, body: 'x' },
+        durationMs: 1,
+      });
+      expect((await fetch(url.url)).status).toBe(502);
+      reply = () => ({ ok: true, payload: { statusCode: 204 }, durationMs: 1 });
+      expect((await fetch(url.url)).status).toBe(204);
     });
 
     it('GIVEN a body over 6 MB THEN 413 and the function is not invoked', async () => {

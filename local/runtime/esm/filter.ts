@@ -4,11 +4,14 @@
  * matches when any of the mapping's patterns matches. Unsupported pattern operators are refused when
  * the mapping starts, never silently treated as "match".
  *
- * Supported: exact values, `prefix`, `suffix`, `anything-but` (value, list or `{prefix}`), `numeric`
- * (`<`, `<=`, `=`, `>=`, `>` pairs), `exists`, `equals-ignore-case`.
+ * Supported: exact values, `prefix` and `suffix` (also `{"equals-ignore-case": ...}` inside),
+ * `anything-but` (a value, a list, or `prefix` / `suffix` / `equals-ignore-case`), `numeric` (`<`,
+ * `<=`, `=`, `>=`, `>` pairs), `exists`, `equals-ignore-case`. Arrays in the value are flattened, as
+ * EventBridge does: `{"items":{"sku":["tea"]}}` matches when any item's sku is "tea".
  */
 
-type Matcher = (value: unknown, present: boolean) => boolean;
+/** Matches the values found at a path (arrays flattened, as EventBridge does) and whether it exists. */
+type Matcher = (values: readonly unknown[], present: boolean) => boolean;
 /** A compiled pattern: true when the record's value matches. */
 export type RecordFilter = (value: Buffer | null) => boolean;
 
@@ -38,7 +41,7 @@ export function compileFilters(patterns: readonly string[]): RecordFilter | unde
   });
   return (bytes) => {
     const data = parseValue(bytes);
-    return compiled.some((match) => match(data, true));
+    return compiled.some((match) => match([data], true));
   };
 }
 
@@ -56,24 +59,38 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The values under `key` in each of `values`: arrays are flattened, as EventBridge matches them. */
+function valuesAt(values: readonly unknown[], key: string): { values: unknown[]; present: boolean } {
+  const out: unknown[] = [];
+  let present = false;
+  const visit = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (isObject(v) && key in v) {
+      present = true;
+      const child = v[key];
+      if (Array.isArray(child)) out.push(...child);
+      else out.push(child);
+    }
+  };
+  values.forEach(visit);
+  return { values: out, present };
+}
+
 /** A node is either an object of fields (all must match) or an array of alternatives. */
 function compileNode(node: unknown, source: string): Matcher {
   if (Array.isArray(node)) {
     const alternatives = node.map((m) => compileMatcher(m, source));
-    // An array in the data matches when any element matches any alternative.
-    return (value, present) => {
-      const candidates = Array.isArray(value) ? value : [value];
-      return alternatives.some((alt) =>
-        candidates.length === 0 ? alt(undefined, false) : candidates.some((c) => alt(c, present)),
+    return (values, present) =>
+      alternatives.some((alt) =>
+        values.length === 0 ? alt(undefined, false) : values.some((v) => alt(v, present)),
       );
-    };
   }
   if (isObject(node)) {
     const fields = Object.entries(node).map(([key, child]) => [key, compileNode(child, source)] as const);
-    return (value) =>
+    return (values) =>
       fields.every(([key, match]) => {
-        const present = isObject(value) && key in value;
-        return match(present ? (value as Record<string, unknown>)[key] : undefined, present);
+        const found = valuesAt(values, key);
+        return match(found.values, found.present);
       });
   }
   throw new FilterPatternError(
@@ -81,24 +98,64 @@ function compileNode(node: unknown, source: string): Matcher {
   );
 }
 
-function compileMatcher(m: unknown, source: string): Matcher {
+/** Tests one value found at a path. */
+type Leaf = (value: unknown, present: boolean) => boolean;
+
+/** A string comparison, optionally `{"equals-ignore-case": ...}`-wrapped, for prefix and suffix. */
+function textTest(op: string, arg: unknown, source: string): (value: string) => boolean {
+  let expected: string;
+  let fold = false;
+  if (typeof arg === 'string') expected = arg;
+  else if (isObject(arg) && Object.keys(arg).length === 1 && typeof arg['equals-ignore-case'] === 'string') {
+    expected = arg['equals-ignore-case'];
+    fold = true;
+  } else {
+    throw new FilterPatternError(
+      `filter pattern ${source}: ${op} takes a string, found ${JSON.stringify(arg)}`,
+    );
+  }
+  const want = fold ? expected.toLowerCase() : expected;
+  return (value) => {
+    const have = fold ? value.toLowerCase() : value;
+    return op === 'prefix' ? have.startsWith(want) : op === 'suffix' ? have.endsWith(want) : have === want;
+  };
+}
+
+function compileMatcher(m: unknown, source: string): Leaf {
   if (m === null || typeof m !== 'object') return (value, present) => present && value === m;
   if (!isObject(m)) throw new FilterPatternError(`filter pattern ${source}: unexpected ${JSON.stringify(m)}`);
-  const [op, arg] = Object.entries(m)[0] ?? [];
+  const entries = Object.entries(m);
+  if (entries.length !== 1) {
+    throw new FilterPatternError(
+      `filter pattern ${source}: a matcher takes one operator, found ${JSON.stringify(m)}`,
+    );
+  }
+  const [op, arg] = entries[0];
   switch (op) {
     case 'prefix':
-      return (value, present) => present && typeof value === 'string' && value.startsWith(String(arg));
     case 'suffix':
-      return (value, present) => present && typeof value === 'string' && value.endsWith(String(arg));
-    case 'equals-ignore-case':
-      return (value, present) =>
-        present && typeof value === 'string' && value.toLowerCase() === String(arg).toLowerCase();
+    case 'equals-ignore-case': {
+      const test = textTest(op, op === 'equals-ignore-case' ? { 'equals-ignore-case': arg } : arg, source);
+      return (value, present) => present && typeof value === 'string' && test(value);
+    }
     case 'exists':
-      return (_value, present) => present === Boolean(arg);
+      if (typeof arg !== 'boolean') {
+        throw new FilterPatternError(`filter pattern ${source}: exists takes true or false`);
+      }
+      return (_value, present) => present === arg;
     case 'anything-but': {
-      if (isObject(arg) && 'prefix' in arg) {
-        return (value, present) =>
-          present && !(typeof value === 'string' && value.startsWith(String(arg.prefix)));
+      if (isObject(arg)) {
+        const [inner, innerArg] = Object.entries(arg)[0] ?? [];
+        if (Object.keys(arg).length !== 1 || !['prefix', 'suffix', 'equals-ignore-case'].includes(inner)) {
+          throw new FilterPatternError(
+            `filter pattern ${source}: anything-but takes a value, a list, or one of prefix, suffix, equals-ignore-case`,
+          );
+        }
+        const lists = Array.isArray(innerArg) ? innerArg : [innerArg];
+        const tests = lists.map((a) =>
+          textTest(inner, inner === 'equals-ignore-case' ? { 'equals-ignore-case': a } : a, source),
+        );
+        return (value, present) => present && !(typeof value === 'string' && tests.some((t) => t(value)));
       }
       const excluded = Array.isArray(arg) ? arg : [arg];
       return (value, present) => present && !excluded.includes(value);

@@ -252,6 +252,7 @@ export class MappingPoller extends EventEmitter {
       } finally {
         this.release(client);
       }
+      if (!this.running) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.metadataIntervalMs ?? 5000);
         this.wakeDiscovery = () => {

@@ -224,7 +224,7 @@ export class FunctionPool extends EventEmitter {
     try {
       const reply = await env.run(
         id,
-        { type: 'invoke', id, requestId, deadline: started + timeoutMs, event },
+        { type: 'invoke', id, requestId, deadline: Date.now() + timeoutMs, event },
         timeoutMs,
       );
       this.release(env);

@@ -88,7 +88,21 @@ try {
 process.on('message', (message: ParentMessage) => {
   if (message.type !== 'invoke') return;
   run(handler, message.event, context(message.requestId, message.deadline)).then(
-    (result) => send({ type: 'result', id: message.id, result: result === undefined ? null : result }),
+    (result) => {
+      try {
+        send({ type: 'result', id: message.id, result: result === undefined ? null : result });
+      } catch (error) {
+        // A BigInt or a cycle in the result: Lambda reports that as a serialization error.
+        send({
+          type: 'result',
+          id: message.id,
+          error: {
+            errorType: 'Runtime.MarshalError',
+            errorMessage: `Unable to marshal response: ${(error as Error).message}`,
+          },
+        });
+      }
+    },
     (error: unknown) => send({ type: 'result', id: message.id, error: serializeError(error) }),
   );
 });

@@ -1,0 +1,115 @@
+/**
+ * The runtime's wiring on hand-written assemblies: a provisioned mapping whose poison record reaches
+ * the on-failure topic through real function processes, and on-failure destinations it must refuse.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startLocalRuntime } from '../../local/runtime/runtime';
+
+/** An assembly with an MSK cluster, topics, one function (`source`) and a provisioned mapping on `orders`. */
+function assembly(source: string, destination: string, topics = ['orders', 'orders.dlq']): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kw-asm-'));
+  mkdirSync(path.join(dir, 'asset.fn'));
+  writeFileSync(path.join(dir, 'asset.fn', 'index.js'), source);
+  writeFileSync(
+    path.join(dir, 'manifest.json'),
+    JSON.stringify({
+      artifacts: { app: { type: 'aws:cloudformation:stack', properties: { templateFile: 'app.json' } } },
+    }),
+  );
+  const resources: Record<string, unknown> = {
+    Cluster: { Type: 'AWS::MSK::ServerlessCluster', Properties: { ClusterName: 'test' } },
+    Fn: {
+      Type: 'AWS::Lambda::Function',
+      Metadata: { 'aws:asset:path': 'asset.fn', 'aws:cdk:path': 'app/Worker/Resource' },
+      Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 5 },
+    },
+    Mapping: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: {
+        EventSourceArn: { 'Fn::GetAtt': ['Cluster', 'Arn'] },
+        FunctionName: { Ref: 'Fn' },
+        Topics: ['orders'],
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 0,
+        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'workers' },
+        ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+        MaximumRetryAttempts: 1,
+        BisectBatchOnFunctionError: true,
+        DestinationConfig: { OnFailure: { Destination: destination } },
+      },
+    },
+  };
+  for (const [i, name] of topics.entries()) {
+    resources[`Topic${i}`] = {
+      Type: 'AWS::MSK::Topic',
+      Properties: { ClusterArn: { 'Fn::GetAtt': ['Cluster', 'Arn'] }, TopicName: name, PartitionCount: 2 },
+    };
+  }
+  writeFileSync(path.join(dir, 'app.json'), JSON.stringify({ Resources: resources }));
+  return dir;
+}
+
+const ports = { brokerPort: 0, httpPort: 0, dynamodbPort: 0 } as const;
+
+describe('local runtime', () => {
+  it('GIVEN a provisioned mapping with kafka://orders.dlq THEN a poison record lands there and the others are processed', async () => {
+    const runtime = await startLocalRuntime({
+      assembly: assembly(
+        `exports.handler = async (event) => {
+           for (const r of Object.values(event.records).flat()) {
+             if (Buffer.from(r.value, 'base64').toString() === 'poison') throw new Error('cannot process');
+           }
+           return { batchItemFailures: [] };
+         };`,
+        'kafka://orders.dlq',
+      ),
+      ...ports,
+    });
+    const kafka = new Kafka({ brokers: [runtime.bootstrapServers], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    try {
+      await producer.connect();
+      await producer.send({
+        topic: 'orders',
+        messages: ['a', 'b', 'poison', 'c', 'd'].map((value) => ({ key: 'k', value })),
+      });
+      const deadline = Date.now() + 20_000;
+      while (runtime.snapshot().deadLetters < 1 || runtime.snapshot().mappings[0].lag > 0) {
+        if (Date.now() > deadline) throw new Error(`not done: ${JSON.stringify(runtime.snapshot())}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const snapshot = runtime.snapshot();
+      expect(snapshot.topics).toEqual(
+        expect.arrayContaining([
+          { name: 'orders', records: 5 },
+          { name: 'orders.dlq', records: 1 },
+        ]),
+      );
+      expect(snapshot.mappings[0]).toMatchObject({ group: 'workers', toDestination: 1, dropped: 0, lag: 0 });
+      expect(snapshot.functions[0].name).toBe('worker');
+      expect(snapshot.functions[0].errors).toBeGreaterThan(0);
+    } finally {
+      await producer.disconnect();
+      await runtime.close();
+    }
+  });
+
+  it.each([
+    ['kafka://orders', /the on-failure topic is the topic the mapping reads \(orders\); AWS refuses this/],
+    ['kafka://nowhere', /on-failure topic nowhere does not exist: declare it among the app's topics/],
+  ])(
+    'GIVEN the on-failure destination %s THEN start-up is refused with the reason',
+    async (destination, message) => {
+      await expect(
+        startLocalRuntime({
+          assembly: assembly('exports.handler = async () => null;', destination),
+          ...ports,
+        }),
+      ).rejects.toThrow(message);
+    },
+  );
+});
