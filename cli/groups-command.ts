@@ -2,23 +2,30 @@
  * `kw groups list|describe`: consumer groups on any Kafka cluster (the embedded broker by default),
  * with each group's members, their partitions, committed offsets, end offsets and lag.
  */
-import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
+import { AssignerProtocol, type Admin } from 'kafkajs';
 import { parseArgs } from 'node:util';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
 import type { Command, CommandIO } from './main';
 
-const HELP = `Usage: kw groups list [--bootstrap HOST:PORT]
-       kw groups describe GROUP [--bootstrap HOST:PORT]
+const HELP = `Usage: kw groups list
+       kw groups describe GROUP
+       kw groups reset-offsets GROUP --topic T (--to-earliest | --to-latest | --to-offset N) [--partition N]
+       kw groups delete GROUP
 
-list      every consumer group with its state and protocol
-describe  a group's members and, per partition, the member reading it, the committed offset,
-          the end offset and the lag (records not yet committed)
+list           every consumer group with its state and protocol
+describe       a group's members and, per partition, the member reading it, the committed offset,
+               the end offset and the lag (records not yet committed)
+reset-offsets  moves a group's committed offsets (the group must have no running members)
+delete         deletes a group and its committed offsets (it must have no running members)
 
-Options:
-  --bootstrap H:P   a broker to start from  [default: 127.0.0.1:9092]
+${CONNECTION_HELP}
 
 Examples:
   kw groups list
-  kw groups describe kw-dev-enrich --bootstrap 127.0.0.1:19092`;
+  kw groups describe kw-dev-enrich
+  kw groups reset-offsets workers --topic orders --to-earliest
+  kw groups reset-offsets workers --topic orders --partition 0 --to-offset 42
+  kw groups delete workers`;
 
 /** Renders rows as a left-aligned text table. */
 export function table(header: string[], rows: string[][]): string {
@@ -29,33 +36,6 @@ export function table(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
-}
-
-async function withAdmin<T>(
-  bootstrap: string,
-  io: CommandIO,
-  work: (admin: Admin) => Promise<T>,
-): Promise<T | undefined> {
-  const admin = new Kafka({
-    clientId: 'kw-groups',
-    brokers: [bootstrap],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 1 },
-    connectionTimeout: 3000,
-  }).admin();
-  try {
-    await admin.connect();
-  } catch {
-    io.err(
-      `kw groups: cannot reach a Kafka broker at ${bootstrap}. Start one with 'kw broker' (or 'npm start'), or pass --bootstrap HOST:PORT.`,
-    );
-    return undefined;
-  }
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function list(admin: Admin, io: CommandIO): Promise<number> {
@@ -119,8 +99,66 @@ async function describe(admin: Admin, groupId: string, io: CommandIO): Promise<n
   return 0;
 }
 
+/** Moves the group's offsets on one topic (all partitions, or one) to earliest, latest or N. */
+async function resetOffsets(
+  admin: Admin,
+  groupId: string,
+  options: { topic: string; partition?: number; to: 'earliest' | 'latest' | number },
+  io: CommandIO,
+): Promise<number> {
+  const [group] = (await admin.describeGroups([groupId])).groups;
+  if (group.members.length > 0) {
+    io.err(
+      `kw groups: group '${groupId}' has ${group.members.length} running member(s); stop them first (offsets of a live group would be overwritten by its next commit)`,
+    );
+    return 1;
+  }
+  const ends = await admin.fetchTopicOffsets(options.topic).catch(() => undefined);
+  if (!ends) {
+    io.err(`kw groups: no topic named '${options.topic}' (see 'kw topics list')`);
+    return 1;
+  }
+  const partitions = ends.filter((p) => options.partition === undefined || p.partition === options.partition);
+  if (partitions.length === 0) {
+    io.err(
+      `kw groups: topic '${options.topic}' has no partition ${options.partition} (partitions 0-${ends.length - 1})`,
+    );
+    return 1;
+  }
+  const rows: string[][] = [];
+  const offsets = partitions.map((p) => {
+    const target = options.to === 'earliest' ? p.low : options.to === 'latest' ? p.high : String(options.to);
+    if (Number(target) < Number(p.low) || Number(target) > Number(p.high)) {
+      throw new RangeError(`offset ${target} is outside partition ${p.partition}'s range ${p.low}-${p.high}`);
+    }
+    rows.push([options.topic, String(p.partition), target]);
+    return { partition: p.partition, offset: target };
+  });
+  await admin.setOffsets({ groupId, topic: options.topic, partitions: offsets });
+  io.out(table(['TOPIC', 'PARTITION', 'NEW OFFSET'], rows));
+  return 0;
+}
+
+async function deleteGroup(admin: Admin, groupId: string, io: CommandIO): Promise<number> {
+  try {
+    await admin.deleteGroups([groupId]);
+  } catch (error) {
+    const cause = (error as { groups?: { error?: { type?: string } }[] }).groups?.[0]?.error?.type;
+    io.err(
+      cause === 'GROUP_ID_NOT_FOUND'
+        ? `kw groups: no group named '${groupId}' (see 'kw groups list')`
+        : cause === 'NON_EMPTY_GROUP'
+          ? `kw groups: group '${groupId}' has running members; stop them first`
+          : `kw groups: cannot delete '${groupId}': ${cause ?? (error as Error).message}`,
+    );
+    return 1;
+  }
+  io.out(`deleted group ${groupId}`);
+  return 0;
+}
+
 export const groupsCommand: Command = {
-  summary: 'list consumer groups, or describe one with its lag per partition',
+  summary: 'consumer groups: list, describe (lag per partition), reset-offsets, delete',
   help: HELP,
   async run(args, io) {
     let parsed;
@@ -128,22 +166,69 @@ export const groupsCommand: Command = {
       parsed = parseArgs({
         args,
         allowPositionals: true,
-        options: { bootstrap: { type: 'string', default: '127.0.0.1:9092' } },
+        options: {
+          ...CONNECTION_OPTIONS,
+          topic: { type: 'string' },
+          partition: { type: 'string' },
+          'to-earliest': { type: 'boolean', default: false },
+          'to-latest': { type: 'boolean', default: false },
+          'to-offset': { type: 'string' },
+        },
       });
     } catch (error) {
       io.err(`kw groups: ${(error as Error).message}\nRun 'kw groups --help' for usage.`);
       return 2;
     }
     const [action, groupId, ...extra] = parsed.positionals;
-    const bootstrap = parsed.values.bootstrap;
-    if (action === 'list' && groupId === undefined)
-      return (await withAdmin(bootstrap, io, (a) => list(a, io))) ?? 1;
-    if (action === 'describe' && groupId !== undefined && extra.length === 0) {
-      return (await withAdmin(bootstrap, io, (a) => describe(a, groupId, io))) ?? 1;
+    const flags: ConnectionFlags = parsed.values;
+    const v = parsed.values;
+    const usage = (why: string) => {
+      io.err(`kw groups: ${why}\nRun 'kw groups --help' for usage.`);
+      return 2;
+    };
+    if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
+    switch (action) {
+      case 'list':
+        if (groupId !== undefined) return usage(`'list' takes no group, got '${groupId}'`);
+        return (await withAdmin('groups', flags, io, (a) => list(a, io))) ?? 1;
+      case 'describe':
+        if (groupId === undefined) return usage("'describe' needs a GROUP");
+        return (await withAdmin('groups', flags, io, (a) => describe(a, groupId, io))) ?? 1;
+      case 'delete':
+        if (groupId === undefined) return usage("'delete' needs a GROUP");
+        return (await withAdmin('groups', flags, io, (a) => deleteGroup(a, groupId, io))) ?? 1;
+      case 'reset-offsets': {
+        if (groupId === undefined) return usage("'reset-offsets' needs a GROUP");
+        if (!v.topic) return usage("'reset-offsets' needs --topic T");
+        const targets = [v['to-earliest'], v['to-latest'], v['to-offset'] !== undefined].filter(
+          Boolean,
+        ).length;
+        if (targets !== 1) return usage('give exactly one of --to-earliest, --to-latest, --to-offset N');
+        const offset = v['to-offset'] === undefined ? undefined : Number(v['to-offset']);
+        if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) {
+          return usage(`--to-offset must be an offset (an integer ≥ 0), got '${v['to-offset']}'`);
+        }
+        const partition = v.partition === undefined ? undefined : Number(v.partition);
+        if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+          return usage(`--partition must be a partition number, got '${v.partition}'`);
+        }
+        const to = offset ?? (v['to-earliest'] ? 'earliest' : 'latest');
+        try {
+          return (
+            (await withAdmin('groups', flags, io, (a) =>
+              resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
+            )) ?? 1
+          );
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error;
+          io.err(`kw groups: ${error.message}`);
+          return 1;
+        }
+      }
+      default:
+        return usage(
+          `expected list, describe GROUP, reset-offsets GROUP or delete GROUP, got '${parsed.positionals.join(' ')}'`,
+        );
     }
-    io.err(
-      `kw groups: expected 'list' or 'describe GROUP', got '${parsed.positionals.join(' ')}'\nRun 'kw groups --help' for usage.`,
-    );
-    return 2;
   },
 };

@@ -5,8 +5,11 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { brokerCommand } from './broker-command';
 import { configCommand } from './config-command';
+import { consumeCommand } from './consume-command';
 import { groupsCommand } from './groups-command';
 import { loadCommand } from './load-command';
+import { produceCommand } from './produce-command';
+import { topicsCommand } from './topics-command';
 import { upCommand } from './up-command';
 
 export interface Command {
@@ -22,6 +25,8 @@ export interface Command {
 export interface CommandIO {
   out(text: string): void;
   err(text: string): void;
+  /** Where `kw produce` reads records from when no --file is given. */
+  readonly stdin?: NodeJS.ReadableStream;
   /** True when output goes to a terminal: colour, tables and in-place status lines are allowed. */
   readonly tty?: boolean;
   /** Replaces the current status line (terminals only); an empty text clears it. */
@@ -29,11 +34,14 @@ export interface CommandIO {
 }
 
 const COMMANDS: Record<string, Command> = {
-  broker: brokerCommand,
-  config: configCommand,
-  groups: groupsCommand,
-  load: loadCommand,
   up: upCommand,
+  load: loadCommand,
+  broker: brokerCommand,
+  topics: topicsCommand,
+  produce: produceCommand,
+  consume: consumeCommand,
+  groups: groupsCommand,
+  config: configCommand,
 };
 
 let statusShown = false;
@@ -45,6 +53,7 @@ const processIO: CommandIO = {
   },
   err: (text) => process.stderr.write(`${text}\n`),
   tty: process.stdout.isTTY === true,
+  stdin: process.stdin,
   status: (text) => {
     const width = process.stdout.columns || 120;
     process.stdout.write(`\r\x1b[K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);

@@ -56,9 +56,11 @@ export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
 /** Resolves broker addresses: the configured list, or MSK's IAM listener string for the cluster. */
 export async function resolveBootstrapServers(
   settings: KafkaConnectionSettings,
-  msk: Pick<KafkaClient, 'send'> = new KafkaClient({ region: settings.region }),
+  msk?: Pick<KafkaClient, 'send'>,
 ): Promise<string[]> {
   if (settings.bootstrapServers) return [...settings.bootstrapServers];
+  // Created only when needed: with bootstrap servers no AWS client exists at all.
+  msk ??= new KafkaClient({ region: settings.region });
   const out = await msk.send(new GetBootstrapBrokersCommand({ ClusterArn: settings.clusterArn }));
   const brokers =
     settings.auth === 'iam'

@@ -1,0 +1,248 @@
+/**
+ * `kw consume TOPIC`: Kafka's console consumer, renamed for humans. Without --group it reads as a
+ * throwaway group (deleted afterwards) and commits nothing of yours; with --group it commits what it
+ * printed, as a member of that group.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Admin, KafkaMessage } from 'kafkajs';
+import { parseArgs } from 'node:util';
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  kafkaFor,
+  unreachable,
+  type ConnectionFlags,
+} from './kafka-connection';
+import type { Command, CommandIO } from './main';
+
+const HELP = `Usage: kw consume TOPIC [--from-beginning | --offset N | --from-timestamp ISO] [--partition N]
+                  [--group G] [--max-messages N] [--timeout-ms MS] [--format text|json]
+
+Prints the records of TOPIC as they arrive, from the end by default, until Ctrl-C, --max-messages
+or --timeout-ms without a new record. Ends with how many records it printed (on stderr).
+
+Options:
+  --from-beginning     start at the first record still kept
+  --offset N           start at offset N (with --partition)
+  --from-timestamp T   start at the first record at or after T (ISO 8601, e.g. 2026-11-24T10:00:00Z)
+  --partition N        read only partition N (not with --group)
+  --group G            read as consumer group G: start at its committed offsets, commit what is printed
+  --max-messages N     stop after N records
+  --timeout-ms MS      stop after MS milliseconds without a new record
+  --format F           text: the value only; json: one object per line with topic, partition,
+                       offset, timestamp, key, value and headers                [default: text]
+
+${CONNECTION_HELP}
+
+Examples:
+  kw consume greetings --from-beginning --max-messages 3
+  kw consume orders --group audit --format json
+  kw consume orders --partition 1 --offset 40 --max-messages 5
+  kw consume orders --from-timestamp 2026-11-24T10:00:00Z --timeout-ms 2000`;
+
+type Start =
+  | { kind: 'latest' }
+  | { kind: 'earliest' }
+  | { kind: 'offset'; offset: number }
+  | { kind: 'time'; at: number };
+
+function render(topic: string, partition: number, m: KafkaMessage, format: string): string {
+  if (format === 'text') return m.value === null ? 'null' : m.value.toString('utf8');
+  const headers: Record<string, string> = {};
+  for (const [k, val] of Object.entries(m.headers ?? {}))
+    headers[k] = Array.isArray(val) ? val.join(',') : String(val);
+  return JSON.stringify({
+    topic,
+    partition,
+    offset: Number(m.offset),
+    timestamp: new Date(Number(m.timestamp)).toISOString(),
+    key: m.key === null ? null : m.key.toString('utf8'),
+    value: m.value === null ? null : m.value.toString('utf8'),
+    headers,
+  });
+}
+
+/** Where each partition starts, for a throwaway group. */
+async function startOffsets(admin: Admin, topic: string, start: Start, partitions: number[]) {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const byTime = start.kind === 'time' ? await admin.fetchTopicOffsetsByTimestamp(topic, start.at) : [];
+  return partitions.map((partition) => {
+    const range = ends.find((e) => e.partition === partition)!;
+    let offset =
+      start.kind === 'earliest'
+        ? range.low
+        : start.kind === 'latest'
+          ? range.high
+          : start.kind === 'offset'
+            ? String(start.offset)
+            : (byTime.find((t) => t.partition === partition)?.offset ?? range.high);
+    if (Number(offset) < 0) offset = range.high; // no record at or after the time
+    return { partition, offset, range };
+  });
+}
+
+export const consumeCommand: Command = {
+  summary: 'print the records of a topic (from the start, an offset or a time; text or JSON)',
+  help: HELP,
+  async run(args, io: CommandIO) {
+    const usage = (why: string) => {
+      io.err(`kw consume: ${why}\nRun 'kw consume --help' for usage.`);
+      return 2;
+    };
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          ...CONNECTION_OPTIONS,
+          'from-beginning': { type: 'boolean', default: false },
+          offset: { type: 'string' },
+          'from-timestamp': { type: 'string' },
+          partition: { type: 'string' },
+          group: { type: 'string' },
+          'max-messages': { type: 'string' },
+          'timeout-ms': { type: 'string' },
+          format: { type: 'string', default: 'text' },
+        },
+      });
+    } catch (error) {
+      return usage((error as Error).message);
+    }
+    const v = parsed.values;
+    const [topic, ...extra] = parsed.positionals;
+    if (!topic) return usage('needs a TOPIC');
+    if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
+    if (v.format !== 'text' && v.format !== 'json')
+      return usage(`--format must be text or json, got '${v.format}'`);
+    const whole = (flag: string, value: string | undefined, min: number) => {
+      if (value === undefined) return undefined;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min)
+        throw new Error(`${flag} must be a whole number ≥ ${min}, got '${value}'`);
+      return n;
+    };
+    let partition: number | undefined;
+    let maxMessages: number | undefined;
+    let timeoutMs: number | undefined;
+    let start: Start = { kind: 'latest' };
+    try {
+      partition = whole('--partition', v.partition, 0);
+      maxMessages = whole('--max-messages', v['max-messages'], 1);
+      timeoutMs = whole('--timeout-ms', v['timeout-ms'], 1);
+      const starts = [v['from-beginning'], v.offset !== undefined, v['from-timestamp'] !== undefined].filter(
+        Boolean,
+      );
+      if (starts.length > 1) return usage('give at most one of --from-beginning, --offset, --from-timestamp');
+      if (v['from-beginning']) start = { kind: 'earliest' };
+      if (v.offset !== undefined) {
+        if (partition === undefined) return usage('--offset needs --partition (offsets are per partition)');
+        start = { kind: 'offset', offset: whole('--offset', v.offset, 0)! };
+      }
+      if (v['from-timestamp'] !== undefined) {
+        const at = Date.parse(v['from-timestamp']);
+        if (Number.isNaN(at))
+          return usage(`--from-timestamp must be an ISO 8601 time, got '${v['from-timestamp']}'`);
+        start = { kind: 'time', at };
+      }
+    } catch (error) {
+      return usage((error as Error).message);
+    }
+    if (v.group && partition !== undefined)
+      return usage('--partition reads without a group: drop --group or --partition');
+    if (v.group && (start.kind === 'offset' || start.kind === 'time')) {
+      return usage(
+        "with --group, reading starts at the group's offsets: move them with 'kw groups reset-offsets'",
+      );
+    }
+
+    const flags: ConnectionFlags = v;
+    const kafka = await kafkaFor('consume', flags, io);
+    if (!kafka) return 1;
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+    } catch {
+      io.err(unreachable('consume', flags));
+      return 1;
+    }
+    const groupId = v.group ?? `kw-console-${randomUUID()}`;
+    const throwaway = v.group === undefined;
+    const consumer = kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 200,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+    });
+    let printed = 0;
+    let onSignal = () => undefined as void;
+    try {
+      if (!(await admin.listTopics()).includes(topic)) {
+        io.err(`kw consume: no topic named '${topic}' (see 'kw topics list')`);
+        return 1;
+      }
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      const count = meta.partitions.length;
+      if (partition !== undefined && partition >= count) {
+        io.err(`kw consume: topic '${topic}' has ${count} partition(s) (0-${count - 1}), not ${partition}`);
+        return 1;
+      }
+      if (throwaway) {
+        const all = meta.partitions.map((p) => p.partitionId);
+        const offsets = await startOffsets(admin, topic, start, all);
+        for (const o of offsets) {
+          if (Number(o.offset) < Number(o.range.low) || Number(o.offset) > Number(o.range.high)) {
+            io.err(
+              `kw consume: offset ${o.offset} is outside partition ${o.partition}'s range ${o.range.low}-${o.range.high}`,
+            );
+            return 1;
+          }
+        }
+        await admin.setOffsets({
+          groupId,
+          topic,
+          partitions: offsets.map(({ partition: p, offset }) => ({ partition: p, offset })),
+        });
+      }
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: start.kind === 'earliest' });
+      await new Promise<void>((resolve) => {
+        let idle: NodeJS.Timeout | undefined;
+        const armIdle = () => {
+          if (timeoutMs === undefined) return;
+          if (idle) clearTimeout(idle);
+          idle = setTimeout(resolve, timeoutMs);
+        };
+        onSignal = () => resolve();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        armIdle();
+        void consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ partition: p, message }) => {
+            if (maxMessages !== undefined && printed >= maxMessages) return;
+            if (partition !== undefined && p !== partition) return;
+            io.out(render(topic, p, message, v.format));
+            printed++;
+            if (!throwaway) {
+              await consumer.commitOffsets([
+                { topic, partition: p, offset: String(Number(message.offset) + 1) },
+              ]);
+            }
+            armIdle();
+            if (maxMessages !== undefined && printed >= maxMessages) resolve();
+          },
+        });
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      });
+      io.err(`${printed} record(s)`);
+      return 0;
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      if (throwaway) await admin.deleteGroups([groupId]).catch(() => undefined);
+      await admin.disconnect();
+    }
+  },
+};

@@ -1,0 +1,107 @@
+/**
+ * How `kw topics|produce|consume|groups` reach Kafka: `--bootstrap HOST:PORT` (default $KW_BOOTSTRAP,
+ * else 127.0.0.1:9092) for the embedded broker or any plaintext cluster, or `--cluster-arn ARN` for
+ * Amazon MSK (brokers from GetBootstrapBrokers, IAM auth with the signer, credentials from the AWS
+ * SDK's usual chain). The same settings code the Lambda functions use builds the client.
+ */
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type Admin } from 'kafkajs';
+import SnappyCodec from 'kafkajs-snappy';
+import { compressFrame, decompressFrame } from 'lz4-napi';
+import {
+  kafkajsConfig,
+  resolveBootstrapServers,
+  type KafkaConnectionSettings,
+} from '../functions/commons/kafka-client';
+import type { CommandIO } from './main';
+
+export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+
+/** parseArgs options every Kafka command takes. */
+export const CONNECTION_OPTIONS = {
+  bootstrap: { type: 'string' },
+  'cluster-arn': { type: 'string' },
+  region: { type: 'string' },
+} as const;
+
+export const CONNECTION_HELP = `Connection:
+  --bootstrap H:P     a broker to start from  [default: $KW_BOOTSTRAP, else ${DEFAULT_BOOTSTRAP}]
+  --cluster-arn ARN   an Amazon MSK cluster instead: brokers from GetBootstrapBrokers, IAM auth
+                      with your AWS credentials (needs kafka-cluster:* permissions on it)
+  --region R          the cluster's region  [default: from the ARN]`;
+
+export interface ConnectionFlags {
+  readonly bootstrap?: string;
+  readonly 'cluster-arn'?: string;
+  readonly region?: string;
+}
+
+// snappy (pure JS) and lz4 (prebuilt native) for producing and reading compressed batches; kafkajs
+// itself ships gzip only. zstd has no codec here: use kcat -z zstd.
+CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
+CompressionCodecs[CompressionTypes.LZ4] = () => ({
+  compress: async (encoder: { buffer: Buffer }) => compressFrame(encoder.buffer),
+  decompress: async (buffer: Buffer) => decompressFrame(buffer),
+});
+
+/** Where the command will connect, for messages. */
+export function describeTarget(flags: ConnectionFlags): string {
+  return flags['cluster-arn'] ?? flags.bootstrap ?? process.env.KW_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
+}
+
+/** The kafkajs client for the flags; undefined (with the reason printed) when MSK cannot be resolved. */
+export async function kafkaFor(
+  command: string,
+  flags: ConnectionFlags,
+  io: CommandIO,
+): Promise<Kafka | undefined> {
+  const arn = flags['cluster-arn'];
+  if (arn && flags.bootstrap) {
+    io.err(`kw ${command}: pass --bootstrap or --cluster-arn, not both`);
+    return undefined;
+  }
+  const region = flags.region ?? (arn ? arn.split(':')[3] : undefined) ?? 'us-east-1';
+  const settings: KafkaConnectionSettings = arn
+    ? { clientId: `kw-${command}`, auth: 'iam', region, clusterArn: arn }
+    : { clientId: `kw-${command}`, auth: 'none', region, bootstrapServers: [describeTarget(flags)] };
+  let brokers: string[];
+  try {
+    brokers = await resolveBootstrapServers(settings);
+  } catch (error) {
+    io.err(`kw ${command}: cannot get the brokers of ${arn}: ${(error as Error).message}`);
+    return undefined;
+  }
+  return new Kafka({
+    ...kafkajsConfig(settings, brokers),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1, initialRetryTime: 100 },
+    connectionTimeout: 3000,
+  });
+}
+
+/** The message for a broker that does not answer: where it tried, and how to start one. */
+export function unreachable(command: string, flags: ConnectionFlags): string {
+  return `kw ${command}: cannot reach a Kafka broker at ${describeTarget(flags)}. Start one with 'kw broker' (or 'npm start'), or pass --bootstrap HOST:PORT.`;
+}
+
+/** Runs `work` with a connected admin client; prints why and resolves undefined if none. */
+export async function withAdmin<T>(
+  command: string,
+  flags: ConnectionFlags,
+  io: CommandIO,
+  work: (admin: Admin, kafka: Kafka) => Promise<T>,
+): Promise<T | undefined> {
+  const kafka = await kafkaFor(command, flags, io);
+  if (!kafka) return undefined;
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch {
+    io.err(unreachable(command, flags));
+    return undefined;
+  }
+  try {
+    return await work(admin, kafka);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * `kw topics create|list|describe|alter|delete`: Kafka's kafka-topics tool, renamed for humans.
+ */
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { parseArgs } from 'node:util';
+import { table } from './groups-command';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
+import type { Command, CommandIO } from './main';
+
+const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
+       kw topics list
+       kw topics describe NAME
+       kw topics alter NAME --partitions N
+       kw topics delete NAME
+
+create    a topic with N partitions (and configs such as retention.ms=3600000)
+list      every topic
+describe  partitions with their leader, replicas, in-sync replicas, first and next offset,
+          and the topic's configs that differ from the defaults
+alter     grows a topic to N partitions (Kafka cannot shrink a topic)
+delete    a topic and every record in it
+
+${CONNECTION_HELP}
+
+Examples:
+  kw topics create greetings --partitions 3
+  kw topics create audit --config retention.ms=86400000 --config cleanup.policy=delete
+  kw topics describe greetings
+  kw topics alter greetings --partitions 6
+  kw topics delete greetings`;
+
+/** kafkajs errors carry Kafka's error name in `type`. */
+function kafkaErrorType(error: unknown): string | undefined {
+  const e = error as { type?: string; errors?: { type?: string }[] };
+  return e.type ?? e.errors?.[0]?.type;
+}
+
+async function create(admin: Admin, topic: ITopicConfig, io: CommandIO): Promise<number> {
+  try {
+    const created = await admin.createTopics({ topics: [topic], waitForLeaders: true });
+    if (!created) {
+      io.err(`kw topics: topic '${topic.topic}' already exists (see 'kw topics describe ${topic.topic}')`);
+      return 1;
+    }
+  } catch (error) {
+    io.err(`kw topics: cannot create '${topic.topic}': ${kafkaErrorType(error) ?? (error as Error).message}`);
+    return 1;
+  }
+  io.out(`created topic ${topic.topic} with ${topic.numPartitions} partition(s)`);
+  return 0;
+}
+
+async function exists(admin: Admin, name: string, io: CommandIO): Promise<boolean> {
+  if ((await admin.listTopics()).includes(name)) return true;
+  io.err(`kw topics: no topic named '${name}' (see 'kw topics list')`);
+  return false;
+}
+
+async function describe(admin: Admin, name: string, io: CommandIO): Promise<number> {
+  if (!(await exists(admin, name, io))) return 1;
+  const [meta] = (await admin.fetchTopicMetadata({ topics: [name] })).topics;
+  const offsets = new Map((await admin.fetchTopicOffsets(name)).map((o) => [o.partition, o]));
+  const configs = await admin.describeConfigs({
+    resources: [{ type: 2, name }],
+    includeSynonyms: false,
+  });
+  const changed = configs.resources[0].configEntries.filter((c) => !c.isDefault);
+  io.out(
+    `topic ${name}: ${meta.partitions.length} partition(s)${changed.length > 0 ? `, ${changed.map((c) => `${c.configName}=${c.configValue}`).join(', ')}` : ''}`,
+  );
+  const rows = [...meta.partitions]
+    .sort((a, b) => a.partitionId - b.partitionId)
+    .map((p) => [
+      String(p.partitionId),
+      String(p.leader),
+      p.replicas.join(','),
+      p.isr.join(','),
+      offsets.get(p.partitionId)?.low ?? '-',
+      offsets.get(p.partitionId)?.high ?? '-',
+    ]);
+  io.out(table(['PARTITION', 'LEADER', 'REPLICAS', 'IN-SYNC', 'FIRST OFFSET', 'NEXT OFFSET'], rows));
+  return 0;
+}
+
+async function alter(admin: Admin, name: string, partitions: number, io: CommandIO): Promise<number> {
+  if (!(await exists(admin, name, io))) return 1;
+  const [meta] = (await admin.fetchTopicMetadata({ topics: [name] })).topics;
+  if (partitions <= meta.partitions.length) {
+    io.err(
+      `kw topics: '${name}' has ${meta.partitions.length} partition(s); Kafka can only add partitions, so --partitions must be more than that`,
+    );
+    return 1;
+  }
+  await admin.createPartitions({ topicPartitions: [{ topic: name, count: partitions }] });
+  io.out(`topic ${name} now has ${partitions} partition(s)`);
+  return 0;
+}
+
+async function remove(admin: Admin, name: string, io: CommandIO): Promise<number> {
+  if (!(await exists(admin, name, io))) return 1;
+  await admin.deleteTopics({ topics: [name] });
+  io.out(`deleted topic ${name}`);
+  return 0;
+}
+
+function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number ≥ 1, got '${value}'`);
+  return n;
+}
+
+export const topicsCommand: Command = {
+  summary: 'topics: create, list, describe, alter (add partitions), delete',
+  help: HELP,
+  async run(args, io) {
+    const usage = (why: string) => {
+      io.err(`kw topics: ${why}\nRun 'kw topics --help' for usage.`);
+      return 2;
+    };
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          ...CONNECTION_OPTIONS,
+          partitions: { type: 'string' },
+          'replication-factor': { type: 'string' },
+          config: { type: 'string', multiple: true },
+        },
+      });
+    } catch (error) {
+      return usage((error as Error).message);
+    }
+    const [action, name, ...extra] = parsed.positionals;
+    const v = parsed.values;
+    const flags: ConnectionFlags = v;
+    if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
+    if (action !== 'list' && action !== undefined && name === undefined)
+      return usage(`'${action}' needs a topic NAME`);
+    try {
+      switch (action) {
+        case 'create': {
+          const configEntries = (v.config ?? []).map((item) => {
+            const at = item.indexOf('=');
+            if (at <= 0) throw new Error(`--config takes key=value, got '${item}'`);
+            return { name: item.slice(0, at), value: item.slice(at + 1) };
+          });
+          const topic: ITopicConfig = {
+            topic: name!,
+            numPartitions: positiveInteger('--partitions', v.partitions, 1),
+            replicationFactor: positiveInteger('--replication-factor', v['replication-factor'], 1),
+            configEntries,
+          };
+          return (await withAdmin('topics', flags, io, (a) => create(a, topic, io))) ?? 1;
+        }
+        case 'list':
+          if (name !== undefined) return usage(`'list' takes no topic, got '${name}'`);
+          return (
+            (await withAdmin('topics', flags, io, async (a) => {
+              const topics = (await a.listTopics()).filter((t) => !t.startsWith('__')).sort();
+              io.out(topics.length > 0 ? topics.join('\n') : 'no topics');
+              return 0;
+            })) ?? 1
+          );
+        case 'describe':
+          return (await withAdmin('topics', flags, io, (a) => describe(a, name!, io))) ?? 1;
+        case 'alter': {
+          if (v.partitions === undefined) return usage("'alter' needs --partitions N");
+          const partitions = positiveInteger('--partitions', v.partitions, 1);
+          return (await withAdmin('topics', flags, io, (a) => alter(a, name!, partitions, io))) ?? 1;
+        }
+        case 'delete':
+          return (await withAdmin('topics', flags, io, (a) => remove(a, name!, io))) ?? 1;
+        default:
+          return usage(`expected create, list, describe, alter or delete, got '${action ?? ''}'`);
+      }
+    } catch (error) {
+      if (/must be|takes key=value/.test((error as Error).message)) return usage((error as Error).message);
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,321 @@
+/**
+ * `kw topics|produce|consume|groups` against the embedded broker, in process: each command, and each
+ * bad input with the message a user gets.
+ */
+import { Readable } from 'node:stream';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Kafka, logLevel } from 'kafkajs';
+import { main, type CommandIO } from '../../cli/main';
+import { startBroker, type RunningBroker } from '../../local/broker/broker';
+
+let broker: RunningBroker;
+beforeAll(async () => {
+  broker = await startBroker({ port: 0 });
+  broker.cluster.createTopic('fixed', 1);
+});
+afterAll(async () => {
+  await broker.close();
+});
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs `kw ARGS --bootstrap <broker>` with `input` on stdin. */
+async function kw(args: string[], input = ''): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CommandIO = {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    stdin: Readable.from([input]),
+  };
+  const code = await main([...args, '--bootstrap', broker.bootstrapServers], io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const jsonLines = (text: string) => text.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+let topicCounter = 0;
+const freshTopic = async (partitions = 1) => {
+  const name = `t${++topicCounter}`;
+  expect((await kw(['topics', 'create', name, '--partitions', String(partitions)])).code).toBe(0);
+  return name;
+};
+
+describe('kw topics', () => {
+  it('creates, lists, describes, grows and deletes a topic', async () => {
+    expect(
+      await kw(['topics', 'create', 'lifecycle', '--partitions', '2', '--config', 'retention.ms=60000']),
+    ).toMatchObject({
+      code: 0,
+      out: 'created topic lifecycle with 2 partition(s)',
+    });
+    expect((await kw(['topics', 'list'])).out.split('\n')).toContain('lifecycle');
+    const described = await kw(['topics', 'describe', 'lifecycle']);
+    expect(described.out).toMatch(/^topic lifecycle: 2 partition\(s\), retention.ms=60000/);
+    expect(described.out).toMatch(
+      /PARTITION\s+LEADER\s+REPLICAS\s+IN-SYNC\s+FIRST OFFSET\s+NEXT OFFSET\n0\s+1\s+1\s+1\s+0\s+0\n1/,
+    );
+    expect(await kw(['topics', 'alter', 'lifecycle', '--partitions', '3'])).toMatchObject({ code: 0 });
+    expect((await kw(['topics', 'describe', 'lifecycle'])).out).toMatch(/3 partition\(s\)/);
+    expect(await kw(['topics', 'delete', 'lifecycle'])).toMatchObject({
+      code: 0,
+      out: 'deleted topic lifecycle',
+    });
+    expect((await kw(['topics', 'list'])).out.split('\n')).not.toContain('lifecycle');
+  });
+
+  it.each([
+    [['topics', 'describe', 'missing'], 1, /no topic named 'missing'/],
+    [['topics', 'delete', 'missing'], 1, /no topic named 'missing'/],
+    [['topics', 'alter', 'missing', '--partitions', '2'], 1, /no topic named 'missing'/],
+    [['topics', 'create', 'x', '--partitions', '0'], 2, /--partitions must be a whole number ≥ 1, got '0'/],
+    [['topics', 'create', 'x', '--config', 'retention'], 2, /--config takes key=value, got 'retention'/],
+    [['topics', 'alter', 'x'], 2, /'alter' needs --partitions N/],
+    [['topics', 'describe'], 2, /'describe' needs a topic NAME/],
+    [['topics', 'frobnicate', 'x'], 2, /expected create, list, describe, alter or delete/],
+    [['topics', 'list', '--bogus'], 2, /Unknown option '--bogus'/],
+  ])('%j → exit %i with a clear message', async (args, code, message) => {
+    const run = await kw(args);
+    expect(run.code).toBe(code);
+    expect(run.err).toMatch(message);
+  });
+
+  it('refuses to create a topic twice and to shrink one', async () => {
+    const t = await freshTopic(2);
+    expect((await kw(['topics', 'create', t])).err).toMatch(/already exists/);
+    const shrink = await kw(['topics', 'alter', t, '--partitions', '1']);
+    expect(shrink.code).toBe(1);
+    expect(shrink.err).toMatch(/has 2 partition\(s\); Kafka can only add partitions/);
+  });
+});
+
+describe('kw produce and kw consume', () => {
+  it('sends stdin lines and reads them back from the beginning', async () => {
+    const t = await freshTopic();
+    expect(await kw(['produce', t], 'hello\nworld\n\n')).toMatchObject({
+      code: 0,
+      out: `sent 2 record(s) to ${t} (partition 0 from offset 0)`,
+    });
+    const read = await kw(['consume', t, '--from-beginning', '--max-messages', '2']);
+    expect(read).toMatchObject({ code: 0, out: 'hello\nworld', err: '2 record(s)' });
+  });
+
+  it.each(['none', 'gzip', 'snappy', 'lz4'])(
+    'keys, headers and %s compression arrive intact',
+    async (compression) => {
+      const t = await freshTopic(3);
+      const sent = await kw(
+        ['produce', t, '--key-separator', ':', '--header', 'source=test', '--compression', compression],
+        'c-1:first\nc-2:second:with colon\nc-1:third\n',
+      );
+      expect(sent.code).toBe(0);
+      const read = await kw(['consume', t, '--from-beginning', '--max-messages', '3', '--format', 'json']);
+      const records = jsonLines(read.out).sort((a, b) => String(a.value).localeCompare(String(b.value)));
+      expect(records.map((r) => [r.key, r.value, r.headers])).toEqual([
+        ['c-1', 'first', { source: 'test' }],
+        ['c-2', 'second:with colon', { source: 'test' }],
+        ['c-1', 'third', { source: 'test' }],
+      ]);
+      // Same key, same partition.
+      const byKey = records.filter((r) => r.key === 'c-1').map((r) => r.partition);
+      expect(new Set(byKey).size).toBe(1);
+    },
+  );
+
+  it('writes to a chosen partition, with acks 0 or 1, from a file', async () => {
+    const t = await freshTopic(2);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kw-produce-')), 'records.txt');
+    writeFileSync(file, 'a\nb\nc\n');
+    expect((await kw(['produce', t, '--file', file, '--partition', '1', '--acks', '1'])).out).toBe(
+      `sent 3 record(s) to ${t} (partition 1 from offset 0)`,
+    );
+    expect((await kw(['produce', t, '--partition', '0', '--acks', '0'], 'z\n')).code).toBe(0);
+    const read = await kw(['consume', t, '--partition', '1', '--offset', '1', '--max-messages', '2']);
+    expect(read.out).toBe('b\nc');
+  });
+
+  it('a malformed key<sep>value line sends nothing', async () => {
+    const t = await freshTopic();
+    const run = await kw(['produce', t, '--key-separator', ':'], 'k:ok\nno separator here\n');
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/line 2 has no key separator ':': "no separator here". Nothing was sent./);
+    const admin = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    expect((await admin.fetchTopicOffsets(t))[0].high).toBe('0');
+    await admin.disconnect();
+  });
+
+  it.each([
+    [['produce', 'nowhere'], 'x\n', 1, /no topic named 'nowhere'. Create it first: kw topics create nowhere/],
+    [['produce', 'fixed', '--partition', '9'], 'x\n', 1, /topic 'fixed' has 1 partition\(s\) \(0-0\), not 9/],
+    [['produce', 'fixed', '--acks', 'most'], 'x\n', 2, /--acks must be all, 1 or 0, got 'most'/],
+    [['produce', 'fixed', '--compression', 'zstd'], 'x\n', 2, /zstd has no codec in kw/],
+    [
+      ['produce', 'fixed', '--compression', 'brotli'],
+      'x\n',
+      2,
+      /--compression must be none, gzip, snappy or lz4/,
+    ],
+    [['produce', 'fixed', '--header', 'novalue'], 'x\n', 2, /--header takes key=value, got 'novalue'/],
+    [['produce', 'fixed', '--file', '/nonexistent/file'], '', 1, /no file '\/nonexistent\/file'/],
+    [['produce', 'fixed'], '\n\n', 1, /no records in the input/],
+    [['produce'], '', 2, /needs a TOPIC/],
+    [['consume', 'nowhere'], '', 1, /no topic named 'nowhere'/],
+    [
+      ['consume', 'fixed', '--partition', '5', '--from-beginning'],
+      '',
+      1,
+      /topic 'fixed' has 1 partition\(s\) \(0-0\), not 5/,
+    ],
+    [['consume', 'fixed', '--offset', '3'], '', 2, /--offset needs --partition/],
+    [
+      ['consume', 'fixed', '--partition', '0', '--offset', '99'],
+      '',
+      1,
+      /offset 99 is outside partition 0's range/,
+    ],
+    [['consume', 'fixed', '--group', 'g', '--partition', '0'], '', 2, /--partition reads without a group/],
+    [['consume', 'fixed', '--from-beginning', '--offset', '1', '--partition', '0'], '', 2, /at most one of/],
+    [
+      ['consume', 'fixed', '--from-timestamp', 'yesterday'],
+      '',
+      2,
+      /--from-timestamp must be an ISO 8601 time/,
+    ],
+    [['consume', 'fixed', '--format', 'xml'], '', 2, /--format must be text or json, got 'xml'/],
+    [['consume', 'fixed', '--max-messages', '0'], '', 2, /--max-messages must be a whole number ≥ 1/],
+  ])('%j with stdin %j → exit %i with a clear message', async (args, input, code, message) => {
+    const run = await kw(args, input);
+    expect(run.code).toBe(code);
+    expect(run.err).toMatch(message);
+  });
+
+  it('--from-timestamp starts at the first record at or after the time; --timeout-ms ends an idle read', async () => {
+    const t = await freshTopic();
+    await kw(['produce', t], 'before\n');
+    await new Promise((r) => setTimeout(r, 30));
+    const middle = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 30));
+    await kw(['produce', t], 'after\n');
+    const read = await kw(['consume', t, '--from-timestamp', middle, '--timeout-ms', '1500']);
+    expect(read).toMatchObject({ code: 0, out: 'after', err: '1 record(s)' });
+  });
+
+  it('--group commits what it printed; the next read resumes after it', async () => {
+    const t = await freshTopic();
+    await kw(['produce', t], 'one\ntwo\nthree\n');
+    expect(
+      (await kw(['consume', t, '--group', 'readers', '--from-beginning', '--max-messages', '2'])).out,
+    ).toBe('one\ntwo');
+    expect((await kw(['consume', t, '--group', 'readers', '--max-messages', '1'])).out).toBe('three');
+    const described = await kw(['groups', 'describe', 'readers']);
+    expect(described.out).toMatch(new RegExp(`${t}\\s+0\\s+-\\s+3\\s+3\\s+0`));
+  });
+});
+
+describe('kw groups reset-offsets and delete', () => {
+  it('moves a stopped group back to the start, to an offset, to the end; then deletes it', async () => {
+    const t = await freshTopic();
+    await kw(['produce', t], 'a\nb\nc\n');
+    await kw(['consume', t, '--group', 'replay', '--from-beginning', '--max-messages', '3']);
+    expect((await kw(['groups', 'reset-offsets', 'replay', '--topic', t, '--to-earliest'])).out).toMatch(
+      new RegExp(`${t}\\s+0\\s+0`),
+    );
+    expect((await kw(['consume', t, '--group', 'replay', '--max-messages', '1'])).out).toBe('a');
+    await kw(['groups', 'reset-offsets', 'replay', '--topic', t, '--to-offset', '2']);
+    expect((await kw(['consume', t, '--group', 'replay', '--max-messages', '1'])).out).toBe('c');
+    const outOfRange = await kw(['groups', 'reset-offsets', 'replay', '--topic', t, '--to-offset', '10']);
+    expect(outOfRange).toMatchObject({ code: 1 });
+    expect(outOfRange.err).toMatch(/offset 10 is outside partition 0's range 0-3/);
+    expect(await kw(['groups', 'delete', 'replay'])).toMatchObject({ code: 0, out: 'deleted group replay' });
+    expect((await kw(['groups', 'delete', 'replay'])).err).toMatch(/no group named 'replay'/);
+  });
+
+  it('refuses to move the offsets of a group with running members', async () => {
+    const t = await freshTopic();
+    const consumer = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING }).consumer({
+      groupId: 'live',
+      heartbeatInterval: 200,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: t });
+    await consumer.run({ eachMessage: async () => undefined });
+    try {
+      let run: Run;
+      do {
+        run = await kw(['groups', 'reset-offsets', 'live', '--topic', t, '--to-earliest']);
+      } while (run.code === 0 && !/running member/.test(run.err));
+      expect(run.code).toBe(1);
+      expect(run.err).toMatch(/group 'live' has 1 running member\(s\); stop them first/);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it.each([
+    [['groups', 'reset-offsets', 'g'], /'reset-offsets' needs --topic T/],
+    [
+      ['groups', 'reset-offsets', 'g', '--topic', 'fixed'],
+      /exactly one of --to-earliest, --to-latest, --to-offset N/,
+    ],
+    [
+      ['groups', 'reset-offsets', 'g', '--topic', 'fixed', '--to-offset', 'first'],
+      /--to-offset must be an offset/,
+    ],
+    [['groups', 'delete'], /'delete' needs a GROUP/],
+  ])('%j → exit 2 with a clear message', async (args, message) => {
+    const run = await kw(args);
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(message);
+  });
+});
+
+describe('connection', () => {
+  it.each([
+    ['topics', 'list'],
+    ['produce', 'x'],
+    ['consume', 'x'],
+    ['groups', 'list'],
+  ])('kw %s %s against an unreachable broker says where it tried and how to start one', async (...args) => {
+    const err: string[] = [];
+    const io: CommandIO = { out: () => undefined, err: (t) => err.push(t), stdin: Readable.from(['v\n']) };
+    expect(await main([...args, '--bootstrap', '127.0.0.1:9'], io)).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /cannot reach a Kafka broker at 127.0.0.1:9. Start one with 'kw broker' \(or 'npm start'\)/,
+    );
+  });
+
+  it('--cluster-arn asks MSK for the brokers (AWS control plane mocked at the SDK boundary)', async () => {
+    const msk = mockClient(KafkaClient);
+    msk.on(GetBootstrapBrokersCommand).resolves({});
+    try {
+      const err: string[] = [];
+      const io: CommandIO = { out: () => undefined, err: (t) => err.push(t) };
+      const arn = 'arn:aws:kafka:eu-west-1:123456789012:cluster/demo/abc';
+      expect(await main(['topics', 'list', '--cluster-arn', arn], io)).toBe(1);
+      expect(msk.commandCalls(GetBootstrapBrokersCommand)[0].args[0].input).toEqual({ ClusterArn: arn });
+      expect(err.join('\n')).toMatch(
+        /cannot get the brokers of arn:aws:kafka:eu-west-1:.*returned no IAM bootstrap brokers/,
+      );
+      expect(await main(['topics', 'list', '--cluster-arn', arn, '--bootstrap', 'h:1'], io)).toBe(1);
+      expect(err.join('\n')).toMatch(/pass --bootstrap or --cluster-arn, not both/);
+    } finally {
+      msk.restore();
+    }
+  });
+
+  it('every command has --help with examples', async () => {
+    for (const command of ['up', 'load', 'broker', 'topics', 'produce', 'consume', 'groups', 'config']) {
+      const out: string[] = [];
+      expect(await main([command, '--help'], { out: (t) => out.push(t), err: () => undefined })).toBe(0);
+      expect(out.join('\n')).toMatch(/Examples:\n {2}\S/);
+    }
+  });
+});
