@@ -187,7 +187,11 @@ export const consumeCommand: Command = {
         io.err(`kw consume: topic '${topic}' has ${count} partition(s) (0-${count - 1}), not ${partition}`);
         return 1;
       }
-      if (throwaway) {
+      // A throwaway group starts where asked: earliest or latest through the subscription, an offset
+      // or a time by seeking each partition once the consumer runs. (kafkajs' admin.setOffsets would
+      // run a whole consumer first and wait out a fetch: seconds per command.)
+      let seeks: { partition: number; offset: string }[] = [];
+      if (throwaway && (start.kind === 'offset' || start.kind === 'time')) {
         const all = meta.partitions.map((p) => p.partitionId);
         const offsets = await startOffsets(admin, topic, start, all);
         for (const o of offsets) {
@@ -198,11 +202,7 @@ export const consumeCommand: Command = {
             return 1;
           }
         }
-        await admin.setOffsets({
-          groupId,
-          topic,
-          partitions: offsets.map(({ partition: p, offset }) => ({ partition: p, offset })),
-        });
+        seeks = offsets.map(({ partition: p, offset }) => ({ partition: p, offset }));
       }
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: start.kind === 'earliest' });
@@ -233,6 +233,7 @@ export const consumeCommand: Command = {
             if (maxMessages !== undefined && printed >= maxMessages) resolve();
           },
         });
+        for (const seek of seeks) consumer.seek({ topic, ...seek });
       }).finally(() => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -3,7 +3,7 @@
  * on changed: the same `-c` context, and no file under bin/, lib/, functions/ or cdk.json newer than it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const PROJECT_ROOT = path.join(__dirname, '..');
@@ -43,6 +43,37 @@ export function staleReason(outdir: string, context: Record<string, string>): st
 export function recordSynthesis(outdir: string, context: Record<string, string>, startedAt: number): void {
   const manifestMtime = statSync(path.join(outdir, 'manifest.json')).mtimeMs;
   writeFileSync(path.join(outdir, STAMP), JSON.stringify({ context, at: startedAt, manifestMtime }));
+}
+
+/**
+ * Holds `<outdir>.lock` (a directory: creating one is atomic) while `work` runs, so two `kw up` at
+ * once do not write the same cdk.out together; the second waits, then finds it up to date.
+ */
+export async function withSynthLock<T>(
+  outdir: string,
+  work: () => Promise<T>,
+  timeoutMs = 180_000,
+): Promise<T> {
+  const lock = `${outdir}.lock`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock left by a killed process is older than any synthesis takes.
+      if (Date.now() - statSync(lock).mtimeMs > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline)
+        throw new Error(`${lock} is held by another synthesis; remove it if none is running`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** Runs the synthesis in a child process; `tick` is called every 250 ms with the seconds elapsed. */

@@ -8,7 +8,7 @@ import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
 import type { Command, CommandIO } from './main';
 import { untilStopSignal } from './signals';
-import { PROJECT_ROOT, staleReason, synthesize } from './synth';
+import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
 
 const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000] [--broker-port 9092]
              [--dynamodb-port 8000] [--host 127.0.0.1] [--data-dir D] [--env KEY=VALUE]... [--verbose]
@@ -171,21 +171,23 @@ export const upCommand: Command = {
       io.out(`[1/2] using the cloud assembly in ${assemblyDir}`);
     } else {
       assemblyDir = path.join(PROJECT_ROOT, 'cdk.out');
-      const stale = values.synth ? '--synth' : staleReason(assemblyDir, context);
-      if (stale) {
-        const label = `[1/2] synthesizing the CDK app into cdk.out (${stale})`;
-        if (!io.tty) io.out(`${label} ...`);
-        try {
+      try {
+        await withSynthLock(assemblyDir, async () => {
+          const stale = values.synth ? '--synth' : staleReason(assemblyDir, context);
+          if (!stale) {
+            io.out('[1/2] cdk.out is up to date (--synth rebuilds it)');
+            return;
+          }
+          const label = `[1/2] synthesizing the CDK app into cdk.out (${stale})`;
+          if (!io.tty) io.out(`${label} ...`);
           await synthesize(assemblyDir, context, (s) => status(`${label} ... ${s.toFixed(1)} s`));
-        } catch (error) {
           status('');
-          io.err(`kw up: ${(error as Error).message}`);
-          return 1;
-        }
+          io.out(`${label} ... done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        });
+      } catch (error) {
         status('');
-        io.out(`${label} ... done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      } else {
-        io.out('[1/2] cdk.out is up to date (--synth rebuilds it)');
+        io.err(`kw up: ${(error as Error).message}`);
+        return 1;
       }
     }
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { recordSynthesis, staleReason } from '../../cli/synth';
+import { recordSynthesis, staleReason, withSynthLock } from '../../cli/synth';
 
 describe('synthesis reuse', () => {
   it('GIVEN a recorded synthesis THEN it is reused until the context changes or another synth writes the folder', () => {
@@ -23,5 +23,18 @@ describe('synthesis reuse', () => {
     writeFileSync(path.join(outdir, 'manifest.json'), '{}');
     recordSynthesis(outdir, {}, 0); // synthesized "in 1970": every source file is newer
     expect(staleReason(outdir, {})).toBe('sources changed');
+  });
+
+  it('GIVEN two synthesis at once THEN the second waits for the first', async () => {
+    const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'kw-synth-')), 'cdk.out');
+    const events: string[] = [];
+    const job = (name: string) =>
+      withSynthLock(outdir, async () => {
+        events.push(`${name} start`);
+        await new Promise((r) => setTimeout(r, 100));
+        events.push(`${name} end`);
+      });
+    await Promise.all([job('a'), job('b')]);
+    expect(events).toEqual(['a start', 'a end', 'b start', 'b end']);
   });
 });

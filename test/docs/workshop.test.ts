@@ -1,0 +1,69 @@
+/** Every workshop chapter, run as a reader would (see test/support/doc-runner.ts for the rules). */
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CHAPTERS_DIR, outputPattern, parseBlocks, runChapter } from '../support/doc-runner';
+
+const chapters = readdirSync(CHAPTERS_DIR)
+  .filter((f) => /^\d\d-.*\.md$/.test(f))
+  .sort();
+
+describe('workshop chapters', () => {
+  it('has chapters 1 to 10', () => {
+    expect(chapters.map((c) => Number(c.slice(0, 2)))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it.each(chapters)(
+    '%s runs',
+    async (chapter) => {
+      await runChapter(path.join(CHAPTERS_DIR, chapter));
+    },
+    180_000,
+  );
+});
+
+describe('the doc runner itself', () => {
+  const chapter = (text: string) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kw-chapter-')), '99-broken.md');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('fails a chapter whose command fails, naming the line and the output', async () => {
+    await expect(runChapter(chapter('# x\n\n```sh\nnpx kw topics describe missing\n```\n'))).rejects.toThrow(
+      /99-broken.md:3: exit 1[\s\S]*no topic named 'missing'/,
+    );
+  });
+
+  it('fails a chapter whose output differs', async () => {
+    await expect(
+      runChapter(
+        chapter(
+          '```sh\nnpx kw topics create t\n```\n\n```output\ncreated topic t with 2 partition(s)\n```\n',
+        ),
+      ),
+    ).rejects.toThrow(/99-broken.md:5: output differs/);
+  });
+
+  it('checks that aws blocks name real scripts and commands', async () => {
+    await expect(
+      runChapter(chapter('```sh aws\nnpm run deploy-everything\nnpx kw frobnicate\n```\n')),
+    ).rejects.toThrow(/no npm script 'deploy-everything'; no kw command 'frobnicate'/);
+  });
+
+  it('finds fenced blocks with their info strings and lines', () => {
+    expect(parseBlocks('text\n```sh\necho hi\n```\n\n```output\nhi\n```\n')).toEqual([
+      { info: 'sh', code: 'echo hi', line: 2 },
+      { info: 'output', code: 'hi', line: 6 },
+    ]);
+  });
+
+  it('matches output with placeholders and fails on a difference', () => {
+    expect(
+      outputPattern('offset <N> at <TS>\n...\nend <*>').test(
+        'offset 42 at 2026-11-24T10:00:00.000Z\na\nb\nend of it\n',
+      ),
+    ).toBe(true);
+    expect(outputPattern('sent 3 record(s)').test('sent 4 record(s)\n')).toBe(false);
+  });
+});
