@@ -176,6 +176,7 @@ export const consumeCommand: Command = {
     });
     let printed = 0;
     let onSignal = () => undefined as void;
+    let crash: Error | undefined;
     try {
       if (!(await admin.listTopics()).includes(topic)) {
         io.err(`kw consume: no topic named '${topic}' (see 'kw topics list')`);
@@ -214,6 +215,11 @@ export const consumeCommand: Command = {
           idle = setTimeout(resolve, timeoutMs);
         };
         onSignal = () => resolve();
+        // kafkajs stops the consumer when it cannot read a batch (a zstd batch: it has no codec).
+        consumer.on(consumer.events.CRASH, (e) => {
+          crash = (e.payload as { error: Error }).error;
+          resolve();
+        });
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         armIdle();
@@ -239,6 +245,14 @@ export const consumeCommand: Command = {
         process.off('SIGTERM', onSignal);
       });
       io.err(`${printed} record(s)`);
+      if (crash) {
+        io.err(
+          /zstd/i.test(crash.message)
+            ? `kw consume: a batch is compressed with zstd, which kw cannot read: use kcat -C -t ${topic}`
+            : `kw consume: stopped: ${crash.message}`,
+        );
+        return 1;
+      }
       return 0;
     } finally {
       await consumer.disconnect().catch(() => undefined);

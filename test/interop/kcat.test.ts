@@ -3,11 +3,13 @@
  * and produce/consume with every codec librdkafka has. Needs `scripts/install-test-deps.sh`.
  */
 import { execFile, spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
 import { startDroppingProxy } from '../support/response-dropping-proxy';
 import { startCliBroker, type CliBroker } from './cli-broker';
 
+const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
 let broker: CliBroker;
 
 beforeAll(async () => {
@@ -50,6 +52,51 @@ test.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'])(
     );
   },
 );
+
+test.each(['gzip', 'snappy', 'lz4'])('kcat reads what `kw produce --compression %s` wrote', async (codec) => {
+  const topic = `kw-${codec}`;
+  const kw = (args: string[], input = '') =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile(process.execPath, [KW, ...args, '--bootstrap', broker.bootstrap], {
+        timeout: 20_000,
+      });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stdin!.end(input);
+      child.on('close', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`kw ${args.join(' ')}: ${code}`)),
+      );
+    });
+  await kw(['topics', 'create', topic]);
+  await kw(['produce', topic, '--key-separator', ':', '--compression', codec], 'k1:one\nk2:two\n');
+  const out = await kcat(['-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k=%s\\n']);
+  expect(out.trim().split('\n')).toEqual(['k1=one', 'k2=two']);
+  await kcat(['-P', '-t', topic, '-K:', '-z', 'zstd'], 'k3:three\n');
+  expect(await kw(['consume', topic, '--partition', '0', '--offset', '2', '--max-messages', '1'])).toBe(
+    'three\n',
+  );
+});
+
+test('kw consume says it cannot read a zstd batch from kcat, instead of printing nothing', async () => {
+  const topic = 'kw-zstd';
+  // Compressible enough that librdkafka keeps the zstd batch (it sends small ones uncompressed).
+  await kcat(
+    ['-P', '-t', topic, '-K:', '-z', 'zstd'],
+    `${Array.from({ length: 20 }, () => `k:${'abc'.repeat(200)}`).join('\n')}\n`,
+  );
+  const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [KW, 'consume', topic, '--from-beginning', '--max-messages', '1', '--bootstrap', broker.bootstrap],
+      { timeout: 20_000 },
+    );
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, err }));
+  });
+  expect(result.code).toBe(1);
+  expect(result.err).toMatch(/compressed with zstd, which kw cannot read: use kcat -C -t kw-zstd/);
+});
 
 test('kcat -Q finds offsets by timestamp', async () => {
   const topic = 'kcat-time';
