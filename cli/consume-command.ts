@@ -205,6 +205,9 @@ export const consumeCommand: Command = {
         }
         seeks = offsets.map(({ partition: p, offset }) => ({ partition: p, offset }));
       }
+      if (throwaway && start.kind === 'latest' && io.tty) {
+        io.err(`waiting for new records on ${topic} (from the end; --from-beginning reads what is there)`);
+      }
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: start.kind === 'earliest' });
       await new Promise<void>((resolve) => {

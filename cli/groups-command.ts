@@ -91,11 +91,22 @@ async function describe(admin: Admin, groupId: string, io: CommandIO): Promise<n
   io.out(
     `group ${groupId}: ${group.state}, ${group.members.length} member(s), protocol ${group.protocol || '-'}, total lag ${totalLag}`,
   );
-  io.out(
-    rows.length > 0
-      ? table(['TOPIC', 'PARTITION', 'MEMBER', 'COMMITTED', 'END', 'LAG'], rows)
-      : 'no committed offsets',
-  );
+  if (rows.length > 0) io.out(table(['TOPIC', 'PARTITION', 'MEMBER', 'COMMITTED', 'END', 'LAG'], rows));
+  else if (group.members.length > 0) {
+    // Running but nothing committed yet: show who holds which partitions.
+    const byMember = new Map<string, string[]>();
+    for (const [key, member] of owner) byMember.set(member, [...(byMember.get(member) ?? []), key]);
+    io.out(
+      table(
+        ['MEMBER', 'PARTITIONS'],
+        group.members.map((m) => {
+          const name = `${m.clientId} (${m.clientHost})`;
+          return [name, (byMember.get(name) ?? []).sort().join(' ') || '-'];
+        }),
+      ),
+    );
+    io.out('no committed offsets yet');
+  } else io.out('no committed offsets');
   return 0;
 }
 
@@ -135,6 +146,10 @@ async function resetOffsets(
     return { partition: p.partition, offset: target };
   });
   await admin.setOffsets({ groupId, topic: options.topic, partitions: offsets });
+  if (group.state === 'Dead') {
+    // Kafka creates the group; a misspelt name would otherwise "work" silently.
+    io.err(`kw groups: note: there was no group named '${groupId}'; it now exists with these offsets`);
+  }
   io.out(table(['TOPIC', 'PARTITION', 'NEW OFFSET'], rows));
   return 0;
 }

@@ -43,7 +43,14 @@ async function create(admin: Admin, topic: ITopicConfig, io: CommandIO): Promise
       return 1;
     }
   } catch (error) {
-    io.err(`kw topics: cannot create '${topic.topic}': ${kafkaErrorType(error) ?? (error as Error).message}`);
+    const type = kafkaErrorType(error);
+    const why =
+      type === 'INVALID_TOPIC_EXCEPTION'
+        ? "a topic name uses letters, digits, '.', '_' and '-', up to 249 characters"
+        : type === 'INVALID_CONFIG'
+          ? `the broker refused a config (${(topic.configEntries ?? []).map((c) => c.name).join(', ')}); check the names and values, e.g. retention.ms=3600000`
+          : (type ?? (error as Error).message);
+    io.err(`kw topics: cannot create '${topic.topic}': ${why}`);
     return 1;
   }
   io.out(`created topic ${topic.topic} with ${topic.numPartitions} partition(s)`);

@@ -87,6 +87,15 @@ describe('kw topics', () => {
     expect(run.err).toMatch(message);
   });
 
+  it('explains a bad topic name and a config the broker refuses', async () => {
+    expect((await kw(['topics', 'create', 'bad/name'])).err).toMatch(
+      /cannot create 'bad\/name': a topic name uses letters, digits, '.', '_' and '-'/,
+    );
+    expect((await kw(['topics', 'create', 'cfg', '--config', 'retention.msx=5'])).err).toMatch(
+      /the broker refused a config \(retention.msx\); check the names and values/,
+    );
+  });
+
   it('refuses to create a topic twice and to shrink one', async () => {
     const t = await freshTopic(2);
     expect((await kw(['topics', 'create', t])).err).toMatch(/already exists/);
@@ -235,6 +244,8 @@ describe('kw groups reset-offsets and delete', () => {
     expect(outOfRange).toMatchObject({ code: 1 });
     expect(outOfRange.err).toMatch(/offset 10 is outside partition 0's range 0-3/);
     expect(await kw(['groups', 'delete', 'replay'])).toMatchObject({ code: 0, out: 'deleted group replay' });
+    const typo = await kw(['groups', 'reset-offsets', 'replya', '--topic', t, '--to-earliest']);
+    expect(typo.err).toMatch(/note: there was no group named 'replya'; it now exists with these offsets/);
     expect((await kw(['groups', 'delete', 'replay'])).err).toMatch(/no group named 'replay'/);
   });
 
@@ -254,6 +265,11 @@ describe('kw groups reset-offsets and delete', () => {
       } while (run.code === 0 && !/running member/.test(run.err));
       expect(run.code).toBe(1);
       expect(run.err).toMatch(/group 'live' has 1 running member\(s\); stop them first/);
+      // Nothing committed yet: describe still shows who holds which partition.
+      const described = await kw(['groups', 'describe', 'live']);
+      expect(described.out).toMatch(
+        new RegExp(`MEMBER\\s+PARTITIONS\\n.*\\s${t}:0\\n+no committed offsets yet`),
+      );
     } finally {
       await consumer.disconnect();
     }
