@@ -9,6 +9,7 @@ import { consumeCommand } from './consume-command';
 import { groupsCommand } from './groups-command';
 import { loadCommand } from './load-command';
 import { produceCommand } from './produce-command';
+import { sweepCommand } from './sweep-command';
 import { topicsCommand } from './topics-command';
 import { upCommand } from './up-command';
 
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   consume: consumeCommand,
   groups: groupsCommand,
   config: configCommand,
+  sweep: sweepCommand,
 };
 
 let statusShown = false;
