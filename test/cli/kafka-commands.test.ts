@@ -328,7 +328,17 @@ describe('connection', () => {
   });
 
   it('every command has --help with examples', async () => {
-    for (const command of ['up', 'load', 'broker', 'topics', 'produce', 'consume', 'groups', 'config', 'sweep']) {
+    for (const command of [
+      'up',
+      'load',
+      'broker',
+      'topics',
+      'produce',
+      'consume',
+      'groups',
+      'config',
+      'sweep',
+    ]) {
       const out: string[] = [];
       expect(await main([command, '--help'], { out: (t) => out.push(t), err: () => undefined })).toBe(0);
       expect(out.join('\n')).toMatch(/Examples:\n {2}\S/);
