@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm: kcat (librdkafka) and kafka-python for the interop suite,
-# and curl, which the workshop chapters use. All from Debian; needs root (CI runs as root) or sudo.
+# curl, which the workshop chapters use, and shellcheck for the shell scripts. All from Debian; needs
+# root (CI runs as root) or sudo.
 set -euo pipefail
-packages=(kcat python3-kafka curl)
-if command -v kcat >/dev/null && command -v curl >/dev/null && /usr/bin/python3 -c 'import kafka' 2>/dev/null; then
-  echo "install-test-deps: kcat, kafka-python and curl already installed"
+packages=(kcat python3-kafka curl shellcheck)
+if command -v kcat >/dev/null && command -v curl >/dev/null && command -v shellcheck >/dev/null && /usr/bin/python3 -c 'import kafka' 2>/dev/null; then
+  echo "install-test-deps: kcat, kafka-python, curl and shellcheck already installed"
   exit 0
 fi
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
