@@ -225,7 +225,8 @@ export const consumeCommand: Command = {
         });
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        armIdle();
+        // The quiet period counts from when reading starts, not while the group is still forming.
+        consumer.on(consumer.events.GROUP_JOIN, () => armIdle());
         void consumer.run({
           autoCommit: false,
           eachMessage: async ({ partition: p, message }) => {

@@ -259,17 +259,19 @@ describe('kw groups reset-offsets and delete', () => {
     await consumer.subscribe({ topic: t });
     await consumer.run({ eachMessage: async () => undefined });
     try {
-      let run: Run;
+      // Wait until the member holds the partition (no reset attempt before: it would commit offsets).
+      let described: Run;
       do {
-        run = await kw(['groups', 'reset-offsets', 'live', '--topic', t, '--to-earliest']);
-      } while (run.code === 0 && !/running member/.test(run.err));
-      expect(run.code).toBe(1);
-      expect(run.err).toMatch(/group 'live' has 1 running member\(s\); stop them first/);
+        described = await kw(['groups', 'describe', 'live']);
+      } while (!new RegExp(`\\s${t}:0\\n`).test(described.out));
       // Nothing committed yet: describe still shows who holds which partition.
-      const described = await kw(['groups', 'describe', 'live']);
+      expect(described.out).toMatch(/^group live: Stable, 1 member\(s\)/);
       expect(described.out).toMatch(
         new RegExp(`MEMBER\\s+PARTITIONS\\n.*\\s${t}:0\\n+no committed offsets yet`),
       );
+      const run = await kw(['groups', 'reset-offsets', 'live', '--topic', t, '--to-earliest']);
+      expect(run.code).toBe(1);
+      expect(run.err).toMatch(/group 'live' has 1 running member\(s\); stop them first/);
     } finally {
       await consumer.disconnect();
     }
