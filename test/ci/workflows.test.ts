@@ -30,6 +30,23 @@ describe('GitHub workflows', () => {
     expect(read('ci.yml')).toMatch(/run: sudo --preserve-env=CI,PATH bash \.ci\/run/);
   });
 
+  it('the sandbox destroys under if: always(), one run per stage at a time, after a smoke test', () => {
+    const sandbox = read('sandbox.yml');
+    const destroy = sandbox.slice(sandbox.indexOf('- name: destroy'));
+    expect(destroy).toMatch(
+      /^- name: destroy[^\n]*\n\s+if: always\(\)\n\s+run: \|\n[\s\S]*npx cdk destroy --all --force -c stage="\$STAGE"/,
+    );
+    // The concurrency group is keyed by the same expression as the stage the stacks are named after.
+    const group = /group: sandbox-\$\{\{ (.+) \}\}/.exec(sandbox)?.[1];
+    const stage = /STAGE: \$\{\{ (.+) \}\}/.exec(sandbox)?.[1];
+    expect(group).toBeDefined();
+    expect(group).toBe(stage);
+    expect(sandbox).toMatch(/cancel-in-progress: false/);
+    expect(sandbox).toMatch(/npx tsx scripts\/sandbox-smoke.ts --stage "\$STAGE"/);
+    expect(sandbox).toMatch(/-c ttlHours=3/);
+    expect(sandbox).toMatch(/aws-actions\/configure-aws-credentials@v4\n\s+with:\n\s+role-to-assume:/);
+  });
+
   it('the sweeper runs on a schedule, one at a time, and only dry-runs when asked', () => {
     const sweeper = read('sweeper.yml');
     expect(sweeper).toMatch(/schedule:\n\s+- cron: /);
