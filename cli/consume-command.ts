@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, KafkaMessage } from 'kafkajs';
-import { parseArgs } from 'node:util';
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
@@ -13,6 +12,7 @@ import {
   unreachable,
   type ConnectionFlags,
 } from './kafka-connection';
+import { parseCommandArgs, usageError } from './arguments';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw consume TOPIC [--from-beginning | --offset N | --from-timestamp ISO] [--partition N]
@@ -85,13 +85,9 @@ export const consumeCommand: Command = {
   summary: 'print the records of a topic (from the start, an offset or a time; text or JSON)',
   help: HELP,
   async run(args, io: CommandIO) {
-    const usage = (why: string) => {
-      io.err(`kw consume: ${why}\nRun 'kw consume --help' for usage.`);
-      return 2;
-    };
-    let parsed;
-    try {
-      parsed = parseArgs({
+    const usage = usageError('consume', io);
+    const parsed = parseCommandArgs(
+      {
         args,
         allowPositionals: true,
         options: {
@@ -105,10 +101,10 @@ export const consumeCommand: Command = {
           'timeout-ms': { type: 'string' },
           format: { type: 'string', default: 'text' },
         },
-      });
-    } catch (error) {
-      return usage((error as Error).message);
-    }
+      },
+      usage,
+    );
+    if (parsed === 2) return 2;
     const v = parsed.values;
     const [topic, ...extra] = parsed.positionals;
     if (!topic) return usage('needs a TOPIC');

@@ -3,8 +3,8 @@
  * with each group's members, their partitions, committed offsets, end offsets and lag.
  */
 import { AssignerProtocol, type Admin } from 'kafkajs';
-import { parseArgs } from 'node:util';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
+import { parseCommandArgs, usageError } from './arguments';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw groups list
@@ -176,9 +176,9 @@ export const groupsCommand: Command = {
   summary: 'consumer groups: list, describe (lag per partition), reset-offsets, delete',
   help: HELP,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
+    const usage = usageError('groups', io);
+    const parsed = parseCommandArgs(
+      {
         args,
         allowPositionals: true,
         options: {
@@ -189,18 +189,13 @@ export const groupsCommand: Command = {
           'to-latest': { type: 'boolean', default: false },
           'to-offset': { type: 'string' },
         },
-      });
-    } catch (error) {
-      io.err(`kw groups: ${(error as Error).message}\nRun 'kw groups --help' for usage.`);
-      return 2;
-    }
+      },
+      usage,
+    );
+    if (parsed === 2) return 2;
     const [action, groupId, ...extra] = parsed.positionals;
     const flags: ConnectionFlags = parsed.values;
     const v = parsed.values;
-    const usage = (why: string) => {
-      io.err(`kw groups: ${why}\nRun 'kw groups --help' for usage.`);
-      return 2;
-    };
     if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
     switch (action) {
       case 'list':

@@ -3,7 +3,7 @@
  * progress bar, and prints what happened: sent, accepted, rejected, failed and latency percentiles.
  */
 import { Agent, request } from 'node:http';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, usageError } from './arguments';
 import type { Command } from './main';
 
 const HELP = `Usage: kw load [--url http://127.0.0.1:3000/] [--count 1000] [--rate 200] [--concurrency 32]
@@ -54,9 +54,9 @@ export const loadCommand: Command = {
   summary: 'send generated orders to the ingest URL and report latency',
   help: HELP,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
+    const usage = usageError('load', io);
+    const parsed = parseCommandArgs(
+      {
         args,
         options: {
           url: { type: 'string', default: 'http://127.0.0.1:3000/' },
@@ -67,12 +67,12 @@ export const loadCommand: Command = {
           invalid: { type: 'string', default: '0' },
         },
         strict: true,
-      }));
-      new URL(values.url);
-    } catch (error) {
-      io.err(`kw load: ${(error as Error).message}\nRun 'kw load --help' for the options.`);
-      return 2;
-    }
+      },
+      usage,
+    );
+    if (parsed === 2) return 2;
+    const values = parsed.values;
+    if (!URL.canParse(values.url)) return usage(`Invalid URL: ${values.url}`);
     const count = Number(values.count);
     const rate = Number(values.rate);
     const concurrency = Number(values.concurrency);

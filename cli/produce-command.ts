@@ -6,7 +6,6 @@
 import { CompressionTypes, type IHeaders, type Message } from 'kafkajs';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
@@ -14,6 +13,7 @@ import {
   unreachable,
   type ConnectionFlags,
 } from './kafka-connection';
+import { parseCommandArgs, usageError } from './arguments';
 import type { Command } from './main';
 
 const HELP = `Usage: kw produce TOPIC [--key-separator SEP] [--header key=value]... [--partition N]
@@ -56,13 +56,9 @@ export const produceCommand: Command = {
   summary: 'send lines from stdin or a file to a topic (keys, headers, partition, acks, compression)',
   help: HELP,
   async run(args, io) {
-    const usage = (why: string) => {
-      io.err(`kw produce: ${why}\nRun 'kw produce --help' for usage.`);
-      return 2;
-    };
-    let parsed;
-    try {
-      parsed = parseArgs({
+    const usage = usageError('produce', io);
+    const parsed = parseCommandArgs(
+      {
         args,
         allowPositionals: true,
         options: {
@@ -74,10 +70,10 @@ export const produceCommand: Command = {
           compression: { type: 'string', default: 'none' },
           file: { type: 'string' },
         },
-      });
-    } catch (error) {
-      return usage((error as Error).message);
-    }
+      },
+      usage,
+    );
+    if (parsed === 2) return 2;
     const v = parsed.values;
     const [topic, ...extra] = parsed.positionals;
     if (!topic) return usage('needs a TOPIC');

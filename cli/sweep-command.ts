@@ -3,7 +3,7 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, usageError } from './arguments';
 import type { Command } from './main';
 import { sweep } from './sweep/sweeper';
 
@@ -30,9 +30,9 @@ export const sweepCommand: Command = {
   summary: "delete this project's expired stacks (AWS; --dry-run to preview)",
   help: HELP,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
+    const usage = usageError('sweep', io);
+    const parsed = parseCommandArgs(
+      {
         args,
         options: {
           'dry-run': { type: 'boolean', default: false },
@@ -41,11 +41,11 @@ export const sweepCommand: Command = {
           now: { type: 'string' },
         },
         strict: true,
-      }));
-    } catch (error) {
-      io.err(`kw sweep: ${(error as Error).message}\nRun 'kw sweep --help' for the options.`);
-      return 2;
-    }
+      },
+      usage,
+    );
+    if (parsed === 2) return 2;
+    const values = parsed.values;
     const now = values.now ? new Date(values.now) : new Date();
     if (Number.isNaN(now.getTime())) {
       io.err(`kw sweep: --now must be an ISO 8601 time, got '${values.now}'`);

@@ -2,9 +2,9 @@
  * `kw topics create|list|describe|alter|delete`: Kafka's kafka-topics tool, renamed for humans.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { parseArgs } from 'node:util';
 import { table } from './groups-command';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
+import { parseCommandArgs, usageError } from './arguments';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
@@ -121,13 +121,9 @@ export const topicsCommand: Command = {
   summary: 'topics: create, list, describe, alter (add partitions), delete',
   help: HELP,
   async run(args, io) {
-    const usage = (why: string) => {
-      io.err(`kw topics: ${why}\nRun 'kw topics --help' for usage.`);
-      return 2;
-    };
-    let parsed;
-    try {
-      parsed = parseArgs({
+    const usage = usageError('topics', io);
+    const parsed = parseCommandArgs(
+      {
         args,
         allowPositionals: true,
         options: {
@@ -136,10 +132,10 @@ export const topicsCommand: Command = {
           'replication-factor': { type: 'string' },
           config: { type: 'string', multiple: true },
         },
-      });
-    } catch (error) {
-      return usage((error as Error).message);
-    }
+      },
+      usage,
+    );
+    if (parsed === 2) return 2;
     const [action, name, ...extra] = parsed.positionals;
     const v = parsed.values;
     const flags: ConnectionFlags = v;

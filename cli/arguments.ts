@@ -1,0 +1,23 @@
+/** Argument handling every `kw` command shares: one shape for usage errors, and parseArgs without throws. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CommandIO } from './main';
+
+/** A function that reports a usage problem of `command` and gives exit code 2. */
+export function usageError(command: string, io: CommandIO): (why: string) => 2 {
+  return (why) => {
+    io.err(`kw ${command}: ${why}\nRun 'kw ${command} --help' for usage.`);
+    return 2;
+  };
+}
+
+/** node's parseArgs, with an unknown or malformed flag reported through `usage` (exit code 2). */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  config: T,
+  usage: (why: string) => 2,
+): ReturnType<typeof parseArgs<T>> | 2 {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+}
