@@ -21,3 +21,12 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
     return usage((error as Error).message);
   }
 }
+
+/** A flag that must be a whole number ≥ `min`; undefined when not given, an Error naming the flag otherwise. */
+export function wholeNumberFlag(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`${flag} must be a whole number ≥ ${min}, got '${value}'`);
+  return n;
+}

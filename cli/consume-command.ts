@@ -12,7 +12,7 @@ import {
   unreachable,
   type ConnectionFlags,
 } from './kafka-connection';
-import { parseCommandArgs, usageError } from './arguments';
+import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw consume TOPIC [--from-beginning | --offset N | --from-timestamp ISO] [--partition N]
@@ -111,21 +111,14 @@ export const consumeCommand: Command = {
     if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
     if (v.format !== 'text' && v.format !== 'json')
       return usage(`--format must be text or json, got '${v.format}'`);
-    const whole = (flag: string, value: string | undefined, min: number) => {
-      if (value === undefined) return undefined;
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < min)
-        throw new Error(`${flag} must be a whole number ≥ ${min}, got '${value}'`);
-      return n;
-    };
     let partition: number | undefined;
     let maxMessages: number | undefined;
     let timeoutMs: number | undefined;
     let start: Start = { kind: 'latest' };
     try {
-      partition = whole('--partition', v.partition, 0);
-      maxMessages = whole('--max-messages', v['max-messages'], 1);
-      timeoutMs = whole('--timeout-ms', v['timeout-ms'], 1);
+      partition = wholeNumberFlag('--partition', v.partition, 0);
+      maxMessages = wholeNumberFlag('--max-messages', v['max-messages'], 1);
+      timeoutMs = wholeNumberFlag('--timeout-ms', v['timeout-ms'], 1);
       const starts = [v['from-beginning'], v.offset !== undefined, v['from-timestamp'] !== undefined].filter(
         Boolean,
       );
@@ -133,7 +126,7 @@ export const consumeCommand: Command = {
       if (v['from-beginning']) start = { kind: 'earliest' };
       if (v.offset !== undefined) {
         if (partition === undefined) return usage('--offset needs --partition (offsets are per partition)');
-        start = { kind: 'offset', offset: whole('--offset', v.offset, 0)! };
+        start = { kind: 'offset', offset: wholeNumberFlag('--offset', v.offset, 0)! };
       }
       if (v['from-timestamp'] !== undefined) {
         const at = Date.parse(v['from-timestamp']);

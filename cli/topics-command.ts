@@ -4,7 +4,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { table } from './groups-command';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
-import { parseCommandArgs, usageError } from './arguments';
+import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
@@ -111,10 +111,7 @@ async function remove(admin: Admin, name: string, io: CommandIO): Promise<number
 }
 
 function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number ≥ 1, got '${value}'`);
-  return n;
+  return wholeNumberFlag(flag, value, 1) ?? fallback;
 }
 
 export const topicsCommand: Command = {
