@@ -37,6 +37,8 @@ export interface WorkshopConfig {
   readonly ttlHours: number;
   /** ISO-8601 instant derived from ttlHours, tagged `expires-at`. */
   readonly expiresAt: string;
+  /** Each stack deletes itself once `expiresAt` has passed (a scheduled function per stack). */
+  readonly selfDestruct: boolean;
   readonly cluster: ClusterKind;
   /** Broker addresses, only for `cluster=self-managed`. */
   readonly bootstrapServers: readonly string[];
@@ -78,6 +80,7 @@ export const CONFIG_KEYS = [
   'stage',
   'owner',
   'ttlHours',
+  'selfDestruct',
   'cluster',
   'bootstrapServers',
   'kafkaVersion',
@@ -116,6 +119,7 @@ export function readConfig(
   );
   const owner = read.string('owner', 'workshop', /^[\w.@+=:/-]{1,128}$/, 'a tag-safe name of 1-128 chars');
   const ttlHours = read.integer('ttlHours', 8, 1, 24 * 30);
+  const selfDestruct = read.boolean('selfDestruct', false);
   const cluster = read.choice('cluster', CLUSTER_KINDS, 'serverless');
   const esmMode = read.choice('esmMode', ESM_MODES, 'on-demand');
   const kafkaVersion = read.string(
@@ -193,6 +197,7 @@ export function readConfig(
     owner,
     ttlHours,
     expiresAt: new Date(now.getTime() + ttlHours * 3_600_000).toISOString(),
+    selfDestruct,
     cluster,
     bootstrapServers,
     kafkaVersion,

@@ -5,6 +5,7 @@ import { SelfManagedKafka, type IKafkaCluster } from './kafka/kafka-cluster';
 import { KafkaStack } from './kafka/kafka-stack';
 import { NetworkStack } from './network/network-stack';
 import { PipelineStack } from './pipeline/pipeline-stack';
+import { SelfDestruct } from './teardown/self-destruct';
 
 /** Value of the `project` tag; teardown tooling only ever touches stacks that carry it. */
 export const PROJECT_TAG = 'serverless-kafka-workshop';
@@ -65,6 +66,15 @@ export function buildWorkshop(
     Tags.of(stack).add('stage', config.stage);
     Tags.of(stack).add('owner', config.owner);
     Tags.of(stack).add('expires-at', config.expiresAt);
+  }
+  if (config.selfDestruct) {
+    // A stack can go once every stack deployed after it (which may import from it) is gone.
+    all.forEach((stack, index) => {
+      new SelfDestruct(stack, 'SelfDestruct', {
+        expiresAt: config.expiresAt,
+        waitFor: all.slice(index + 1).map((later) => later.stackName),
+      });
+    });
   }
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { network, kafka, pipeline, all };

@@ -32,6 +32,11 @@ const TARGETS: Target[] = [
     context: ['esmMode=provisioned'],
     stacks: ['network', 'kafka', 'pipeline'],
   },
+  {
+    name: 'self-destruct on',
+    context: ['selfDestruct=true'],
+    stacks: ['network', 'kafka', 'pipeline'],
+  },
 ];
 
 /** Invalid values, each of which must stop synth with a message naming it. */
@@ -66,7 +71,8 @@ function credentialFreeEnv(): NodeJS.ProcessEnv {
 
 /**
  * Loads each bundled function of a synthesized assembly in a fresh Node process and checks it exports
- * a handler; the ingest bundle also answers a bad request with 400, which needs no Kafka.
+ * a handler; the ingest bundle also answers a bad request with 400, which needs no Kafka, and the
+ * self-destruct bundle (when synthesized) leaves an unexpired stack alone, which needs no AWS call.
  */
 function checkBundles(outDir: string): string[] {
   const template = JSON.parse(readFileSync(path.join(outDir, 'kw-dev-pipeline.template.json'), 'utf8')) as {
@@ -91,12 +97,19 @@ function checkBundles(outDir: string): string[] {
         m.handler({ requestContext: { http: { method: 'POST' } }, body: '{}' }).then((r) => {
           if (r.statusCode !== 400) throw new Error('ingest answered ' + r.statusCode + ' to an invalid order');
         });
+      }
+      if (${JSON.stringify(id)}.startsWith('SelfDestruct')) {
+        m.handler().then((r) => {
+          if (r.action !== 'not-yet') throw new Error('self-destruct before expiry: ' + JSON.stringify(r));
+        });
       }`;
     const run = spawnSync(process.execPath, ['-e', probe], {
       env: {
         ...credentialFreeEnv(),
         KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9',
         LEDGER_TABLE_NAME: 'probe',
+        STACK_ID: 'kw-dev-pipeline',
+        EXPIRES_AT: '2999-01-01T00:00:00Z',
         POWERTOOLS_LOG_LEVEL: 'SILENT',
       },
       encoding: 'utf8',

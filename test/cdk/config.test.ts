@@ -10,6 +10,7 @@ describe('configuration', () => {
       owner: 'workshop',
       ttlHours: 8,
       expiresAt: '2026-11-24T18:00:00.000Z',
+      selfDestruct: false,
       cluster: 'serverless',
       bootstrapServers: [],
       kafkaVersion: '3.9.x.kraft',

@@ -1,0 +1,12 @@
+/** Lambda entry point of the self-destruct function (invoked by its schedule). */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { logger } from '../commons/powertools';
+import { selfDestruct, settingsFromEnv, type SelfDestructOutcome } from './self-destruct';
+
+const cfn = new CloudFormationClient({});
+
+export const handler = async (): Promise<SelfDestructOutcome> => {
+  const outcome = await selfDestruct(cfn, settingsFromEnv(), new Date());
+  logger.info(`self-destruct: ${outcome.action}`, { reason: outcome.reason });
+  return outcome;
+};
