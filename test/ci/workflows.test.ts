@@ -43,7 +43,14 @@ describe('GitHub workflows', () => {
     expect(group).toBe(stage);
     expect(sandbox).toMatch(/cancel-in-progress: false/);
     expect(sandbox).toMatch(/npx tsx scripts\/sandbox-smoke.ts --stage "\$STAGE"/);
-    expect(sandbox).toMatch(/-c ttlHours=3/);
+    // deploy and destroy synthesize the same app: same stage, expiry and self-destruct schedule
+    const flat = sandbox.replace(/\n\s+/g, ' ');
+    const context = (command: string) => {
+      const rest = flat.slice(flat.indexOf(`npx cdk ${command} --all`));
+      return rest.slice(rest.indexOf(' -c '), rest.search(/;| - name|$/)).trim();
+    };
+    expect(context('deploy')).toContain('-c ttlHours=3 -c selfDestruct=true');
+    expect(context('destroy')).toBe(context('deploy'));
     expect(sandbox).toMatch(/aws-actions\/configure-aws-credentials@v4\n\s+with:\n\s+role-to-assume:/);
   });
 
