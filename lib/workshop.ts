@@ -5,10 +5,10 @@ import { SelfManagedKafka, type IKafkaCluster } from './kafka/kafka-cluster';
 import { KafkaStack } from './kafka/kafka-stack';
 import { NetworkStack } from './network/network-stack';
 import { PipelineStack } from './pipeline/pipeline-stack';
+import { PROJECT_TAG, stackNames } from './stack-names';
 import { SelfDestruct } from './teardown/self-destruct';
 
-/** Value of the `project` tag; teardown tooling only ever touches stacks that carry it. */
-export const PROJECT_TAG = 'serverless-kafka-workshop';
+export { PROJECT_TAG, stackNames } from './stack-names';
 
 export interface WorkshopStacks {
   readonly network?: NetworkStack;
@@ -16,11 +16,6 @@ export interface WorkshopStacks {
   readonly pipeline: PipelineStack;
   /** Every stack, in deployment order. */
   readonly all: readonly Stack[];
-}
-
-/** Stack names for a stage, so tools and docs can name them without synthesizing. */
-export function stackNames(stage: string) {
-  return { network: `kw-${stage}-network`, kafka: `kw-${stage}-kafka`, pipeline: `kw-${stage}-pipeline` };
 }
 
 /**

@@ -19,6 +19,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseArgs } from 'node:util';
 import { ledgerKeys } from '../functions/ledger/ledger-writer';
+import { stackNames } from '../lib/stack-names';
 
 type AwsCredentialIdentityProvider = ReturnType<typeof defaultProvider>;
 
@@ -62,7 +63,7 @@ export async function signedPost(
 export async function smoke(clients: SmokeClients, options: SmokeOptions): Promise<void> {
   const pollMs = options.pollMs ?? 5000;
   const deadline = Date.now() + options.timeoutMs;
-  const stack = `kw-${options.stage}-pipeline`;
+  const stack = stackNames(options.stage).pipeline;
   const outputs =
     (await clients.cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0]?.Outputs ?? [];
   const output = (key: string) => {

@@ -22,8 +22,8 @@ import {
   DescribeNetworkInterfacesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-
-export const PROJECT_TAG_VALUE = 'serverless-kafka-workshop';
+import { describeStack } from '../../functions/commons/cloudformation';
+import { PROJECT_TAG, STACK_ROLES } from '../../lib/stack-names';
 
 export interface SweepOptions {
   readonly now: Date;
@@ -58,8 +58,8 @@ export interface SweepResult {
   readonly failed: readonly { name: string; reason: string }[];
 }
 
-/** Deletion order within a stage: dependants first. */
-const ORDER = ['pipeline', 'kafka', 'network'];
+/** Deletion order within a stage: the reverse of deployment, so importers go before what they import. */
+const ORDER = [...STACK_ROLES].reverse();
 
 const tag = (stack: Stack, key: string) => stack.Tags?.find((t) => t.Key === key)?.Value;
 
@@ -82,7 +82,7 @@ export async function planSweep(
 ): Promise<PlannedStack[]> {
   const plan: PlannedStack[] = [];
   for (const stack of await allStacks(cfn)) {
-    if (tag(stack, 'project') !== PROJECT_TAG_VALUE) continue;
+    if (tag(stack, 'project') !== PROJECT_TAG) continue;
     const name = stack.StackName ?? '?';
     const stage = tag(stack, 'stage') ?? '?';
     const status = stack.StackStatus ?? '?';
@@ -195,15 +195,7 @@ async function waitForDeletion(
 ): Promise<{ status: string; reason: string }> {
   const deadline = Date.now() + (options.deleteTimeoutMs ?? 60 * 60_000);
   for (;;) {
-    let status: string;
-    try {
-      const out = await cfn.send(new DescribeStacksCommand({ StackName: name }));
-      status = out.Stacks?.[0]?.StackStatus ?? 'DELETE_COMPLETE';
-    } catch (error) {
-      // A deleted stack is no longer found by name.
-      if (/does not exist/.test((error as Error).message)) return { status: 'DELETE_COMPLETE', reason: '' };
-      throw error;
-    }
+    const status = (await describeStack(cfn, name))?.StackStatus ?? 'DELETE_COMPLETE';
     if (status === 'DELETE_COMPLETE') return { status, reason: '' };
     if (status === 'DELETE_FAILED') {
       const events = await cfn.send(new DescribeStackEventsCommand({ StackName: name }));

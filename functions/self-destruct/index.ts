@@ -7,6 +7,7 @@ const cfn = new CloudFormationClient({});
 
 export const handler = async (): Promise<SelfDestructOutcome> => {
   const outcome = await selfDestruct(cfn, settingsFromEnv(), new Date());
-  logger.info(`self-destruct: ${outcome.action}`, { reason: outcome.reason });
+  const log = outcome.action === 'cannot' ? logger.error.bind(logger) : logger.info.bind(logger);
+  log(`self-destruct: ${outcome.action}`, { reason: outcome.reason });
   return outcome;
 };

@@ -6,16 +6,15 @@
  * - before `expiresAt`: nothing;
  * - while a stack that imports from this one still exists (the pipeline imports the kafka and network
  *   stacks' outputs): wait, because CloudFormation refuses to delete an export in use;
+ * - when the stack has termination protection, or no service role to delete its resources with:
+ *   nothing, and say why;
  * - while the stack is being created, updated or deleted: wait;
  * - otherwise, including after a failed deletion (DELETE_FAILED, e.g. Lambda's network interfaces
  *   still held a subnet): DeleteStack again.
  * It never deletes any stack but its own.
  */
-import {
-  DeleteStackCommand,
-  DescribeStacksCommand,
-  type CloudFormationClient,
-} from '@aws-sdk/client-cloudformation';
+import { DeleteStackCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { describeStack } from '../commons/cloudformation';
 
 export interface SelfDestructSettings {
   /** This stack's id (ARN) or name. */
@@ -30,7 +29,9 @@ export type SelfDestructOutcome =
   | { readonly action: 'not-yet'; readonly reason: string }
   | { readonly action: 'wait'; readonly reason: string }
   | { readonly action: 'deleting'; readonly reason: string }
-  | { readonly action: 'delete-requested'; readonly reason: string };
+  | { readonly action: 'delete-requested'; readonly reason: string }
+  /** Deleting would fail however often it is tried; someone has to look. */
+  | { readonly action: 'cannot'; readonly reason: string };
 
 /** Reads the settings from the function's environment; throws naming what is missing or wrong. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): SelfDestructSettings {
@@ -47,21 +48,15 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): SelfDestr
   return { stack, expiresAt, waitFor };
 }
 
-/** A stack's status, or undefined when it does not exist (DescribeStacks by name fails for those). */
-async function stackStatus(cfn: CloudFormationClient, stack: string): Promise<string | undefined> {
-  try {
-    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
-    const status = Stacks?.[0]?.StackStatus;
-    return status === 'DELETE_COMPLETE' ? undefined : status;
-  } catch (error) {
-    if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
-    throw error;
-  }
-}
+/**
+ * Statuses of a stack that holds no resources, and so imports nothing: a creation that rolled back,
+ * or a change set never executed. Such a stack has no self-destruct of its own; `kw sweep` removes it.
+ */
+const HOLDS_NOTHING = new Set(['ROLLBACK_COMPLETE', 'REVIEW_IN_PROGRESS']);
 
 /** One scheduled run: decides what to do now and does it. */
 export async function selfDestruct(
-  cfn: CloudFormationClient,
+  cfn: Pick<CloudFormationClient, 'send'>,
   settings: SelfDestructSettings,
   now: Date,
 ): Promise<SelfDestructOutcome> {
@@ -69,21 +64,34 @@ export async function selfDestruct(
     return { action: 'not-yet', reason: `expires at ${settings.expiresAt.toISOString()}` };
   }
   for (const name of settings.waitFor) {
-    const status = await stackStatus(cfn, name);
-    if (status !== undefined) {
+    const status = (await describeStack(cfn, name))?.StackStatus;
+    if (status !== undefined && !HOLDS_NOTHING.has(status)) {
       return { action: 'wait', reason: `${name} still exists (${status}) and imports from this stack` };
     }
   }
-  const own = await stackStatus(cfn, settings.stack);
-  if (own === undefined || own === 'DELETE_IN_PROGRESS') {
-    return { action: 'deleting', reason: `the stack is ${own ?? 'gone'}` };
+  const own = await describeStack(cfn, settings.stack);
+  const status = own?.StackStatus;
+  if (own === undefined || status === 'DELETE_IN_PROGRESS') {
+    return { action: 'deleting', reason: `the stack is ${status ?? 'gone'}` };
   }
-  if (own.endsWith('_IN_PROGRESS')) {
-    return { action: 'wait', reason: `the stack is ${own}; deletion has to wait until it settles` };
+  if (status === undefined || status.endsWith('_IN_PROGRESS')) {
+    return { action: 'wait', reason: `the stack is ${status}; deletion has to wait until it settles` };
+  }
+  if (own.EnableTerminationProtection) {
+    return { action: 'cannot', reason: 'termination protection is on; turn it off to let the stack go' };
+  }
+  if (!own.RoleARN) {
+    // DeleteStack would run with this function's credentials, which may delete nothing: every
+    // resource would fail and leave the stack in DELETE_FAILED.
+    return {
+      action: 'cannot',
+      reason:
+        'the stack has no service role to delete its resources with (deploy it with the CDK bootstrap roles)',
+    };
   }
   await cfn.send(new DeleteStackCommand({ StackName: settings.stack }));
   return {
     action: 'delete-requested',
-    reason: `expired at ${settings.expiresAt.toISOString()}; the stack was ${own}`,
+    reason: `expired at ${settings.expiresAt.toISOString()}; the stack was ${status}`,
   };
 }

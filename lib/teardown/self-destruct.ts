@@ -40,6 +40,7 @@ export class SelfDestruct extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const waitFor = props.waitFor ?? [];
+    const interval = props.interval ?? Duration.minutes(15);
 
     this.function = new BundledFunction(this, 'Function', {
       handlerFolder: 'self-destruct',
@@ -77,8 +78,8 @@ export class SelfDestruct extends Construct {
     }
 
     this.rule = new events.Rule(this, 'Schedule', {
-      description: `Checks every ${(props.interval ?? Duration.minutes(15)).toHumanString()} whether ${stack.stackName} has expired`,
-      schedule: events.Schedule.rate(props.interval ?? Duration.minutes(15)),
+      description: `Checks every ${interval.toHumanString()} whether ${stack.stackName} has expired`,
+      schedule: events.Schedule.rate(interval),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
     });
 

@@ -1,7 +1,27 @@
 /** Template tests of the optional self-destruct (`-c selfDestruct=true`). */
+import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, readConfig } from '../../lib/config';
 import { synthWorkshop } from '../support/workshop-app';
+
+/** Logical ids a resource refers to through Ref, Fn::GetAtt or Fn::Sub (pseudo parameters left out). */
+function referencedIds(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedIds);
+  if (value === null || typeof value !== 'object') return [];
+  const found: string[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'Ref' && typeof inner === 'string' && !inner.startsWith('AWS::')) found.push(inner);
+    else if (key === 'Fn::GetAtt')
+      found.push(Array.isArray(inner) ? String(inner[0]) : String(inner).split('.')[0]);
+    else if (key === 'Fn::Sub') {
+      const text = Array.isArray(inner) ? String(inner[0]) : String(inner);
+      for (const [, name] of text.matchAll(/\$\{([^!][^}.]*)/g))
+        if (!name.startsWith('AWS::')) found.push(name);
+      if (Array.isArray(inner)) found.push(...referencedIds(inner[1]));
+    } else found.push(...referencedIds(inner));
+  }
+  return found;
+}
 
 const EXPIRES_AT = '2026-11-24T18:00:00.000Z'; // synth time + the default ttlHours (8)
 
@@ -126,9 +146,11 @@ describe('self-destruct', () => {
             dependsOn: expect.arrayContaining(own),
           });
         }
-        // and nothing of the self-destruct depends on the rest of the stack (that would be a cycle)
+        // and nothing of the self-destruct depends on, or refers to, the rest of the stack: with every
+        // other resource depending on it, that would be a cycle CloudFormation rejects at deploy
         for (const id of own) {
-          expect((resources[id].DependsOn ?? []).every((dep) => own.includes(dep))).toBe(true);
+          const uses = [...(resources[id].DependsOn ?? []), ...referencedIds(resources[id])];
+          expect({ id, outside: uses.filter((dep) => !own.includes(dep)) }).toEqual({ id, outside: [] });
         }
       }
     },
@@ -141,6 +163,35 @@ describe('self-destruct', () => {
       expect(() => workshop.app.synth()).not.toThrow();
     },
   );
+
+  test('its cdk-nag acknowledgements name one stack each, on the function role only, with a reason', () => {
+    const workshop = synthWorkshop({ selfDestruct: 'true', stage: 'sb' }, { nag: true });
+    const acks = workshop.app.node
+      .findAll()
+      .filter((c) => c.node.path.includes('/SelfDestruct/'))
+      .flatMap((c) =>
+        c.node.metadata
+          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .flatMap((m) => Object.entries(m.data as Record<string, string>))
+          .map(([key, reason]) => ({ path: c.node.path, id: key.slice(key.indexOf('::') + 2), reason })),
+      );
+    expect(acks.map((a) => [a.path, a.id])).toEqual([
+      [
+        'kw-sb-network/SelfDestruct/FunctionRole',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/kw-sb-kafka/*]',
+      ],
+      [
+        'kw-sb-network/SelfDestruct/FunctionRole',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/kw-sb-pipeline/*]',
+      ],
+      [
+        'kw-sb-kafka/SelfDestruct/FunctionRole',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/kw-sb-pipeline/*]',
+      ],
+    ]);
+    for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(60);
+    expect(() => workshop.app.synth()).not.toThrow();
+  });
 
   test('selfDestruct takes true or false only', () => {
     const read = (value: string) => readConfig((key) => (key === 'selfDestruct' ? value : undefined));

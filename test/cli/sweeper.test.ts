@@ -16,8 +16,9 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { PROJECT_TAG } from '../../lib/workshop';
-import { PROJECT_TAG_VALUE, planSweep, sweep, type SweepOptions } from '../../cli/sweep/sweeper';
+import { PROJECT_TAG } from '../../lib/stack-names';
+import { planSweep, sweep, type SweepOptions } from '../../cli/sweep/sweeper';
+import { missingStackError } from '../support/cloudformation';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const PAST = '2026-11-24T08:00:00.000Z';
@@ -32,7 +33,7 @@ function stack(name: string, tags: Record<string, string>, status = 'CREATE_COMP
   };
 }
 const project = (stage: string, expiresAt?: string) => ({
-  project: PROJECT_TAG_VALUE,
+  project: PROJECT_TAG,
   stage,
   ...(expiresAt ? { 'expires-at': expiresAt } : {}),
 });
@@ -46,7 +47,7 @@ function fakeAws(stacks: Stack[], failures: Record<string, { times: number; reas
   cfn.on(DescribeStacksCommand).callsFake((input: { StackName?: string; NextToken?: string }) => {
     if (input.StackName) {
       const s = live.get(input.StackName);
-      if (!s) throw new Error(`Stack with id ${input.StackName} does not exist`);
+      if (!s) throw missingStackError(input.StackName);
       return { Stacks: [s] };
     }
     // Two pages, to exercise NextToken.
@@ -101,10 +102,6 @@ describe('sweeper', () => {
   afterEach(() => {
     mockClient(CloudFormationClient).restore();
     mockClient(EC2Client).restore();
-  });
-
-  it('uses the tag the CDK app puts on every stack', () => {
-    expect(PROJECT_TAG_VALUE).toBe(PROJECT_TAG);
   });
 
   it('GIVEN expired, unexpired, untagged and unreadable stacks THEN only expired project stacks are planned for deletion, in dependency order', async () => {

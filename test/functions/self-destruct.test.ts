@@ -10,6 +10,7 @@ import {
   type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
+import { missingStackError } from '../support/cloudformation';
 import {
   selfDestruct,
   settingsFromEnv,
@@ -30,6 +31,9 @@ interface FakeStack {
   readonly deleteMinutes: number;
   /** Deletions that end in DELETE_FAILED although nothing imports the stack (lingering ENIs). */
   refusals: number;
+  /** The CloudFormation service role it was deployed with; the CDK's deployments have one. */
+  roleArn?: string;
+  terminationProtection?: boolean;
   deleteEndsAt?: number;
 }
 
@@ -60,9 +64,19 @@ function fakeCloudFormation(stacks: FakeStack[], clock: { now: number }) {
     const s = lookup(StackName);
     // By name, a deleted stack is unknown; by id (ARN) it is still described, as DELETE_COMPLETE.
     if (!s || (!StackName.startsWith('arn:') && s.status === 'DELETE_COMPLETE')) {
-      throw new Error(`Stack with id ${StackName} does not exist`);
+      throw missingStackError(StackName);
     }
-    return { Stacks: [{ StackName: s.name, StackStatus: s.status, CreationTime: DEPLOYED }] };
+    return {
+      Stacks: [
+        {
+          StackName: s.name,
+          StackStatus: s.status,
+          CreationTime: DEPLOYED,
+          RoleARN: s.roleArn,
+          EnableTerminationProtection: s.terminationProtection ?? false,
+        },
+      ],
+    };
   });
   cfn.on(DeleteStackCommand).callsFake(({ StackName }: { StackName: string }) => {
     settle();
@@ -79,22 +93,19 @@ function fakeCloudFormation(stacks: FakeStack[], clock: { now: number }) {
 
 /** The three stacks of an MSK deployment, as the CDK app wires them. */
 function workshopStacks(refusals = { network: 0 }): FakeStack[] {
+  const role = 'arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-eu-west-1';
+  const stack = (name: string, importedBy: string[], deleteMinutes: number, refused = 0): FakeStack => ({
+    name,
+    status: 'CREATE_COMPLETE',
+    importedBy,
+    deleteMinutes,
+    refusals: refused,
+    roleArn: role,
+  });
   return [
-    {
-      name: 'kw-sb-network',
-      status: 'CREATE_COMPLETE',
-      importedBy: ['kw-sb-kafka', 'kw-sb-pipeline'],
-      deleteMinutes: 5,
-      refusals: refusals.network,
-    },
-    {
-      name: 'kw-sb-kafka',
-      status: 'CREATE_COMPLETE',
-      importedBy: ['kw-sb-pipeline'],
-      deleteMinutes: 10,
-      refusals: 0,
-    },
-    { name: 'kw-sb-pipeline', status: 'CREATE_COMPLETE', importedBy: [], deleteMinutes: 20, refusals: 0 },
+    stack('kw-sb-network', ['kw-sb-kafka', 'kw-sb-pipeline'], 5, refusals.network),
+    stack('kw-sb-kafka', ['kw-sb-pipeline'], 10),
+    stack('kw-sb-pipeline', [], 20),
   ];
 }
 
@@ -168,6 +179,41 @@ describe('self-destruct', () => {
       reason: 'expired at 2026-11-24T13:00:00.000Z; the stack was DELETE_FAILED',
     });
     expect(deleteCalls).toHaveLength(1);
+  });
+
+  it('does not wait for a later stack that holds nothing: a rolled-back creation or an unexecuted change set', async () => {
+    for (const status of ['ROLLBACK_COMPLETE', 'REVIEW_IN_PROGRESS'] as const) {
+      const stacks = workshopStacks();
+      stacks[2].status = status;
+      const { client, deleteCalls } = fakeCloudFormation(stacks, { now: EXPIRES.getTime() });
+      expect((await selfDestruct(client, SETTINGS['kw-sb-kafka'], EXPIRES)).action).toBe('delete-requested');
+      expect(deleteCalls.map((c) => c.name)).toEqual(['kw-sb-kafka']);
+      mockClient(CloudFormationClient).restore();
+    }
+    // but a stack whose rollback failed may still hold resources that import from this one
+    const stacks = workshopStacks();
+    stacks[2].status = 'ROLLBACK_FAILED';
+    const { client } = fakeCloudFormation(stacks, { now: EXPIRES.getTime() });
+    expect((await selfDestruct(client, SETTINGS['kw-sb-kafka'], EXPIRES)).action).toBe('wait');
+  });
+
+  it('does not ask for a deletion that cannot work: termination protection, or no service role', async () => {
+    const stacks = workshopStacks();
+    const pipeline = stacks[2];
+    const { client, deleteCalls } = fakeCloudFormation(stacks, { now: EXPIRES.getTime() });
+    pipeline.terminationProtection = true;
+    expect(await selfDestruct(client, SETTINGS['kw-sb-pipeline'], EXPIRES)).toEqual({
+      action: 'cannot',
+      reason: 'termination protection is on; turn it off to let the stack go',
+    });
+    pipeline.terminationProtection = false;
+    pipeline.roleArn = undefined;
+    expect(await selfDestruct(client, SETTINGS['kw-sb-pipeline'], EXPIRES)).toEqual({
+      action: 'cannot',
+      reason:
+        'the stack has no service role to delete its resources with (deploy it with the CDK bootstrap roles)',
+    });
+    expect(deleteCalls).toEqual([]);
   });
 
   it('passes on errors other than a missing stack, such as a denied call', async () => {
