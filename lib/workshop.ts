@@ -8,8 +8,6 @@ import { PipelineStack } from './pipeline/pipeline-stack';
 import { PROJECT_TAG, stackNames } from './stack-names';
 import { SelfDestruct } from './teardown/self-destruct';
 
-export { PROJECT_TAG, stackNames } from './stack-names';
-
 export interface WorkshopStacks {
   readonly network?: NetworkStack;
   readonly kafka?: KafkaStack;

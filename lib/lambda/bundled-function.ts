@@ -47,9 +47,6 @@ export interface BundledFunctionProps {
  * source maps, AWS SDK included), with a role of its own and a log group kept one week.
  */
 export class BundledFunction extends NodejsFunction {
-  /** The execution role; logging is granted on this function's log group only. */
-  public readonly executionRole: iam.Role;
-
   constructor(scope: Construct, id: string, props: BundledFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_WEEK,
@@ -93,6 +90,5 @@ export class BundledFunction extends NodejsFunction {
         externalModules: ['avro-js', 'protobufjs'],
       },
     });
-    this.executionRole = role;
   }
 }

@@ -35,13 +35,12 @@ export class PipelineFunction extends BundledFunction {
       securityGroups: props.cluster.clientSecurityGroup ? [props.cluster.clientSecurityGroup] : undefined,
       environment: { ...props.cluster.clientEnvironment, ...props.environment },
     });
-    const role = this.executionRole;
     if (props.cluster.vpc) {
       // What Lambda needs to attach the function, and an MSK event source mapping its pollers, to the
       // VPC (the actions of AWSLambdaVPCAccessExecutionRole and the ec2 part of AWSLambdaMSKExecutionRole).
       const statement = new iam.PolicyStatement({ actions: [...VPC_NETWORKING_ACTIONS], resources: ['*'] });
-      role.addToPrincipalPolicy(statement);
-      Validations.of(role).acknowledge({
+      this.addToRolePolicy(statement);
+      Validations.of(this.role!).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'Lambda creates and deletes the network interfaces in the VPC on the function and mapping behalf: ' +

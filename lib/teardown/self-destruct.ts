@@ -52,14 +52,14 @@ export class SelfDestruct extends Construct {
         WAIT_FOR_STACKS: waitFor.join(','),
       },
     });
-    this.function.executionRole.addToPrincipalPolicy(
+    this.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['cloudformation:DescribeStacks', 'cloudformation:DeleteStack'],
         resources: [Aws.STACK_ID],
       }),
     );
     if (waitFor.length > 0) {
-      this.function.executionRole.addToPrincipalPolicy(
+      this.function.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['cloudformation:DescribeStacks'],
           resources: waitFor.map((name) =>
@@ -68,7 +68,7 @@ export class SelfDestruct extends Construct {
         }),
       );
       for (const name of waitFor) {
-        Validations.of(this.function.executionRole).acknowledge({
+        Validations.of(this.function.role!).acknowledge({
           id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${name}/*]`,
           reason:
             'a stack ARN ends in an id CloudFormation makes up at creation; the statement names the stack ' +
