@@ -3,9 +3,9 @@
  * the ledger table has it, reading both from the pipeline stack's outputs. Talks to LocalStack at
  * http://localhost:4566 (LOCALSTACK_ENDPOINT to change), with LocalStack's placeholder credentials.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { pipelineOutputs, waitForOrder } from '../scripts/pipeline-probes';
 
 const endpoint = process.env.LOCALSTACK_ENDPOINT ?? 'http://localhost:4566';
 const stage = process.env.STAGE ?? 'local';
@@ -16,17 +16,11 @@ const config = {
 };
 
 async function main(): Promise<void> {
-  const cfn = new CloudFormationClient(config);
-  const stackName = `kw-${stage}-pipeline`;
-  const outputs =
-    (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.Outputs ?? [];
-  const output = (key: string) => {
-    const value = outputs.find((o) => o.OutputKey === key)?.OutputValue;
-    if (!value) throw new Error(`${stackName} has no output ${key}: did 'npm run localstack:deploy' finish?`);
-    return value;
-  };
-  const ingestUrl = output('IngestUrl');
-  const table = output('LedgerTableName');
+  const { ingestUrl, table } = await pipelineOutputs(
+    new CloudFormationClient(config),
+    stage,
+    ": did 'npm run localstack:deploy' finish?",
+  );
   const orderId = `smoke-${Date.now()}`;
   const res = await fetch(ingestUrl, {
     method: 'POST',
@@ -39,18 +33,13 @@ async function main(): Promise<void> {
   });
   console.log(`POST ${ingestUrl}: ${res.status} ${await res.text()}`);
   if (res.status !== 202) process.exit(1);
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(config));
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const { Items = [] } = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-    if (Items.some((i) => i.orderId === orderId)) {
-      console.log(`order ${orderId} is in ${table}: the pipeline works on LocalStack`);
-      return;
-    }
-    if (Date.now() > deadline) throw new Error(`order ${orderId} did not reach ${table} within 3 minutes`);
-    process.stdout.write('.');
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+  await waitForOrder(new DynamoDBClient(config), table, orderId, {
+    deadline: Date.now() + 180_000,
+    pollMs: 2000,
+    timeoutMessage: `order ${orderId} did not reach ${table} within 3 minutes`,
+    onWait: () => process.stdout.write('.'),
+  });
+  console.log(`order ${orderId} is in ${table}: the pipeline works on LocalStack`);
 }
 
 main().catch((error: unknown) => {

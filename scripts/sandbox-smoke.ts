@@ -6,20 +6,14 @@
  *
  * Usage: tsx scripts/sandbox-smoke.ts --stage S [--region R] [--timeout-s 900]
  */
-import {
-  CloudFormationClient,
-  DescribeStackResourcesCommand,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseArgs } from 'node:util';
-import { ledgerKeys } from '../functions/ledger/ledger-writer';
-import { stackNames } from '../lib/stack-names';
+import { pipelineOutputs, sleep, waitForOrder } from './pipeline-probes';
 
 type AwsCredentialIdentityProvider = ReturnType<typeof defaultProvider>;
 
@@ -63,16 +57,7 @@ export async function signedPost(
 export async function smoke(clients: SmokeClients, options: SmokeOptions): Promise<void> {
   const pollMs = options.pollMs ?? 5000;
   const deadline = Date.now() + options.timeoutMs;
-  const stack = stackNames(options.stage).pipeline;
-  const outputs =
-    (await clients.cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0]?.Outputs ?? [];
-  const output = (key: string) => {
-    const value = outputs.find((o) => o.OutputKey === key)?.OutputValue;
-    if (!value) throw new Error(`${stack} has no output ${key}`);
-    return value;
-  };
-  const ingestUrl = output('IngestUrl');
-  const table = output('LedgerTableName');
+  const { stack, ingestUrl, table } = await pipelineOutputs(clients.cfn, options.stage);
 
   const orderId = `smoke-${Date.now()}`;
   const order = { orderId, customerId: 'smoke', items: [{ sku: 'tea', quantity: 2, unitPrice: 3.5 }] };
@@ -80,15 +65,11 @@ export async function smoke(clients: SmokeClients, options: SmokeOptions): Promi
   options.log(`POST ${ingestUrl}: ${posted.status} ${posted.text}`);
   if (posted.status !== 202) throw new Error(`ingest answered ${posted.status}: ${posted.text}`);
 
-  const doc = DynamoDBDocumentClient.from(clients.dynamodb as DynamoDBClient);
-  for (;;) {
-    const { Item } = await doc.send(
-      new GetCommand({ TableName: table, Key: ledgerKeys.order(orderId), ConsistentRead: true }),
-    );
-    if (Item) break;
-    if (Date.now() > deadline) throw new Error(`order ${orderId} did not reach ${table} in time`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
+  await waitForOrder(clients.dynamodb, table, orderId, {
+    deadline,
+    pollMs,
+    timeoutMessage: `order ${orderId} did not reach ${table} in time`,
+  });
   options.log(`order ${orderId} is in ${table}`);
 
   // The mappings' lag, from the Lambda metric AWS publishes per function.
@@ -126,7 +107,7 @@ export async function smoke(clients: SmokeClients, options: SmokeOptions): Promi
     options.log(`OffsetLag (latest): ${latest.map((v) => v ?? 'no data').join(', ')}`);
     if (latest.length === consumers.length && latest.every((v) => v === 0)) return;
     if (Date.now() > deadline) throw new Error('consumer lag did not reach 0 in time');
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 }
 

@@ -160,9 +160,9 @@ async function deleteWithRetries(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const attempts = options.maxAttempts ?? 5;
   let backoff = options.backoffMs ?? 30_000;
+  const vpcs = await vpcIds(cfn, name);
   for (let attempt = 1; ; attempt++) {
     options.log(`deleting ${name} (attempt ${attempt}/${attempts})`);
-    const vpcs = await vpcIds(cfn, name);
     await cfn.send(new DeleteStackCommand({ StackName: name }));
     const outcome = await waitForDeletion(cfn, name, options, sleep);
     if (outcome.status === 'DELETE_COMPLETE') {
