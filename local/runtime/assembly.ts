@@ -66,7 +66,6 @@ export interface LocalUrlSpec {
   readonly id: string;
   readonly functionId: string;
   readonly authType: string;
-  readonly invokeMode: string;
 }
 
 export interface LocalTopicSpec {
@@ -82,14 +81,6 @@ export interface LocalTableSpec {
   readonly properties: Readonly<Record<string, unknown>>;
 }
 
-export interface LocalOutput {
-  readonly stack: string;
-  readonly name: string;
-  readonly description?: string;
-  /** Unresolved value; resolved by the runtime once local endpoints exist. */
-  readonly value: unknown;
-}
-
 export interface CloudAssemblyView {
   readonly dir: string;
   readonly stacks: readonly string[];
@@ -98,17 +89,10 @@ export interface CloudAssemblyView {
   readonly urls: readonly LocalUrlSpec[];
   readonly topics: readonly LocalTopicSpec[];
   readonly tables: readonly LocalTableSpec[];
-  readonly outputs: readonly LocalOutput[];
   /** Resource types present but not emulated, with how many of each. */
   readonly notEmulated: ReadonlyMap<string, number>;
   /** Problems with emulated resources (an unsupported runtime, a missing asset...). */
   readonly warnings: readonly string[];
-  /** Resolves a template value of `stack` (for outputs); `attribute` answers GetAtts the loader cannot. */
-  resolve(
-    stack: string,
-    value: unknown,
-    attribute?: (logicalId: string, attr: string) => string | undefined,
-  ): unknown;
 }
 
 interface StackTemplate {
@@ -164,7 +148,6 @@ class AssemblyReader {
     const urls: LocalUrlSpec[] = [];
     const topics: LocalTopicSpec[] = [];
     const tables: LocalTableSpec[] = [];
-    const outputs: LocalOutput[] = [];
     const notEmulated = this.notEmulated;
     for (const { name: stack, template } of this.stacks) {
       for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
@@ -186,7 +169,6 @@ class AssemblyReader {
               id,
               functionId: this.functionRef(stack, resource.Properties?.TargetFunctionArn) ?? '',
               authType: String(props.AuthType ?? 'NONE'),
-              invokeMode: String(props.InvokeMode ?? 'BUFFERED'),
             });
             break;
           case 'AWS::MSK::Topic':
@@ -221,10 +203,6 @@ class AssemblyReader {
             notEmulated.set(resource.Type, (notEmulated.get(resource.Type) ?? 0) + 1);
         }
       }
-      for (const [name, output] of Object.entries(template.Outputs ?? {})) {
-        if (output.Export) continue; // cross-stack plumbing, not for people
-        outputs.push({ stack, name, description: output.Description, value: output.Value });
-      }
     }
     const resolvedMappings = mappings.map((m) => {
       const fn = functions.find((f) => f.id === m.functionId);
@@ -246,10 +224,8 @@ class AssemblyReader {
       urls: urls.filter((u) => functions.some((f) => f.id === u.functionId)),
       topics,
       tables,
-      outputs,
       notEmulated,
       warnings: this.warnings,
-      resolve: (stack, value, attribute) => this.resolve(stack, value, attribute),
     };
   }
 
@@ -290,31 +266,24 @@ class AssemblyReader {
     return undefined;
   }
 
-  private importValue(
-    name: string,
-    attribute?: (logicalId: string, attr: string) => string | undefined,
-  ): unknown {
+  private importValue(name: string): unknown {
     for (const { name: stack, template } of this.stacks) {
       for (const output of Object.values(template.Outputs ?? {})) {
         if (output.Export && this.resolve(stack, output.Export.Name) === name) {
-          return this.resolve(stack, output.Value, attribute);
+          return this.resolve(stack, output.Value);
         }
       }
     }
     return `<unresolved import ${name}>`;
   }
 
-  resolve(
-    stack: string,
-    value: unknown,
-    attribute?: (logicalId: string, attr: string) => string | undefined,
-  ): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.resolve(stack, v, attribute));
+  private resolve(stack: string, value: unknown): unknown {
+    if (Array.isArray(value)) return value.map((v) => this.resolve(stack, v));
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 1) {
       const [fn, arg] = entries[0];
-      const r = (v: unknown) => this.resolve(stack, v, attribute);
+      const r = (v: unknown) => this.resolve(stack, v);
       switch (fn) {
         case 'Ref': {
           const name = String(arg);
@@ -332,14 +301,10 @@ class AssemblyReader {
           const [logicalId, attr] = Array.isArray(arg)
             ? arg.map(String)
             : [String(arg).split('.')[0], String(arg).split('.').slice(1).join('.')];
-          return (
-            this.getAtt(stack, logicalId, attr) ??
-            attribute?.(`${stack}/${logicalId}`, attr) ??
-            `<unresolved ${logicalId}.${attr}>`
-          );
+          return this.getAtt(stack, logicalId, attr) ?? `<unresolved ${logicalId}.${attr}>`;
         }
         case 'Fn::ImportValue':
-          return this.importValue(String(r(arg)), attribute);
+          return this.importValue(String(r(arg)));
         case 'Fn::Join': {
           const [sep, parts] = arg as [string, unknown[]];
           return (r(parts) as unknown[]).map(String).join(sep);
@@ -377,7 +342,7 @@ class AssemblyReader {
         }
       }
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(stack, v, attribute)]));
+    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(stack, v)]));
   }
 
   /** `stack/logicalId` of the function a Ref, GetAtt or name points at. */

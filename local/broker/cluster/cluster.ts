@@ -242,7 +242,12 @@ export class Cluster {
     const p = this.partition(topic, partition);
     if (!p) throw new TopicError(`unknown topic-partition ${topic}-${partition}`, 3);
     p.log.deleteBefore(offset);
-    this.storage?.cluster.append({ op: 'log-start', topic, partition, offset: p.log.logStartOffset });
+    this.journalLogStart(topic, partition, p.log.logStartOffset);
+  }
+
+  /** Journals a partition's new log start, so records dropped stay dropped after a restart. */
+  private journalLogStart(topic: string, partition: number, offset: number): void {
+    this.storage?.cluster.append({ op: 'log-start', topic, partition, offset });
   }
 
   /** Grows a topic to `count` partitions. */
@@ -282,15 +287,7 @@ export class Cluster {
       for (const p of topic.partitions) {
         const before = p.log.logStartOffset;
         p.log.enforceRetention(now, ms, bytes);
-        // Journaled like DeleteRecords, so dropped records stay dropped after a restart.
-        if (p.log.logStartOffset !== before) {
-          this.storage?.cluster.append({
-            op: 'log-start',
-            topic: topic.name,
-            partition: p.index,
-            offset: p.log.logStartOffset,
-          });
-        }
+        if (p.log.logStartOffset !== before) this.journalLogStart(topic.name, p.index, p.log.logStartOffset);
       }
     }
   }

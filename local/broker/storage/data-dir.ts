@@ -143,14 +143,11 @@ export class DataDir {
   }
 
   /** Deletes partition folders that belong to no live partition (left by a crash during a delete). */
-  removeOrphans(live: ReadonlySet<string>): string[] {
-    const removed: string[] = [];
+  removeOrphans(live: ReadonlySet<string>): void {
     for (const entry of readdirSync(this.dir, { withFileTypes: true })) {
       if (!entry.isDirectory() || !/-\d+$/.test(entry.name) || live.has(entry.name)) continue;
       rmSync(path.join(this.dir, entry.name), { recursive: true, force: true });
-      removed.push(entry.name);
     }
-    return removed;
   }
 
   /** Folder name of a partition, as `removeOrphans` expects it. */

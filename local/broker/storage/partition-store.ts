@@ -118,12 +118,13 @@ export class PartitionStore {
 
   /** Writes batches (offsets already assigned) to the active segment before they are acknowledged. */
   append(batches: readonly Buffer[]): void {
-    const before = this.segments.map((s) => s.size);
+    // Writes only ever grow the last segment or add new ones, so these two numbers are enough to undo.
     const segmentsBefore = this.segments.length;
+    const activeSizeBefore = this.segments.at(-1)?.size;
     try {
       this.write(batches);
     } catch (error) {
-      this.rollBack(segmentsBefore, before);
+      this.rollBack(segmentsBefore, activeSizeBefore);
       throw new StorageError(`could not write to ${this.dir}: ${(error as Error).message}`);
     }
     if (this.fsyncEachAppend) this.sync();
@@ -131,15 +132,15 @@ export class PartitionStore {
   }
 
   /** Undoes a partly written append: a torn batch must not sit before later, acknowledged ones. */
-  private rollBack(segmentsBefore: number, sizes: number[]): void {
+  private rollBack(segmentsBefore: number, activeSizeBefore: number | undefined): void {
     this.closeActiveQuietly();
     while (this.segments.length > segmentsBefore) {
       const created = this.segments.pop()!;
       rmSync(created.file, { force: true });
     }
     const active = this.segments.at(-1);
-    if (active && active.size !== sizes[this.segments.length - 1]) {
-      active.size = sizes[this.segments.length - 1];
+    if (active && activeSizeBefore !== undefined && active.size !== activeSizeBefore) {
+      active.size = activeSizeBefore;
       truncateSync(active.file, active.size);
     }
   }

@@ -56,11 +56,6 @@ export function kafkaEvent(source: EventSource, records: Record<string, EventRec
     : { eventSource: 'SelfManagedKafka', bootstrapServers: source.bootstrapServers, records };
 }
 
-/** Bytes the event takes as the JSON payload of an invocation (what the 6 MB cap applies to). */
-export function payloadSize(event: unknown): number {
-  return Buffer.byteLength(JSON.stringify(event));
-}
-
 /**
  * About how many bytes a record adds to an event's JSON: base64 grows key and value by 4/3, plus the
  * field names and numbers. Used to fill batches up to the payload cap without serialising twice.

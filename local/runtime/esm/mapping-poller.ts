@@ -78,8 +78,6 @@ export interface MappingStats {
   recordsDropped: number;
   /** Per partition: the offset last committed to the group. */
   committed: Map<number, number>;
-  /** Per partition: high watermark minus committed offset, as of the latest fetch (may trail). */
-  lag: Map<number, number>;
 }
 
 export interface MappingPollerOptions {
@@ -118,6 +116,12 @@ class KafkaError extends Error {
   }
 }
 
+interface BufferedRecord {
+  readonly record: KafkaRecord;
+  /** Its estimated size in the invocation event. */
+  readonly bytes: number;
+}
+
 interface Broker {
   readonly address: string;
 }
@@ -140,7 +144,6 @@ export class MappingPoller extends EventEmitter {
     recordsToDestination: 0,
     recordsDropped: 0,
     committed: new Map(),
-    lag: new Map(),
   };
   private running = false;
   private readonly workers = new Map<number, Promise<void>>();
@@ -149,7 +152,6 @@ export class MappingPoller extends EventEmitter {
   private discovery: Promise<void> | undefined;
   private readonly log: (message: string) => void;
   private wakeDiscovery: (() => void) | undefined;
-  private readonly highWatermarks = new Map<number, number>();
 
   constructor(
     readonly spec: MappingSpec,
@@ -373,7 +375,7 @@ export class MappingPoller extends EventEmitter {
       throw new KafkaError(p.ErrorCode as number, `Fetch ${this.spec.topic}-${partition}@${offset}`);
     const bytes = p.Records as Buffer | null;
     const records = bytes && bytes.length > 0 ? decodeRecords(bytes).filter((r) => r.offset >= offset) : [];
-    return { records, highWatermark: Number(p.HighWatermark), logStart: Number(p.LogStartOffset) };
+    return records;
   }
 
   /** The whole life of one partition: connect, find the start, then fetch, batch, invoke, commit. */
@@ -419,7 +421,8 @@ export class MappingPoller extends EventEmitter {
   private async consume(partition: number, leader: WireClient, coordinator: WireClient): Promise<void> {
     let position = await this.startOffset(leader, coordinator, partition);
     let committed = position;
-    const buffer: KafkaRecord[] = [];
+    // Each record with its estimated size in the event, worked out once when it is buffered.
+    const buffer: BufferedRecord[] = [];
     let bufferedBytes = 0;
     let deadline = 0;
     const cap = this.options.maxPayloadBytes ?? SIX_MB;
@@ -450,29 +453,28 @@ export class MappingPoller extends EventEmitter {
         }
         throw error;
       }
-      this.highWatermarks.set(partition, fetched.highWatermark);
-      this.stats.lag.set(partition, Math.max(0, fetched.highWatermark - committed));
-      if (fetched.records.length === 0) continue;
+      if (fetched.length === 0) continue;
       if (buffer.length === 0) deadline = Date.now() + this.spec.batchWindowMs;
-      for (const r of fetched.records) {
-        buffer.push(r);
-        bufferedBytes += estimatedEventBytes(r);
+      for (const record of fetched) {
+        const bytes = estimatedEventBytes(record);
+        buffer.push({ record, bytes });
+        bufferedBytes += bytes;
       }
-      position = fetched.records[fetched.records.length - 1].offset + 1;
+      position = fetched[fetched.length - 1].offset + 1;
     }
   }
 
   /** The next batch: up to BatchSize records whose event stays under the payload cap. */
-  private takeBatch(buffer: KafkaRecord[], cap: number): { records: KafkaRecord[]; bytes: number } {
+  private takeBatch(buffer: BufferedRecord[], cap: number): { records: KafkaRecord[]; bytes: number } {
     let bytes = 200;
     let count = 0;
     while (count < buffer.length && count < this.spec.batchSize) {
-      const size = estimatedEventBytes(buffer[count]);
+      const size = buffer[count].bytes;
       if (count > 0 && bytes + size > cap) break;
       bytes += size;
       count++;
     }
-    return { records: buffer.splice(0, count), bytes: bytes - 200 };
+    return { records: buffer.splice(0, count).map((b) => b.record), bytes: bytes - 200 };
   }
 
   /** Delivers one batch until it is done with; resolves to the new committed offset. */
@@ -494,7 +496,6 @@ export class MappingPoller extends EventEmitter {
       if (!done) return committed; // stopping: leave the rest for next time
     }
     await this.commit(coordinator, partition, end);
-    this.stats.lag.set(partition, Math.max(0, (this.highWatermarks.get(partition) ?? end) - end));
     return end;
   }
 

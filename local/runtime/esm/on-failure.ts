@@ -82,17 +82,17 @@ export function batchFailureDocument(batch: FailedBatch, requestId: string, with
       lastRecordTimestamp: new Date(rs[rs.length - 1].timestamp).toISOString(),
     };
   }
-  const event = kafkaEvent(batch.source, grouped);
+  const payload = JSON.stringify(kafkaEvent(batch.source, grouped));
   return {
     ...contexts(batch, requestId),
     KafkaBatchInfo: {
       batchSize: batch.records.length,
       eventSourceArn: batch.source.arn,
       bootstrapServers: batch.source.bootstrapServers,
-      payloadSize: Buffer.byteLength(JSON.stringify(event)),
+      payloadSize: Buffer.byteLength(payload),
       recordsInfo,
     },
-    ...(withPayload ? { payload: JSON.stringify(event) } : {}),
+    ...(withPayload ? { payload } : {}),
   };
 }
 

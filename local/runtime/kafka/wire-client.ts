@@ -25,7 +25,7 @@ interface Pending {
 }
 
 /** Splits `host:port`; throws a message naming the bad value. */
-export function parseHostPort(address: string): { host: string; port: number } {
+function parseHostPort(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
   const port = Number(address.slice(at + 1));
   if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -70,10 +70,6 @@ export class WireClient {
         reject(new KafkaConnectionError(`${address}: ${error.message}`));
       });
     });
-  }
-
-  get closed(): boolean {
-    return this.closedError !== undefined;
   }
 
   /** Sends one request at a non-flexible `version` and resolves to the decoded response body. */
