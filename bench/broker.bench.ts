@@ -28,7 +28,7 @@ export interface Figure {
   unit: string;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One uncompressed batch of `count` records of `size` bytes, CRC filled in. */
 function recordBatch(count: number, size: number): Buffer {
@@ -69,7 +69,7 @@ function recordBatch(count: number, size: number): Buffer {
 }
 
 /** Sends `frames` with up to IN_FLIGHT outstanding, resolving once every response has arrived. */
-function pipeline(socket: Socket, frames: Buffer[]): Promise<void> {
+export function pipeline(socket: Socket, frames: Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let received = 0;
@@ -95,7 +95,7 @@ function pipeline(socket: Socket, frames: Buffer[]): Promise<void> {
   });
 }
 
-function connectTo(port: number): Promise<Socket> {
+export function connectTo(port: number): Promise<Socket> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1', () => resolve(s));
     s.setNoDelay(true);

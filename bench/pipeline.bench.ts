@@ -16,15 +16,13 @@ import { percentile } from '../cli/load-command';
 import { PROJECT_ROOT, staleReason, synthesize } from '../cli/synth';
 import type { InvokeNotice } from '../local/runtime/esm/mapping-poller';
 import { startLocalRuntime } from '../local/runtime/runtime';
-import type { Figure } from './broker.bench';
+import { median, type Figure } from './broker.bench';
 
 const KW = path.join(PROJECT_ROOT, 'cli', 'kw.js');
 const ASSEMBLY = path.join(PROJECT_ROOT, 'cdk.out');
 const SUSTAINED_ORDERS = 10_000;
 const LATENCY_RATE = 100;
 const LATENCY_SECONDS = 8;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs `kw` with arguments; resolves to its output and the ms until `marker` appeared. */
 function runKw(args: string[], marker: RegExp, stopAfter = true): Promise<{ ms: number; output: string }> {
@@ -203,7 +201,6 @@ export async function runPipelineBench(log: (line: string) => void): Promise<Fig
     }
     const posted = new Map<string, number>();
     const total = LATENCY_RATE * LATENCY_SECONDS;
-    const start = performance.now();
     await Promise.all(
       Array.from({ length: total }, async (_, i) => {
         await new Promise((r) => setTimeout(r, (i / LATENCY_RATE) * 1000));
@@ -220,7 +217,6 @@ export async function runPipelineBench(log: (line: string) => void): Promise<Fig
       }),
     );
     await waitFor(() => [...posted.keys()].every((id) => ledgerDone.has(id)), 60_000);
-    void start;
     const latencies = [...posted].map(([id, at]) => ledgerDone.get(id)! - at).sort((a, b) => a - b);
     const windowMs = runtime.mappings[0].spec.batchWindowMs;
     figures.push({
