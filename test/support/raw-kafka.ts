@@ -1,25 +1,18 @@
 /** A bare TCP Kafka client for tests that must send what no well-behaved client would. */
 import { connect, type Socket } from 'node:net';
-import { encodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
+import type { Struct } from '../../local/broker/protocol/message-codec';
 import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { Writer } from '../../local/broker/protocol/primitives';
-import { inRange, type MessageSchema } from '../../local/broker/protocol/schema';
+import { requestFrame as encodeRequest } from '../../local/broker/protocol/request-frame';
+import type { MessageSchema } from '../../local/broker/protocol/schema';
 
-/** A request frame: size, header (v1, or v2 for flexible versions), body. */
+/** A request frame, as a client named `raw` sends it. */
 export function requestFrame(
   schema: MessageSchema,
   version: number,
   body: Struct,
   correlationId = 1,
-  clientId = 'raw',
 ): Buffer {
-  const w = new Writer();
-  const sizeAt = w.reserveInt32();
-  w.int16(schema.apiKey).int16(version).int32(correlationId).nullableString(clientId);
-  if (inRange(schema.flexibleVersions, version)) w.uvarint(0);
-  encodeMessage(schema, version, body, w);
-  w.patchInt32(sizeAt, w.length - 4);
-  return Buffer.from(w.toBuffer());
+  return encodeRequest(schema, version, body, correlationId, 'raw');
 }
 
 export class RawConnection {

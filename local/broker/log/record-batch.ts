@@ -15,10 +15,11 @@ export const BATCH_HEADER_SIZE = 61;
 /** Bytes before batchLength's count starts (baseOffset + batchLength). */
 export const LOG_OVERHEAD = 12;
 
-const ATTR_COMPRESSION_MASK = 0x07;
-const ATTR_TIMESTAMP_TYPE = 0x08;
+/** Bits of a batch's attributes (int16 @21). */
+export const ATTR_COMPRESSION_MASK = 0x07;
+export const ATTR_TIMESTAMP_TYPE = 0x08;
 const ATTR_TRANSACTIONAL = 0x10;
-const ATTR_CONTROL = 0x20;
+export const ATTR_CONTROL = 0x20;
 
 /** Why a batch was refused; mapped to a Kafka error code by the produce handler. */
 export class InvalidBatchError extends Error {

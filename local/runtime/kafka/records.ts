@@ -5,7 +5,13 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { Reader } from '../../broker/protocol/primitives';
-import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../../broker/log/record-batch';
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE,
+  BATCH_HEADER_SIZE,
+  LOG_OVERHEAD,
+} from '../../broker/log/record-batch';
 
 export interface KafkaRecord {
   readonly offset: number;
@@ -33,13 +39,13 @@ export function decodeRecords(bytes: Buffer): KafkaRecord[] {
     const batch = bytes.subarray(at, at + size);
     at += size;
     const attributes = batch.readInt16BE(21);
-    if (attributes & 0x20) continue; // control batch
+    if (attributes & ATTR_CONTROL) continue; // control batch
     const baseOffset = Number(batch.readBigInt64BE(0));
     const baseTimestamp = Number(batch.readBigInt64BE(27));
     const maxTimestamp = Number(batch.readBigInt64BE(35));
-    const logAppendTime = (attributes & 0x08) !== 0;
+    const logAppendTime = (attributes & ATTR_TIMESTAMP_TYPE) !== 0;
     const count = batch.readInt32BE(57);
-    const compression = attributes & 0x07;
+    const compression = attributes & ATTR_COMPRESSION_MASK;
     let body = batch.subarray(BATCH_HEADER_SIZE);
     if (compression === 1) body = gunzipSync(body);
     else if (compression !== 0) {

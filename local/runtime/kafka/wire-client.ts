@@ -8,8 +8,9 @@
  * pipelined with correlation ids, non-flexible request versions so headers stay simple.
  */
 import { connect, type Socket } from 'node:net';
-import { decodeMessage, encodeMessage, type Struct } from '../../broker/protocol/message-codec';
-import { Reader, Writer } from '../../broker/protocol/primitives';
+import { decodeMessage, type Struct } from '../../broker/protocol/message-codec';
+import { Reader } from '../../broker/protocol/primitives';
+import { requestFrame } from '../../broker/protocol/request-frame';
 import { inRange, type ApiSchema } from '../../broker/protocol/schema';
 
 /** Raised when the connection fails or closes with requests outstanding. */
@@ -79,14 +80,10 @@ export class WireClient {
     }
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId++;
-    const w = new Writer();
-    const sizeAt = w.reserveInt32();
-    w.int16(schema.request.apiKey).int16(version).int32(correlationId).nullableString(this.clientId);
-    encodeMessage(schema.request, version, body, w);
-    w.patchInt32(sizeAt, w.length - 4);
+    const frame = requestFrame(schema.request, version, body, correlationId, this.clientId);
     return new Promise((resolve, reject) => {
       this.pending.set(correlationId, { schema, version, resolve, reject });
-      this.socket.write(w.toBuffer());
+      this.socket.write(frame);
     });
   }
 
