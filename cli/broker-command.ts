@@ -38,7 +38,6 @@ Examples:
   kcat -b 127.0.0.1:9092 -L`;
 
 export const brokerCommand: Command = {
-  summary: 'run the embedded Kafka-protocol broker',
   help: HELP,
   async run(args, io) {
     let values;

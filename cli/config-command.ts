@@ -21,7 +21,6 @@ Examples:
   kw config cluster=self-managed bootstrapServers=127.0.0.1:9092`;
 
 export const configCommand: Command = {
-  summary: 'show the validated deployment configuration (cluster, mappings, tags)',
   help: HELP,
   async run(args, io) {
     const context: Record<string, unknown> = {};

@@ -82,7 +82,6 @@ async function startOffsets(admin: Admin, topic: string, start: Start, partition
 }
 
 export const consumeCommand: Command = {
-  summary: 'print the records of a topic (from the start, an offset or a time; text or JSON)',
   help: HELP,
   async run(args, io: CommandIO) {
     const usage = usageError('consume', io);

@@ -173,7 +173,6 @@ async function deleteGroup(admin: Admin, groupId: string, io: CommandIO): Promis
 }
 
 export const groupsCommand: Command = {
-  summary: 'consumer groups: list, describe (lag per partition), reset-offsets, delete',
   help: HELP,
   async run(args, io) {
     const usage = usageError('groups', io);

@@ -51,7 +51,6 @@ function bar(done: number, total: number, width = 30): string {
 }
 
 export const loadCommand: Command = {
-  summary: 'send generated orders to the ingest URL and report latency',
   help: HELP,
   async run(args, io) {
     const usage = usageError('load', io);

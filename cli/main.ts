@@ -1,21 +1,11 @@
 /**
  * The `kw` command. Each subcommand lives in its own module; this file only dispatches and prints help.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- a command's module loads only when it runs */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { brokerCommand } from './broker-command';
-import { configCommand } from './config-command';
-import { consumeCommand } from './consume-command';
-import { groupsCommand } from './groups-command';
-import { loadCommand } from './load-command';
-import { produceCommand } from './produce-command';
-import { sweepCommand } from './sweep-command';
-import { topicsCommand } from './topics-command';
-import { upCommand } from './up-command';
 
 export interface Command {
-  /** One line for the command list. */
-  readonly summary: string;
   /** Full help, with examples. */
   readonly help: string;
   /** Runs the command; resolves to the process exit code. */
@@ -34,16 +24,48 @@ export interface CommandIO {
   status?(text: string): void;
 }
 
-const COMMANDS: Record<string, Command> = {
-  up: upCommand,
-  load: loadCommand,
-  broker: brokerCommand,
-  topics: topicsCommand,
-  produce: produceCommand,
-  consume: consumeCommand,
-  groups: groupsCommand,
-  config: configCommand,
-  sweep: sweepCommand,
+/**
+ * Every command with its one-line summary. A command's module is loaded only when it runs or its
+ * help is asked for, so `kw load` or `kw --help` does not first load kafkajs, the AWS SDK and the
+ * local runtime (about half a second).
+ */
+const COMMANDS: Record<string, { readonly summary: string; load(): Command }> = {
+  up: {
+    summary: 'run the synthesized pipeline on this machine (npm start)',
+    load: () => (require('./up-command') as typeof import('./up-command')).upCommand,
+  },
+  load: {
+    summary: 'send generated orders to the ingest URL and report latency',
+    load: () => (require('./load-command') as typeof import('./load-command')).loadCommand,
+  },
+  broker: {
+    summary: 'run the embedded Kafka-protocol broker',
+    load: () => (require('./broker-command') as typeof import('./broker-command')).brokerCommand,
+  },
+  topics: {
+    summary: 'topics: create, list, describe, alter (add partitions), delete',
+    load: () => (require('./topics-command') as typeof import('./topics-command')).topicsCommand,
+  },
+  produce: {
+    summary: 'send lines from stdin or a file to a topic (keys, headers, partition, acks, compression)',
+    load: () => (require('./produce-command') as typeof import('./produce-command')).produceCommand,
+  },
+  consume: {
+    summary: 'print the records of a topic (from the start, an offset or a time; text or JSON)',
+    load: () => (require('./consume-command') as typeof import('./consume-command')).consumeCommand,
+  },
+  groups: {
+    summary: 'consumer groups: list, describe (lag per partition), reset-offsets, delete',
+    load: () => (require('./groups-command') as typeof import('./groups-command')).groupsCommand,
+  },
+  config: {
+    summary: 'show the validated deployment configuration (cluster, mappings, tags)',
+    load: () => (require('./config-command') as typeof import('./config-command')).configCommand,
+  },
+  sweep: {
+    summary: "delete this project's expired stacks (AWS; --dry-run to preview)",
+    load: () => (require('./sweep-command') as typeof import('./sweep-command')).sweepCommand,
+  },
 };
 
 let statusShown = false;
@@ -89,11 +111,12 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     io.out(version());
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
     io.err(`kw: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  const command = entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(command.help);
     return 0;

@@ -53,7 +53,6 @@ async function readLines(input: NodeJS.ReadableStream): Promise<string[]> {
 }
 
 export const produceCommand: Command = {
-  summary: 'send lines from stdin or a file to a topic (keys, headers, partition, acks, compression)',
   help: HELP,
   async run(args, io) {
     const usage = usageError('produce', io);

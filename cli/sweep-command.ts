@@ -27,7 +27,6 @@ Examples:
   npx kw sweep --dry-run --now 2026-12-01T00:00:00Z`;
 
 export const sweepCommand: Command = {
-  summary: "delete this project's expired stacks (AWS; --dry-run to preview)",
   help: HELP,
   async run(args, io) {
     const usage = usageError('sweep', io);

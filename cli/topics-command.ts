@@ -115,7 +115,6 @@ function positiveInteger(flag: string, value: string | undefined, fallback: numb
 }
 
 export const topicsCommand: Command = {
-  summary: 'topics: create, list, describe, alter (add partitions), delete',
   help: HELP,
   async run(args, io) {
     const usage = usageError('topics', io);

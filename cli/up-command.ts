@@ -114,7 +114,6 @@ function readyBlock(runtime: LocalRuntime, seconds: number): string {
 }
 
 export const upCommand: Command = {
-  summary: 'run the synthesized pipeline on this machine (npm start)',
   help: HELP,
   async run(args, io: CommandIO) {
     let values;

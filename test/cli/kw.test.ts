@@ -22,6 +22,10 @@ describe('kw', () => {
     const io = capture();
     expect(await main(['deploy-everything'], io)).toBe(2);
     expect(io.stderr).toMatch(/unknown command 'deploy-everything'/);
+    // a name every object has is not a command either
+    const proto = capture();
+    expect(await main(['toString'], proto)).toBe(2);
+    expect(proto.stderr).toMatch(/unknown command 'toString'/);
   });
 
   test('kw config prints the configuration cdk would use', async () => {
