@@ -22,11 +22,32 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   }
 }
 
-/** A flag that must be a whole number ≥ `min`; undefined when not given, an Error naming the flag otherwise. */
+/** A problem with the command line, thrown by the flag readers below: the command reports it as usage (exit code 2). */
+export class UsageError extends Error {
+  public override readonly name = 'UsageError';
+}
+
+/** A flag that must be a whole number ≥ `min`; undefined when not given, a UsageError naming the flag otherwise. */
 export function wholeNumberFlag(flag: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min)
-    throw new Error(`${flag} must be a whole number ≥ ${min}, got '${value}'`);
+    throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${value}'`);
   return n;
+}
+
+/**
+ * The items of a repeatable `key=value` flag as pairs, in order; a UsageError for an item without a
+ * key. `form` is how the message spells the shape (`key=value`, or `KEY=VALUE` for environment names).
+ */
+export function keyValueFlag(
+  flag: string,
+  values: readonly string[] | undefined,
+  form = 'key=value',
+): [string, string][] {
+  return (values ?? []).map((item) => {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new UsageError(`${flag} takes ${form}, got '${item}'`);
+    return [item.slice(0, at), item.slice(at + 1)];
+  });
 }

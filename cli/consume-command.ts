@@ -8,8 +8,9 @@ import type { Admin, KafkaMessage } from 'kafkajs';
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
-  kafkaFor,
-  unreachable,
+  noSuchPartition,
+  offsetOutsideRange,
+  withAdmin,
   type ConnectionFlags,
 } from './kafka-connection';
 import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
@@ -145,111 +146,107 @@ export const consumeCommand: Command = {
     }
 
     const flags: ConnectionFlags = v;
-    const kafka = await kafkaFor('consume', flags, io);
-    if (!kafka) return 1;
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-    } catch {
-      io.err(unreachable('consume', flags));
-      return 1;
-    }
-    const groupId = v.group ?? `kw-console-${randomUUID()}`;
-    const throwaway = v.group === undefined;
-    const consumer = kafka.consumer({
-      groupId,
-      maxWaitTimeInMs: 200,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-    });
-    let printed = 0;
-    let onSignal = () => undefined as void;
-    let crash: Error | undefined;
-    try {
-      if (!(await admin.listTopics()).includes(topic)) {
-        io.err(`kw consume: no topic named '${topic}' (see 'kw topics list')`);
-        return 1;
-      }
-      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-      const count = meta.partitions.length;
-      if (partition !== undefined && partition >= count) {
-        io.err(`kw consume: topic '${topic}' has ${count} partition(s) (0-${count - 1}), not ${partition}`);
-        return 1;
-      }
-      // A throwaway group starts where asked: earliest or latest through the subscription, an offset
-      // or a time by seeking each partition once the consumer runs. (kafkajs' admin.setOffsets would
-      // run a whole consumer first and wait out a fetch: seconds per command.)
-      let seeks: { partition: number; offset: string }[] = [];
-      if (throwaway && (start.kind === 'offset' || start.kind === 'time')) {
-        const all = meta.partitions.map((p) => p.partitionId);
-        const offsets = await startOffsets(admin, topic, start, all);
-        for (const o of offsets) {
-          if (Number(o.offset) < Number(o.range.low) || Number(o.offset) > Number(o.range.high)) {
-            io.err(
-              `kw consume: offset ${o.offset} is outside partition ${o.partition}'s range ${o.range.low}-${o.range.high}`,
-            );
-            return 1;
-          }
-        }
-        seeks = offsets.map(({ partition: p, offset }) => ({ partition: p, offset }));
-      }
-      if (throwaway && start.kind === 'latest' && io.tty) {
-        io.err(`waiting for new records on ${topic} (from the end; --from-beginning reads what is there)`);
-      }
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: start.kind === 'earliest' });
-      await new Promise<void>((resolve) => {
-        let idle: NodeJS.Timeout | undefined;
-        const armIdle = () => {
-          if (timeoutMs === undefined) return;
-          if (idle) clearTimeout(idle);
-          idle = setTimeout(resolve, timeoutMs);
-        };
-        onSignal = () => resolve();
-        // kafkajs stops the consumer when it cannot read a batch (a zstd batch: it has no codec).
-        consumer.on(consumer.events.CRASH, (e) => {
-          crash = (e.payload as { error: Error }).error;
-          resolve();
-        });
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        // The quiet period counts from when reading starts, not while the group is still forming.
-        consumer.on(consumer.events.GROUP_JOIN, () => armIdle());
-        void consumer.run({
-          autoCommit: false,
-          eachMessage: async ({ partition: p, message }) => {
-            if (maxMessages !== undefined && printed >= maxMessages) return;
-            if (partition !== undefined && p !== partition) return;
-            io.out(render(topic, p, message, v.format));
-            printed++;
-            if (!throwaway) {
-              await consumer.commitOffsets([
-                { topic, partition: p, offset: String(Number(message.offset) + 1) },
-              ]);
-            }
-            armIdle();
-            if (maxMessages !== undefined && printed >= maxMessages) resolve();
-          },
-        });
-        for (const seek of seeks) consumer.seek({ topic, ...seek });
-      }).finally(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+    const code = await withAdmin('consume', flags, io, async (admin, kafka) => {
+      const groupId = v.group ?? `kw-console-${randomUUID()}`;
+      const throwaway = v.group === undefined;
+      const consumer = kafka.consumer({
+        groupId,
+        maxWaitTimeInMs: 200,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1000,
       });
-      io.err(`${printed} record(s)`);
-      if (crash) {
-        io.err(
-          /zstd/i.test(crash.message)
-            ? `kw consume: a batch is compressed with zstd, which kw cannot read: use kcat -C -t ${topic}`
-            : `kw consume: stopped: ${crash.message}`,
-        );
-        return 1;
+      let printed = 0;
+      let onSignal = () => undefined as void;
+      let crash: Error | undefined;
+      try {
+        if (!(await admin.listTopics()).includes(topic)) {
+          io.err(`kw consume: no topic named '${topic}' (see 'kw topics list')`);
+          return 1;
+        }
+        const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+        const missing =
+          partition === undefined
+            ? undefined
+            : noSuchPartition('consume', topic, meta.partitions.length, partition);
+        if (missing) {
+          io.err(missing);
+          return 1;
+        }
+        // A throwaway group starts where asked: earliest or latest through the subscription, an offset
+        // or a time by seeking each partition once the consumer runs. (kafkajs' admin.setOffsets would
+        // run a whole consumer first and wait out a fetch: seconds per command.)
+        let seeks: { partition: number; offset: string }[] = [];
+        if (throwaway && (start.kind === 'offset' || start.kind === 'time')) {
+          // Only the partition asked for, when there is one: an offset is that partition's.
+          const read = partition !== undefined ? [partition] : meta.partitions.map((p) => p.partitionId);
+          const offsets = await startOffsets(admin, topic, start, read);
+          for (const o of offsets) {
+            const outside = offsetOutsideRange(o.partition, o.offset, o.range);
+            if (outside) {
+              io.err(`kw consume: ${outside}`);
+              return 1;
+            }
+          }
+          seeks = offsets.map(({ partition: p, offset }) => ({ partition: p, offset }));
+        }
+        if (throwaway && start.kind === 'latest' && io.tty) {
+          io.err(`waiting for new records on ${topic} (from the end; --from-beginning reads what is there)`);
+        }
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: start.kind === 'earliest' });
+        await new Promise<void>((resolve) => {
+          let idle: NodeJS.Timeout | undefined;
+          const armIdle = () => {
+            if (timeoutMs === undefined) return;
+            if (idle) clearTimeout(idle);
+            idle = setTimeout(resolve, timeoutMs);
+          };
+          onSignal = () => resolve();
+          // kafkajs stops the consumer when it cannot read a batch (a zstd batch: it has no codec).
+          consumer.on(consumer.events.CRASH, (e) => {
+            crash = (e.payload as { error: Error }).error;
+            resolve();
+          });
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+          // The quiet period counts from when reading starts, not while the group is still forming.
+          consumer.on(consumer.events.GROUP_JOIN, () => armIdle());
+          void consumer.run({
+            autoCommit: false,
+            eachMessage: async ({ partition: p, message }) => {
+              if (maxMessages !== undefined && printed >= maxMessages) return;
+              if (partition !== undefined && p !== partition) return;
+              io.out(render(topic, p, message, v.format));
+              printed++;
+              if (!throwaway) {
+                await consumer.commitOffsets([
+                  { topic, partition: p, offset: String(Number(message.offset) + 1) },
+                ]);
+              }
+              armIdle();
+              if (maxMessages !== undefined && printed >= maxMessages) resolve();
+            },
+          });
+          for (const seek of seeks) consumer.seek({ topic, ...seek });
+        }).finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        });
+        io.err(`${printed} record(s)`);
+        if (crash) {
+          io.err(
+            /zstd/i.test(crash.message)
+              ? `kw consume: a batch is compressed with zstd, which kw cannot read: use kcat -C -t ${topic}`
+              : `kw consume: stopped: ${crash.message}`,
+          );
+          return 1;
+        }
+        return 0;
+      } finally {
+        await consumer.disconnect().catch(() => undefined);
+        if (throwaway) await admin.deleteGroups([groupId]).catch(() => undefined);
       }
-      return 0;
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-      if (throwaway) await admin.deleteGroups([groupId]).catch(() => undefined);
-      await admin.disconnect();
-    }
+    });
+    return code ?? 1;
   },
 };

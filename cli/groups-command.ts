@@ -3,8 +3,14 @@
  * with each group's members, their partitions, committed offsets, end offsets and lag.
  */
 import { AssignerProtocol, type Admin } from 'kafkajs';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
-import { parseCommandArgs, usageError } from './arguments';
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  offsetOutsideRange,
+  withAdmin,
+  type ConnectionFlags,
+} from './kafka-connection';
+import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw groups list
@@ -137,14 +143,17 @@ async function resetOffsets(
     return 1;
   }
   const rows: string[][] = [];
-  const offsets = partitions.map((p) => {
+  const offsets: { partition: number; offset: string }[] = [];
+  for (const p of partitions) {
     const target = options.to === 'earliest' ? p.low : options.to === 'latest' ? p.high : String(options.to);
-    if (Number(target) < Number(p.low) || Number(target) > Number(p.high)) {
-      throw new RangeError(`offset ${target} is outside partition ${p.partition}'s range ${p.low}-${p.high}`);
+    const outside = offsetOutsideRange(p.partition, target, p);
+    if (outside) {
+      io.err(`kw groups: ${outside}`);
+      return 1;
     }
     rows.push([options.topic, String(p.partition), target]);
-    return { partition: p.partition, offset: target };
-  });
+    offsets.push({ partition: p.partition, offset: target });
+  }
   await admin.setOffsets({ groupId, topic: options.topic, partitions: offsets });
   if (group.state === 'Dead') {
     // Kafka creates the group; a misspelt name would otherwise "work" silently.
@@ -217,22 +226,18 @@ export const groupsCommand: Command = {
         if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) {
           return usage(`--to-offset must be an offset (an integer ≥ 0), got '${v['to-offset']}'`);
         }
-        const partition = v.partition === undefined ? undefined : Number(v.partition);
-        if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
-          return usage(`--partition must be a partition number, got '${v.partition}'`);
+        let partition: number | undefined;
+        try {
+          partition = wholeNumberFlag('--partition', v.partition, 0);
+        } catch (error) {
+          return usage((error as Error).message);
         }
         const to = offset ?? (v['to-earliest'] ? 'earliest' : 'latest');
-        try {
-          return (
-            (await withAdmin('groups', flags, io, (a) =>
-              resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
-            )) ?? 1
-          );
-        } catch (error) {
-          if (!(error instanceof RangeError)) throw error;
-          io.err(`kw groups: ${error.message}`);
-          return 1;
-        }
+        return (
+          (await withAdmin('groups', flags, io, (a) =>
+            resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
+          )) ?? 1
+        );
       }
       default:
         return usage(

@@ -14,7 +14,7 @@ import {
 } from '../functions/commons/kafka-client';
 import type { CommandIO } from './main';
 
-export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 
 /** parseArgs options every Kafka command takes. */
 export const CONNECTION_OPTIONS = {
@@ -44,16 +44,12 @@ CompressionCodecs[CompressionTypes.LZ4] = () => ({
 });
 
 /** Where the command will connect, for messages. */
-export function describeTarget(flags: ConnectionFlags): string {
+function describeTarget(flags: ConnectionFlags): string {
   return flags['cluster-arn'] ?? flags.bootstrap ?? process.env.KW_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
 }
 
 /** The kafkajs client for the flags; undefined (with the reason printed) when MSK cannot be resolved. */
-export async function kafkaFor(
-  command: string,
-  flags: ConnectionFlags,
-  io: CommandIO,
-): Promise<Kafka | undefined> {
+async function kafkaFor(command: string, flags: ConnectionFlags, io: CommandIO): Promise<Kafka | undefined> {
   const arn = flags['cluster-arn'];
   if (arn && flags.bootstrap) {
     io.err(`kw ${command}: pass --bootstrap or --cluster-arn, not both`);
@@ -81,6 +77,27 @@ export async function kafkaFor(
 /** The message for a broker that does not answer: where it tried, and how to start one. */
 export function unreachable(command: string, flags: ConnectionFlags): string {
   return `kw ${command}: cannot reach a Kafka broker at ${describeTarget(flags)}. Start one with 'kw broker' (or 'npm start'), or pass --bootstrap HOST:PORT.`;
+}
+
+/** Why a topic of `count` partitions has no partition `partition`, for `kw <command>`; undefined if it has. */
+export function noSuchPartition(
+  command: string,
+  topic: string,
+  count: number,
+  partition: number,
+): string | undefined {
+  if (partition < count) return undefined;
+  return `kw ${command}: topic '${topic}' has ${count} partition(s) (0-${count - 1}), not ${partition}`;
+}
+
+/** Why `offset` lies outside a partition's offsets `low`-`high`; undefined when inside. */
+export function offsetOutsideRange(
+  partition: number,
+  offset: string,
+  range: { readonly low: string; readonly high: string },
+): string | undefined {
+  if (Number(offset) >= Number(range.low) && Number(offset) <= Number(range.high)) return undefined;
+  return `offset ${offset} is outside partition ${partition}'s range ${range.low}-${range.high}`;
 }
 
 /** Runs `work` with a connected admin client; prints why and resolves undefined if none. */

@@ -29,7 +29,7 @@ Examples:
 const SKUS = ['tea', 'coffee', 'cocoa', 'mug', 'kettle', 'beans', 'filter'];
 
 /** A random but valid order; `invalid` makes one the ingest function must refuse. */
-export function generateOrder(n: number, customers: number, invalid: boolean): unknown {
+function generateOrder(n: number, customers: number, invalid: boolean): unknown {
   const items = Array.from({ length: 1 + (n % 3) }, (_, i) => ({
     sku: SKUS[(n + i) % SKUS.length],
     quantity: 1 + ((n * 7 + i) % 5),

@@ -3,18 +3,19 @@
  * stdin or --file; `--key-separator` splits each line into key and value. Every line is checked
  * before anything is sent, so a malformed line sends nothing.
  */
-import { CompressionTypes, type IHeaders, type Message } from 'kafkajs';
+import { CompressionTypes, type Admin, type IHeaders, type Message, type Producer } from 'kafkajs';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
-  kafkaFor,
+  noSuchPartition,
   unreachable,
+  withAdmin,
   type ConnectionFlags,
 } from './kafka-connection';
-import { parseCommandArgs, usageError } from './arguments';
-import type { Command } from './main';
+import { keyValueFlag, parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
+import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw produce TOPIC [--key-separator SEP] [--header key=value]... [--partition N]
                   [--acks all|1|0] [--compression none|gzip|snappy|lz4] [--file F]
@@ -52,6 +53,43 @@ async function readLines(input: NodeJS.ReadableStream): Promise<string[]> {
   return lines;
 }
 
+/** Sends the records once the topic (and partition, if given) is known to exist. */
+async function send(
+  admin: Admin,
+  producer: Producer,
+  request: {
+    topic: string;
+    messages: Message[];
+    partition?: number;
+    acks: number;
+    compression: CompressionTypes;
+  },
+  io: CommandIO,
+): Promise<number> {
+  const { topic, messages, partition, acks, compression } = request;
+  if (!(await admin.listTopics()).includes(topic)) {
+    io.err(`kw produce: no topic named '${topic}'. Create it first: kw topics create ${topic}`);
+    return 1;
+  }
+  if (partition !== undefined) {
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+    const missing = noSuchPartition('produce', topic, meta.partitions.length, partition);
+    if (missing) {
+      io.err(missing);
+      return 1;
+    }
+  }
+  const results = await producer.send({ topic, messages, acks, compression });
+  const where = results
+    .map((r) => {
+      if (acks === 0) return `partition ${r.partition}`;
+      return `partition ${r.partition} from offset ${r.baseOffset ?? r.offset}`;
+    })
+    .join(', ');
+  io.out(`sent ${messages.length} record(s) to ${topic}${where ? ` (${where})` : ''}`);
+  return 0;
+}
+
 export const produceCommand: Command = {
   help: HELP,
   async run(args, io) {
@@ -87,15 +125,13 @@ export const produceCommand: Command = {
     const compression = COMPRESSION[v.compression];
     if (compression === undefined)
       return usage(`--compression must be none, gzip, snappy or lz4, got '${v.compression}'`);
-    const partition = v.partition === undefined ? undefined : Number(v.partition);
-    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
-      return usage(`--partition must be a partition number, got '${v.partition}'`);
-    }
-    const headers: IHeaders = {};
-    for (const h of v.header ?? []) {
-      const at = h.indexOf('=');
-      if (at <= 0) return usage(`--header takes key=value, got '${h}'`);
-      headers[h.slice(0, at)] = h.slice(at + 1);
+    let partition: number | undefined;
+    let headers: IHeaders;
+    try {
+      partition = wholeNumberFlag('--partition', v.partition, 0);
+      headers = Object.fromEntries(keyValueFlag('--header', v.header));
+    } catch (error) {
+      return usage((error as Error).message);
     }
     const separator = v['key-separator'];
     if (separator === '') return usage('--key-separator cannot be empty');
@@ -130,44 +166,20 @@ export const produceCommand: Command = {
     }
 
     const flags: ConnectionFlags = v;
-    const kafka = await kafkaFor('produce', flags, io);
-    if (!kafka) return 1;
-    const admin = kafka.admin();
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
-    try {
-      await admin.connect();
-      await producer.connect();
-    } catch {
-      io.err(unreachable('produce', flags));
-      await admin.disconnect().catch(() => undefined);
-      return 1;
-    }
-    try {
-      if (!(await admin.listTopics()).includes(topic)) {
-        io.err(`kw produce: no topic named '${topic}'. Create it first: kw topics create ${topic}`);
+    const sent = await withAdmin('produce', flags, io, async (admin, kafka) => {
+      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      try {
+        await producer.connect();
+      } catch {
+        io.err(unreachable('produce', flags));
         return 1;
       }
-      if (partition !== undefined) {
-        const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-        if (partition >= meta.partitions.length) {
-          io.err(
-            `kw produce: topic '${topic}' has ${meta.partitions.length} partition(s) (0-${meta.partitions.length - 1}), not ${partition}`,
-          );
-          return 1;
-        }
+      try {
+        return await send(admin, producer, { topic, messages, partition, acks, compression }, io);
+      } finally {
+        await producer.disconnect();
       }
-      const results = await producer.send({ topic, messages, acks, compression });
-      const where = results
-        .map((r) => {
-          if (acks === 0) return `partition ${r.partition}`;
-          return `partition ${r.partition} from offset ${r.baseOffset ?? r.offset}`;
-        })
-        .join(', ');
-      io.out(`sent ${messages.length} record(s) to ${topic}${where ? ` (${where})` : ''}`);
-      return 0;
-    } finally {
-      await producer.disconnect();
-      await admin.disconnect();
-    }
+    });
+    return sent ?? 1;
   },
 };

@@ -4,7 +4,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { table } from './groups-command';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
-import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
+import { keyValueFlag, parseCommandArgs, UsageError, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
@@ -141,11 +141,10 @@ export const topicsCommand: Command = {
     try {
       switch (action) {
         case 'create': {
-          const configEntries = (v.config ?? []).map((item) => {
-            const at = item.indexOf('=');
-            if (at <= 0) throw new Error(`--config takes key=value, got '${item}'`);
-            return { name: item.slice(0, at), value: item.slice(at + 1) };
-          });
+          const configEntries = keyValueFlag('--config', v.config).map(([key, value]) => ({
+            name: key,
+            value,
+          }));
           const topic: ITopicConfig = {
             topic: name!,
             numPartitions: positiveInteger('--partitions', v.partitions, 1),
@@ -176,7 +175,7 @@ export const topicsCommand: Command = {
           return usage(`expected create, list, describe, alter or delete, got '${action ?? ''}'`);
       }
     } catch (error) {
-      if (/must be|takes key=value/.test((error as Error).message)) return usage((error as Error).message);
+      if (error instanceof UsageError) return usage(error.message);
       throw error;
     }
   },

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
+import { keyValueFlag, UsageError } from './arguments';
 import type { Command, CommandIO } from './main';
 import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
@@ -45,20 +46,8 @@ function parsePort(flag: string, value: string): number {
   return port;
 }
 
-class UsageError extends Error {}
-
-function keyValues(flag: string, values: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of values ?? []) {
-    const at = item.indexOf('=');
-    if (at <= 0) throw new UsageError(`${flag} takes KEY=VALUE, got '${item}'`);
-    out[item.slice(0, at)] = item.slice(at + 1);
-  }
-  return out;
-}
-
 /** One line for the live summary. */
-export function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
+function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
   const time = now.toISOString().slice(11, 19);
   const topics = s.topics.map((t) => `${t.name} ${t.records}`).join(' · ');
   const lag = s.mappings.map((m) => `${m.name} ${m.lag}`).join(' · ');
@@ -144,8 +133,8 @@ export const upCommand: Command = {
         broker: parsePort('--broker-port', values['broker-port']),
         dynamodb: parsePort('--dynamodb-port', values['dynamodb-port']),
       };
-      context = keyValues('-c', values.context);
-      env = keyValues('--env', values.env);
+      context = Object.fromEntries(keyValueFlag('-c', values.context, 'KEY=VALUE'));
+      env = Object.fromEntries(keyValueFlag('--env', values.env, 'KEY=VALUE'));
       maxConcurrency = Number(values['max-concurrency']);
       if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 100) {
         throw new UsageError(

@@ -33,7 +33,7 @@ export interface SmokeOptions {
 }
 
 /** A POST signed with SigV4 for a Lambda Function URL (service `lambda`). */
-export async function signedPost(
+async function signedPost(
   url: string,
   body: string,
   region: string,

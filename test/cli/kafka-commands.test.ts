@@ -148,6 +148,9 @@ describe('kw produce and kw consume', () => {
     expect((await kw(['produce', t, '--partition', '0', '--acks', '0'], 'z\n')).code).toBe(0);
     const read = await kw(['consume', t, '--partition', '1', '--offset', '1', '--max-messages', '2']);
     expect(read.out).toBe('b\nc');
+    // the offset is partition 1's alone: partition 0 holds only offset 0, and that does not matter
+    const past = await kw(['consume', t, '--partition', '1', '--offset', '2', '--max-messages', '1']);
+    expect(past).toMatchObject({ code: 0, out: 'c' });
   });
 
   it('a malformed key<sep>value line sends nothing', async () => {
