@@ -14,6 +14,7 @@ import {
   type ConnectionFlags,
 } from './kafka-connection';
 import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
+import { untilStopSignal } from './signals';
 import type { Command, CommandIO } from './main';
 
 const HELP = `Usage: kw consume TOPIC [--from-beginning | --offset N | --from-timestamp ISO] [--partition N]
@@ -156,7 +157,7 @@ export const consumeCommand: Command = {
         heartbeatInterval: 1000,
       });
       let printed = 0;
-      let onSignal = () => undefined as void;
+      const reading = new AbortController();
       let crash: Error | undefined;
       try {
         if (!(await admin.listTopics()).includes(topic)) {
@@ -201,14 +202,12 @@ export const consumeCommand: Command = {
             if (idle) clearTimeout(idle);
             idle = setTimeout(resolve, timeoutMs);
           };
-          onSignal = () => resolve();
+          void untilStopSignal(reading.signal).then(() => resolve());
           // kafkajs stops the consumer when it cannot read a batch (a zstd batch: it has no codec).
           consumer.on(consumer.events.CRASH, (e) => {
             crash = (e.payload as { error: Error }).error;
             resolve();
           });
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
           // The quiet period counts from when reading starts, not while the group is still forming.
           consumer.on(consumer.events.GROUP_JOIN, () => armIdle());
           void consumer.run({
@@ -228,10 +227,7 @@ export const consumeCommand: Command = {
             },
           });
           for (const seek of seeks) consumer.seek({ topic, ...seek });
-        }).finally(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        });
+        }).finally(() => reading.abort());
         io.err(`${printed} record(s)`);
         if (crash) {
           io.err(

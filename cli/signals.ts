@@ -3,12 +3,17 @@
 /**
  * Resolves with the signal's name at the first SIGINT or SIGTERM. After that, a second Ctrl-C while
  * the command is still stopping ends the process at once (exit 130), as shells expect.
+ * @param done stops listening (the promise then never settles): for a command that also ends by itself
  */
-export function untilStopSignal(): Promise<'SIGINT' | 'SIGTERM'> {
+export function untilStopSignal(done?: AbortSignal): Promise<'SIGINT' | 'SIGTERM'> {
   return new Promise((resolve) => {
-    const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+    const stopListening = () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+    };
+    const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+      stopListening();
+      done?.removeEventListener('abort', stopListening);
       process.once('SIGINT', () => process.exit(130));
       resolve(signal);
     };
@@ -16,5 +21,6 @@ export function untilStopSignal(): Promise<'SIGINT' | 'SIGTERM'> {
     const onTerm = () => stop('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    done?.addEventListener('abort', stopListening, { once: true });
   });
 }
