@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
 import { main, type CommandIO } from '../../cli/main';
+import { until } from '../support/until';
 
 const MEMBER = path.join(__dirname, '..', 'support', 'group-member.ts');
 
@@ -42,13 +43,9 @@ class Member {
   }
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Group membership moves on its own time: up to 40 s for a dead member's session to expire. */
+const untilTrue = (condition: () => boolean, what: string) =>
+  until(condition, what, { timeoutMs: 40_000, intervalMs: 50 });
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const ALL = [0, 1, 2, 3, 4, 5];
@@ -83,14 +80,14 @@ describe('consumer groups', () => {
     await produce(300);
     const a = new Member(broker.bootstrapServers, 'shared', 'workers');
     const b = new Member(broker.bootstrapServers, 'shared', 'workers');
-    await until(
+    await untilTrue(
       () => a.assigned.length + b.assigned.length === 6 && a.assigned.length > 0 && b.assigned.length > 0,
       'two members to split 6 partitions',
     );
     expect(sorted([...a.assigned, ...b.assigned])).toEqual(ALL);
 
     const c = new Member(broker.bootstrapServers, 'shared', 'workers');
-    await until(
+    await untilTrue(
       () =>
         [a, b, c].every((m) => m.assigned.length === 2) &&
         sorted([a, b, c].flatMap((m) => m.assigned)).join() === ALL.join(),
@@ -101,7 +98,7 @@ describe('consumer groups', () => {
     // b dies without leaving: its partitions move once its session times out
     const bPartitions = b.assigned;
     await b.kill('SIGKILL');
-    await until(
+    await untilTrue(
       () => sorted([...a.assigned, ...c.assigned]).join() === ALL.join(),
       'the dead member’s partitions to move',
     );
@@ -109,7 +106,7 @@ describe('consumer groups', () => {
     await produce(300);
 
     const seen = () => new Set([a, b, c].flatMap((m) => m.records.map((r) => r.v)));
-    await until(() => seen().size === produced, 'every record to be consumed');
+    await untilTrue(() => seen().size === produced, 'every record to be consumed');
     expect(seen().size).toBe(900);
 
     // kw groups describe shows both members and, once their commits land, no lag
@@ -137,7 +134,10 @@ describe('consumer groups', () => {
     await produce(60);
     const d = new Member(broker.bootstrapServers, 'shared', 'workers');
     const e = new Member(broker.bootstrapServers, 'shared', 'workers');
-    await until(() => d.records.length + e.records.length >= 60, 'restarted members to read the new records');
+    await untilTrue(
+      () => d.records.length + e.records.length >= 60,
+      'restarted members to read the new records',
+    );
     for (const r of [...d.records, ...e.records]) expect(r.o).toBeGreaterThanOrEqual(committedAt.get(r.p)!);
     await Promise.all([d.kill('SIGTERM'), e.kill('SIGTERM')]);
   }, 120_000);

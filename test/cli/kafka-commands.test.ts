@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Kafka, logLevel } from 'kafkajs';
 import { main, type CommandIO } from '../../cli/main';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
+import { until } from '../support/until';
 
 let broker: RunningBroker;
 beforeAll(async () => {
@@ -263,10 +264,10 @@ describe('kw groups reset-offsets and delete', () => {
     await consumer.run({ eachMessage: async () => undefined });
     try {
       // Wait until the member holds the partition (no reset attempt before: it would commit offsets).
-      let described: Run;
-      do {
-        described = await kw(['groups', 'describe', 'live']);
-      } while (!new RegExp(`\\s${t}:0\\n`).test(described.out));
+      const described = await until(async () => {
+        const run = await kw(['groups', 'describe', 'live']);
+        return new RegExp(`\\s${t}:0\\n`).test(run.out) && run;
+      }, 'the live member to hold the partition');
       // Nothing committed yet: describe still shows who holds which partition.
       expect(described.out).toMatch(/^group live: Stable, 1 member\(s\)/);
       expect(described.out).toMatch(

@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
 import { startDroppingProxy } from '../support/response-dropping-proxy';
 import { startCliBroker, type CliBroker } from './cli-broker';
+import { until } from '../support/until';
 
 const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
 let broker: CliBroker;
@@ -188,20 +189,22 @@ test('two kcat balanced consumers (-G) share a topic and commit their offsets', 
     });
     return member;
   });
-  const until = async (condition: () => boolean) => {
-    const deadline = Date.now() + 40_000;
-    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  };
   try {
     // both members hold partitions before anything is produced
-    await until(() => members.every((m) => m.assigned.split(',').length === 2));
+    await until(
+      () => members.every((m) => m.assigned.split(',').length === 2),
+      'both members to hold 2 partitions',
+      {
+        timeoutMs: 40_000,
+      },
+    );
     await kcat(
       ['-P', '-t', topic, '-K:'],
       `${Array.from({ length: 40 }, (_, i) => `k${i}:v${i}`).join('\n')}\n`,
     );
     // Wait for every distinct value: a rebalance in between may deliver some twice (at least once).
     const values = () => new Set(members.flatMap((m) => m.lines.map((l) => l.split(' ')[2])));
-    await until(() => values().size >= 40);
+    await until(() => values().size >= 40, 'every record to be consumed', { timeoutMs: 40_000 });
     expect(values().size).toBe(40);
     expect(members.every((m) => m.lines.length > 0)).toBe(true);
     // offsets are committed for every partition (auto-commit, then once more on close)

@@ -85,10 +85,7 @@ describe('a function process killed mid-batch', () => {
     expect(committedBefore).toBe(Number(hung[0].split(':')[1]));
     expect(pool.stats.crashes).toBe(1);
     for (const p of [0, 1]) {
-      await h.until(
-        async () => (await h.committed('payments-ledger', 'payments', p)) === 30,
-        `partition ${p} at 30`,
-      );
+      await h.untilCommitted('payments-ledger', 'payments', 30, p);
     }
   });
 });

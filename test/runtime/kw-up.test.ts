@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { main, type CommandIO } from '../../cli/main';
 import { startBroker } from '../../local/broker/broker';
+import { until } from '../support/until';
 
 const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
 
@@ -83,16 +84,6 @@ async function scanTable(endpoint: string, table: string): Promise<Record<string
     return out.Items ?? [];
   } finally {
     client.destroy();
-  }
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

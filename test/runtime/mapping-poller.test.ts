@@ -32,10 +32,7 @@ describe('event source mapping poller', () => {
     await h.until(() => h.invocations.flatMap((i) => i.offsets).length === 25, '25 records');
     expect(h.invocations.map((i) => i.offsets.length)).toEqual([10, 10, 5]);
     expect(h.invocations.flatMap((i) => i.offsets)).toEqual([...Array(25).keys()]);
-    await h.until(
-      async () => (await h.committed(poller.spec.consumerGroupId, 'sized')) === 25,
-      'commit at 25',
-    );
+    await h.untilCommitted(poller.spec.consumerGroupId, 'sized', 25);
   });
 
   it('GIVEN a 1 s window WHEN 3 records arrive 100 ms apart THEN one invocation holds all 3', async () => {
@@ -96,10 +93,7 @@ describe('event source mapping poller', () => {
     ]);
     await h.until(() => committedDuringFailures.length === 3, 'the third handler to read the offset');
     expect(committedDuringFailures).toEqual([0, 0, 0]);
-    await h.until(
-      async () => (await h.committed(poller.spec.consumerGroupId, 'retried')) === 5,
-      'commit at 5',
-    );
+    await h.untilCommitted(poller.spec.consumerGroupId, 'retried', 5);
   });
 
   it('GIVEN provisioned mode with 2 retries, bisect and a Kafka on-failure topic THEN the poison record reaches orders.dlq and later records flow', async () => {
@@ -140,10 +134,7 @@ describe('event source mapping poller', () => {
     expect(doc.KafkaBatchInfo).toMatchObject({ batchSize: 1, recordInfo: { offset: '3' } });
     const dead = doc.payload.records['orders-0'][0];
     expect(Buffer.from(dead.value, 'base64').toString()).toBe('poison');
-    await h.until(
-      async () => (await h.committed(poller.spec.consumerGroupId, 'orders')) === 9,
-      'commit at 9',
-    );
+    await h.untilCommitted(poller.spec.consumerGroupId, 'orders', 9);
   });
 
   it('GIVEN provisioned mode with a maximum record age THEN older records go to the destination unprocessed', async () => {
@@ -157,7 +148,7 @@ describe('event source mapping poller', () => {
       maxRecordAgeSeconds: 60,
       onFailure: 'kafka://aged.dlq',
     });
-    await h.until(async () => (await h.committed(poller.spec.consumerGroupId, 'aged')) === 3, 'commit at 3');
+    await h.untilCommitted(poller.spec.consumerGroupId, 'aged', 3);
     expect(h.invocations.flatMap((i) => i.records.map(valueOf))).toEqual(['fresh']);
     expect(poller.stats.recordsToDestination).toBe(2);
   });
@@ -211,10 +202,7 @@ describe('event source mapping poller', () => {
     expect(h.invocations[1].offsets).toEqual([5, 6, 7, 8, 9]);
     await h.until(() => committedAtRetry !== -2, 'the retry to read the offset');
     expect(committedAtRetry).toBe(5);
-    await h.until(
-      async () => (await h.committed(poller.spec.consumerGroupId, 'partial')) === 10,
-      'commit at 10',
-    );
+    await h.untilCommitted(poller.spec.consumerGroupId, 'partial', 10);
   });
 
   it('GIVEN a filter on value THEN other records are skipped but committed', async () => {
@@ -226,10 +214,7 @@ describe('event source mapping poller', () => {
       JSON.stringify({ kind: 'keep', n: 3 }),
     ]);
     const poller = h.poll('filtered', () => null, { filters: ['{"value":{"kind":["keep"]}}'] });
-    await h.until(
-      async () => (await h.committed(poller.spec.consumerGroupId, 'filtered')) === 4,
-      'commit at 4',
-    );
+    await h.untilCommitted(poller.spec.consumerGroupId, 'filtered', 4);
     expect(h.invocations.flatMap((i) => i.records.map((r) => JSON.parse(valueOf(r)).n))).toEqual([1, 3]);
     expect(poller.stats.recordsFiltered).toBe(2);
   });
@@ -256,16 +241,10 @@ describe('event source mapping poller', () => {
       startingTimestampMs: base + 2000,
     });
     // LATEST has settled on its start once its group holds a committed offset.
-    await h.until(
-      async () => (await h.committed(latest.spec.consumerGroupId, 'positions')) === 4,
-      'LATEST to start',
-    );
+    await h.untilCommitted(latest.spec.consumerGroupId, 'positions', 4);
     await produce('positions', ['new']);
     for (const p of [trim, latest, at]) {
-      await h.until(
-        async () => (await h.committed(p.spec.consumerGroupId, 'positions')) === 5,
-        `${p.spec.startingPosition} at 5`,
-      );
+      await h.untilCommitted(p.spec.consumerGroupId, 'positions', 5);
     }
     expect(byMapping.get('trim')).toEqual(['old0', 'old1', 'old2', 'old3', 'new']);
     expect(byMapping.get('latest')).toEqual(['new']);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startLocalRuntime } from '../../local/runtime/runtime';
+import { until } from '../support/until';
 
 /** An assembly with an MSK cluster, topics, one function (`source`) and a provisioned mapping on `orders`. */
 function assembly(source: string, destination: string, topics = ['orders', 'orders.dlq']): string {
@@ -77,11 +78,11 @@ describe('local runtime', () => {
         topic: 'orders',
         messages: ['a', 'b', 'poison', 'c', 'd'].map((value) => ({ key: 'k', value })),
       });
-      const deadline = Date.now() + 20_000;
-      while (runtime.snapshot().deadLetters < 1 || runtime.snapshot().mappings[0].lag > 0) {
-        if (Date.now() > deadline) throw new Error(`not done: ${JSON.stringify(runtime.snapshot())}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until(
+        () => runtime.snapshot().deadLetters >= 1 && runtime.snapshot().mappings[0].lag === 0,
+        () => `the poison record's dead letter and no lag: ${JSON.stringify(runtime.snapshot())}`,
+        { timeoutMs: 20_000, intervalMs: 50 },
+      );
       const snapshot = runtime.snapshot();
       expect(snapshot.topics).toEqual(
         expect.arrayContaining([

@@ -8,6 +8,7 @@ import type { KafkaEvent, EventRecord } from '../../local/runtime/esm/event';
 import { MappingPoller, type MappingSpec } from '../../local/runtime/esm/mapping-poller';
 import { OnFailureWriter, parseOnFailureDestination } from '../../local/runtime/esm/on-failure';
 import type { InvokeOutcome } from '../../local/runtime/lambda/function-pool';
+import { until } from './until';
 
 /** What a test handler returns: a payload, or a thrown error to fail the invocation. */
 export type TestHandler = (event: KafkaEvent, call: number) => unknown;
@@ -36,6 +37,8 @@ export interface MappingHarness {
   committed(group: string, topic: string, partition?: number): Promise<number>;
   /** Resolves once `predicate` holds, polling every 20 ms; rejects after `timeoutMs`. */
   until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once the group has committed `offset` on the partition (0 unless given). */
+  untilCommitted(group: string, topic: string, offset: number, partition?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,7 @@ export async function startMappingHarness(): Promise<MappingHarness> {
   await Promise.all([admin.connect(), producer.connect()]);
   const invocations: Invocation[] = [];
   const pollers: MappingPoller[] = [];
-  return {
+  const harness: MappingHarness = {
     broker,
     kafka,
     admin,
@@ -138,11 +141,13 @@ export async function startMappingHarness(): Promise<MappingHarness> {
       return p ? Number(p.offset) : -1;
     },
     async until(predicate, what, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await predicate())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(predicate, what, { timeoutMs, intervalMs: 20 });
+    },
+    async untilCommitted(group, topic, offset, partition = 0) {
+      await harness.until(
+        async () => (await harness.committed(group, topic, partition)) === offset,
+        `${group} to commit ${topic}-${partition} at ${offset}`,
+      );
     },
     async close() {
       await Promise.all(pollers.map((p) => p.stop()));
@@ -150,6 +155,7 @@ export async function startMappingHarness(): Promise<MappingHarness> {
       await broker.close();
     },
   };
+  return harness;
 }
 
 /** Decodes a base64 record value as UTF-8. */
