@@ -10,8 +10,8 @@ import { decodeMessage } from '../../local/broker/protocol/message-codec';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
 import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
 import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
-import { Reader, Writer } from '../../local/broker/protocol/primitives';
-import { RawConnection, requestFrame } from '../support/raw-kafka';
+import { Reader } from '../../local/broker/protocol/primitives';
+import { frameOf, mutatedFrames, randomFrames, RawConnection, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 
 let broker: RunningBroker;
@@ -34,10 +34,6 @@ async function brokerStillServes(): Promise<void> {
   await admin.connect();
   await admin.listTopics();
   await admin.disconnect();
-}
-
-function frameOf(body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(new Writer().int32(body.length).toBuffer()), body]);
 }
 
 function produceRequest(topic: string, records: Buffer): Buffer {
@@ -148,18 +144,8 @@ describe('bad input', () => {
       requestFrame(MetadataSchema.request, 1, { Topics: null }),
       produceRequest('fuzz-topic', batch(Buffer.from('fuzz'))),
     ];
-    const mutated = fc
-      .tuple(
-        fc.constantFrom(...valid),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
-      )
-      .map(([frame, flips]) => {
-        const copy = Buffer.from(frame);
-        // keep the size prefix honest half the time, so mutations reach the decoders
-        for (const [at, value] of flips) copy[4 + (at % (copy.length - 4))] = value;
-        return copy;
-      });
-    const random = fc.uint8Array({ minLength: 0, maxLength: 200 }).map((b) => frameOf(Buffer.from(b)));
+    const mutated = mutatedFrames(valid, 8);
+    const random = randomFrames(200);
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.oneof(mutated, random), { minLength: 1, maxLength: 20 }),

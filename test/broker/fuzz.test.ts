@@ -16,7 +16,7 @@ import { JoinGroupSchema } from '../../local/broker/protocol/messages/11-join-gr
 import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-create-topics';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
 import { advertisedApiKeys, Connection } from '../../local/broker/server/connection';
-import { requestFrame } from '../support/raw-kafka';
+import { mutatedFrames, randomFrames, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 
 /** Just enough of a socket for Connection: records what is written and whether it was closed. */
@@ -80,19 +80,8 @@ test(`${FRAMES.toLocaleString('en')} fuzzed frames: no exception escapes, and th
         timeoutMs: 100,
       }),
     ];
-    const mutated = fc
-      .tuple(
-        fc.constantFrom(...valid),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
-      )
-      .map(([frame, flips]) => {
-        const copy = Buffer.from(frame);
-        for (const [at, value] of flips) copy[4 + (at % (copy.length - 4))] = value;
-        return copy;
-      });
-    const random = fc
-      .uint8Array({ maxLength: 64 })
-      .map((b) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), Buffer.from(b)]));
+    const mutated = mutatedFrames(valid, 6);
+    const random = randomFrames(64);
     const frames = fc.sample(fc.oneof({ arbitrary: mutated, weight: 4 }, { arbitrary: random, weight: 1 }), {
       numRuns: FRAMES,
       seed: 42,

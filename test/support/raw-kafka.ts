@@ -1,4 +1,5 @@
 /** A bare TCP Kafka client for tests that must send what no well-behaved client would. */
+import fc from 'fast-check';
 import { connect, type Socket } from 'node:net';
 import type { Struct } from '../../local/broker/protocol/message-codec';
 import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
@@ -13,6 +14,35 @@ export function requestFrame(
   correlationId = 1,
 ): Buffer {
   return encodeRequest(schema, version, body, correlationId, 'raw');
+}
+
+/** A frame around `body`: its size, then the bytes, whatever they are. */
+export function frameOf(body: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length);
+  return Buffer.concat([size, body]);
+}
+
+/**
+ * Copies of `valid` frames with 1 to `maxFlips` bytes after the size prefix overwritten. The prefix is
+ * kept, so each mutation reaches the header and body decoders instead of stopping at the framing.
+ */
+export function mutatedFrames(valid: readonly Buffer[], maxFlips: number): fc.Arbitrary<Buffer> {
+  return fc
+    .tuple(
+      fc.constantFrom(...valid),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: maxFlips }),
+    )
+    .map(([frame, flips]) => {
+      const copy = Buffer.from(frame);
+      for (const [at, value] of flips) copy[4 + (at % (copy.length - 4))] = value;
+      return copy;
+    });
+}
+
+/** Frames of up to `maxLength` random bytes. */
+export function randomFrames(maxLength: number): fc.Arbitrary<Buffer> {
+  return fc.uint8Array({ maxLength }).map((b) => frameOf(Buffer.from(b)));
 }
 
 export class RawConnection {
