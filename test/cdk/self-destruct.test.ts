@@ -2,7 +2,7 @@
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, readConfig } from '../../lib/config';
-import { synthWorkshop } from '../support/workshop-app';
+import { synthWorkshop, type SynthesizedWorkshop } from '../support/workshop-app';
 
 /** Logical ids a resource refers to through Ref, Fn::GetAtt or Fn::Sub (pseudo parameters left out). */
 function referencedIds(value: unknown): string[] {
@@ -31,6 +31,10 @@ const TARGETS: Record<string, Record<string, string>> = {
   'self-managed': { cluster: 'self-managed', bootstrapServers: '127.0.0.1:9092' },
 };
 
+/** A stage `sb` with self-destruct on, synthesized once for the tests that only read it. */
+let synthesized: SynthesizedWorkshop | undefined;
+const sandbox = () => (synthesized ??= synthWorkshop({ selfDestruct: 'true', stage: 'sb' }));
+
 describe('self-destruct', () => {
   test.each(Object.entries(TARGETS))('%s: off by default, no schedule in any stack', (_name, context) => {
     const workshop = synthWorkshop(context);
@@ -40,7 +44,7 @@ describe('self-destruct', () => {
   });
 
   test('on: each stack waits for the stacks deployed after it, which import from it', () => {
-    const workshop = synthWorkshop({ selfDestruct: 'true', stage: 'sb' });
+    const workshop = sandbox();
     const waitFor = {
       'kw-sb-network': 'kw-sb-kafka,kw-sb-pipeline',
       'kw-sb-kafka': 'kw-sb-pipeline',
@@ -75,7 +79,7 @@ describe('self-destruct', () => {
   });
 
   test('on: the function may delete its own stack and nothing else, and only describe the others', () => {
-    const workshop = synthWorkshop({ selfDestruct: 'true', stage: 'sb' });
+    const workshop = sandbox();
     const template = workshop.template(workshop.stacks.kafka!);
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SelfDestructFunctionRole') }] },

@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { Template } from 'aws-cdk-lib/assertions';
 import { synthWorkshop } from '../support/workshop-app';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -68,14 +67,15 @@ describe('the self-managed target LocalStack deploys', () => {
       stage: 'local',
     });
     expect(stacks.network).toBeUndefined();
-    const mappings = template(stacks.pipeline).findResources('AWS::Lambda::EventSourceMapping');
+    const pipeline = template(stacks.pipeline);
+    const mappings = pipeline.findResources('AWS::Lambda::EventSourceMapping');
     expect(Object.values(mappings)).toHaveLength(2);
     for (const m of Object.values(mappings)) {
       expect(m.Properties.SelfManagedEventSource).toEqual({
         Endpoints: { KafkaBootstrapServers: ['kafka:9092'] },
       });
     }
-    Template.fromStack(stacks.pipeline).hasResourceProperties('AWS::Lambda::Function', {
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { KAFKA_BOOTSTRAP_SERVERS: 'kafka:9092' } },
     });
   });
