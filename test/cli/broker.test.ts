@@ -3,6 +3,7 @@ import { startCliBroker } from '../interop/cli-broker';
 import { main, type CommandIO } from '../../cli/main';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
+import { capture } from '../support/command-io';
 
 describe('kw broker', () => {
   test('prints "listening on HOST:PORT" once it accepts connections, and SIGTERM stops it cleanly', async () => {
@@ -21,28 +22,25 @@ describe('kw broker', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--fsync', 'sometimes'], /--fsync must be one of batch, interval, none, got 'sometimes'/],
   ])('%j is refused with a clear message', async (args, message) => {
-    let err = '';
-    const io: CommandIO = { out: () => undefined, err: (t) => (err += t) };
+    const io = capture();
     expect(await main(['broker', ...args], io)).toBeGreaterThan(0);
-    expect(err).toMatch(message);
+    expect(io.stderr).toMatch(message);
   });
 
   test('a port already in use is reported, not thrown', async () => {
     const first = await startCliBroker([]);
-    let err = '';
-    const io: CommandIO = { out: () => undefined, err: (t) => (err += t) };
+    const io = capture();
     expect(await main(['broker', '--port', first.bootstrap.split(':')[1]], io)).toBe(1);
-    expect(err).toMatch(/already in use/);
+    expect(io.stderr).toMatch(/already in use/);
     await first.stop();
   });
 });
 
 describe('kw groups', () => {
   test('an unreachable broker is reported with where it tried and how to start one', async () => {
-    let err = '';
-    const io: CommandIO = { out: () => undefined, err: (t) => (err += t) };
+    const io = capture();
     expect(await main(['groups', 'list', '--bootstrap', '127.0.0.1:9'], io)).toBe(1);
-    expect(err).toMatch(/cannot reach a Kafka broker at 127.0.0.1:9. Start one with 'kw broker'/);
+    expect(io.stderr).toMatch(/cannot reach a Kafka broker at 127.0.0.1:9. Start one with 'kw broker'/);
   });
 
   test('list shows groups; describe of an unknown group says so', async () => {

@@ -2,16 +2,16 @@
  * `kw topics|produce|consume|groups` against the embedded broker, in process: each command, and each
  * bad input with the message a user gets.
  */
-import { Readable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Kafka, logLevel } from 'kafkajs';
-import { main, type CommandIO } from '../../cli/main';
+import { main } from '../../cli/main';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
 import { until } from '../support/until';
+import { capture } from '../support/command-io';
 
 let broker: RunningBroker;
 beforeAll(async () => {
@@ -30,15 +30,9 @@ interface Run {
 
 /** Runs `kw ARGS --bootstrap <broker>` with `input` on stdin. */
 async function kw(args: string[], input = ''): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIO = {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    stdin: Readable.from([input]),
-  };
+  const io = capture(input);
   const code = await main([...args, '--bootstrap', broker.bootstrapServers], io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return { code, out: io.outLines.join('\n'), err: io.errLines.join('\n') };
 }
 
 const jsonLines = (text: string) => text.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -306,10 +300,9 @@ describe('connection', () => {
     ['consume', 'x'],
     ['groups', 'list'],
   ])('kw %s %s against an unreachable broker says where it tried and how to start one', async (...args) => {
-    const err: string[] = [];
-    const io: CommandIO = { out: () => undefined, err: (t) => err.push(t), stdin: Readable.from(['v\n']) };
+    const io = capture('v\n');
     expect(await main([...args, '--bootstrap', '127.0.0.1:9'], io)).toBe(1);
-    expect(err.join('\n')).toMatch(
+    expect(io.stderr).toMatch(
       /cannot reach a Kafka broker at 127.0.0.1:9. Start one with 'kw broker' \(or 'npm start'\)/,
     );
   });
@@ -318,16 +311,15 @@ describe('connection', () => {
     const msk = mockClient(KafkaClient);
     msk.on(GetBootstrapBrokersCommand).resolves({});
     try {
-      const err: string[] = [];
-      const io: CommandIO = { out: () => undefined, err: (t) => err.push(t) };
+      const io = capture();
       const arn = 'arn:aws:kafka:eu-west-1:123456789012:cluster/demo/abc';
       expect(await main(['topics', 'list', '--cluster-arn', arn], io)).toBe(1);
       expect(msk.commandCalls(GetBootstrapBrokersCommand)[0].args[0].input).toEqual({ ClusterArn: arn });
-      expect(err.join('\n')).toMatch(
+      expect(io.stderr).toMatch(
         /cannot get the brokers of arn:aws:kafka:eu-west-1:.*returned no IAM bootstrap brokers/,
       );
       expect(await main(['topics', 'list', '--cluster-arn', arn, '--bootstrap', 'h:1'], io)).toBe(1);
-      expect(err.join('\n')).toMatch(/pass --bootstrap or --cluster-arn, not both/);
+      expect(io.stderr).toMatch(/pass --bootstrap or --cluster-arn, not both/);
     } finally {
       msk.restore();
     }
@@ -345,9 +337,9 @@ describe('connection', () => {
       'config',
       'sweep',
     ]) {
-      const out: string[] = [];
-      expect(await main([command, '--help'], { out: (t) => out.push(t), err: () => undefined })).toBe(0);
-      expect(out.join('\n')).toMatch(/Examples:\n {2}\S/);
+      const io = capture();
+      expect(await main([command, '--help'], io)).toBe(0);
+      expect(io.stdout).toMatch(/Examples:\n {2}\S/);
     }
   });
 });

@@ -1,14 +1,5 @@
-import { main, type CommandIO } from '../../cli/main';
-
-function capture(): CommandIO & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (text: string) => void (io.stdout += `${text}\n`),
-    err: (text: string) => void (io.stderr += `${text}\n`),
-  };
-  return io;
-}
+import { main } from '../../cli/main';
+import { capture } from '../support/command-io';
 
 describe('kw', () => {
   test('with no arguments it lists the commands', async () => {

@@ -13,9 +13,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { main, type CommandIO } from '../../cli/main';
+import { main } from '../../cli/main';
 import { startBroker } from '../../local/broker/broker';
 import { until } from '../support/until';
+import { capture } from '../support/command-io';
 
 const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
 
@@ -188,10 +189,9 @@ describe('kw up (npm start)', () => {
 
   describe('bad input', () => {
     const run = async (args: string[]) => {
-      let err = '';
-      const io: CommandIO = { out: () => undefined, err: (t) => (err += `${t}\n`) };
+      const io = capture();
       const code = await main(args, io);
-      return { code, err };
+      return { code, err: io.stderr };
     };
 
     it.each([
