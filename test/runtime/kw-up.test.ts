@@ -6,7 +6,7 @@
  * counted once.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,6 +17,7 @@ import { main } from '../../cli/main';
 import { startBroker } from '../../local/broker/broker';
 import { until } from '../support/until';
 import { capture } from '../support/command-io';
+import { scanAll } from '../support/local-dynamodb';
 
 const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
 
@@ -81,8 +82,7 @@ async function scanTable(endpoint: string, table: string): Promise<Record<string
     }),
   );
   try {
-    const out = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-    return out.Items ?? [];
+    return await scanAll(client, table);
   } finally {
     client.destroy();
   }

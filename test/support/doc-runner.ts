@@ -25,9 +25,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { startBroker, type RunningBroker } from '../../local/broker/broker';
+import { startBroker } from '../../local/broker/broker';
 
-export const REPO = path.join(__dirname, '..', '..');
+const REPO = path.join(__dirname, '..', '..');
 export const CHAPTERS_DIR = path.join(REPO, 'docs', 'workshop');
 
 export interface Block {
@@ -76,7 +76,6 @@ export function outputPattern(expected: string): RegExp {
 }
 
 interface ChapterState {
-  readonly broker: RunningBroker;
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
   readonly replacements: [string, string][];
@@ -158,16 +157,21 @@ async function startBackground(state: ChapterState, code: string, ready: RegExp)
   return output;
 }
 
+/** The npm scripts and the `kw --help` listing, read once per test file. */
+let known: { scripts: Record<string, string>; help: string } | undefined;
+
 function checkAwsBlock(code: string): string[] {
   const problems: string[] = [];
-  const scripts = (
-    JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-  ).scripts;
+  known ??= {
+    scripts: (
+      JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts,
+    help: spawnSync(process.execPath, [path.join(REPO, 'cli', 'kw.js'), '--help'], { encoding: 'utf8' })
+      .stdout,
+  };
+  const { scripts, help } = known;
   for (const m of code.matchAll(/npm run ([\w:-]+)/g))
     if (!scripts[m[1]]) problems.push(`no npm script '${m[1]}'`);
-  const help = spawnSync(process.execPath, [path.join(REPO, 'cli', 'kw.js'), '--help'], {
-    encoding: 'utf8',
-  }).stdout;
   for (const m of code.matchAll(/npx kw ([\w-]+)/g))
     if (!new RegExp(`^  ${m[1]}\\s`, 'm').test(help)) problems.push(`no kw command '${m[1]}'`);
   return problems;
@@ -182,7 +186,6 @@ export async function runChapter(file: string, options: { runPython?: boolean } 
   const scratch = path.join(REPO, '.doc-tests', path.basename(file, '.md'));
   mkdirSync(scratch, { recursive: true });
   const state: ChapterState = {
-    broker,
     dir,
     env: {
       ...process.env,

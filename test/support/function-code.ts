@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { FunctionSpec } from '../../local/runtime/lambda/function-pool';
 
-export function functionCode(source: string): string {
+function functionCode(source: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'kw-fn-'));
   writeFileSync(path.join(dir, 'index.js'), source);
   return dir;
