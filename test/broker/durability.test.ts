@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
-import { startCliBroker } from '../interop/cli-broker';
+import { startCliBroker } from '../support/kw-process';
 
 const quiet = { logLevel: logLevel.NOTHING };
 let dir: string;

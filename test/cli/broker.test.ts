@@ -1,5 +1,5 @@
 import { startBroker } from '../../local/broker/broker';
-import { startCliBroker } from '../interop/cli-broker';
+import { startCliBroker } from '../support/kw-process';
 import { main, type CommandIO } from '../../cli/main';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { startCliBroker, type CliBroker } from './cli-broker';
+import { startCliBroker, type CliBroker } from '../support/kw-process';
 
 const run = promisify(execFile);
 let broker: CliBroker;

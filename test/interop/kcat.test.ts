@@ -3,14 +3,12 @@
  * and produce/consume with every codec librdkafka has. Needs `scripts/install-test-deps.sh`.
  */
 import { execFile, spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
 import { startDroppingProxy } from '../support/response-dropping-proxy';
-import { startCliBroker, type CliBroker } from './cli-broker';
+import { runKw, startCliBroker, type CliBroker } from '../support/kw-process';
 import { until } from '../support/until';
 
-const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
 let broker: CliBroker;
 
 beforeAll(async () => {
@@ -56,18 +54,11 @@ test.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'])(
 
 test.each(['gzip', 'snappy', 'lz4'])('kcat reads what `kw produce --compression %s` wrote', async (codec) => {
   const topic = `kw-${codec}`;
-  const kw = (args: string[], input = '') =>
-    new Promise<string>((resolve, reject) => {
-      const child = execFile(process.execPath, [KW, ...args, '--bootstrap', broker.bootstrap], {
-        timeout: 20_000,
-      });
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stdin!.end(input);
-      child.on('close', (code) =>
-        code === 0 ? resolve(out) : reject(new Error(`kw ${args.join(' ')}: ${code}`)),
-      );
-    });
+  const kw = async (args: string[], input = '') => {
+    const run = await runKw([...args, '--bootstrap', broker.bootstrap], input);
+    if (run.code !== 0) throw new Error(`kw ${args.join(' ')}: ${run.code}: ${run.err}`);
+    return run.out;
+  };
   await kw(['topics', 'create', topic]);
   await kw(['produce', topic, '--key-separator', ':', '--compression', codec], 'k1:one\nk2:two\n');
   const out = await kcat(['-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k=%s\\n']);
@@ -85,16 +76,15 @@ test('kw consume says it cannot read a zstd batch from kcat, instead of printing
     ['-P', '-t', topic, '-K:', '-z', 'zstd'],
     `${Array.from({ length: 20 }, () => `k:${'abc'.repeat(200)}`).join('\n')}\n`,
   );
-  const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [KW, 'consume', topic, '--from-beginning', '--max-messages', '1', '--bootstrap', broker.bootstrap],
-      { timeout: 20_000 },
-    );
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('close', (code) => resolve({ code, err }));
-  });
+  const result = await runKw([
+    'consume',
+    topic,
+    '--from-beginning',
+    '--max-messages',
+    '1',
+    '--bootstrap',
+    broker.bootstrap,
+  ]);
   expect(result.code).toBe(1);
   expect(result.err).toMatch(/compressed with zstd, which kw cannot read: use kcat -C -t kw-zstd/);
 });

@@ -7,7 +7,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,7 @@ import { startBroker } from '../../local/broker/broker';
 import { until } from '../support/until';
 import { capture } from '../support/command-io';
 import { scanAll } from '../support/local-dynamodb';
-
-const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
+import { readyEndpoints, startKw } from '../support/kw-process';
 
 interface Up {
   readonly child: ChildProcess;
@@ -33,43 +32,20 @@ interface Up {
 
 /** Starts `kw up` and resolves once it printed its ready block. */
 async function up(args: string[]): Promise<Up> {
-  const child = spawn(
-    process.execPath,
-    [KW, 'up', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0', ...args],
-    {
-      env: { ...process.env, CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const started = await startKw(
+    ['up', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0', ...args],
+    /Ctrl-C stops everything/,
+    { env: { ...process.env, CI: 'true' }, timeoutMs: 180_000 },
   );
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (/Ctrl-C stops everything/.test(output)) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 50);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`kw up exited with ${code} before ready:\n${output}`));
-    });
-  });
-  const ready = output.slice(output.indexOf('Ready in'));
-  const field = (label: string) => new RegExp(`^\\s+${label}\\s+(\\S+)`, 'm').exec(ready)?.[1] ?? '';
+  const endpoints = readyEndpoints(started.output());
   return {
-    child,
-    output: () => output,
-    ingestUrl: field('ingest URL'),
-    dynamodb: field('DynamoDB'),
-    table: field('table'),
-    bootstrap: field('Kafka bootstrap'),
-    async stop(signal = 'SIGTERM') {
-      child.kill(signal);
-      return exited;
-    },
+    child: started.child,
+    output: started.output,
+    ingestUrl: endpoints.ingestUrl ?? '',
+    dynamodb: endpoints.dynamodb ?? '',
+    table: endpoints.table ?? '',
+    bootstrap: endpoints.bootstrap ?? '',
+    stop: (signal) => started.stop(signal),
   };
 }
 

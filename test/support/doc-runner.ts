@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startBroker } from '../../local/broker/broker';
+import { KW, readyEndpoints } from './kw-process';
 
 const REPO = path.join(__dirname, '..', '..');
 export const CHAPTERS_DIR = path.join(REPO, 'docs', 'workshop');
@@ -141,11 +142,10 @@ async function startBackground(state: ChapterState, code: string, ready: RegExp)
     await new Promise((r) => setTimeout(r, 50));
   }
   // `npm start` prints its endpoints: point the docs' default addresses at them.
-  const endpoints = output.includes('Ready in') ? output.slice(output.indexOf('Ready in')) : output;
-  const ingest = /ingest URL\s+(\S+)/.exec(endpoints)?.[1];
-  const kafka =
-    /Kafka bootstrap\s+(\S+)/.exec(endpoints)?.[1] ?? /bootstrap servers: (\S+)/.exec(output)?.[1];
-  const dynamo = /DynamoDB\s+(http\S+)/.exec(endpoints)?.[1];
+  const endpoints = readyEndpoints(output);
+  const ingest = endpoints.ingestUrl;
+  const kafka = endpoints.bootstrap ?? /bootstrap servers: (\S+)/.exec(output)?.[1];
+  const dynamo = endpoints.dynamodb;
   if (ingest) state.replacements.unshift(['http://127.0.0.1:3000/', ingest]);
   if (kafka) state.replacements.unshift(['127.0.0.1:9092', kafka]);
   if (dynamo) state.replacements.unshift(['http://127.0.0.1:8000', dynamo]);
@@ -166,8 +166,7 @@ function checkAwsBlock(code: string): string[] {
     scripts: (
       JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
     ).scripts,
-    help: spawnSync(process.execPath, [path.join(REPO, 'cli', 'kw.js'), '--help'], { encoding: 'utf8' })
-      .stdout,
+    help: spawnSync(process.execPath, [KW, '--help'], { encoding: 'utf8' }).stdout,
   };
   const { scripts, help } = known;
   for (const m of code.matchAll(/npm run ([\w:-]+)/g))

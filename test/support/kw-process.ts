@@ -1,0 +1,123 @@
+/** Running the `kw` command as a separate process, as a user would. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+
+/** The `kw` entry point (what `npx kw` runs). */
+export const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
+
+export interface KwRun {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs `kw ARGS` to the end with `input` on stdin. */
+export function runKw(args: string[], input = '', timeoutMs = 20_000): Promise<KwRun> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [KW, ...args], { timeout: timeoutMs });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    child.stdin!.end(input);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+export interface KwProcess {
+  readonly child: ChildProcess;
+  /** What `ready` matched. */
+  readonly ready: RegExpExecArray;
+  /** Everything printed so far, stdout and stderr together. */
+  output(): string;
+  /** Sends `signal` (SIGTERM unless given) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts a long-running `kw` command and resolves once its output matches `ready`. Rejects if it exits
+ * first or takes longer than `timeoutMs`. A test that fails before stop() does not leave it running.
+ */
+export function startKw(
+  args: string[],
+  ready: RegExp,
+  options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number } = {},
+): Promise<KwProcess> {
+  const child = spawn(process.execPath, [KW, ...args], {
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.off('exit', reap);
+      resolve(code);
+    }),
+  );
+  let output = '';
+  const name = `kw ${args[0]}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} was not ready within ${options.timeoutMs ?? 60_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 60_000);
+    let started = false;
+    void exited.then((code) => {
+      clearTimeout(timer);
+      if (!started) reject(new Error(`${name} exited with ${code} before it was ready:\n${output}`));
+    });
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const match = started ? null : ready.exec(output);
+      if (!match) return;
+      started = true;
+      clearTimeout(timer);
+      resolve({
+        child,
+        ready: match,
+        output: () => output,
+        stop(signal = 'SIGTERM') {
+          child.kill(signal);
+          return exited;
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+  });
+}
+
+/** A `kw broker` on a free port. */
+export interface CliBroker {
+  readonly bootstrap: string;
+  readonly process: ChildProcess;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `kw broker --port 0 ARGS` and waits for its "listening on" line. */
+export async function startCliBroker(args: string[]): Promise<CliBroker> {
+  const broker = await startKw(['broker', '--port', '0', ...args], /listening on (\S+:\d+)/, {
+    timeoutMs: 15_000,
+  });
+  return { bootstrap: broker.ready[1], process: broker.child, stop: () => broker.stop() };
+}
+
+/** The local endpoints in the ready block `kw up` (`npm start`) prints; empty before it has printed one. */
+export function readyEndpoints(output: string): {
+  ingestUrl?: string;
+  bootstrap?: string;
+  dynamodb?: string;
+  table?: string;
+} {
+  if (!output.includes('Ready in')) return {};
+  const ready = output.slice(output.indexOf('Ready in'));
+  const field = (label: string) => new RegExp(`^\\s+${label}\\s+(\\S+)`, 'm').exec(ready)?.[1];
+  return {
+    ingestUrl: field('ingest URL'),
+    bootstrap: field('Kafka bootstrap'),
+    dynamodb: field('DynamoDB'),
+    table: field('table'),
+  };
+}
