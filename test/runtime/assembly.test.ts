@@ -2,11 +2,10 @@
  * The cloud-assembly loader against the workshop's own synthesized templates (every cluster kind and
  * mapping mode) and a hand-written one for the intrinsic functions and resource types it reports.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { AssemblyError, loadAssembly, parseTopicConfigs } from '../../local/runtime/assembly';
 import { synthWorkshop } from '../support/workshop-app';
+import { writeAssembly } from '../support/cloud-assembly';
 
 /** Synthesizes the workshop (without bundling) and loads the assembly it wrote. */
 function loadWorkshop(context: Record<string, string>) {
@@ -78,20 +77,8 @@ describe('cloud assembly loader', () => {
   });
 
   it('GIVEN a hand-written template THEN Sub, Join, Select, GetAtt and pseudo parameters resolve, unknown types are counted', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kw-asm-'));
-    mkdirSync(path.join(dir, 'asset.fn'));
-    writeFileSync(path.join(dir, 'asset.fn', 'index.js'), 'exports.handler = async () => 1;');
-    writeFileSync(
-      path.join(dir, 'manifest.json'),
-      JSON.stringify({
-        artifacts: {
-          app: { type: 'aws:cloudformation:stack', properties: { templateFile: 'app.template.json' } },
-        },
-      }),
-    );
-    writeFileSync(
-      path.join(dir, 'app.template.json'),
-      JSON.stringify({
+    const dir = writeAssembly(
+      {
         Parameters: { Stage: { Type: 'String', Default: 'dev' } },
         Resources: {
           Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'named-table' } },
@@ -127,7 +114,8 @@ describe('cloud assembly loader', () => {
             Properties: { EventSourceArn: { 'Fn::GetAtt': ['Queue', 'Arn'] } },
           },
         },
-      }),
+      },
+      { 'asset.fn': 'exports.handler = async () => 1;' },
     );
     const a = loadAssembly(dir);
     expect(a.functions).toHaveLength(1);

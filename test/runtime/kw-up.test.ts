@@ -8,7 +8,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +19,7 @@ import { until } from '../support/until';
 import { capture } from '../support/command-io';
 import { scanAll } from '../support/local-dynamodb';
 import { readyEndpoints, startKw } from '../support/kw-process';
+import { writeAssembly } from '../support/cloud-assembly';
 
 interface Up {
   readonly child: ChildProcess;
@@ -200,14 +201,7 @@ describe('kw up (npm start)', () => {
     });
 
     it('a Kafka port already in use names the flag that moves it', async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'kw-asm-'));
-      writeFileSync(
-        path.join(dir, 'manifest.json'),
-        JSON.stringify({
-          artifacts: { s: { type: 'aws:cloudformation:stack', properties: { templateFile: 't.json' } } },
-        }),
-      );
-      writeFileSync(path.join(dir, 't.json'), JSON.stringify({ Resources: {} }));
+      const dir = writeAssembly({ Resources: {} });
       const taken = await startBroker({ port: 0 });
       try {
         const { code, err } = await run([

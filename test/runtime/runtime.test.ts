@@ -2,24 +2,13 @@
  * The runtime's wiring on hand-written assemblies: a provisioned mapping whose poison record reaches
  * the on-failure topic through real function processes, and on-failure destinations it must refuse.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startLocalRuntime } from '../../local/runtime/runtime';
 import { until } from '../support/until';
+import { writeAssembly } from '../support/cloud-assembly';
 
 /** An assembly with an MSK cluster, topics, one function (`source`) and a provisioned mapping on `orders`. */
 function assembly(source: string, destination: string, topics = ['orders', 'orders.dlq']): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kw-asm-'));
-  mkdirSync(path.join(dir, 'asset.fn'));
-  writeFileSync(path.join(dir, 'asset.fn', 'index.js'), source);
-  writeFileSync(
-    path.join(dir, 'manifest.json'),
-    JSON.stringify({
-      artifacts: { app: { type: 'aws:cloudformation:stack', properties: { templateFile: 'app.json' } } },
-    }),
-  );
   const resources: Record<string, unknown> = {
     Cluster: { Type: 'AWS::MSK::ServerlessCluster', Properties: { ClusterName: 'test' } },
     Fn: {
@@ -50,8 +39,7 @@ function assembly(source: string, destination: string, topics = ['orders', 'orde
       Properties: { ClusterArn: { 'Fn::GetAtt': ['Cluster', 'Arn'] }, TopicName: name, PartitionCount: 2 },
     };
   }
-  writeFileSync(path.join(dir, 'app.json'), JSON.stringify({ Resources: resources }));
-  return dir;
+  return writeAssembly({ Resources: resources }, { 'asset.fn': source });
 }
 
 const ports = { brokerPort: 0, httpPort: 0, dynamodbPort: 0 } as const;
