@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Clients from Debian (kcat, kafka-python) run in `npm run test:interop`, after scripts/install-test-deps.sh.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/interop/'],
+  // Suites that need more than Node (real clients, Apache Kafka) run in `npm run test:interop` and
+  // `npm run test:conformance`, after scripts/install-test-deps.sh.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/interop/', '<rootDir>/test/conformance/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,

@@ -1,14 +1,93 @@
 #!/usr/bin/env bash
-# Installs what the tests need beyond npm: kcat (librdkafka) and kafka-python for the interop suite,
-# curl, which the workshop chapters use, and shellcheck for the shell scripts. All from Debian; needs
-# root (CI runs as root) or sudo.
+# Installs what the suites beyond `npm test` need, each part skipped when it is already in place:
+#   - from Debian: kcat (librdkafka), kafka-python, curl (the workshop chapters use it), shellcheck,
+#     and a JDK with Maven when the machine has none;
+#   - from Maven Central: Apache Kafka (broker, CLI tools, Java client) as a folder of jars, pinned by
+#     test/peers/apache-kafka/pom.xml;
+#   - from PyPI: confluent-kafka and kafka-python 3.x in a venv, pinned by test/peers/python/requirements.txt;
+#   - from the Go module proxy: the franz-go probe in test/peers/franz-go, built once.
+# Everything but the Debian packages goes under .test-deps/ (ignored by git). Needs root (CI runs as
+# root) or sudo for apt-get.
 set -euo pipefail
-packages=(kcat python3-kafka curl shellcheck)
-if command -v kcat >/dev/null && command -v curl >/dev/null && command -v shellcheck >/dev/null && /usr/bin/python3 -c 'import kafka' 2>/dev/null; then
-  echo "install-test-deps: kcat, kafka-python, curl and shellcheck already installed"
-  exit 0
-fi
-run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-echo "install-test-deps: apt-get install ${packages[*]}"
-run apt-get update -qq
-DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq "${packages[@]}"
+cd "$(dirname "$0")/.."
+root="$PWD"
+deps="$root/.test-deps"
+mkdir -p "$deps"
+
+run_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+say() { echo "install-test-deps: $*"; }
+# A digest of the files an install was made from: a changed pin reinstalls, an unchanged one is reused.
+digest() { cat "$@" | sha256sum | cut -c1-16; }
+
+debian() {
+  local packages=(kcat python3-kafka curl shellcheck)
+  command -v java >/dev/null && command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null || packages+=(maven)
+  if command -v kcat >/dev/null && command -v curl >/dev/null && command -v shellcheck >/dev/null &&
+    /usr/bin/python3 -c 'import kafka' 2>/dev/null && [ ${#packages[@]} -eq 4 ]; then
+    say "Debian packages already installed (kcat, kafka-python, curl, shellcheck, JDK, Maven)"
+    return
+  fi
+  say "apt-get install ${packages[*]}"
+  run_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive run_root apt-get install -y -qq "${packages[@]}"
+}
+
+apache_kafka() {
+  local pom="test/peers/apache-kafka/pom.xml"
+  local version
+  version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
+  local dir="$deps/apache-kafka-$version"
+  local stamp
+  stamp=$(digest "$pom")
+  if [ -f "$dir/.installed" ] && [ "$(cat "$dir/.installed")" = "$stamp" ]; then
+    say "Apache Kafka $version already in ${dir#"$root"/}"
+    return
+  fi
+  say "Apache Kafka $version from Maven Central into ${dir#"$root"/} (about 60 MB)"
+  rm -rf "$dir"
+  mvn --batch-mode --no-transfer-progress -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$dir/libs"
+  echo "$stamp" >"$dir/.installed"
+  say "Apache Kafka $version: $(find "$dir/libs" -name '*.jar' | wc -l) jars"
+}
+
+python_clients() {
+  local requirements="test/peers/python/requirements.txt"
+  local venv="$deps/python"
+  local stamp
+  stamp=$(digest "$requirements")
+  if [ -f "$venv/.installed" ] && [ "$(cat "$venv/.installed")" = "$stamp" ]; then
+    say "Python clients already in ${venv#"$root"/}"
+    return
+  fi
+  say "Python clients from PyPI into a venv at ${venv#"$root"/}: $(grep -v '^#' "$requirements" | tr '\n' ' ')"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$stamp" >"$venv/.installed"
+}
+
+franz_go() {
+  local source="test/peers/franz-go"
+  local out="$deps/go/franz-probe"
+  local stamp
+  stamp=$(digest "$source/go.mod" "$source/go.sum" "$source"/*.go)
+  if [ -x "$out" ] && [ -f "$out.installed" ] && [ "$(cat "$out.installed")" = "$stamp" ]; then
+    say "franz-go probe already built at ${out#"$root"/}"
+    return
+  fi
+  if ! command -v go >/dev/null; then
+    say "Go is not installed: the franz-go interop test will say so and fail (install Go 1.23 or newer)"
+    return
+  fi
+  say "franz-go probe: modules from the Go module proxy, built into ${out#"$root"/}"
+  mkdir -p "$(dirname "$out")"
+  (cd "$source" && go build -o "$out" .)
+  echo "$stamp" >"$out.installed"
+}
+
+debian
+apache_kafka
+python_clients
+franz_go

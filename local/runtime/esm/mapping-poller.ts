@@ -28,7 +28,7 @@ import { MetadataSchema } from '../../broker/protocol/messages/03-metadata';
 import { OffsetCommitSchema } from '../../broker/protocol/messages/08-offset-commit';
 import { OffsetFetchSchema } from '../../broker/protocol/messages/09-offset-fetch';
 import { FindCoordinatorSchema } from '../../broker/protocol/messages/10-find-coordinator';
-import { ErrorCode } from '../../broker/protocol/errors';
+import { ErrorCode, errorName } from '../../broker/protocol/errors';
 import type { Struct } from '../../broker/protocol/message-codec';
 import { WireClient } from '../kafka/wire-client';
 import { decodeRecords, type KafkaRecord } from '../kafka/records';
@@ -100,11 +100,6 @@ const FETCH_BYTES = 1 << 20;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Kafka's error name for a code, for messages. */
-function errorName(code: number): string {
-  return Object.entries(ErrorCode).find(([, v]) => v === code)?.[0] ?? `error ${code}`;
 }
 
 class KafkaError extends Error {

@@ -1,0 +1,337 @@
+/**
+ * The conformance harness: every scenario runs against Apache Kafka (the reference, from its Maven
+ * Central jars) and against the embedded broker, and what a client observes of each is compared.
+ *
+ * A scenario returns an observation: a plain value built from responses (error codes by name,
+ * offsets, counts), leaving out what legitimately varies between any two brokers (ports, cluster and
+ * topic ids, throttle times, free-text messages). The two observations must be equal, unless the
+ * scenario declares a known difference: then both observations are pinned, and the difference must
+ * be listed in local/broker/SKIPPED.md under the heading it names, so a later change to either side
+ * shows.
+ *
+ * Each row (scenario, both observations, verdict) is also written where the conformance table
+ * reporter (table-reporter.js) collects it, to print one table at the end of the run.
+ */
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import * as path from 'node:path';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { startBroker, type BrokerOptions, type RunningBroker } from '../../local/broker/broker';
+import { errorName } from '../../local/broker/protocol/errors';
+import { decodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
+import { Reader } from '../../local/broker/protocol/primitives';
+import { requestFrame } from '../../local/broker/protocol/request-frame';
+import { inRange, type ApiSchema } from '../../local/broker/protocol/schema';
+import { startApacheKafka, type ApacheKafkaCluster, type ApacheKafkaOptions } from '../support/apache-kafka';
+
+export type TargetName = 'Apache Kafka' | 'embedded';
+
+/** What a raw request observed when the broker closed the connection instead of answering. */
+export const CLOSED = 'connection closed' as const;
+
+/** One connection to a target, for requests in order on the same socket. */
+export interface TargetConnection {
+  /** Sends one request and resolves to the decoded response body, or CLOSED. */
+  request(schema: ApiSchema, version: number, body: Struct): Promise<Struct | typeof CLOSED>;
+  /** Sends bytes as they are (a whole frame, size prefix included). */
+  send(frame: Buffer): void;
+  /** The next response frame (after its size prefix), or CLOSED; rejects after `timeoutMs`. */
+  nextFrame(timeoutMs?: number): Promise<Buffer | typeof CLOSED>;
+  /** Resolves true if the broker closed the connection within `timeoutMs`. */
+  closedWithin(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+/** A broker a scenario runs against. */
+export interface Target {
+  readonly name: TargetName;
+  /** host:port list, for a client's bootstrap setting. */
+  readonly bootstrap: string;
+  /** Node ids of the brokers, in port order. */
+  readonly nodeIds: readonly number[];
+  /** A new connection to broker `node` (1-based, default the first). */
+  connect(node?: number): Promise<TargetConnection>;
+  /** One request on a new connection to the first broker, decoded; CLOSED if the broker hung up. */
+  request(schema: ApiSchema, version: number, body: Struct, node?: number): Promise<Struct | typeof CLOSED>;
+  /** A kafkajs client for this target, quiet unless told otherwise. */
+  kafkajs(config?: Partial<KafkaConfig>): Kafka;
+}
+
+/** Both observations of a scenario when they are known to differ, and why. */
+export interface KnownDifference {
+  /** A `**heading**` of local/broker/SKIPPED.md that explains the difference. */
+  readonly skipped: string;
+  readonly apache: unknown;
+  readonly embedded: unknown;
+}
+
+export interface ScenarioOptions {
+  readonly differs?: KnownDifference;
+  /** @default 30 s */
+  readonly timeoutMs?: number;
+}
+
+export interface ConformanceOptions {
+  /** Brokers on each side. @default 1 */
+  readonly brokers?: number;
+  /** Extra server.properties for Apache Kafka. */
+  readonly apache?: ApacheKafkaOptions['config'];
+  /** Extra options for the embedded broker. */
+  readonly embedded?: Omit<BrokerOptions, 'port' | 'brokers'>;
+}
+
+const SKIPPED_MD = path.join(__dirname, '..', '..', 'local', 'broker', 'SKIPPED.md');
+
+/**
+ * A plain, comparable copy of a decoded response or any value: bigints as numbers (or strings past
+ * 2^53), Buffers as hex, error codes (fields named `ErrorCode` or `…ErrorCode`) by name, throttle
+ * times left out.
+ */
+export function plain(value: unknown, key = ''): unknown {
+  if (typeof value === 'bigint')
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  if (typeof value === 'number' && /ErrorCode$/.test(key)) return errorName(value);
+  if (Array.isArray(value)) return value.map((v) => plain(v));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'ThrottleTimeMs') continue;
+      out[k] = plain(v, k);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** `value` with only `keys` kept, at every level of nesting (arrays are mapped). */
+export function only(value: unknown, keys: readonly string[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => only(v, keys));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (keys.includes(k)) out[k] = only(v, keys);
+    }
+    return out;
+  }
+  return value;
+}
+
+class RawTargetConnection implements TargetConnection {
+  private buffered = Buffer.alloc(0);
+  private closed = false;
+  private waiters: (() => void)[] = [];
+  private correlationId = 0;
+
+  constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, d]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w();
+  }
+
+  private waitForChange(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  send(frame: Buffer): void {
+    if (!this.closed) this.socket.write(frame);
+  }
+
+  async nextFrame(timeoutMs = 10_000): Promise<Buffer | typeof CLOSED> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.buffered.length >= 4) {
+        const size = this.buffered.readInt32BE(0);
+        if (this.buffered.length >= 4 + size) {
+          const frame = this.buffered.subarray(4, 4 + size);
+          this.buffered = this.buffered.subarray(4 + size);
+          return frame;
+        }
+      }
+      if (this.closed) return CLOSED;
+      if (Date.now() >= deadline) throw new Error(`no response within ${timeoutMs} ms`);
+      await this.waitForChange(deadline);
+    }
+  }
+
+  async closedWithin(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await this.waitForChange(deadline);
+    return this.closed;
+  }
+
+  async request(schema: ApiSchema, version: number, body: Struct): Promise<Struct | typeof CLOSED> {
+    const correlationId = ++this.correlationId;
+    this.send(requestFrame(schema.request, version, body, correlationId, 'conformance'));
+    const frame = await this.nextFrame();
+    if (frame === CLOSED) return CLOSED;
+    const r = new Reader(frame);
+    const echoed = r.int32();
+    if (echoed !== correlationId) throw new Error(`response to ${echoed}, expected ${correlationId}`);
+    // Response header v1 carries tagged fields, except ApiVersions' (always v0).
+    if (schema.request.apiKey !== 18 && inRange(schema.response.flexibleVersions, version)) {
+      r.taggedFields(() => undefined);
+    }
+    return decodeMessage(schema.response, version, r);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function openConnection(host: string, port: number): Promise<TargetConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () => {
+      socket.off('error', reject);
+      resolve(new RawTargetConnection(socket));
+    });
+    socket.once('error', reject);
+  });
+}
+
+function target(name: TargetName, addresses: readonly { host: string; port: number }[], nodeIds: number[]) {
+  const connectTo = (node = 1) => {
+    const address = addresses[node - 1];
+    if (!address) throw new Error(`no broker ${node}`);
+    return openConnection(address.host, address.port);
+  };
+  const t: Target = {
+    name,
+    bootstrap: addresses.map((a) => `${a.host}:${a.port}`).join(','),
+    nodeIds,
+    connect: connectTo,
+    async request(schema, version, body, node) {
+      const connection = await connectTo(node);
+      try {
+        return await connection.request(schema, version, body);
+      } finally {
+        connection.close();
+      }
+    },
+    kafkajs(config = {}) {
+      return new Kafka({
+        clientId: 'conformance',
+        brokers: t.bootstrap.split(','),
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 2, initialRetryTime: 100 },
+        ...config,
+      });
+    },
+  };
+  return t;
+}
+
+interface Row {
+  readonly area: string;
+  readonly scenario: string;
+  readonly apache: unknown;
+  readonly embedded: unknown;
+  readonly verdict: 'same' | 'listed' | 'different';
+  readonly skipped?: string;
+}
+
+function record(row: Row): void {
+  const dir = process.env.KW_CONFORMANCE_RESULTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(
+    path.join(dir, `${row.area.replace(/\W+/g, '-')}.jsonl`),
+    `${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`,
+  );
+}
+
+/** The bold headings of SKIPPED.md's list items (`- **Transactions**: ...`). */
+function skippedHeadings(): string[] {
+  return [...readFileSync(SKIPPED_MD, 'utf8').matchAll(/^- \*\*([^*]+)\*\*/gm)].map((m) => m[1]);
+}
+
+/**
+ * Starts Apache Kafka and the embedded broker for this test file (before its tests, stopped after)
+ * and returns `scenario`, which declares one conformance test.
+ */
+export function conformance(area: string, options: ConformanceOptions = {}) {
+  const brokers = options.brokers ?? 1;
+  let apache: ApacheKafkaCluster | undefined;
+  let embedded: RunningBroker | undefined;
+  let targets: { apache: Target; embedded: Target } | undefined;
+
+  beforeAll(async () => {
+    [apache, embedded] = await Promise.all([
+      startApacheKafka({ nodes: brokers, config: options.apache }),
+      startBroker({ port: 0, brokers, ...options.embedded }),
+    ]);
+    targets = {
+      apache: target(
+        'Apache Kafka',
+        apache.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+        apache.nodes.map((n) => n.nodeId),
+      ),
+      embedded: target(
+        'embedded',
+        embedded.ports.map((port) => ({ host: embedded!.host, port })),
+        embedded.cluster.brokers.map((b) => b.nodeId),
+      ),
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([apache?.stop(), embedded?.close()]);
+  }, 60_000);
+
+  return function scenario(
+    title: string,
+    run: (t: Target) => Promise<unknown>,
+    scenarioOptions: ScenarioOptions = {},
+  ): void {
+    test(
+      title,
+      async () => {
+        if (!targets) throw new Error('the brokers did not start (see beforeAll)');
+        const [onApache, onEmbedded] = (await Promise.all([run(targets.apache), run(targets.embedded)])).map(
+          (o) => plain(o),
+        );
+        const differs = scenarioOptions.differs;
+        const same = JSON.stringify(onApache) === JSON.stringify(onEmbedded);
+        const verdict = same ? 'same' : differs ? 'listed' : 'different';
+        record({
+          area,
+          scenario: title,
+          apache: onApache,
+          embedded: onEmbedded,
+          verdict,
+          skipped: differs?.skipped,
+        });
+        if (!differs) {
+          expect({ [area]: title, observed: onEmbedded }).toEqual({ [area]: title, observed: onApache });
+          return;
+        }
+        expect(skippedHeadings()).toContain(differs.skipped);
+        expect(onApache).toEqual(plain(differs.apache));
+        expect(onEmbedded).toEqual(plain(differs.embedded));
+      },
+      scenarioOptions.timeoutMs ?? 30_000,
+    );
+  };
+}
