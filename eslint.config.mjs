@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'scratch/', '.doc-tests/', 'scripts/tmp/', '.test-deps/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      'coverage/',
+      'scratch/',
+      '.doc-tests/',
+      'scripts/tmp/',
+      '.test-deps/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
