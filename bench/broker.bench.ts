@@ -1,13 +1,14 @@
 /**
  * Broker benchmark: produce and fetch throughput for 1 KiB records in batches, each compared with the
  * same bytes through a plain Node socket pair measured in the same run (the ceiling for any TCP server
- * in Node on this machine), plus time from start to accepting connections.
+ * in Node on this machine), plus time from start to accepting connections in process.
+ *
+ * The raw workloads here (a pipelined produce sender, a one-at-a-time fetch reader) are exported: the
+ * side-by-side bench runs the same ones against a `kw broker` process and Apache Kafka.
  *
  * Figures are medians of several rounds; machines here are noisy, so read the ratios.
  */
-import { spawn } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
-import * as path from 'node:path';
 import { startBroker } from '../local/broker/broker';
 import { crc32c } from '../local/broker/log/crc32c';
 import { decodeMessage } from '../local/broker/protocol/message-codec';
@@ -16,9 +17,10 @@ import { ProduceSchema } from '../local/broker/protocol/messages/00-produce';
 import { Reader, Writer } from '../local/broker/protocol/primitives';
 import { fetchRequest, requestFrame } from '../test/support/raw-kafka';
 
-const RECORD_BYTES = 1024;
-const RECORDS_PER_BATCH = 100;
-const REQUESTS = 400; // 40,000 records, ~41 MB per round
+export const RECORD_BYTES = 1024;
+export const RECORDS_PER_BATCH = 100;
+/** Produce requests per round: 40,000 records, ~41 MB. */
+export const PRODUCE_REQUESTS = 400;
 const IN_FLIGHT = 8;
 const ROUNDS = 5;
 
@@ -68,6 +70,31 @@ function recordBatch(count: number, size: number): Buffer {
   return buf;
 }
 
+/** The batch every produce request carries: RECORDS_PER_BATCH records of RECORD_BYTES. */
+export const BENCH_BATCH = recordBatch(RECORDS_PER_BATCH, RECORD_BYTES);
+
+/**
+ * `requests` Produce v7 frames (acks=1), each one BENCH_BATCH for one partition, the partitions taken
+ * in turn. One batch per partition per request: Apache Kafka refuses more (INVALID_RECORD).
+ */
+export function produceFrames(topic: string, requests: number, partitions = 1): Buffer[] {
+  return Array.from({ length: requests }, (_, i) =>
+    requestFrame(
+      ProduceSchema.request,
+      7,
+      {
+        TransactionalId: null,
+        Acks: 1,
+        TimeoutMs: 5000,
+        TopicData: [
+          { Name: topic, PartitionData: [{ Index: i % partitions, Records: Buffer.from(BENCH_BATCH) }] },
+        ],
+      },
+      i,
+    ),
+  );
+}
+
 /** Sends `frames` with up to IN_FLIGHT outstanding, resolving once every response has arrived. */
 export function pipeline(socket: Socket, frames: Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -96,10 +123,74 @@ export function pipeline(socket: Socket, frames: Buffer[]): Promise<void> {
 }
 
 export function connectTo(port: number): Promise<Socket> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
     s.setNoDelay(true);
   });
+}
+
+/** Response frames of one connection in arrival order (each after its size prefix). */
+function frameReader(socket: Socket): () => Promise<Buffer> {
+  let pending: Buffer = Buffer.alloc(0);
+  const frames: Buffer[] = [];
+  let waiting: ((frame: Buffer) => void) | undefined;
+  socket.on('data', (d: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, d]) : d;
+    while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+      frames.push(pending.subarray(4, 4 + pending.readInt32BE(0)));
+      pending = pending.subarray(4 + pending.readInt32BE(0));
+    }
+    if (waiting && frames.length) {
+      const wake = waiting;
+      waiting = undefined;
+      wake(frames.shift()!);
+    }
+  });
+  return () =>
+    frames.length ? Promise.resolve(frames.shift()!) : new Promise<Buffer>((resolve) => (waiting = resolve));
+}
+
+/**
+ * Reads partition 0 of `topic` from offset 0 until `records` records have come back, 1 MiB per request,
+ * one request at a time as consumers do; resolves to the bytes of the whole batches read.
+ */
+export async function fetchAll(port: number, topic: string, records: number): Promise<number> {
+  const socket = await connectTo(port);
+  const nextFrame = frameReader(socket);
+  let offset = 0n;
+  let bytes = 0;
+  try {
+    for (let id = 0; offset < BigInt(records); id++) {
+      socket.write(fetchRequest(topic, offset, { correlationId: id }));
+      const r = new Reader(await nextFrame());
+      r.int32();
+      const body = decodeMessage(FetchSchema.response, 11, r) as {
+        Responses: { Partitions: { ErrorCode: number; Records: Buffer | null }[] }[];
+      };
+      const partition = body.Responses[0].Partitions[0];
+      if (partition.ErrorCode !== 0) throw new Error(`fetch of ${topic}: error code ${partition.ErrorCode}`);
+      const data = partition.Records ?? Buffer.alloc(0);
+      // Apache Kafka cuts a response at its byte limit even inside a batch (clients drop the tail and
+      // ask again from there), so only whole batches count and move the offset on.
+      const before = offset;
+      let at = 0;
+      while (at + 61 <= data.length) {
+        const size = 12 + data.readInt32BE(at + 8);
+        if (at + size > data.length) break;
+        offset = data.readBigInt64BE(at) + BigInt(data.readInt32BE(at + 23) + 1);
+        bytes += size;
+        at += size;
+      }
+      if (offset === before) throw new Error(`fetch of ${topic} at offset ${offset} returned no whole batch`);
+    }
+  } finally {
+    socket.destroy();
+  }
+  return bytes;
 }
 
 /** A server that answers each frame with a small frame (produce) or with `reply` bytes (fetch). */
@@ -122,31 +213,17 @@ async function socketPairBaseline(
   return { port: (server.address() as { port: number }).port, close: () => server.close() };
 }
 
-async function timed(fn: () => Promise<void>): Promise<number> {
+/** Seconds `fn` takes. */
+export async function timed(fn: () => Promise<void>): Promise<number> {
   const t = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
 export async function runBrokerBench(log: (line: string) => void): Promise<Figure[]> {
-  const batch = recordBatch(RECORDS_PER_BATCH, RECORD_BYTES);
-  const bytesPerRound = batch.length * REQUESTS;
+  const bytesPerRound = BENCH_BATCH.length * PRODUCE_REQUESTS;
   const mb = bytesPerRound / 1e6;
-  const records = RECORDS_PER_BATCH * REQUESTS;
-  const produceFrames = (topic: string) =>
-    Array.from({ length: REQUESTS }, (_, i) =>
-      requestFrame(
-        ProduceSchema.request,
-        7,
-        {
-          TransactionalId: null,
-          Acks: 1,
-          TimeoutMs: 5000,
-          TopicData: [{ Name: topic, PartitionData: [{ Index: 0, Records: Buffer.from(batch) }] }],
-        },
-        i,
-      ),
-    );
+  const records = RECORDS_PER_BATCH * PRODUCE_REQUESTS;
 
   // Baselines: same frames through a socket pair that does nothing but frame and answer.
   const ack = Buffer.from(new Writer().int32(4).int32(0).toBuffer());
@@ -154,7 +231,7 @@ export async function runBrokerBench(log: (line: string) => void): Promise<Figur
   const pairProduce: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const s = await connectTo(pair.port);
-    const frames = produceFrames('x');
+    const frames = produceFrames('x', PRODUCE_REQUESTS);
     pairProduce.push(await timed(() => pipeline(s, frames)));
     s.destroy();
   }
@@ -165,67 +242,24 @@ export async function runBrokerBench(log: (line: string) => void): Promise<Figur
   for (let r = 0; r < ROUNDS; r++) {
     broker.cluster.createTopic(`bench-${r}`, 1);
     const s = await connectTo(broker.port);
-    const frames = produceFrames(`bench-${r}`);
+    const frames = produceFrames(`bench-${r}`, PRODUCE_REQUESTS);
     brokerProduce.push(await timed(() => pipeline(s, frames)));
     s.destroy();
     log(`  produce round ${r + 1}/${ROUNDS}: ${(mb / brokerProduce[r]).toFixed(0)} MB/s`);
   }
 
-  // Fetch: read a whole round's log back, 1 MiB per request, one request at a time as consumers do.
-  const fetchFrame = (topic: string, offset: bigint, id: number) =>
-    fetchRequest(topic, offset, { correlationId: id });
-  const fetchAll = async (port: number, topic: string): Promise<number> => {
-    const s = await connectTo(port);
-    let offset = 0n;
-    let bytes = 0;
-    const reader: { pending: Buffer } = { pending: Buffer.alloc(0) };
-    const next = () =>
-      new Promise<Buffer>((resolve) => {
-        const onData = (d: Buffer) => {
-          reader.pending = reader.pending.length ? Buffer.concat([reader.pending, d]) : d;
-          if (reader.pending.length >= 4 && reader.pending.length >= 4 + reader.pending.readInt32BE(0)) {
-            const size = reader.pending.readInt32BE(0);
-            const frame = reader.pending.subarray(4, 4 + size);
-            reader.pending = reader.pending.subarray(4 + size);
-            s.off('data', onData);
-            resolve(frame);
-          }
-        };
-        s.on('data', onData);
-      });
-    let id = 0;
-    while (offset < BigInt(records)) {
-      s.write(fetchFrame(topic, offset, id++));
-      const frame = await next();
-      const r = new Reader(frame);
-      r.int32();
-      const body = decodeMessage(FetchSchema.response, 11, r) as {
-        Responses: { Partitions: { Records: Buffer | null }[] }[];
-      };
-      const data = body.Responses[0].Partitions[0].Records!;
-      bytes += data.length;
-      // advance past the last whole batch returned
-      let at = 0;
-      while (at + 12 <= data.length) {
-        const base = data.readBigInt64BE(at);
-        const size = 12 + data.readInt32BE(at + 8);
-        offset = base + BigInt(data.readInt32BE(at + 23) + 1);
-        at += size;
-      }
-    }
-    s.destroy();
-    return bytes;
-  };
   const brokerFetch: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     let fetched = 0;
-    brokerFetch.push(await timed(async () => void (fetched = await fetchAll(broker.port, `bench-${r}`))));
+    brokerFetch.push(
+      await timed(async () => void (fetched = await fetchAll(broker.port, `bench-${r}`, records))),
+    );
     if (fetched !== bytesPerRound) throw new Error(`fetched ${fetched} bytes, expected ${bytesPerRound}`);
   }
   await broker.close();
 
   // Fetch baseline: a server answering each request with 1 MiB-ish of bytes, read the same way.
-  const perResponse = batch.length * Math.floor((1 << 20) / batch.length);
+  const perResponse = BENCH_BATCH.length * Math.floor((1 << 20) / BENCH_BATCH.length);
   const responses = Math.ceil(bytesPerRound / perResponse);
   const payload = Buffer.alloc(perResponse);
   const framed = Buffer.concat([
@@ -241,7 +275,7 @@ export async function runBrokerBench(log: (line: string) => void): Promise<Figur
   const pairFetch: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const s = await connectTo(fetchPair.port);
-    const small = Array.from({ length: responses }, (_, i) => fetchFrame('x', 0n, i));
+    const small = Array.from({ length: responses }, (_, i) => fetchRequest('x', 0n, { correlationId: i }));
     pairFetch.push(
       await timed(async () => {
         for (const f of small) await pipeline(s, [f]);
@@ -251,35 +285,12 @@ export async function runBrokerBench(log: (line: string) => void): Promise<Figur
   }
   fetchPair.close();
 
-  // Start-up: in process, and `kw broker` as a new process (Node + TypeScript loader included).
+  // Start-up in process; `kw broker` as a new process is in the side-by-side table, beside Kafka's JVM.
   const inProcess: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     let b: Awaited<ReturnType<typeof startBroker>> | undefined;
     inProcess.push(await timed(async () => void (b = await startBroker({ port: 0 }))));
     await b!.close();
-  }
-  const cli: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    cli.push(
-      await timed(
-        () =>
-          new Promise<void>((resolve, reject) => {
-            const child = spawn(process.execPath, [
-              path.join(__dirname, '..', 'cli', 'kw.js'),
-              'broker',
-              '--port',
-              '0',
-            ]);
-            child.stdout.on('data', (d: Buffer) => {
-              if (/listening on/.test(String(d))) {
-                child.kill('SIGTERM');
-                resolve();
-              }
-            });
-            child.on('error', reject);
-          }),
-      ),
-    );
   }
 
   const p = median(brokerProduce);
@@ -300,6 +311,5 @@ export async function runBrokerBench(log: (line: string) => void): Promise<Figur
       value: median(inProcess) * 1000,
       unit: 'ms',
     },
-    { name: 'start to "listening on", `kw broker` as a new process', value: median(cli) * 1000, unit: 'ms' },
   ];
 }
