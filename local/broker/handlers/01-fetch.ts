@@ -1,11 +1,19 @@
-// Fetch: v4–13 (v13 names topics by id). Behaviour: whole stored batches from the one containing FetchOffset (clients skip
-// earlier records), up to PartitionMaxBytes per partition and MaxBytes in all, but always the first
-// batch found so a large batch cannot stall a consumer. Waits up to MaxWaitMs for MinBytes, woken by
-// any produce. No fetch sessions (session id 0: every fetch is a full fetch); read_committed sees the
-// same data (no transactions), with an empty aborted-transactions list.
+// Fetch: v4–17 (v13 names topics by id; v15's ReplicaState and v17's ReplicaDirectoryId concern
+// followers, which the embedded broker has none of). Behaviour, as Apache Kafka's: whole stored batches from the
+// one containing FetchOffset (clients skip earlier records), up to PartitionMaxBytes per partition and
+// MaxBytes in all; until some partition has returned data, its first batch comes back even past both
+// limits, so a large batch cannot stall a consumer. Kafka reads a byte range and may end inside a
+// batch; those trailing bytes count against MaxBytes here too, but are not sent (clients drop them).
+// Waits up to MaxWaitMs for MinBytes, woken by any produce; a read error (an offset out of range)
+// answers at once, an unknown topic or partition does not. Unknown topics and partitions are listed
+// after the others, as Kafka does. No fetch sessions (session id 0: every fetch is a full fetch);
+// read_committed sees the same data (no transactions) with an empty aborted-transactions list, where
+// read_uncommitted gets none (null). From v16 a partition this broker does not lead names its leader
+// (CurrentLeader, leader epoch -1 as in Metadata) and the response lists that broker's endpoint.
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { FetchSchema } from '../protocol/messages/01-fetch';
+import type { PartitionLog } from '../log/partition-log';
 import type { ApiHandler, RequestContext } from './api';
 
 interface FetchPartition {
@@ -20,60 +28,146 @@ interface FetchTopic {
   Partitions: FetchPartition[];
 }
 
-/** One pass over the requested partitions; returns the response topics and the bytes found. */
+const READ_COMMITTED = 1;
+
+/** Kafka's fetch.max.bytes default: no fetch answers with more, whatever MaxBytes asks for. */
+const BROKER_FETCH_MAX_BYTES = 55 * 1024 * 1024;
+
+/** One partition's answer, in the order Kafka lists it. */
+interface PartitionAnswer {
+  readonly topic: FetchTopic;
+  readonly data: Struct;
+}
+
+/** A partition answer that carries an error and no data. */
+function failed(req: FetchPartition, code: number, abortedTransactions: [] | null): Struct {
+  return {
+    PartitionIndex: req.Partition,
+    ErrorCode: code,
+    HighWatermark: -1n,
+    LastStableOffset: -1n,
+    LogStartOffset: -1n,
+    AbortedTransactions: abortedTransactions,
+    PreferredReadReplica: -1,
+    // Empty, never null: librdkafka rejects a null record set.
+    Records: [],
+  };
+}
+
+/**
+ * One pass over the requested partitions. `bytes` counts what Kafka would have read (it decides
+ * whether MinBytes is met); `readError` is set by errors that end a long poll at once.
+ */
 function collect(
   topics: FetchTopic[],
   maxBytes: number,
+  isolationLevel: number,
   context: RequestContext,
-): { responses: Struct[]; bytes: number; errors: boolean } {
+): { answers: PartitionAnswer[]; bytes: number; readError: boolean; readable: number } {
   const { cluster, broker } = context;
-  let total = 0;
-  let errors = false;
   const byId = context.header.apiVersion >= 13;
-  const responses = topics.map((t) => {
-    const topic = byId ? cluster.topicById(t.TopicId) : cluster.topics.get(t.Topic);
-    return {
-      Topic: t.Topic,
-      TopicId: t.TopicId,
-      Partitions: t.Partitions.map((req): Struct => {
-        const empty = (code: number, hwm = -1n, logStart = -1n): Struct => {
-          if (code !== ErrorCode.NONE) errors = true;
-          return {
-            PartitionIndex: req.Partition,
-            ErrorCode: code,
-            HighWatermark: hwm,
-            LastStableOffset: hwm,
-            LogStartOffset: logStart,
-            AbortedTransactions: code === ErrorCode.NONE ? [] : null,
-            PreferredReadReplica: -1,
-            // Empty, never null: librdkafka rejects a null record set.
-            Records: [],
-          };
-        };
-        const partition = topic?.partitions[req.Partition];
-        if (!partition)
-          return empty(topic || !byId ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID);
-        if (partition.leader !== broker.nodeId) return empty(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-        const log = partition.log;
-        const hwm = BigInt(log.highWatermark);
-        const logStart = BigInt(log.logStartOffset);
-        const offset = req.FetchOffset;
-        if (offset < logStart || offset > hwm) return empty(ErrorCode.OFFSET_OUT_OF_RANGE, hwm, logStart);
-        const budget = Math.min(req.PartitionMaxBytes, maxBytes - total);
-        // Kafka returns a first batch even past the limits, so consumers always make progress.
-        const read =
-          budget > 0 || total === 0
-            ? log.read(Number(offset), Math.max(budget, 1))
-            : { batches: [], bytes: 0 };
-        total += read.bytes;
-        return {
-          ...empty(ErrorCode.NONE, hwm, logStart),
-          Records: read.batches,
-        };
-      }),
-    };
-  });
-  return { responses, bytes: total, errors };
+  const read: PartitionAnswer[] = [];
+  // Partitions the broker does not know: Kafka answers them without reading, after the rest.
+  const unknown: PartitionAnswer[] = [];
+  let limit = maxBytes;
+  let firstBatchRule = true;
+  let bytes = 0;
+  let readError = false;
+  for (const topic of topics) {
+    const known = byId ? cluster.topicById(topic.TopicId) : cluster.topics.get(topic.Topic);
+    for (const req of topic.Partitions) {
+      const partition = known?.partitions[req.Partition];
+      if (!partition) {
+        const code = known || !byId ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
+        unknown.push({ topic, data: failed(req, code, []) });
+        continue;
+      }
+      if (partition.leader !== broker.nodeId) {
+        readError = true;
+        const data = failed(req, ErrorCode.NOT_LEADER_OR_FOLLOWER, null);
+        if (context.header.apiVersion >= 16)
+          data.CurrentLeader = { LeaderId: partition.leader, LeaderEpoch: -1 };
+        read.push({ topic, data });
+        continue;
+      }
+      const log = partition.log;
+      const hwm = log.highWatermark;
+      const offset = Number(req.FetchOffset);
+      if (offset < log.logStartOffset || offset > hwm) {
+        readError = true;
+        read.push({ topic, data: failed(req, ErrorCode.OFFSET_OUT_OF_RANGE, null) });
+        continue;
+      }
+      const slice = readSlice(log, offset, Math.min(req.PartitionMaxBytes, limit), firstBatchRule);
+      if (slice.bytes > 0) {
+        firstBatchRule = false;
+        limit = Math.max(0, limit - slice.bytes);
+        bytes += slice.bytes;
+      }
+      read.push({
+        topic,
+        data: {
+          PartitionIndex: req.Partition,
+          ErrorCode: ErrorCode.NONE,
+          HighWatermark: BigInt(hwm),
+          LastStableOffset: BigInt(hwm),
+          LogStartOffset: BigInt(log.logStartOffset),
+          AbortedTransactions: isolationLevel === READ_COMMITTED ? [] : null,
+          PreferredReadReplica: -1,
+          Records: slice.batches,
+        },
+      });
+    }
+  }
+  return { answers: [...read, ...unknown], bytes, readError, readable: read.length };
+}
+
+/**
+ * What Kafka reads of a partition from `offset`: the bytes from the start of the batch holding it, up
+ * to `maxBytes` (the first batch whole when `firstBatchRule` holds and it is larger; nothing when it
+ * does not hold and the first batch does not fit). Returns the whole batches in that range and the
+ * range's size, which may end inside a batch.
+ */
+function readSlice(
+  log: PartitionLog,
+  offset: number,
+  maxBytes: number,
+  firstBatchRule: boolean,
+): { batches: Buffer[]; bytes: number } {
+  const found = log.read(offset, Math.max(maxBytes, 1));
+  const first = found.batches[0];
+  if (!first) return { batches: [], bytes: 0 };
+  if (first.length > maxBytes) {
+    return firstBatchRule ? { batches: [first], bytes: first.length } : { batches: [], bytes: 0 };
+  }
+  const last = found.batches[found.batches.length - 1];
+  const nextOffset = Number(last.readBigInt64BE(0)) + last.readInt32BE(23) + 1;
+  // A batch that did not fit whole follows: Kafka's byte range runs into it, up to maxBytes.
+  const bytes = nextOffset < log.highWatermark ? maxBytes : found.bytes;
+  return { batches: found.batches, bytes };
+}
+
+/** The endpoints of the leaders named in CurrentLeader (v16+), once each. */
+function nodeEndpoints(answers: PartitionAnswer[], context: RequestContext): Struct[] {
+  const leaders = new Set(
+    answers.flatMap((a) =>
+      a.data.CurrentLeader ? [(a.data.CurrentLeader as Struct).LeaderId as number] : [],
+    ),
+  );
+  return context.cluster.brokers
+    .filter((b) => leaders.has(b.nodeId))
+    .map((b) => ({ NodeId: b.nodeId, Host: b.host, Port: b.port, Rack: null }));
+}
+
+/** The response's topics: consecutive answers of the same topic share one entry, as in Kafka's. */
+function responseTopics(answers: PartitionAnswer[]): Struct[] {
+  const out: { topic: FetchTopic; Partitions: Struct[] }[] = [];
+  for (const answer of answers) {
+    const last = out.at(-1);
+    if (last && last.topic === answer.topic) last.Partitions.push(answer.data);
+    else out.push({ topic: answer.topic, Partitions: [answer.data] });
+  }
+  return out.map((t) => ({ Topic: t.topic.Topic, TopicId: t.topic.TopicId, Partitions: t.Partitions }));
 }
 
 export const fetch: ApiHandler = {
@@ -81,15 +175,18 @@ export const fetch: ApiHandler = {
   name: 'Fetch',
   schema: FetchSchema,
   minVersion: 4,
-  maxVersion: 13,
+  maxVersion: 17,
   async handle(request, context) {
     const topics = request.Topics as FetchTopic[];
-    const maxBytes = Math.max(Number(request.MaxBytes), 1);
-    const minBytes = Number(request.MinBytes);
+    const maxBytes = Math.min(Number(request.MaxBytes), BROKER_FETCH_MAX_BYTES);
+    const minBytes = Math.min(Number(request.MinBytes), maxBytes);
+    const isolationLevel = Number(request.IsolationLevel);
     const deadline = Date.now() + Math.max(Number(request.MaxWaitMs), 0);
-    let result = collect(topics, maxBytes, context);
-    // Kafka answers at once when a partition has an error; otherwise it waits for MinBytes or MaxWaitMs.
-    while (!result.errors && result.bytes < Math.max(minBytes, 1) && Date.now() < deadline) {
+    const pass = () => collect(topics, maxBytes, isolationLevel, context);
+    let result = pass();
+    // Kafka answers at once when nothing is readable, on a read error, or once MinBytes are there;
+    // otherwise it waits for more data until MaxWaitMs.
+    while (result.readable > 0 && !result.readError && result.bytes < minBytes && Date.now() < deadline) {
       let cancel = (): void => undefined;
       const woken = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), deadline - Date.now());
@@ -102,9 +199,15 @@ export const fetch: ApiHandler = {
         };
       });
       cancel();
-      result = collect(topics, maxBytes, context);
+      result = pass();
       if (!woken) break;
     }
-    return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NONE, SessionId: 0, Responses: result.responses };
+    return {
+      ThrottleTimeMs: 0,
+      ErrorCode: ErrorCode.NONE,
+      SessionId: 0,
+      Responses: responseTopics(result.answers),
+      NodeEndpoints: nodeEndpoints(result.answers, context),
+    };
   },
 };

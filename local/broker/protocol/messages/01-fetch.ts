@@ -1,17 +1,28 @@
-// Fetch (key 1): v4–13, flexible from v12.
+// Fetch (key 1): v4–17, flexible from v12.
 // Topics are named up to v12 and identified by topic id from v13; v12 brings the tagged ClusterId and
-// per-partition epoch fields.
+// per-partition epoch fields. v14 only adds an error (OFFSET_MOVED_TO_TIERED_STORAGE); v15 moves the
+// replica id into the tagged ReplicaState; v16 adds the tagged NodeEndpoints of the leaders named in
+// CurrentLeader; v17 adds each partition's tagged ReplicaDirectoryId.
 import { field, message, struct, structs, type ApiSchema } from '../schema';
 
 export const FetchSchema: ApiSchema = {
   request: message({
     name: 'FetchRequest',
     apiKey: 1,
-    valid: '4-13',
+    valid: '4-17',
     flexible: '12+',
     fields: [
       field('ClusterId', 'string', '12+', { nullable: '12+', tag: 0, tagged: '12+', default: null }),
       field('ReplicaId', 'int32', '0-14', { default: -1 }),
+      struct(
+        'ReplicaState',
+        '15+',
+        [
+          field('ReplicaId', 'int32', '15+', { default: -1 }),
+          field('ReplicaEpoch', 'int64', '15+', { default: -1n }),
+        ],
+        { tag: 1, tagged: '15+' },
+      ),
       field('MaxWaitMs', 'int32', '0+'),
       field('MinBytes', 'int32', '0+'),
       field('MaxBytes', 'int32', '3+', { default: 2147483647 }),
@@ -28,6 +39,7 @@ export const FetchSchema: ApiSchema = {
           field('LastFetchedEpoch', 'int32', '12+', { default: -1 }),
           field('LogStartOffset', 'int64', '5+', { default: -1n }),
           field('PartitionMaxBytes', 'int32', '0+'),
+          field('ReplicaDirectoryId', 'uuid', '17+', { tag: 0, tagged: '17+' }),
         ]),
       ]),
       structs('ForgottenTopicsData', '7+', [
@@ -41,7 +53,7 @@ export const FetchSchema: ApiSchema = {
   response: message({
     name: 'FetchResponse',
     apiKey: 1,
-    valid: '4-13',
+    valid: '4-17',
     flexible: '12+',
     fields: [
       field('ThrottleTimeMs', 'int32', '1+'),
@@ -95,6 +107,17 @@ export const FetchSchema: ApiSchema = {
           field('Records', 'records', '0+', { nullable: '0+' }),
         ]),
       ]),
+      structs(
+        'NodeEndpoints',
+        '16+',
+        [
+          field('NodeId', 'int32', '16+'),
+          field('Host', 'string', '16+'),
+          field('Port', 'int32', '16+'),
+          field('Rack', 'string', '16+', { nullable: '16+', default: null }),
+        ],
+        { tag: 0, tagged: '16+' },
+      ),
     ],
   }),
 };
