@@ -101,6 +101,26 @@ function log4jFile(): string {
 /** JVM flags for a short-lived tool: start fast rather than run fast. */
 const TOOL_JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xshare:auto'];
 
+/**
+ * The command line a Kafka installation's `bin/TOOL` script runs (java, its flags, the class), for
+ * callers that run the tool themselves, e.g. from a shell; throws PeerMissingError without Java or the jars.
+ */
+export function kafkaToolCommand(tool: KafkaTool): {
+  readonly java: string;
+  readonly args: readonly string[];
+} {
+  return {
+    java: requireApacheKafka(),
+    args: [
+      ...TOOL_JVM_FLAGS,
+      `-Dlog4j.configuration=file:${log4jFile()}`,
+      '-cp',
+      path.join(APACHE_KAFKA_LIBS, '*'),
+      KAFKA_TOOLS[tool],
+    ],
+  };
+}
+
 export interface ToolRun {
   readonly code: number | null;
   readonly out: string;
@@ -116,18 +136,26 @@ export function runKafkaTool(
   args: readonly string[],
   options: { readonly input?: string; readonly timeoutMs?: number } = {},
 ): Promise<ToolRun> {
+  return runJavaClass(KAFKA_TOOLS[tool], args, options);
+}
+
+/**
+ * Runs `mainClass` with Kafka's jars on the class path (after `classpath`, for a program compiled
+ * against them), the way runKafkaTool runs a tool.
+ */
+export function runJavaClass(
+  mainClass: string,
+  args: readonly string[],
+  options: { readonly input?: string; readonly timeoutMs?: number; readonly classpath?: string } = {},
+): Promise<ToolRun> {
   const java = requireApacheKafka();
+  const classpath = [options.classpath, path.join(APACHE_KAFKA_LIBS, '*')]
+    .filter(Boolean)
+    .join(path.delimiter);
   return new Promise((resolve) => {
     const child = execFile(
       java,
-      [
-        ...TOOL_JVM_FLAGS,
-        `-Dlog4j.configuration=file:${log4jFile()}`,
-        '-cp',
-        path.join(APACHE_KAFKA_LIBS, '*'),
-        KAFKA_TOOLS[tool],
-        ...args,
-      ],
+      [...TOOL_JVM_FLAGS, `-Dlog4j.configuration=file:${log4jFile()}`, '-cp', classpath, mainClass, ...args],
       { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
     let out = '';
@@ -211,7 +239,7 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
   }));
   const voters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
   const replicas = Math.min(3, count);
-  const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+  const clusterId = newClusterId();
   const log4j = log4jFile();
   const logFile = path.join(dir, 'output.log');
   const classpath = path.join(APACHE_KAFKA_LIBS, '*');
@@ -363,6 +391,18 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
     output,
     stop: stopAll,
   };
+}
+
+/**
+ * A random cluster id as the storage tool takes it: 16 bytes in URL-safe base64 without padding, not
+ * starting with '-' (the tool's argument parser would read such an id as an option, as Kafka's own
+ * id generator also avoids).
+ */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** VmRSS of a process, in bytes. */
