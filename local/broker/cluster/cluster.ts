@@ -100,6 +100,9 @@ export class Cluster {
       } else if (entry.op === 'create-partitions') {
         const topic = plan.get(entry.name);
         if (topic) topic.partitions = Math.max(topic.partitions, entry.count);
+      } else if (entry.op === 'alter-configs') {
+        const topic = plan.get(entry.name);
+        if (topic) topic.configs = entry.configs;
       } else if (entry.op === 'log-start') {
         plan.get(entry.topic)?.logStarts.set(entry.partition, entry.offset);
       } else if (entry.op === 'producer-ids') {
@@ -263,6 +266,22 @@ export class Cluster {
     if (validateOnly) return;
     this.storage?.cluster.append({ op: 'create-partitions', name, count });
     this.growTopic(topic, count);
+  }
+
+  /**
+   * Replaces the configs set on a topic with `configs`, durably; every other config (and any given as
+   * null) takes its default, as after AlterConfigs. IncrementalAlterConfigs works out that set first.
+   */
+  alterTopicConfigs(name: string, configs: Record<string, string | null>, validateOnly = false): void {
+    const topic = this.topics.get(name);
+    if (!topic) throw new TopicError(`unknown topic ${name}`, 3);
+    const resolved = resolveTopicConfigs(configs);
+    if (resolved.problems.length > 0) throw new TopicError(resolved.problems.join('; '), 40);
+    if (validateOnly) return;
+    this.storage?.cluster.append({ op: 'alter-configs', name, configs: resolved.configs });
+    // Changed in place: partition stores read segment.bytes through this same object.
+    for (const key of Object.keys(topic.configs)) delete topic.configs[key];
+    Object.assign(topic.configs, resolved.configs);
   }
 
   /** Registers a one-shot callback run on the next append to any partition. */

@@ -1,6 +1,9 @@
 // InitProducerId: v0–5. Behaviour: idempotent producers get a fresh producer id at epoch 0; a producer
-// that names its current id and epoch (v3+) gets the epoch bumped. Transactional ids are refused with
-// INVALID_REQUEST: transactions are not implemented (SKIPPED.md).
+// that names its current id and epoch (v3+) gets the epoch bumped. Transactions are not implemented
+// (SKIPPED.md): clients ask FindCoordinator for a transaction coordinator first and are refused there,
+// so a transactional id only arrives here from a client that skipped that step. It gets the same
+// CLUSTER_AUTHORIZATION_FAILED, which librdkafka, the Java client and kafkajs all treat as final
+// (INVALID_REQUEST would have librdkafka retry until its timeout).
 import { ErrorCode } from '../protocol/errors';
 import { InitProducerIdSchema } from '../protocol/messages/22-init-producer-id';
 import type { ApiHandler } from './api';
@@ -13,7 +16,12 @@ export const initProducerId: ApiHandler = {
   maxVersion: 5,
   handle(request, context) {
     if (request.TransactionalId !== null && request.TransactionalId !== '') {
-      return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.INVALID_REQUEST, ProducerId: -1n, ProducerEpoch: -1 };
+      return {
+        ThrottleTimeMs: 0,
+        ErrorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        ProducerId: -1n,
+        ProducerEpoch: -1,
+      };
     }
     const current = request.ProducerId as bigint;
     const epoch = request.ProducerEpoch as number;

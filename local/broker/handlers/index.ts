@@ -21,9 +21,12 @@ import { deleteTopics } from './20-delete-topics';
 import { deleteRecords } from './21-delete-records';
 import { initProducerId } from './22-init-producer-id';
 import { describeConfigs } from './32-describe-configs';
+import { alterConfigs } from './33-alter-configs';
 import { createPartitions } from './37-create-partitions';
 import { deleteGroups } from './42-delete-groups';
+import { incrementalAlterConfigs } from './44-incremental-alter-configs';
 import { offsetDelete } from './47-offset-delete';
+import { consumerGroupHeartbeat } from './68-consumer-group-heartbeat';
 import type { ApiHandler } from './api';
 
 export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(
@@ -47,8 +50,11 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(
     deleteRecords,
     initProducerId,
     describeConfigs,
+    alterConfigs,
     createPartitions,
     deleteGroups,
+    incrementalAlterConfigs,
     offsetDelete,
+    consumerGroupHeartbeat,
   ].map((h) => [h.key, h]),
 );

@@ -35,6 +35,7 @@ export type ClusterEntry =
   | { op: 'create-topic'; name: string; id: string; partitions: number; configs: Record<string, string> }
   | { op: 'delete-topic'; name: string }
   | { op: 'create-partitions'; name: string; count: number }
+  | { op: 'alter-configs'; name: string; configs: Record<string, string> }
   | { op: 'log-start'; topic: string; partition: number; offset: number }
   | { op: 'producer-ids'; next: string };
 

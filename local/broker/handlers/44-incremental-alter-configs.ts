@@ -1,0 +1,133 @@
+// IncrementalAlterConfigs: v0–1. Behaviour: each config of a topic resource (type 2) is changed by its
+// operation — SET, DELETE (back to the default), APPEND and SUBTRACT (list configs only: cleanup.policy)
+// — and the other configs stay as they are; the result is validated as a whole and applied at once, or
+// not at all. kafka-configs --alter uses this API. Broker resources (type 4) and other types are refused
+// with INVALID_REQUEST: the broker has no dynamic broker configs.
+import { TopicError } from '../cluster/cluster';
+import { TOPIC_CONFIGS } from '../cluster/topic-config';
+import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
+import { IncrementalAlterConfigsSchema } from '../protocol/messages/44-incremental-alter-configs';
+import type { ApiHandler } from './api';
+
+const TOPIC = 2;
+const SET = 0;
+const DELETE = 1;
+const APPEND = 2;
+const SUBTRACT = 3;
+/** Topic configs whose value is a comma-separated list, the only ones APPEND and SUBTRACT apply to. */
+const LIST_CONFIGS = new Set(['cleanup.policy']);
+
+interface Change {
+  Name: string;
+  ConfigOperation: number;
+  Value: string | null;
+}
+
+interface Resource {
+  ResourceType: number;
+  ResourceName: string;
+  Configs: Change[];
+}
+
+/** A change that cannot be made, with the Kafka error code to answer. */
+class ChangeError extends Error {
+  public override readonly name = 'ChangeError';
+  constructor(
+    message: string,
+    public readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The configs set on a topic after `changes` to those set before (`current`); throws ChangeError for a
+ * change Kafka refuses. APPEND and SUBTRACT start from the default when the config is not set, as in
+ * Kafka.
+ */
+function applyChanges(current: Readonly<Record<string, string>>, changes: readonly Change[]) {
+  const next: Record<string, string> = { ...current };
+  const seen = new Set<string>();
+  for (const { Name: name, ConfigOperation: op, Value: value } of changes) {
+    if (seen.has(name)) {
+      throw new ChangeError(`config ${name} is changed more than once`, ErrorCode.INVALID_REQUEST);
+    }
+    seen.add(name);
+    if (op === DELETE) {
+      delete next[name];
+      continue;
+    }
+    if (op !== SET && op !== APPEND && op !== SUBTRACT) {
+      throw new ChangeError(`unknown config operation ${op} for ${name}`, ErrorCode.INVALID_REQUEST);
+    }
+    if (value === null) throw new ChangeError(`config ${name} needs a value`, ErrorCode.INVALID_REQUEST);
+    if (op === SET) {
+      next[name] = value;
+      continue;
+    }
+    if (!LIST_CONFIGS.has(name)) {
+      throw new ChangeError(
+        `${op === APPEND ? 'APPEND' : 'SUBTRACT'} applies only to list configs ` +
+          `(${[...LIST_CONFIGS].join(', ')}), not ${name}`,
+        ErrorCode.INVALID_CONFIG,
+      );
+    }
+    const items = (next[name] ?? TOPIC_CONFIGS[name].default).split(',').filter((item) => item !== '');
+    const given = value.split(',').filter((item) => item !== '');
+    next[name] = (
+      op === APPEND
+        ? [...items, ...given.filter((item) => !items.includes(item))]
+        : items.filter((item) => !given.includes(item))
+    ).join(',');
+  }
+  return next;
+}
+
+/** The configs set on a topic: those whose value is not the default. */
+function setConfigs(configs: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(configs).filter(([name, value]) => value !== TOPIC_CONFIGS[name]?.default),
+  );
+}
+
+export const incrementalAlterConfigs: ApiHandler = {
+  key: 44,
+  name: 'IncrementalAlterConfigs',
+  schema: IncrementalAlterConfigsSchema,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(request, context) {
+    const resources = request.Resources as Resource[];
+    return {
+      ThrottleTimeMs: 0,
+      Responses: resources.map((r): Struct => {
+        const answer = (code: number, message: string | null) => ({
+          ErrorCode: code,
+          ErrorMessage: message,
+          ResourceType: r.ResourceType,
+          ResourceName: r.ResourceName,
+        });
+        if (r.ResourceType !== TOPIC) {
+          return answer(
+            ErrorCode.INVALID_REQUEST,
+            `only topic configs can be altered here (resource type ${r.ResourceType} is not supported)`,
+          );
+        }
+        const topic = context.cluster.topics.get(r.ResourceName);
+        if (!topic) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${r.ResourceName}`);
+        try {
+          context.cluster.alterTopicConfigs(
+            r.ResourceName,
+            applyChanges(setConfigs(topic.configs), r.Configs),
+            request.ValidateOnly === true,
+          );
+          return answer(ErrorCode.NONE, null);
+        } catch (error) {
+          if (!(error instanceof TopicError) && !(error instanceof ChangeError)) throw error;
+          return answer(error.code, error.message);
+        }
+      }),
+    };
+  },
+};

@@ -1,0 +1,29 @@
+// ConsumerGroupHeartbeat: v0–1. Behaviour: the KIP-848 consumer group protocol is not implemented, so
+// every heartbeat is answered UNSUPPORTED_VERSION, as Apache Kafka answers when that protocol is
+// disabled. The API is advertised so that clients asking for it stop at once: without it, librdkafka
+// (group.protocol=consumer) waits for a coordinator forever; with this answer it raises a fatal error,
+// the Java client fails its poll, and franz-go (ServerSideBalancer) falls back to the classic protocol.
+import { ErrorCode } from '../protocol/errors';
+import { ConsumerGroupHeartbeatSchema } from '../protocol/messages/68-consumer-group-heartbeat';
+import type { ApiHandler } from './api';
+
+export const consumerGroupHeartbeat: ApiHandler = {
+  key: 68,
+  name: 'ConsumerGroupHeartbeat',
+  schema: ConsumerGroupHeartbeatSchema,
+  minVersion: 0,
+  maxVersion: 1,
+  handle() {
+    return {
+      ThrottleTimeMs: 0,
+      ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
+      ErrorMessage:
+        'the embedded Kafka broker (kw) does not support the consumer group protocol (KIP-848): ' +
+        'use group.protocol=classic',
+      MemberId: null,
+      MemberEpoch: 0,
+      HeartbeatIntervalMs: 0,
+      Assignment: null,
+    };
+  },
+};
