@@ -200,24 +200,35 @@ describe('leadership and auto-creation', () => {
   test.each([
     [true, ErrorCode.NONE],
     [false, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
-  ])('with autoCreateTopics=%s, Metadata for an unknown topic answers %d', async (autoCreateTopics, code) => {
-    const broker = await startBroker({ port: 0, autoCreateTopics });
-    try {
-      const conn = await RawConnection.open(broker.port);
-      conn.write(
-        requestFrame(MetadataSchema.request, 9, {
-          Topics: [{ Name: 'fresh' }],
-          AllowAutoTopicCreation: true,
-        }),
-      );
-      const body = decode(MetadataSchema.response, 9, (await conn.response())!) as {
-        Topics: { ErrorCode: number; Partitions: unknown[] }[];
-      };
-      conn.end();
-      expect(body.Topics[0].ErrorCode).toBe(code);
-      expect(broker.cluster.topics.has('fresh')).toBe(autoCreateTopics);
-    } finally {
-      await broker.close();
-    }
-  });
+  ])(
+    'with autoCreateTopics=%s, Metadata for an unknown topic answers UNKNOWN_TOPIC_OR_PARTITION as Kafka does, and the next Metadata answers %d',
+    async (autoCreateTopics, code) => {
+      const broker = await startBroker({ port: 0, autoCreateTopics });
+      try {
+        const conn = await RawConnection.open(broker.port);
+        const ask = async (correlationId: number) => {
+          conn.write(
+            requestFrame(
+              MetadataSchema.request,
+              9,
+              { Topics: [{ Name: 'fresh' }], AllowAutoTopicCreation: true },
+              correlationId,
+            ),
+          );
+          const body = decode(MetadataSchema.response, 9, (await conn.response())!) as {
+            Topics: { ErrorCode: number; Partitions: unknown[] }[];
+          };
+          return body.Topics[0];
+        };
+        expect((await ask(1)).ErrorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        const next = await ask(2);
+        conn.end();
+        expect(next.ErrorCode).toBe(code);
+        expect(next.Partitions).toHaveLength(autoCreateTopics ? 1 : 0);
+        expect(broker.cluster.topics.has('fresh')).toBe(autoCreateTopics);
+      } finally {
+        await broker.close();
+      }
+    },
+  );
 });

@@ -195,6 +195,24 @@ test('a topic deleted and created again under the same name comes back as the ne
   }
 });
 
+test('configs set on a topic stay set after a restart, also when their value is the default', async () => {
+  // GIVEN a topic created with one config at its default value and one changed
+  const first = await startBroker({ port: 0, dataDir: dir });
+  first.cluster.createTopic('overridden', 1, { 'min.insync.replicas': '1', 'retention.ms': '3600000' });
+  await first.close();
+
+  // WHEN the broker restarts from its data directory
+  const second = await startBroker({ port: 0, dataDir: dir });
+  try {
+    // THEN both are still the topic's own settings (DescribeConfigs source TOPIC_CONFIG), the rest defaults
+    const topic = second.cluster.topics.get('overridden')!;
+    expect([...topic.overrides].sort()).toEqual(['min.insync.replicas', 'retention.ms']);
+    expect(topic.configs['retention.ms']).toBe('3600000');
+  } finally {
+    await second.close();
+  }
+});
+
 test('retention, a delete cut short by a crash, topic deletion and stale locks all survive a restart correctly', async () => {
   const first = await startBroker({ port: 0, dataDir: dir });
   const kept = first.cluster.createTopic('aged', 1, { 'retention.bytes': '300', 'segment.bytes': '250' });

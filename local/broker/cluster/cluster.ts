@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { PartitionLog } from '../log/partition-log';
 import { DataDir, type ClusterEntry } from '../storage/data-dir';
-import { resolveTopicConfigs, type TopicConfigs } from './topic-config';
+import { differingFromDefaults, resolveTopicConfigs, type TopicConfigs } from './topic-config';
 
 export interface BrokerInfo {
   readonly nodeId: number;
@@ -26,6 +26,8 @@ export interface Topic {
   readonly id: Buffer;
   readonly partitions: Partition[];
   readonly configs: TopicConfigs;
+  /** Names of the configs set on the topic (DescribeConfigs' TOPIC_CONFIG source), default or not. */
+  readonly overrides: Set<string>;
 }
 
 /** A topic request that cannot be honoured, with the Kafka error code to answer. */
@@ -39,7 +41,19 @@ export class TopicError extends Error {
   }
 }
 
-const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+/** Why `name` cannot name a topic (Kafka's rules), or undefined when it can. */
+export function topicNameProblem(name: string): string | undefined {
+  if (name === '') return 'a topic name cannot be empty';
+  if (name === '.' || name === '..') return `a topic cannot be named "${name}"`;
+  if (name.length > 249)
+    return `topic name ${name.slice(0, 20)}... is ${name.length} characters long (at most 249)`;
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    return `invalid topic name "${name}": use letters, digits, '.', '_' or '-'`;
+  return undefined;
+}
+
+/** Kafka names a topic's metrics with '.' replaced by '_', so two names equal after that collide. */
+const unifyCollisionChars = (name: string) => name.replaceAll('.', '_');
 
 export interface ClusterOptions {
   /** Create unknown topics named in Metadata requests (when the client allows it). @default true */
@@ -85,7 +99,13 @@ export class Cluster {
     // opens the folders or receives the log-start offsets of the topic now carrying that name.
     const plan = new Map<
       string,
-      { id: string; partitions: number; configs: TopicConfigs; logStarts: Map<number, number> }
+      {
+        id: string;
+        partitions: number;
+        configs: TopicConfigs;
+        overrides: readonly string[];
+        logStarts: Map<number, number>;
+      }
     >();
     for (const entry of storage.cluster.load()) {
       if (entry.op === 'create-topic') {
@@ -93,6 +113,8 @@ export class Cluster {
           id: entry.id,
           partitions: entry.partitions,
           configs: entry.configs,
+          // Journals written before overrides were recorded: the configs that differ from defaults.
+          overrides: entry.overrides ?? differingFromDefaults(entry.configs),
           logStarts: new Map(),
         });
       } else if (entry.op === 'delete-topic') {
@@ -102,7 +124,10 @@ export class Cluster {
         if (topic) topic.partitions = Math.max(topic.partitions, entry.count);
       } else if (entry.op === 'alter-configs') {
         const topic = plan.get(entry.name);
-        if (topic) topic.configs = entry.configs;
+        if (topic) {
+          topic.configs = entry.configs;
+          topic.overrides = entry.overrides ?? differingFromDefaults(entry.configs);
+        }
       } else if (entry.op === 'log-start') {
         plan.get(entry.topic)?.logStarts.set(entry.partition, entry.offset);
       } else if (entry.op === 'producer-ids') {
@@ -117,7 +142,14 @@ export class Cluster {
     // Folders of topics deleted just before a crash (journaled, not yet removed) must not come back.
     storage.removeOrphans(live);
     for (const [name, t] of plan) {
-      const topic = this.addTopic(name, Buffer.from(t.id, 'hex'), t.partitions, t.configs, false);
+      const topic = this.addTopic(
+        name,
+        Buffer.from(t.id, 'hex'),
+        t.partitions,
+        t.configs,
+        t.overrides,
+        false,
+      );
       for (const [partition, offset] of t.logStarts) topic.partitions[partition]?.log.deleteBefore(offset);
     }
     const compacted: ClusterEntry[] = [];
@@ -128,6 +160,7 @@ export class Cluster {
         id: t.id.toString('hex'),
         partitions: t.partitions.length,
         configs: t.configs,
+        overrides: [...t.overrides],
       });
       for (const p of t.partitions) {
         if (p.log.logStartOffset > 0)
@@ -164,9 +197,16 @@ export class Cluster {
     return { index, leader: this.leaderFor(topicIndex, index), log: new PartitionLog(store) };
   }
 
-  private addTopic(name: string, id: Buffer, partitions: number, configs: TopicConfigs, fresh = true): Topic {
+  private addTopic(
+    name: string,
+    id: Buffer,
+    partitions: number,
+    configs: TopicConfigs,
+    overrides: readonly string[],
+    fresh = true,
+  ): Topic {
     const topicIndex = this.topics.size;
-    const topic: Topic = { name, id, configs, partitions: [] };
+    const topic: Topic = { name, id, configs, overrides: new Set(overrides), partitions: [] };
     for (let index = 0; index < partitions; index++)
       topic.partitions.push(this.newPartition(topic, index, topicIndex, fresh));
     this.topics.set(name, topic);
@@ -199,32 +239,66 @@ export class Cluster {
     return this.topics.get(topic)?.partitions[index];
   }
 
-  /** Checks a new topic's name and partitions, then creates it (unless `validateOnly`). */
+  /**
+   * Checks a new topic as Kafka's controller does, in its order (name, a name collision, existence,
+   * configs, replication factor, partition count, replicas against brokers), then creates it unless
+   * `validateOnly`. -1 partitions or replication factor take the broker defaults (1 each).
+   */
   createTopic(
     name: string,
     partitions: number,
     configs: Record<string, string | null> = {},
-    validateOnly = false,
+    options: { readonly validateOnly?: boolean; readonly replicationFactor?: number } = {},
   ): Topic {
-    if (!TOPIC_NAME.test(name) || name === '.' || name === '..') {
-      throw new TopicError(`invalid topic name "${name}": use 1-249 letters, digits, '.', '_' or '-'`, 17);
+    const nameProblem = topicNameProblem(name);
+    if (nameProblem) throw new TopicError(nameProblem, 17);
+    const collides = [...this.topics.keys()].find(
+      (other) => other !== name && unifyCollisionChars(other) === unifyCollisionChars(name),
+    );
+    if (collides) {
+      throw new TopicError(
+        `topic ${name} collides with topic ${collides}: Kafka names metrics with '.' and '_' alike`,
+        17,
+      );
     }
     if (this.topics.has(name)) throw new TopicError(`topic ${name} already exists`, 36);
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
-      throw new TopicError(`invalid partition count ${partitions} for topic ${name}: expected 1-10000`, 37);
-    }
+    const nulls = Object.keys(configs).filter((k) => configs[k] === null);
+    if (nulls.length > 0) throw new TopicError(`topic configs need a value: ${nulls.join(', ')}`, 40);
     const resolved = resolveTopicConfigs(configs);
     if (resolved.problems.length > 0) throw new TopicError(resolved.problems.join('; '), 40);
+    const replicationFactor = options.replicationFactor ?? -1;
+    if (replicationFactor < -1 || replicationFactor === 0) {
+      throw new TopicError(
+        `replication factor ${replicationFactor}: use 1 or more, or -1 for the default`,
+        38,
+      );
+    }
+    if (!Number.isInteger(partitions) || partitions < -1 || partitions === 0) {
+      throw new TopicError(`invalid partition count ${partitions}: use 1 or more, or -1 for the default`, 37);
+    }
+    if (replicationFactor > this.brokers.length) {
+      throw new TopicError(
+        `replication factor ${replicationFactor} is larger than the ${this.brokers.length} available broker(s)`,
+        38,
+      );
+    }
+    const count = partitions === -1 ? this.defaultPartitions : partitions;
+    if (count > 10_000) {
+      throw new TopicError(`invalid partition count ${count} for topic ${name}: at most 10000`, 37);
+    }
     const id = randomBytes(16);
-    if (validateOnly) return { name, id, configs: resolved.configs, partitions: [] };
+    if (options.validateOnly) {
+      return { name, id, configs: resolved.configs, overrides: new Set(resolved.overrides), partitions: [] };
+    }
     this.storage?.cluster.append({
       op: 'create-topic',
       name,
       id: id.toString('hex'),
-      partitions,
+      partitions: count,
       configs: resolved.configs,
+      overrides: resolved.overrides,
     });
-    return this.addTopic(name, id, partitions, resolved.configs);
+    return this.addTopic(name, id, count, resolved.configs, resolved.overrides);
   }
 
   deleteTopic(name: string): void {
@@ -278,10 +352,17 @@ export class Cluster {
     const resolved = resolveTopicConfigs(configs);
     if (resolved.problems.length > 0) throw new TopicError(resolved.problems.join('; '), 40);
     if (validateOnly) return;
-    this.storage?.cluster.append({ op: 'alter-configs', name, configs: resolved.configs });
+    this.storage?.cluster.append({
+      op: 'alter-configs',
+      name,
+      configs: resolved.configs,
+      overrides: resolved.overrides,
+    });
     // Changed in place: partition stores read segment.bytes through this same object.
     for (const key of Object.keys(topic.configs)) delete topic.configs[key];
     Object.assign(topic.configs, resolved.configs);
+    topic.overrides.clear();
+    for (const key of resolved.overrides) topic.overrides.add(key);
   }
 
   /** Registers a one-shot callback run on the next append to any partition. */

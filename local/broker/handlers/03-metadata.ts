@@ -1,8 +1,10 @@
 // Metadata: v0–12. Behaviour: every broker of the process; the requested topics (all when the list is
-// null, or empty before v1). Unknown topics are created when the broker allows it and the client asks
-// (AllowAutoTopicCreation, implied before v4). Leader epoch -1: clients skip epoch validation.
-import type { Topic } from '../cluster/cluster';
-import { TopicError } from '../cluster/cluster';
+// null, or empty before v1). Invalid topic names get INVALID_TOPIC_EXCEPTION. Unknown topics are
+// created when the broker allows it and the client asks (AllowAutoTopicCreation, implied before v4);
+// as in Kafka, whose controller creates them asynchronously, the request that creates a topic is
+// answered UNKNOWN_TOPIC_OR_PARTITION and the client's next Metadata request finds it. Leader epoch -1:
+// clients skip epoch validation.
+import { TopicError, topicNameProblem, type Topic } from '../cluster/cluster';
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { MetadataSchema } from '../protocol/messages/03-metadata';
@@ -66,21 +68,24 @@ export const metadata: ApiHandler = {
           );
           continue;
         }
-        let topic = cluster.topics.get(want.Name);
-        if (!topic && allowCreate) {
+        const topic = cluster.topics.get(want.Name);
+        if (topic) {
+          topics.push(describeTopic(topic));
+          continue;
+        }
+        if (topicNameProblem(want.Name)) {
+          topics.push(unknownTopic(want.Name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
+          continue;
+        }
+        if (allowCreate) {
           try {
-            topic = cluster.createTopic(want.Name, cluster.defaultPartitions);
+            cluster.createTopic(want.Name, -1);
           } catch (error) {
+            // Like a creation Kafka's controller refuses (a name collision): the topic stays unknown.
             if (!(error instanceof TopicError)) throw error;
-            topics.push(unknownTopic(want.Name, ZERO_UUID, error.code));
-            continue;
           }
         }
-        topics.push(
-          topic
-            ? describeTopic(topic)
-            : unknownTopic(want.Name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
-        );
+        topics.push(unknownTopic(want.Name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
       }
     }
     return {

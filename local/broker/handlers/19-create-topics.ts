@@ -1,6 +1,8 @@
-// CreateTopics: v0–7. Behaviour: NumPartitions -1 means the broker default; ReplicationFactor -1 or
-// up to the number of brokers is accepted, but each partition keeps one copy (SKIPPED.md); manual
-// assignments are refused. Unknown or invalid configs get INVALID_CONFIG with the reason.
+// CreateTopics: v0–7. Behaviour: each topic is checked as Kafka's controller checks it (name, a name
+// colliding over '.' versus '_', existence, configs, replication factor, partitions, in that order);
+// NumPartitions and ReplicationFactor -1 mean the broker defaults; a replication factor up to the number
+// of brokers is accepted, but each partition keeps one copy (SKIPPED.md); manual assignments are
+// refused. A name given twice in one request gets one INVALID_REQUEST answer and is not created.
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
@@ -15,6 +17,21 @@ interface CreatableTopic {
   Configs: { Name: string; Value: string | null }[];
 }
 
+const SOURCE_TOPIC = 1;
+const SOURCE_DEFAULT = 5;
+
+/** The answer for a topic that was not created. */
+function failure(name: string, code: number, message: string): Struct {
+  return {
+    Name: name,
+    ErrorCode: code,
+    ErrorMessage: message,
+    NumPartitions: -1,
+    ReplicationFactor: -1,
+    Configs: null,
+  };
+}
+
 export const createTopics: ApiHandler = {
   key: 19,
   name: 'CreateTopics',
@@ -25,52 +42,42 @@ export const createTopics: ApiHandler = {
     const { cluster } = context;
     const validateOnly = request.validateOnly === true;
     const topics = request.Topics as CreatableTopic[];
-    return {
-      ThrottleTimeMs: 0,
-      Topics: topics.map((t): Struct => {
-        const fail = (code: number, message: string): Struct => ({
-          Name: t.Name,
-          ErrorCode: code,
-          ErrorMessage: message,
-          NumPartitions: -1,
-          ReplicationFactor: -1,
-          Configs: null,
-        });
+    const seen = new Set<string>();
+    const duplicates = new Set<string>();
+    for (const t of topics) (seen.has(t.Name) ? duplicates : seen).add(t.Name);
+    const results = topics
+      .filter((t) => !duplicates.has(t.Name))
+      .map((t): Struct => {
         if (t.Assignments.length > 0)
-          return fail(ErrorCode.INVALID_REQUEST, 'manual replica assignments are not supported');
-        if (
-          t.ReplicationFactor !== -1 &&
-          (t.ReplicationFactor < 1 || t.ReplicationFactor > cluster.brokers.length)
-        ) {
-          return fail(
-            ErrorCode.INVALID_REPLICATION_FACTOR,
-            `replication factor ${t.ReplicationFactor} is larger than the ${cluster.brokers.length} available broker(s)`,
-          );
-        }
+          return failure(t.Name, ErrorCode.INVALID_REQUEST, 'manual replica assignments are not supported');
         try {
-          const partitions = t.NumPartitions === -1 ? cluster.defaultPartitions : t.NumPartitions;
           const configs = Object.fromEntries(t.Configs.map((c) => [c.Name, c.Value]));
-          const topic = cluster.createTopic(t.Name, partitions, configs, validateOnly);
+          const topic = cluster.createTopic(t.Name, t.NumPartitions, configs, {
+            validateOnly,
+            replicationFactor: t.ReplicationFactor,
+          });
           return {
             Name: t.Name,
             TopicId: topic.id,
             ErrorCode: ErrorCode.NONE,
             ErrorMessage: null,
-            NumPartitions: partitions,
+            NumPartitions: t.NumPartitions === -1 ? cluster.defaultPartitions : t.NumPartitions,
             ReplicationFactor: t.ReplicationFactor === -1 ? 1 : t.ReplicationFactor,
             Configs: Object.entries(topic.configs).map(([Name, Value]) => ({
               Name,
               Value,
               ReadOnly: false,
-              ConfigSource: 5,
+              ConfigSource: topic.overrides.has(Name) ? SOURCE_TOPIC : SOURCE_DEFAULT,
               IsSensitive: false,
             })),
           };
         } catch (error) {
           if (!(error instanceof TopicError)) throw error;
-          return fail(error.code, error.message);
+          return failure(t.Name, error.code, error.message);
         }
-      }),
-    };
+      });
+    for (const name of duplicates)
+      results.push(failure(name, ErrorCode.INVALID_REQUEST, `topic ${name} is named more than once`));
+    return { ThrottleTimeMs: 0, Topics: results };
   },
 };

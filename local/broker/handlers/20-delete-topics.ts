@@ -1,6 +1,8 @@
 // DeleteTopics: v0–6. Behaviour: by name (all versions) or, from v6, by topic id. The topic and its
-// data go at once.
+// data go at once. As in Kafka, a topic named (or identified) twice in one request, or given both a
+// name and an id, gets INVALID_REQUEST and is left alone.
 import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
 import { DeleteTopicsSchema } from '../protocol/messages/20-delete-topics';
 import type { ApiHandler } from './api';
 
@@ -21,22 +23,39 @@ export const deleteTopics: ApiHandler = {
             id: t.TopicId,
           }))
         : (request.TopicNames as string[]).map((name) => ({ name, id: ZERO_UUID }));
-    return {
-      ThrottleTimeMs: 0,
-      Responses: wanted.map(({ name, id }) => {
-        const topic = name ? cluster.topics.get(name) : cluster.topicById(id);
+    const keyOf = (w: { name: string | null; id: Buffer }) => w.name ?? `id:${w.id.toString('hex')}`;
+    const seen = new Set<string>();
+    const duplicates = new Set<string>();
+    for (const w of wanted) (seen.has(keyOf(w)) ? duplicates : seen).add(keyOf(w));
+    const invalid = (name: string | null, id: Buffer, message: string): Struct => ({
+      Name: name,
+      TopicId: id,
+      ErrorCode: ErrorCode.INVALID_REQUEST,
+      ErrorMessage: message,
+    });
+    const responses = wanted
+      .filter((w) => !duplicates.has(keyOf(w)))
+      .map(({ name, id }): Struct => {
+        const byId = !id.equals(ZERO_UUID);
+        if (name !== null && byId) return invalid(name, id, 'give a topic name or a topic id, not both');
+        if (name === null && !byId) return invalid(name, id, 'neither a topic name nor a topic id was given');
+        const topic = name !== null ? cluster.topics.get(name) : cluster.topicById(id);
         if (!topic) {
           return {
             Name: name,
             TopicId: id,
-            ErrorCode: name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID,
+            ErrorCode: name !== null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID,
             ErrorMessage: `unknown topic ${name ?? id.toString('hex')}`,
           };
         }
         cluster.deleteTopic(topic.name);
         context.groups.forgetTopic(topic.name);
         return { Name: topic.name, TopicId: topic.id, ErrorCode: ErrorCode.NONE, ErrorMessage: null };
-      }),
-    };
+      });
+    for (const key of duplicates) {
+      const { name, id } = wanted.find((w) => keyOf(w) === key)!;
+      responses.push(invalid(name, id, `topic ${name ?? id.toString('hex')} is named more than once`));
+    }
+    return { ThrottleTimeMs: 0, Responses: responses };
   },
 };

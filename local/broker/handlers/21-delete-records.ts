@@ -1,5 +1,6 @@
 // DeleteRecords: v0–2. Behaviour: moves the log start offset up to Offset (-1 = the high watermark);
 // records before it can no longer be fetched. An offset past the high watermark is OFFSET_OUT_OF_RANGE.
+// Topics whose cleanup.policy lacks 'delete' (compacted only) refuse with POLICY_VIOLATION, as in Kafka.
 import { ErrorCode } from '../protocol/errors';
 import { DeleteRecordsSchema } from '../protocol/messages/21-delete-records';
 import type { ApiHandler } from './api';
@@ -29,6 +30,8 @@ export const deleteRecords: ApiHandler = {
           const partition = cluster.partition(t.Name, p.PartitionIndex);
           if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           if (partition.leader !== broker.nodeId) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+          const policy = cluster.topics.get(t.Name)!.configs['cleanup.policy'].split(',');
+          if (!policy.includes('delete')) return answer(ErrorCode.POLICY_VIOLATION);
           const hwm = partition.log.highWatermark;
           const target = p.Offset === -1n ? hwm : Number(p.Offset);
           if (target < 0 || target > hwm) return answer(ErrorCode.OFFSET_OUT_OF_RANGE);

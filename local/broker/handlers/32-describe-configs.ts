@@ -1,5 +1,10 @@
-// DescribeConfigs: v0–4. Behaviour: topic resources (type 2) list their configs, defaults marked as
-// such; broker resources (type 4) list nothing; other types get INVALID_REQUEST.
+// DescribeConfigs: v0–4. Behaviour: topic resources (type 2) list their configs: source TOPIC_CONFIG
+// for those set on the topic, DEFAULT_CONFIG otherwise; synonyms (v1+, when asked) are the topic's own
+// setting followed by the broker config holding the default; v3+ adds each config's type and, when
+// asked, a description. As in Kafka 3.9, v0's IsDefault is always false. Broker resources (type 4) name
+// the broker asked, or '' for the cluster-wide dynamic defaults, and list nothing (SKIPPED.md); another
+// broker id, or another resource type, gets INVALID_REQUEST.
+import { topicNameProblem, type Topic } from '../cluster/cluster';
 import { TOPIC_CONFIGS } from '../cluster/topic-config';
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
@@ -11,6 +16,36 @@ const BROKER = 4;
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 
+interface Resource {
+  ResourceType: number;
+  ResourceName: string;
+  ConfigurationKeys: string[] | null;
+}
+
+/** One config of a topic as DescribeConfigs lists it. */
+function describeConfig(topic: Topic, name: string, synonyms: boolean, documentation: boolean): Struct {
+  const spec = TOPIC_CONFIGS[name];
+  const value = topic.configs[name];
+  const set = topic.overrides.has(name);
+  const all = [
+    ...(set ? [{ Name: name, Value: value, Source: SOURCE_TOPIC }] : []),
+    ...(spec?.brokerDefault
+      ? [{ Name: spec.brokerDefault, Value: spec.default, Source: SOURCE_DEFAULT }]
+      : []),
+  ];
+  return {
+    Name: name,
+    Value: value,
+    ReadOnly: false,
+    IsDefault: false,
+    ConfigSource: set ? SOURCE_TOPIC : SOURCE_DEFAULT,
+    IsSensitive: false,
+    Synonyms: synonyms ? all : [],
+    ConfigType: spec?.type ?? 0,
+    Documentation: documentation ? (spec?.documentation ?? null) : null,
+  };
+}
+
 export const describeConfigs: ApiHandler = {
   key: 32,
   name: 'DescribeConfigs',
@@ -18,56 +53,43 @@ export const describeConfigs: ApiHandler = {
   minVersion: 0,
   maxVersion: 4,
   handle(request, context) {
-    const resources = request.Resources as {
-      ResourceType: number;
-      ResourceName: string;
-      ConfigurationKeys: string[] | null;
-    }[];
+    const resources = request.Resources as Resource[];
+    const synonyms = request.IncludeSynonyms === true;
+    const documentation = request.IncludeDocumentation === true;
     return {
       ThrottleTimeMs: 0,
       Results: resources.map((r): Struct => {
-        const base = { ResourceType: r.ResourceType, ResourceName: r.ResourceName };
-        if (r.ResourceType === BROKER)
-          return { ...base, ErrorCode: ErrorCode.NONE, ErrorMessage: null, Configs: [] };
+        const answer = (code: number, message: string | null, configs: Struct[] = []) => ({
+          ResourceType: r.ResourceType,
+          ResourceName: r.ResourceName,
+          ErrorCode: code,
+          ErrorMessage: message,
+          Configs: configs,
+        });
+        if (r.ResourceType === BROKER) {
+          const thisBroker =
+            /^[+-]?\d+$/.test(r.ResourceName) && Number(r.ResourceName) === context.broker.nodeId;
+          if (r.ResourceName === '' || thisBroker) return answer(ErrorCode.NONE, null);
+          return answer(
+            ErrorCode.INVALID_REQUEST,
+            `broker resource ${r.ResourceName}: expected this broker's id ${context.broker.nodeId} or ''`,
+          );
+        }
         if (r.ResourceType !== TOPIC) {
-          return {
-            ...base,
-            ErrorCode: ErrorCode.INVALID_REQUEST,
-            ErrorMessage: `resource type ${r.ResourceType} is not supported`,
-            Configs: [],
-          };
+          return answer(ErrorCode.INVALID_REQUEST, `resource type ${r.ResourceType} is not supported`);
         }
+        const nameProblem = topicNameProblem(r.ResourceName);
+        if (nameProblem) return answer(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
         const topic = context.cluster.topics.get(r.ResourceName);
-        if (!topic) {
-          return {
-            ...base,
-            ErrorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            ErrorMessage: `unknown topic ${r.ResourceName}`,
-            Configs: [],
-          };
-        }
+        if (!topic) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${r.ResourceName}`);
         const keys = r.ConfigurationKeys ?? Object.keys(topic.configs);
-        return {
-          ...base,
-          ErrorCode: ErrorCode.NONE,
-          ErrorMessage: null,
-          Configs: keys
+        return answer(
+          ErrorCode.NONE,
+          null,
+          keys
             .filter((k) => Object.hasOwn(topic.configs, k))
-            .map((name) => {
-              const isDefault = topic.configs[name] === TOPIC_CONFIGS[name]?.default;
-              return {
-                Name: name,
-                Value: topic.configs[name],
-                ReadOnly: false,
-                IsDefault: isDefault,
-                ConfigSource: isDefault ? SOURCE_DEFAULT : SOURCE_TOPIC,
-                IsSensitive: false,
-                Synonyms: [],
-                ConfigType: 0,
-                Documentation: null,
-              };
-            }),
-        };
+            .map((name) => describeConfig(topic, name, synonyms, documentation)),
+        );
       }),
     };
   },

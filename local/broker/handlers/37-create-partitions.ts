@@ -1,7 +1,9 @@
 // CreatePartitions: v0–3. Behaviour: grows a topic to Count partitions (never shrinks); leaders of the
-// new partitions are spread over the brokers; manual assignments are refused.
+// new partitions are spread over the brokers; manual assignments are refused. A topic named twice in
+// one request gets one INVALID_REQUEST answer and is left as it is.
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
 import { CreatePartitionsSchema } from '../protocol/messages/37-create-partitions';
 import type { ApiHandler } from './api';
 
@@ -13,9 +15,12 @@ export const createPartitions: ApiHandler = {
   maxVersion: 3,
   handle(request, context) {
     const topics = request.Topics as { Name: string; Count: number; Assignments: unknown[] | null }[];
-    return {
-      ThrottleTimeMs: 0,
-      Results: topics.map((t) => {
+    const seen = new Set<string>();
+    const duplicates = new Set<string>();
+    for (const t of topics) (seen.has(t.Name) ? duplicates : seen).add(t.Name);
+    const results: Struct[] = topics
+      .filter((t) => !duplicates.has(t.Name))
+      .map((t) => {
         if (t.Assignments && t.Assignments.length > 0) {
           return {
             Name: t.Name,
@@ -30,7 +35,14 @@ export const createPartitions: ApiHandler = {
           if (!(error instanceof TopicError)) throw error;
           return { Name: t.Name, ErrorCode: error.code, ErrorMessage: error.message };
         }
-      }),
-    };
+      });
+    for (const name of duplicates) {
+      results.push({
+        Name: name,
+        ErrorCode: ErrorCode.INVALID_REQUEST,
+        ErrorMessage: `topic ${name} is named more than once`,
+      });
+    }
+    return { ThrottleTimeMs: 0, Results: results };
   },
 };

@@ -32,10 +32,24 @@ export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 
 /** Entries of the cluster journal. */
 export type ClusterEntry =
-  | { op: 'create-topic'; name: string; id: string; partitions: number; configs: Record<string, string> }
+  | {
+      op: 'create-topic';
+      name: string;
+      id: string;
+      partitions: number;
+      configs: Record<string, string>;
+      /** Configs set on the topic (absent in journals written before they were recorded). */
+      overrides?: string[];
+    }
   | { op: 'delete-topic'; name: string }
   | { op: 'create-partitions'; name: string; count: number }
-  | { op: 'alter-configs'; name: string; configs: Record<string, string> }
+  | {
+      op: 'alter-configs';
+      name: string;
+      configs: Record<string, string>;
+      /** Configs set on the topic (absent in journals written before they were recorded). */
+      overrides?: string[];
+    }
   | { op: 'log-start'; topic: string; partition: number; offset: number }
   | { op: 'producer-ids'; next: string };
 
