@@ -13,7 +13,14 @@
  *   compiled only.
  * - `sh aws`, `sh localstack`: need an AWS account or a LocalStack token; not run. Each `npm run X`
  *   must name a script and each `npx kw X` a command.
+ * - `sh kafka`: Apache Kafka's own CLI (`kafka-topics.sh` and the others a Kafka 3.9 installation
+ *   has in bin/), run only when `kafkaCli` is set (the interop suite, which has Java and Kafka's
+ *   jars): each script name runs its class from the jars (KAFKA_TOOLS in apache-kafka.ts). Otherwise
+ *   the block and its `output` are not run, but each script must be one of those tools and be
+ *   pointed at the chapter's broker with `--bootstrap-server 127.0.0.1:9092`.
  * Anything else (`mermaid`, `json`, `text`) is prose.
+ *
+ * A block's stdout and stderr are read as one stream, in the order a terminal shows them.
  *
  * `npx kw broker` runs on a free port, `npm start` on free ports.
  * Every chapter gets its own embedded broker; its address replaces `127.0.0.1:9092` in commands and
@@ -26,6 +33,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startBroker } from '../../local/broker/broker';
+import { KAFKA_TOOLS, kafkaToolCommand, requireApacheKafka, type KafkaTool } from './apache-kafka';
 import { KW, readyEndpoints } from './kw-process';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -79,11 +87,16 @@ export function outputPattern(expected: string): RegExp {
 interface ChapterState {
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
+  /** A folder of Kafka's tools by their script names, put on PATH for `sh kafka` blocks. */
+  readonly kafkaBin?: string;
   readonly replacements: [string, string][];
   readonly background: ChildProcess[];
 }
 
+// stderr joins stdout so that the two keep the order they were written in: read from two pipes, a
+// line a tool wrote to stderr before exiting could arrive after what a later command in the block printed.
 const PREAMBLE = `set -euo pipefail
+exec 2>&1
 npx() {
   if [ "$1" = kw ] && [ "\${2:-}" = broker ]; then shift 2; node "${REPO}/cli/kw.js" broker --port 0 "$@";
   elif [ "$1" = kw ]; then shift; node "${REPO}/cli/kw.js" "$@";
@@ -98,6 +111,9 @@ function substitute(state: ChapterState, code: string): string {
   return out;
 }
 
+/** How long one block may run. */
+const BLOCK_TIMEOUT_MS = 60_000;
+
 /**
  * Runs a command without blocking this process: the chapter's broker lives here, so a synchronous
  * spawn would stop it from answering the very commands it runs.
@@ -106,14 +122,14 @@ function run(
   command: string,
   args: string[],
   state: ChapterState,
-  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = state.env,
 ): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: state.dir, env: state.env });
+    const child = spawn(command, args, { cwd: state.dir, env });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), BLOCK_TIMEOUT_MS);
     child.on('close', (status) => {
       clearTimeout(timer);
       resolve({ status, output });
@@ -121,8 +137,71 @@ function run(
   });
 }
 
-function runShell(state: ChapterState, code: string) {
-  return run('bash', ['-c', `${PREAMBLE}${substitute(state, code)}\n`], state);
+function runShell(state: ChapterState, code: string, env?: NodeJS.ProcessEnv) {
+  return run('bash', ['-c', `${PREAMBLE}${substitute(state, code)}\n`], state, env);
+}
+
+/** Quotes a word for sh. */
+const shellWord = (word: string) => `'${word.split("'").join(`'\\''`)}'`;
+
+/**
+ * Writes one script per Kafka tool into `bin`, named as in a Kafka installation's bin/, that runs the
+ * tool's class from the jars.
+ */
+function writeKafkaTools(bin: string): void {
+  for (const tool of Object.keys(KAFKA_TOOLS) as KafkaTool[]) {
+    const { java, args } = kafkaToolCommand(tool);
+    const command = [java, ...args].map(shellWord).join(' ');
+    writeFileSync(path.join(bin, tool), `#!/bin/sh\nexec ${command} "$@"\n`, { mode: 0o755 });
+  }
+}
+
+/** Each command of a `sh kafka` block that runs a `kafka-*.sh` tool, continuation lines joined. */
+function kafkaCommands(code: string): string[] {
+  return code
+    .replace(/\\\n/g, ' ')
+    .split(/\n|;|&&|\|\|?/)
+    .map((command) => command.trim().replace(/\s+/g, ' '))
+    .filter((command) => /(^|\s)kafka-[\w-]+\.sh\b/.test(command));
+}
+
+/** What is wrong with a `sh kafka` block: a tool Kafka lacks, or a command not pointed at the broker. */
+function checkKafkaBlock(code: string): string[] {
+  const commands = kafkaCommands(code);
+  if (commands.length === 0) return ['no kafka-*.sh command'];
+  const problems: string[] = [];
+  for (const command of commands) {
+    for (const [tool] of command.matchAll(/kafka-[\w-]+\.sh/g))
+      if (!(tool in KAFKA_TOOLS)) problems.push(`no Kafka tool '${tool}'`);
+    if (!command.includes('--bootstrap-server 127.0.0.1:9092'))
+      problems.push(`'${command}' does not name --bootstrap-server 127.0.0.1:9092`);
+  }
+  return problems;
+}
+
+/** A `sh kafka` block of a chapter: where it is and what it runs, for a test's name. */
+export interface KafkaCliBlock {
+  readonly line: number;
+  /** Its commands, without the bootstrap flag every one of them has, each cut to a few flags. */
+  readonly summary: string;
+}
+
+const isKafkaCli = (block: Block) => /^sh\s(.*\s)?kafka(\s|$)/.test(block.info);
+
+/** Why `npm test` skips the `sh kafka` blocks, for the names of the skipped tests. */
+export const KAFKA_CLI_SKIPPED = "Kafka's CLI needs Java and Kafka's jars: npm run test:interop runs it";
+
+/** The `sh kafka` blocks of a chapter. */
+export function kafkaCliBlocks(file: string): KafkaCliBlock[] {
+  return parseBlocks(readFileSync(file, 'utf8'))
+    .filter(isKafkaCli)
+    .map((b) => ({
+      line: b.line,
+      summary: kafkaCommands(b.code)
+        .map((c) => c.replace(' --bootstrap-server 127.0.0.1:9092', ''))
+        .map((c) => (c.length > 60 ? `${c.slice(0, 59)}…` : c))
+        .join('; '),
+    }));
 }
 
 async function startBackground(state: ChapterState, code: string, ready: RegExp): Promise<string> {
@@ -176,12 +255,31 @@ function checkAwsBlock(code: string): string[] {
   return problems;
 }
 
+export interface ChapterOptions {
+  /** Run `python` blocks with kafka-python instead of only compiling them. */
+  readonly runPython?: boolean;
+  /** Run `sh kafka` blocks with Kafka's own tools (needs Java and Kafka's jars) instead of skipping them. */
+  readonly kafkaCli?: boolean;
+}
+
+/** A tool writes its last line without a line break (Kafka 3.9's consumer-groups tables do). */
+const withFinalNewline = (output: string) =>
+  output === '' || output.endsWith('\n') ? output : `${output}\n`;
+
 /** Runs every block of one chapter in order; throws with the chapter, line and output on a mismatch. */
-export async function runChapter(file: string, options: { runPython?: boolean } = {}): Promise<number> {
+export async function runChapter(file: string, options: ChapterOptions = {}): Promise<number> {
   const markdown = readFileSync(file, 'utf8');
   const blocks = parseBlocks(markdown);
+  // Without Java or the jars this throws, saying what to install, before anything is started.
+  if (options.kafkaCli) requireApacheKafka();
   const broker = await startBroker({ port: 0, log: () => undefined });
   const dir = mkdtempSync(path.join(tmpdir(), 'kw-docs-'));
+  // Hidden in the scratch folder, so that it goes with it and a block's `ls` does not show it.
+  const kafkaBin = options.kafkaCli ? path.join(dir, '.kafka-bin') : undefined;
+  if (kafkaBin) {
+    mkdirSync(kafkaBin);
+    writeKafkaTools(kafkaBin);
+  }
   const scratch = path.join(REPO, '.doc-tests', path.basename(file, '.md'));
   mkdirSync(scratch, { recursive: true });
   const state: ChapterState = {
@@ -196,6 +294,7 @@ export async function runChapter(file: string, options: { runPython?: boolean } 
     },
     replacements: [['127.0.0.1:9092', broker.bootstrapServers]],
     background: [],
+    kafkaBin,
   };
   const where = (b: Block) => `${path.relative(REPO, file)}:${b.line}`;
   let last = '';
@@ -205,8 +304,15 @@ export async function runChapter(file: string, options: { runPython?: boolean } 
   try {
     for (const [index, block] of blocks.entries()) {
       const [kind, ...flags] = block.info.split(/\s+/);
-      if (kind !== 'output') notRun = kind === 'python' && !options.runPython;
+      const kafkaBlock = isKafkaCli(block);
+      if (kind !== 'output')
+        notRun = (kind === 'python' && !options.runPython) || (kafkaBlock && !options.kafkaCli);
       const flag = (name: string) => flags.find((f) => f === name || f.startsWith(`${name}=`));
+      if (kafkaBlock) {
+        const problems = checkKafkaBlock(block.code);
+        if (problems.length > 0) throw new Error(`${where(block)}: ${problems.join('; ')}`);
+        if (!state.kafkaBin) continue;
+      }
       if (kind === 'sh' && (flag('aws') || flag('localstack'))) {
         const problems = checkAwsBlock(block.code);
         if (problems.length > 0) throw new Error(`${where(block)}: ${problems.join('; ')}`);
@@ -215,14 +321,17 @@ export async function runChapter(file: string, options: { runPython?: boolean } 
         last = await startBackground(state, block.code, ready);
         executed++;
       } else if (kind === 'sh') {
-        const { status, output } = await runShell(state, block.code);
+        const env = kafkaBlock
+          ? { ...state.env, PATH: `${state.kafkaBin}${path.delimiter}${state.env.PATH ?? ''}` }
+          : state.env;
+        const { status, output } = await runShell(state, block.code, env);
         if (status !== 0)
           throw new Error(`${where(block)}: exit ${status}\n${block.code}\n--- output ---\n${output}`);
         last = output;
         executed++;
       } else if (kind === 'output') {
         if (notRun) continue;
-        if (!outputPattern(block.code).test(last)) {
+        if (!outputPattern(block.code).test(withFinalNewline(last))) {
           throw new Error(
             `${where(block)}: output differs\n--- expected ---\n${block.code}\n--- actual ---\n${last}`,
           );
