@@ -84,13 +84,6 @@ function applyChanges(current: Readonly<Record<string, string>>, changes: readon
   return next;
 }
 
-/** The configs set on a topic: those whose value is not the default. */
-function setConfigs(configs: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(configs).filter(([name, value]) => value !== TOPIC_CONFIGS[name]?.default),
-  );
-}
-
 export const incrementalAlterConfigs: ApiHandler = {
   key: 44,
   name: 'IncrementalAlterConfigs',
@@ -119,7 +112,10 @@ export const incrementalAlterConfigs: ApiHandler = {
         try {
           context.cluster.alterTopicConfigs(
             r.ResourceName,
-            applyChanges(setConfigs(topic.configs), r.Configs),
+            applyChanges(
+              Object.fromEntries([...topic.overrides].map((n) => [n, topic.configs[n]])),
+              r.Configs,
+            ),
             request.ValidateOnly === true,
           );
           return answer(ErrorCode.NONE, null);
