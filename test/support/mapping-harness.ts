@@ -3,7 +3,7 @@
  * pollers under test whose target is an in-process handler recording every event it is given.
  */
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { startBroker, type RunningBroker } from '../../local/broker/broker';
+import { startBroker, type BrokerOptions, type RunningBroker } from '../../local/broker/broker';
 import type { KafkaEvent, EventRecord } from '../../local/runtime/esm/event';
 import { MappingPoller, type MappingSpec } from '../../local/runtime/esm/mapping-poller';
 import { OnFailureWriter, parseOnFailureDestination } from '../../local/runtime/esm/on-failure';
@@ -26,12 +26,19 @@ export interface MappingHarness {
   readonly admin: Admin;
   readonly producer: Producer;
   readonly invocations: Invocation[];
+  /** What the pollers logged, oldest first. */
+  readonly logs: string[];
   createTopic(topic: string, partitions?: number): Promise<void>;
   /** Starts a poller on `topic` with `overrides` on top of on-demand defaults. */
   poll(
     topic: string,
     handler: TestHandler,
-    overrides?: Partial<MappingSpec> & { onFailure?: string; destinationsDir?: string },
+    overrides?: Partial<MappingSpec> & {
+      onFailure?: string;
+      destinationsDir?: string;
+      /** Where the poller starts from. @default the broker's bootstrap servers */
+      bootstrapServers?: readonly string[];
+    },
   ): MappingPoller;
   /** The group's committed offset of one partition (-1 if none). */
   committed(group: string, topic: string, partition?: number): Promise<number>;
@@ -70,17 +77,21 @@ export function mappingSpec(
   };
 }
 
-export async function startMappingHarness(): Promise<MappingHarness> {
-  const broker = await startBroker({ port: 0, log: () => undefined });
+/** Starts the harness on one embedded broker, or on several (`brokers`) advertised where asked. */
+export async function startMappingHarness(
+  options: Pick<BrokerOptions, 'brokers' | 'advertisedListeners'> = {},
+): Promise<MappingHarness> {
+  const broker = await startBroker({ port: 0, log: () => undefined, ...options });
   const kafka = new Kafka({
     clientId: 'harness',
-    brokers: [broker.bootstrapServers],
+    brokers: broker.bootstrapServers.split(','),
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
   const producer = kafka.producer();
   await Promise.all([admin.connect(), producer.connect()]);
   const invocations: Invocation[] = [];
+  const logs: string[] = [];
   const pollers: MappingPoller[] = [];
   const harness: MappingHarness = {
     broker,
@@ -88,6 +99,7 @@ export async function startMappingHarness(): Promise<MappingHarness> {
     admin,
     producer,
     invocations,
+    logs,
     async createTopic(topic, partitions = 1) {
       await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
     },
@@ -126,10 +138,11 @@ export async function startMappingHarness(): Promise<MappingHarness> {
           )
         : undefined;
       const poller = new MappingPoller(spec, target, {
-        bootstrapServers: [broker.bootstrapServers],
+        bootstrapServers: overrides.bootstrapServers ?? [broker.bootstrapServers],
         onFailure,
         maxRetryBackoffMs: 50,
         metadataIntervalMs: 200,
+        log: (message) => logs.push(message),
       });
       pollers.push(poller);
       poller.start();

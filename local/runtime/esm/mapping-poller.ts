@@ -2,8 +2,11 @@
  * The local event source mapping: reads one topic as the mapping's consumer group and invokes the
  * function with batches, following AWS's documented behaviour for Kafka mappings.
  *
- * - Each partition is polled on its own connection and delivered in order; batches of one partition
+ * - Each partition is polled on its own connections and delivered in order; batches of one partition
  *   never overlap, and a partition stuck on a failing batch does not hold up the others.
+ * - Each partition reads from its leader and commits to the group's coordinator, both found through
+ *   Metadata and FindCoordinator and found again when they move (kafka/partition-reader.ts), so the
+ *   poller keeps going on a cluster of several brokers whose nodes stop and restart.
  * - A batch is sent when it holds BatchSize records, when the event would pass 6 MB, or when the
  *   batching window (counted from the first record buffered) runs out.
  * - Offsets are committed to the group only after the function succeeded (filtered-out records are
@@ -19,19 +22,31 @@
  * Differences from AWS, on purpose: one invocation holds one partition's records (AWS may mix
  * partitions); polling starts at once (AWS takes minutes); records compressed with snappy, lz4 or
  * zstd cannot be read (gzip and none can).
+ *
+ * Why our own Kafka client (kafka/wire-client.ts) rather than a maintained library's low-level API,
+ * weighed when the poller first ran on Apache Kafka: kafkajs 2.2.4 (unchanged since 2023) hides its
+ * broker connections behind undocumented internals and fails a whole Fetch on one partition's error.
+ * @platformatic/kafka 1.x is maintained and speaks current versions, but its public Consumer.fetch
+ * leaves choosing the leader to the caller and shares one connection per broker (a long-polling fetch
+ * would hold up the other partitions' requests), its commit() commits as a group member (its
+ * generation), not as the standalone consumer a mapping is, and its reactions to moved leaders live
+ * in its consume stream; reaching below that means symbol-keyed internals with no stability promise.
+ * Either way the routing and retry rules above would still be ours, on top of a dependency kw up
+ * does not have today. The client needs six classic request versions (Metadata v8, Fetch v11,
+ * ListOffsets v5, OffsetFetch v5, OffsetCommit v7, FindCoordinator v2) that Apache Kafka 3.9 serves
+ * and 4.x keeps (KIP-896 removed only older ones; topic ids are not needed below Fetch v13), and
+ * tests pin it against Apache Kafka 3.9. What a library would bring that this lacks is TLS and SASL
+ * (MSK IAM): worth revisiting if kw up is ever pointed at MSK itself.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { FetchSchema } from '../../broker/protocol/messages/01-fetch';
-import { ListOffsetsSchema } from '../../broker/protocol/messages/02-list-offsets';
-import { MetadataSchema } from '../../broker/protocol/messages/03-metadata';
-import { OffsetCommitSchema } from '../../broker/protocol/messages/08-offset-commit';
-import { OffsetFetchSchema } from '../../broker/protocol/messages/09-offset-fetch';
-import { FindCoordinatorSchema } from '../../broker/protocol/messages/10-find-coordinator';
-import { ErrorCode, errorName } from '../../broker/protocol/errors';
-import type { Struct } from '../../broker/protocol/message-codec';
-import { WireClient } from '../kafka/wire-client';
-import { decodeRecords, type KafkaRecord } from '../kafka/records';
+import { setTimeout as sleepUnlessAborted } from 'node:timers/promises';
+import { ErrorCode } from '../../broker/protocol/errors';
+import { parseBootstrapServers } from '../kafka/bootstrap';
+import { ClusterView, type Connections } from '../kafka/cluster-view';
+import { PartitionReader } from '../kafka/partition-reader';
+import type { KafkaRecord } from '../kafka/records';
+import { KafkaResponseError, WireClient } from '../kafka/wire-client';
 import type { InvokeOutcome } from '../lambda/function-pool';
 import { estimatedEventBytes, eventRecord, kafkaEvent, type EventRecord, type EventSource } from './event';
 import { compileFilters, type RecordFilter } from './filter';
@@ -81,6 +96,7 @@ export interface MappingStats {
 }
 
 export interface MappingPollerOptions {
+  /** host:port of brokers to start from (an entry may itself be a comma-separated list). */
   readonly bootstrapServers: readonly string[];
   readonly onFailure?: OnFailureWriter;
   /** Invocation payload cap in bytes. @default 6 MB */
@@ -89,36 +105,23 @@ export interface MappingPollerOptions {
   readonly metadataIntervalMs?: number;
   /** Longest pause between retries of a failing batch. @default 2000 ms */
   readonly maxRetryBackoffMs?: number;
+  /** Longest pause between attempts to reach a partition's leader or the group's coordinator. @default 2000 ms */
+  readonly maxReconnectBackoffMs?: number;
   readonly log?: (message: string) => void;
 }
 
 const SIX_MB = 6 * 1024 * 1024;
 /** Long-poll wait while a partition has nothing buffered. */
 const IDLE_WAIT_MS = 500;
-/** Bytes asked per fetch. */
-const FETCH_BYTES = 1 << 20;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-class KafkaError extends Error {
-  constructor(
-    readonly code: number,
-    what: string,
-  ) {
-    super(`${what}: ${errorName(code)}`);
-  }
 }
 
 interface BufferedRecord {
   readonly record: KafkaRecord;
   /** Its estimated size in the invocation event. */
   readonly bytes: number;
-}
-
-interface Broker {
-  readonly address: string;
 }
 
 /** Emitted as `invoke` before each invocation, for benchmarks and live views. */
@@ -144,6 +147,13 @@ export class MappingPoller extends EventEmitter {
   private readonly workers = new Map<number, Promise<void>>();
   private readonly clients = new Set<WireClient>();
   private readonly filter: RecordFilter | undefined;
+  private readonly bootstrapServers: readonly string[];
+  private readonly connections: Connections = {
+    open: (address) => this.connect(address),
+    release: (client) => this.release(client),
+  };
+  private cluster: ClusterView | undefined;
+  private stopping = new AbortController();
   private discovery: Promise<void> | undefined;
   private readonly log: (message: string) => void;
   private wakeDiscovery: (() => void) | undefined;
@@ -155,6 +165,7 @@ export class MappingPoller extends EventEmitter {
   ) {
     super();
     this.filter = compileFilters(spec.filters);
+    this.bootstrapServers = parseBootstrapServers(options.bootstrapServers.join(','));
     this.log = options.log ?? (() => undefined);
     if (
       spec.provisioned === false &&
@@ -173,16 +184,20 @@ export class MappingPoller extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.discovery = this.discover();
+    this.stopping = new AbortController();
+    this.cluster = new ClusterView(this.bootstrapServers, this.connections);
+    this.discovery = this.discover(this.cluster);
   }
 
   /** Stops polling; an invocation in flight is not committed, so its batch comes again next time. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     this.wakeDiscovery?.();
     for (const c of this.clients) c.close();
     await this.discovery;
     await Promise.all(this.workers.values());
+    this.workers.clear();
   }
 
   private async connect(address: string): Promise<WireClient> {
@@ -198,56 +213,25 @@ export class MappingPoller extends EventEmitter {
     this.clients.delete(client);
   }
 
-  /** Any reachable bootstrap server. */
-  private async bootstrapClient(): Promise<WireClient> {
-    let last: unknown;
-    for (const address of this.options.bootstrapServers) {
-      try {
-        return await this.connect(address);
-      } catch (error) {
-        last = error;
-      }
-    }
-    throw last;
-  }
-
-  private async metadata(
-    client: WireClient,
-  ): Promise<{ brokers: Map<number, Broker>; partitions: Map<number, number> }> {
-    const res = await client.request(MetadataSchema, 8, {
-      Topics: [{ Name: this.spec.topic }],
-      AllowAutoTopicCreation: false,
-    });
-    const brokers = new Map<number, Broker>();
-    for (const b of res.Brokers as Struct[])
-      brokers.set(b.NodeId as number, { address: `${String(b.Host)}:${String(b.Port)}` });
-    const partitions = new Map<number, number>();
-    const topic = (res.Topics as Struct[])[0];
-    if (topic && topic.ErrorCode === ErrorCode.NONE) {
-      for (const p of topic.Partitions as Struct[])
-        partitions.set(p.PartitionIndex as number, p.LeaderId as number);
-    }
-    return { brokers, partitions };
-  }
-
-  private async discover(): Promise<void> {
-    let reported = false;
+  /** Finds the topic's partitions now and every few seconds, and starts polling each new one. */
+  private async discover(cluster: ClusterView): Promise<void> {
+    let reported: string | undefined;
+    const report = (message: string) => {
+      // Once per spell: a cluster that is down would otherwise fill the log every few seconds.
+      if (message !== reported) this.log(`${this.spec.name}: ${message}`);
+      reported = message;
+    };
     while (this.running) {
-      let client: WireClient | undefined;
       try {
-        client = await this.bootstrapClient();
-        const { partitions } = await this.metadata(client);
-        if (partitions.size === 0 && !reported) {
-          this.log(`${this.spec.name}: topic ${this.spec.topic} does not exist yet; waiting for it`);
-          reported = true;
-        }
+        const { partitions } = await cluster.topic(this.spec.topic);
+        if (partitions.size === 0) report(`topic ${this.spec.topic} does not exist yet; waiting for it`);
+        else reported = undefined;
         for (const partition of partitions.keys()) {
-          if (!this.workers.has(partition)) this.workers.set(partition, this.pollPartition(partition));
+          if (!this.workers.has(partition))
+            this.workers.set(partition, this.pollPartition(cluster, partition));
         }
       } catch (error) {
-        if (this.running) this.log(`${this.spec.name}: metadata: ${(error as Error).message}`);
-      } finally {
-        this.release(client);
+        if (this.running) report(`metadata: ${(error as Error).message}`);
       }
       if (!this.running) break;
       await new Promise<void>((resolve) => {
@@ -258,163 +242,71 @@ export class MappingPoller extends EventEmitter {
         };
       });
     }
+    cluster.close();
   }
 
-  /** Connections one partition needs: its leader and the group coordinator. */
-  private async partitionClients(
-    partition: number,
-  ): Promise<{ leader: WireClient; coordinator: WireClient }> {
-    const boot = await this.bootstrapClient();
+  /** The whole life of one partition: find the start, then fetch, batch, invoke, commit. */
+  private async pollPartition(cluster: ClusterView, partition: number): Promise<void> {
+    const reader = new PartitionReader({
+      topic: this.spec.topic,
+      partition,
+      group: this.spec.consumerGroupId,
+      cluster,
+      connections: this.connections,
+      signal: this.stopping.signal,
+      log: (message) => this.log(`${this.spec.name}: ${message}`),
+      maxBackoffMs: this.options.maxReconnectBackoffMs,
+    });
+    let backoff = 100;
     try {
-      const { brokers, partitions } = await this.metadata(boot);
-      const leader = brokers.get(partitions.get(partition) ?? -1);
-      if (!leader) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${this.spec.topic}-${partition}`);
-      const found = await boot.request(FindCoordinatorSchema, 2, {
-        Key: this.spec.consumerGroupId,
-        KeyType: 0,
-      });
-      if (found.ErrorCode !== ErrorCode.NONE)
-        throw new KafkaError(found.ErrorCode as number, 'FindCoordinator');
-      const coordinatorAddress = `${String(found.Host)}:${String(found.Port)}`;
-      const leaderClient = await this.connect(leader.address);
-      const coordinator =
-        coordinatorAddress === leader.address ? leaderClient : await this.connect(coordinatorAddress);
-      return { leader: leaderClient, coordinator };
+      while (this.running) {
+        try {
+          await this.consume(partition, reader);
+          backoff = 100;
+        } catch (error) {
+          if (!this.running) break;
+          // Not a moved leader or coordinator (the reader handles those): start again from what the
+          // group committed, so nothing is skipped.
+          this.log(
+            `${this.spec.name}: ${this.spec.topic}-${partition}: ${(error as Error).message}; resuming from the committed offset`,
+          );
+          reader.close();
+          await sleepUnlessAborted(backoff, undefined, { signal: this.stopping.signal }).catch(
+            () => undefined,
+          );
+          backoff = Math.min(backoff * 2, 5000);
+        }
+      }
     } finally {
-      this.release(boot);
+      reader.close();
     }
   }
 
-  private async committedOffset(coordinator: WireClient, partition: number): Promise<number> {
-    const res = await coordinator.request(OffsetFetchSchema, 5, {
-      GroupId: this.spec.consumerGroupId,
-      Topics: [{ Name: this.spec.topic, PartitionIndexes: [partition] }],
-    });
-    if (res.ErrorCode !== ErrorCode.NONE) throw new KafkaError(res.ErrorCode as number, 'OffsetFetch');
-    const p = ((res.Topics as Struct[])[0]?.Partitions as Struct[] | undefined)?.[0];
-    if (p && p.ErrorCode !== ErrorCode.NONE) throw new KafkaError(p.ErrorCode as number, 'OffsetFetch');
-    return p ? Number(p.CommittedOffset) : -1;
-  }
-
-  /** The offset for a ListOffsets timestamp: -2 earliest, -1 latest, else the first at or after it. */
-  private async listOffset(leader: WireClient, partition: number, timestamp: number): Promise<number> {
-    const res = await leader.request(ListOffsetsSchema, 5, {
-      ReplicaId: -1,
-      IsolationLevel: 0,
-      Topics: [
-        { Name: this.spec.topic, Partitions: [{ PartitionIndex: partition, Timestamp: BigInt(timestamp) }] },
-      ],
-    });
-    const p = ((res.Topics as Struct[])[0].Partitions as Struct[])[0];
-    if (p.ErrorCode !== ErrorCode.NONE) throw new KafkaError(p.ErrorCode as number, 'ListOffsets');
-    const offset = Number(p.Offset);
-    // No record at or after the timestamp: start at the end.
-    return offset < 0 ? this.listOffset(leader, partition, -1) : offset;
-  }
-
-  private async commit(coordinator: WireClient, partition: number, offset: number): Promise<void> {
-    const res = await coordinator.request(OffsetCommitSchema, 7, {
-      GroupId: this.spec.consumerGroupId,
-      GenerationIdOrMemberEpoch: -1,
-      MemberId: '',
-      GroupInstanceId: null,
-      Topics: [
-        {
-          Name: this.spec.topic,
-          Partitions: [
-            {
-              PartitionIndex: partition,
-              CommittedOffset: BigInt(offset),
-              CommittedLeaderEpoch: -1,
-              CommittedMetadata: null,
-            },
-          ],
-        },
-      ],
-    });
-    const code = ((res.Topics as Struct[])[0].Partitions as Struct[])[0].ErrorCode as number;
-    if (code !== ErrorCode.NONE)
-      throw new KafkaError(code, `OffsetCommit ${this.spec.topic}-${partition}@${offset}`);
+  private async commit(reader: PartitionReader, partition: number, offset: number): Promise<void> {
+    await reader.commit(offset);
     this.stats.committed.set(partition, offset);
   }
 
-  private async fetch(leader: WireClient, partition: number, offset: number, maxWaitMs: number) {
-    const res = await leader.request(FetchSchema, 11, {
-      ReplicaId: -1,
-      MaxWaitMs: Math.max(0, Math.round(maxWaitMs)),
-      MinBytes: 1,
-      MaxBytes: FETCH_BYTES,
-      IsolationLevel: 0,
-      SessionId: 0,
-      SessionEpoch: -1,
-      Topics: [
-        {
-          Topic: this.spec.topic,
-          Partitions: [
-            {
-              Partition: partition,
-              CurrentLeaderEpoch: -1,
-              FetchOffset: BigInt(offset),
-              LogStartOffset: -1n,
-              PartitionMaxBytes: FETCH_BYTES,
-            },
-          ],
-        },
-      ],
-      ForgottenTopicsData: [],
-      RackId: '',
-    });
-    if ((res.ErrorCode as number) !== ErrorCode.NONE) throw new KafkaError(res.ErrorCode as number, 'Fetch');
-    const p = ((res.Responses as Struct[])[0].Partitions as Struct[])[0];
-    if (p.ErrorCode !== ErrorCode.NONE)
-      throw new KafkaError(p.ErrorCode as number, `Fetch ${this.spec.topic}-${partition}@${offset}`);
-    const bytes = p.Records as Buffer | null;
-    const records = bytes && bytes.length > 0 ? decodeRecords(bytes).filter((r) => r.offset >= offset) : [];
-    return records;
-  }
-
-  /** The whole life of one partition: connect, find the start, then fetch, batch, invoke, commit. */
-  private async pollPartition(partition: number): Promise<void> {
-    let backoff = 100;
-    while (this.running) {
-      let clients: { leader: WireClient; coordinator: WireClient } | undefined;
-      try {
-        clients = await this.partitionClients(partition);
-        await this.consume(partition, clients.leader, clients.coordinator);
-        backoff = 100;
-      } catch (error) {
-        if (!this.running) break;
-        this.log(
-          `${this.spec.name}: ${this.spec.topic}-${partition}: ${(error as Error).message}; reconnecting`,
-        );
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
-      } finally {
-        if (clients) {
-          this.release(clients.leader);
-          this.release(clients.coordinator);
-        }
-      }
-    }
-  }
-
-  private async startOffset(leader: WireClient, coordinator: WireClient, partition: number): Promise<number> {
-    const committed = await this.committedOffset(coordinator, partition);
+  /** Where the partition starts: the group's committed offset, else the starting position. */
+  private async startOffset(reader: PartitionReader, partition: number): Promise<number> {
+    const committed = await reader.committedOffset();
     if (committed >= 0) return committed;
     const { startingPosition, startingTimestampMs } = this.spec;
-    const offset =
+    let offset =
       startingPosition === 'TRIM_HORIZON'
-        ? await this.listOffset(leader, partition, -2)
+        ? await reader.listOffset(-2)
         : startingPosition === 'LATEST'
-          ? await this.listOffset(leader, partition, -1)
-          : await this.listOffset(leader, partition, startingTimestampMs ?? 0);
+          ? await reader.listOffset(-1)
+          : await reader.listOffset(startingTimestampMs ?? 0);
+    // No record at or after the timestamp: start at the end.
+    if (offset < 0) offset = await reader.listOffset(-1);
     // Committed at once, so a restart resumes here (LATEST would otherwise move on).
-    await this.commit(coordinator, partition, offset);
+    await this.commit(reader, partition, offset);
     return offset;
   }
 
-  private async consume(partition: number, leader: WireClient, coordinator: WireClient): Promise<void> {
-    let position = await this.startOffset(leader, coordinator, partition);
+  private async consume(partition: number, reader: PartitionReader): Promise<void> {
+    let position = await this.startOffset(reader, partition);
     let committed = position;
     // Each record with its estimated size in the event, worked out once when it is buffered.
     const buffer: BufferedRecord[] = [];
@@ -427,17 +319,17 @@ export class MappingPoller extends EventEmitter {
       if (full || due) {
         const take = this.takeBatch(buffer, cap);
         bufferedBytes -= take.bytes;
-        committed = await this.deliver(partition, take.records, coordinator, committed);
+        committed = await this.deliver(partition, take.records, reader, committed);
         if (buffer.length > 0) deadline = Date.now() + this.spec.batchWindowMs;
         continue;
       }
       const wait = buffer.length === 0 ? IDLE_WAIT_MS : deadline - Date.now();
       let fetched;
       try {
-        fetched = await this.fetch(leader, partition, position, wait);
+        fetched = await reader.fetch(position, wait);
       } catch (error) {
-        if (error instanceof KafkaError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-          const start = await this.listOffset(leader, partition, -2);
+        if (error instanceof KafkaResponseError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          const start = await reader.listOffset(-2);
           this.log(
             `${this.spec.name}: ${this.spec.topic}-${partition}: offset ${position} is gone (retention); resuming at ${start}`,
           );
@@ -476,7 +368,7 @@ export class MappingPoller extends EventEmitter {
   private async deliver(
     partition: number,
     records: KafkaRecord[],
-    coordinator: WireClient,
+    reader: PartitionReader,
     committed: number,
   ): Promise<number> {
     const end = records[records.length - 1].offset + 1;
@@ -485,12 +377,12 @@ export class MappingPoller extends EventEmitter {
     if (matched.length > 0) {
       const events = matched.map((r) => eventRecord(this.spec.topic, partition, r));
       const done = await this.process(events, { attempts: 0 }, async (offset) => {
-        await this.commit(coordinator, partition, offset);
+        await this.commit(reader, partition, offset);
         committed = offset;
       });
       if (!done) return committed; // stopping: leave the rest for next time
     }
-    await this.commit(coordinator, partition, end);
+    await this.commit(reader, partition, end);
     return end;
   }
 

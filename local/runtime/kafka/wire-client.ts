@@ -6,8 +6,14 @@
  * kafkajs cannot do that (its fetch loop waits for every partition's batch before fetching again, so
  * one retried partition would stall the others), hence this client: one TCP connection, requests
  * pipelined with correlation ids, non-flexible request versions so headers stay simple.
+ *
+ * Every request has a deadline (Kafka's request.timeout.ms, 30 s, on top of what the request itself
+ * may wait): a broker that stops answering without closing the socket would otherwise hold its
+ * caller forever. Responses come back in request order, so a late one would leave every later
+ * request unanswered: a timeout closes the connection, as Kafka's own clients do.
  */
 import { connect, type Socket } from 'node:net';
+import { errorName } from '../../broker/protocol/errors';
 import { decodeMessage, type Struct } from '../../broker/protocol/message-codec';
 import { Reader } from '../../broker/protocol/primitives';
 import { requestFrame } from '../../broker/protocol/request-frame';
@@ -18,15 +24,31 @@ export class KafkaConnectionError extends Error {
   public override readonly name = 'KafkaConnectionError';
 }
 
+/** A response that carries a Kafka error code; `code` says which, the message what was asked. */
+export class KafkaResponseError extends Error {
+  public override readonly name = 'KafkaResponseError';
+
+  constructor(
+    readonly code: number,
+    what: string,
+  ) {
+    super(`${what}: ${errorName(code)}`);
+  }
+}
+
 interface Pending {
   readonly schema: ApiSchema;
   readonly version: number;
+  readonly timer: NodeJS.Timeout;
   resolve(body: Struct): void;
   reject(error: Error): void;
 }
 
+/** Kafka's default request.timeout.ms. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Splits `host:port`; throws a message naming the bad value. */
-function parseHostPort(address: string): { host: string; port: number } {
+export function parseHostPort(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
   const port = Number(address.slice(at + 1));
   if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -73,8 +95,11 @@ export class WireClient {
     });
   }
 
-  /** Sends one request at a non-flexible `version` and resolves to the decoded response body. */
-  request(schema: ApiSchema, version: number, body: Struct): Promise<Struct> {
+  /**
+   * Sends one request at a non-flexible `version` and resolves to the decoded response body. Without
+   * an answer within `timeoutMs` the connection is closed and every request on it rejected.
+   */
+  request(schema: ApiSchema, version: number, body: Struct, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Struct> {
     if (inRange(schema.request.flexibleVersions, version)) {
       throw new Error(`${schema.request.name} v${version} is flexible: this client speaks classic versions`);
     }
@@ -82,9 +107,23 @@ export class WireClient {
     const correlationId = this.nextCorrelationId++;
     const frame = requestFrame(schema.request, version, body, correlationId, this.clientId);
     return new Promise((resolve, reject) => {
-      this.pending.set(correlationId, { schema, version, resolve, reject });
+      const timer = setTimeout(
+        () =>
+          this.fail(
+            new KafkaConnectionError(
+              `${this.address}: no answer to ${schema.request.name} within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+      this.pending.set(correlationId, { schema, version, timer, resolve, reject });
       this.socket.write(frame);
     });
+  }
+
+  /** Whether the connection is closed (by either side, or after a failure). */
+  get closed(): boolean {
+    return this.closedError !== undefined;
   }
 
   close(): void {
@@ -105,6 +144,7 @@ export class WireClient {
         return;
       }
       this.pending.delete(correlationId);
+      clearTimeout(waiter.timer);
       try {
         waiter.resolve(decodeMessage(waiter.schema.response, waiter.version, new Reader(frame.subarray(4))));
       } catch (error) {
@@ -117,7 +157,10 @@ export class WireClient {
     if (this.closedError) return;
     this.closedError = error;
     this.socket.destroy();
-    for (const waiter of this.pending.values()) waiter.reject(error);
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
     this.pending.clear();
   }
 }
