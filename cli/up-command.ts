@@ -1,33 +1,43 @@
 /**
  * `kw up` (`npm start`): synthesizes the CDK app and runs it on this machine with the local runtime,
- * then shows a live summary until Ctrl-C.
+ * on the embedded broker or an existing Kafka cluster (--bootstrap), then shows a live summary until
+ * Ctrl-C.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
+import { parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
 import { keyValueFlag, UsageError } from './arguments';
 import type { Command, CommandIO } from './main';
 import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
 
-const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000] [--broker-port 9092]
+const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000]
+             [--broker-port 9092] [--brokers 1] | --bootstrap HOST:PORT[,HOST:PORT...]
              [--dynamodb-port 8000] [--host 127.0.0.1] [--data-dir D] [--env KEY=VALUE]... [--verbose]
 
 Runs the pipeline on this machine: the same CDK template 'cdk deploy' would send, with MSK replaced
-by the embedded broker, DynamoDB by an embedded endpoint (dynalite), each Lambda function by local
-processes, each Kafka event source mapping by a local poller and each Function URL by a local port.
-Prints every local endpoint once ready, then a summary every second. Ctrl-C stops everything.
+by the embedded broker (or an existing Kafka cluster, --bootstrap), DynamoDB by an embedded endpoint
+(dynalite), each Lambda function by local processes, each Kafka event source mapping by a local poller
+and each Function URL by a local port. Prints every local endpoint once ready, then a summary every
+second. Ctrl-C stops everything.
 
 Options:
   --assembly DIR     run an already synthesized cloud assembly instead of synthesizing
   --synth            synthesize even if cdk.out is up to date
   -c, --context K=V  CDK context for the synthesis, as 'cdk synth -c' (e.g. -c esmMode=provisioned)
   --port N           port of the first Function URL (0 picks a free one)     [default: 3000]
-  --broker-port N    Kafka port                                             [default: 9092]
+  --broker-port N    port of the embedded broker                            [default: 9092]
+  --brokers N        embedded brokers, on consecutive ports from --broker-port [default: 1]
+  --bootstrap H:P,.. run on an existing Kafka cluster (plaintext listeners) instead of the
+                     embedded broker: nothing is started or stopped there; the template's topics
+                     are created when missing, existing ones used as they are; functions and
+                     mappings connect to it. Excludes --broker-port and --brokers.
   --dynamodb-port N  DynamoDB port                                          [default: 8000]
   --host H           address every local endpoint listens on              [default: 127.0.0.1]
-  --data-dir D       keep topics, records, offsets and tables in D across restarts
+  --data-dir D       keep tables and function logs in D across restarts, and with the embedded
+                     broker its topics, records and offsets (an existing cluster keeps its own)
   --env KEY=VALUE    extra environment for every function (e.g. POWERTOOLS_LOG_LEVEL=DEBUG)
   --max-concurrency N  environments per function                          [default: 10]
   --verbose          print function output here too (it always goes to the log files)
@@ -36,7 +46,8 @@ Examples:
   npm start
   npx kw up --data-dir .kw-data
   npx kw up -c esmMode=provisioned -c retryAttempts=2
-  npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000`;
+  npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000
+  npx kw up --bootstrap 127.0.0.1:9092,127.0.0.1:9093 --data-dir .kw-data`;
 
 function parsePort(flag: string, value: string): number {
   const port = Number(value);
@@ -68,7 +79,13 @@ function readyBlock(runtime: LocalRuntime, seconds: number): string {
       `${u.url}${u.authType === 'AWS_IAM' ? '   (AWS_IAM auth is not enforced locally: no signature needed)' : ''}`,
     ]);
   }
-  rows.push(['Kafka bootstrap', runtime.bootstrapServers]);
+  const cluster = runtime.kafka;
+  rows.push([
+    'Kafka bootstrap',
+    cluster.kind === 'existing'
+      ? `${runtime.bootstrapServers}   (existing cluster${cluster.clusterId ? ` ${cluster.clusterId}` : ''}, ${cluster.brokers} broker${cluster.brokers === 1 ? '' : 's'}: kw up neither starts nor stops it)`
+      : runtime.bootstrapServers,
+  ]);
   rows.push(['DynamoDB', `${runtime.dynamodb.endpoint}   (region ${LOCAL_REGION}, any credentials)`]);
   for (const t of runtime.assembly.tables) rows.push(['table', t.name]);
   for (const m of runtime.mappings) {
@@ -89,7 +106,7 @@ function readyBlock(runtime: LocalRuntime, seconds: number): string {
     );
     lines.push(`  ${skipped.join(', ')}`);
   }
-  for (const w of runtime.assembly.warnings) lines.push(`warning: ${w}`);
+  for (const w of [...runtime.assembly.warnings, ...runtime.warnings]) lines.push(`warning: ${w}`);
   const ingest = runtime.urls[0]?.url;
   if (ingest) {
     lines.push(`Try:`);
@@ -106,7 +123,9 @@ export const upCommand: Command = {
   help: HELP,
   async run(args, io: CommandIO) {
     let values;
-    let ports: { http: number; broker: number; dynamodb: number };
+    let ports: { http: number; broker?: number; dynamodb: number };
+    let brokers: number | undefined;
+    let bootstrap: string[] | undefined;
     let context: Record<string, string>;
     let env: Record<string, string>;
     let maxConcurrency: number;
@@ -118,7 +137,9 @@ export const upCommand: Command = {
           synth: { type: 'boolean', default: false },
           context: { type: 'string', short: 'c', multiple: true },
           port: { type: 'string', default: '3000' },
-          'broker-port': { type: 'string', default: '9092' },
+          'broker-port': { type: 'string' },
+          brokers: { type: 'string' },
+          bootstrap: { type: 'string' },
           'dynamodb-port': { type: 'string', default: '8000' },
           host: { type: 'string', default: '127.0.0.1' },
           'data-dir': { type: 'string' },
@@ -130,9 +151,32 @@ export const upCommand: Command = {
       }));
       ports = {
         http: parsePort('--port', values.port),
-        broker: parsePort('--broker-port', values['broker-port']),
+        broker:
+          values['broker-port'] === undefined ? undefined : parsePort('--broker-port', values['broker-port']),
         dynamodb: parsePort('--dynamodb-port', values['dynamodb-port']),
       };
+      if (values.brokers !== undefined) {
+        brokers = Number(values.brokers);
+        if (!Number.isInteger(brokers) || brokers < 1 || brokers > 16) {
+          throw new UsageError(`--brokers must be an integer from 1 to 16, got '${values.brokers}'`);
+        }
+      }
+      if (values.bootstrap !== undefined) {
+        const embeddedOnly = [
+          ...(ports.broker === undefined ? [] : ['--broker-port']),
+          ...(brokers === undefined ? [] : ['--brokers']),
+        ];
+        if (embeddedOnly.length > 0) {
+          throw new UsageError(
+            `--bootstrap runs on an existing cluster: ${embeddedOnly.join(' and ')} (for the embedded broker) cannot be combined with it`,
+          );
+        }
+        try {
+          bootstrap = parseBootstrapServers(values.bootstrap);
+        } catch (error) {
+          throw new UsageError(`--bootstrap ${(error as Error).message}`);
+        }
+      }
       context = Object.fromEntries(keyValueFlag('-c', values.context, 'KEY=VALUE'));
       env = Object.fromEntries(keyValueFlag('--env', values.env, 'KEY=VALUE'));
       maxConcurrency = Number(values['max-concurrency']);
@@ -179,13 +223,19 @@ export const upCommand: Command = {
       }
     }
 
-    io.out('[2/2] starting the broker, DynamoDB, functions, mappings and URLs ...');
+    io.out(
+      bootstrap
+        ? `[2/2] connecting to Kafka at ${bootstrap.join(',')}; starting DynamoDB, functions, mappings and URLs ...`
+        : '[2/2] starting the broker, DynamoDB, functions, mappings and URLs ...',
+    );
     let runtime: LocalRuntime;
     try {
       runtime = await startLocalRuntime({
         assembly: assemblyDir,
         host: values.host,
         brokerPort: ports.broker,
+        brokers,
+        bootstrapServers: bootstrap,
         httpPort: ports.http,
         dynamodbPort: ports.dynamodb,
         dataDir: values['data-dir'] ? path.resolve(values['data-dir']) : undefined,

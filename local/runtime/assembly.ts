@@ -72,6 +72,8 @@ export interface LocalTopicSpec {
   readonly id: string;
   readonly name: string;
   readonly partitions: number;
+  /** As the template states it; -1 leaves it to the cluster's default. */
+  readonly replicationFactor: number;
   readonly configs: Readonly<Record<string, string>>;
 }
 
@@ -176,6 +178,7 @@ class AssemblyReader {
               id,
               name: String(props.TopicName),
               partitions: Number(props.PartitionCount ?? 1),
+              replicationFactor: Number(props.ReplicationFactor ?? -1),
               configs: parseTopicConfigs(props.Configs),
             });
             break;
@@ -184,6 +187,7 @@ class AssemblyReader {
               id,
               name: String(props.TopicName),
               partitions: Number(props.Partitions ?? 1),
+              replicationFactor: Number(props.ReplicationFactor ?? -1),
               configs: Object.fromEntries(
                 Object.entries((props.Configs ?? {}) as Record<string, unknown>).map(([k, v]) => [
                   k,

@@ -1,7 +1,12 @@
 /**
  * The local runtime: runs a synthesized cloud assembly on one machine. The MSK cluster becomes the
- * embedded broker, tables an embedded DynamoDB endpoint, functions pools of local processes, Kafka
- * event source mappings local pollers, Function URLs local HTTP ports, topics topics on the broker.
+ * embedded broker (or an existing Kafka cluster, given its bootstrap servers), tables an embedded
+ * DynamoDB endpoint, functions pools of local processes, Kafka event source mappings local pollers,
+ * Function URLs local HTTP ports, topics topics on the broker.
+ *
+ * On an existing cluster nothing is started or stopped there: topics the template declares are created
+ * when missing and otherwise used as they are (fewer partitions than the template says is reported,
+ * not changed), and the pollers commit as the mappings' consumer groups.
  *
  * Functions get the template's environment plus local overrides, so the same bundles that deploy
  * to AWS reach the local services: `KAFKA_BOOTSTRAP_SERVERS` and `KAFKA_AUTH=none` (the functions'
@@ -15,6 +20,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../broker/broker';
+import { parseBootstrapServers, probeCluster } from './kafka/bootstrap';
 import {
   LOCAL_REGION,
   loadAssembly,
@@ -35,11 +41,18 @@ export interface LocalRuntimeOptions {
   readonly host?: string;
   /** Broker port; 0 picks a free one. @default 9092 */
   readonly brokerPort?: number;
+  /** Embedded brokers, on consecutive ports from brokerPort. @default 1 */
+  readonly brokers?: number;
+  /**
+   * host:port of an existing Kafka cluster (plaintext) to run on instead of the embedded broker;
+   * brokerPort and brokers do not apply then.
+   */
+  readonly bootstrapServers?: readonly string[];
   /** First Function URL port; further URLs take the next ports (0: free ports). @default 3000 */
   readonly httpPort?: number;
   /** @default 8000 */
   readonly dynamodbPort?: number;
-  /** Keeps broker data and tables across restarts; memory only when absent. */
+  /** Keeps broker data (embedded broker only) and tables across restarts; memory only when absent. */
   readonly dataDir?: string;
   /**
    * Function logs and on-failure files. Default: `output` under dataDir; without one, a temporary
@@ -97,10 +110,24 @@ export interface RuntimeSnapshot {
   readonly deadLetters: number;
 }
 
+/** The Kafka cluster the pipeline runs on. */
+export interface KafkaClusterInfo {
+  /** Started by this runtime, or one that was there already (--bootstrap). */
+  readonly kind: 'embedded' | 'existing';
+  /** The cluster id Metadata reports (existing clusters). */
+  readonly clusterId?: string;
+  readonly brokers: number;
+}
+
 export interface LocalRuntime {
   readonly assembly: CloudAssemblyView;
-  readonly broker: RunningBroker;
+  /** The embedded broker; undefined on an existing cluster. */
+  readonly broker: RunningBroker | undefined;
+  readonly kafka: KafkaClusterInfo;
+  /** Comma-separated host:port list, as functions get it in KAFKA_BOOTSTRAP_SERVERS. */
   readonly bootstrapServers: string;
+  /** Things found at start that a user should know (a topic smaller than the template says...). */
+  readonly warnings: readonly string[];
   readonly dynamodb: LocalDynamoDB;
   readonly urls: readonly LocalEndpointUrl[];
   readonly functions: ReadonlyMap<string, RunningFunction>;
@@ -180,40 +207,83 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
 
   try {
-    const brokerPort = options.brokerPort ?? 9092;
-    const broker = await startBroker({
-      port: brokerPort,
-      host,
-      dataDir: options.dataDir ? path.join(options.dataDir, 'broker') : undefined,
-      log: () => undefined,
-    }).catch((error: Error) => {
-      if (!/already in use/.test(error.message)) throw error;
-      throw new Error(
-        `Kafka port ${brokerPort} on ${host} is already in use (a 'kw broker' or another 'kw up'?): stop it or pass --broker-port`,
-      );
-    });
-    onClose(Phase.stores, () => broker.close());
+    const warnings: string[] = [];
+    let broker: RunningBroker | undefined;
+    let kafkaCluster: KafkaClusterInfo;
+    let bootstrap: string[];
+    let kafkaLine: string;
+    if (options.bootstrapServers) {
+      if (options.brokers !== undefined || options.brokerPort !== undefined)
+        throw new Error('an existing cluster (bootstrapServers) excludes brokerPort and brokers');
+      bootstrap = parseBootstrapServers(options.bootstrapServers.join(','));
+      const summary = await probeCluster(bootstrap);
+      kafkaCluster = {
+        kind: 'existing',
+        clusterId: summary.clusterId ?? undefined,
+        brokers: summary.brokers.length,
+      };
+      kafkaLine =
+        `Kafka cluster ${summary.clusterId ?? '(no id)'} answers at ${summary.answeredBy}: ` +
+        `${summary.brokers.length} broker(s), ${summary.brokers.map((b) => `node ${b.nodeId} at ${b.address}`).join(', ')}`;
+    } else {
+      const brokerPort = options.brokerPort ?? 9092;
+      broker = await startBroker({
+        port: brokerPort,
+        host,
+        brokers: options.brokers,
+        dataDir: options.dataDir ? path.join(options.dataDir, 'broker') : undefined,
+        log: () => undefined,
+      }).catch((error: Error) => {
+        if (!/already in use/.test(error.message)) throw error;
+        throw new Error(
+          `Kafka port ${brokerPort} on ${host} is already in use (a 'kw broker' or another 'kw up'?): stop it or pass --broker-port`,
+        );
+      });
+      const running = broker;
+      onClose(Phase.stores, () => running.close());
+      kafkaCluster = { kind: 'embedded', brokers: running.ports.length };
+      bootstrap = running.bootstrapServers.split(',');
+      kafkaLine = `broker listening on ${running.bootstrapServers}`;
+    }
+    const bootstrapServers = bootstrap.join(',');
     const dynamodb = await startDynamoDB({
       port: options.dynamodbPort ?? 8000,
       host,
       dataDir: options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined,
     });
     onClose(Phase.stores, () => dynamodb.close());
-    log(`broker listening on ${broker.bootstrapServers}; DynamoDB at ${dynamodb.endpoint}`);
+    log(`${kafkaLine}; DynamoDB at ${dynamodb.endpoint}`);
 
     const kafka = new Kafka({
       clientId: 'kw-up',
-      brokers: [broker.bootstrapServers],
+      brokers: bootstrap,
       logLevel: logLevel.NOTHING,
     });
     const admin = kafka.admin();
     await admin.connect();
     onClose(Phase.clients, () => admin.disconnect());
-    await createTopics(assembly, admin, log);
+    warnings.push(
+      ...(await createTopics(assembly, admin, log, {
+        existing: kafkaCluster.kind === 'existing',
+        brokers: kafkaCluster.brokers,
+      })),
+    );
     await checkOnFailureTopics(assembly, admin);
+    let tablesCreated = false;
     for (const table of assembly.tables) {
       const result = await createTable(dynamodb.client, table);
+      tablesCreated ||= result === 'created';
       log(`table ${table.name}: ${result === 'created' ? 'created' : 'kept from the data dir'}`);
+    }
+    if (kafkaCluster.kind === 'existing' && tablesCreated) {
+      const resumed = await groupsWithOffsets(assembly, admin);
+      if (resumed.length > 0) {
+        warnings.push(
+          `groups ${resumed.join(', ')} resume from offsets an earlier run committed on this cluster, but ` +
+            `the tables start empty: records before those offsets will not be in them (keep tables ` +
+            `across runs with --data-dir, or start the groups over with 'kw groups reset-offsets')`,
+        );
+      }
     }
 
     // One producer for Kafka on-failure topics, connected on first use; a failed connect is forgotten
@@ -261,7 +331,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           memoryMb: spec.memoryMb,
           environment: localEnvironment(
             spec,
-            { bootstrapServers: broker.bootstrapServers, dynamodbEndpoint: dynamodb.endpoint },
+            { bootstrapServers, dynamodbEndpoint: dynamodb.endpoint },
             options.environment,
           ),
         },
@@ -336,11 +406,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           ...spec,
           source:
             spec.sourceKind === 'msk'
-              ? { kind: 'msk', arn: spec.clusterArn, bootstrapServers: broker.bootstrapServers }
-              : { kind: 'self-managed', bootstrapServers: broker.bootstrapServers },
+              ? { kind: 'msk', arn: spec.clusterArn, bootstrapServers }
+              : { kind: 'self-managed', bootstrapServers },
         },
         fn.pool,
-        { bootstrapServers: [broker.bootstrapServers], onFailure, log },
+        { bootstrapServers: bootstrap, onFailure, log },
       );
       poller.start();
       let stopped: Promise<void> | undefined;
@@ -352,21 +422,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const onFailureTopics = new Set(
       assembly.mappings.flatMap((m) => (m.onFailure?.kind === 'kafka' ? [m.onFailure.topic] : [])),
     );
+    const offsets = broker
+      ? embeddedOffsets(broker)
+      : await clusterOffsets(
+          admin,
+          [...new Set([...assembly.topics.map((t) => t.name), ...onFailureTopics])],
+          (run) => onClose(Phase.stopPollers, run),
+        );
     const runtime: LocalRuntime = {
       assembly,
       broker,
-      bootstrapServers: broker.bootstrapServers,
+      kafka: kafkaCluster,
+      bootstrapServers,
+      warnings,
       dynamodb,
       urls,
       functions,
       mappings,
       outputDir,
       snapshot() {
-        const topics = [...broker.cluster.topics.values()]
-          .filter((t) => !t.name.startsWith('__'))
-          .map((t) => ({
-            name: t.name,
-            records: t.partitions.reduce((sum, p) => sum + (p.log.highWatermark - p.log.logStartOffset), 0),
+        const topics = offsets
+          .topics()
+          .map((name) => ({
+            name,
+            records: (offsets.partitions(name) ?? []).reduce((sum, p) => sum + (p.high - p.low), 0),
           }))
           .sort((a, b) => a.name.localeCompare(b.name));
         const fileDestinations = mappings.reduce(
@@ -375,15 +454,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             (m.spec.onFailure && m.spec.onFailure.kind !== 'kafka' ? m.poller.stats.recordsToDestination : 0),
           0,
         );
-        // Lag from the broker's current end offsets, not the poller's last fetch, so it never trails.
-        const lagOf = (m: RunningMapping) => {
-          const topic = broker.cluster.topics.get(m.spec.topic);
-          if (!topic) return 0;
-          return topic.partitions.reduce((sum, p, index) => {
-            const committed = m.poller.stats.committed.get(index) ?? p.log.logStartOffset;
-            return sum + Math.max(0, p.log.highWatermark - Math.max(committed, p.log.logStartOffset));
+        const lagOf = (m: RunningMapping) =>
+          (offsets.partitions(m.spec.topic) ?? []).reduce((sum, p, index) => {
+            const committed = m.poller.stats.committed.get(index) ?? p.low;
+            return sum + Math.max(0, p.high - Math.max(committed, p.low));
           }, 0);
-        };
         return {
           topics,
           mappings: mappings.map((m) => ({
@@ -434,35 +509,156 @@ async function checkOnFailureTopics(
   }
 }
 
+/**
+ * Creates the template's topics where missing, with their partitions and configs. The replication
+ * factor is the template's (AWS::MSK::Topic states one; -1 leaves it to the cluster's default), lowered
+ * to the number of brokers when there are fewer. An existing topic with fewer partitions than the
+ * template says is grown on the embedded broker (it is this runtime's own) but only reported on an
+ * existing cluster, whose topics belong to whoever runs it. Resolves to warnings for the ready block.
+ */
 async function createTopics(
   assembly: CloudAssemblyView,
   admin: ReturnType<Kafka['admin']>,
   log: (message: string) => void,
-): Promise<void> {
+  cluster: { readonly existing: boolean; readonly brokers: number },
+): Promise<string[]> {
+  const warnings: string[] = [];
   const existing = new Map(
     (await admin.fetchTopicMetadata()).topics.map((t) => [t.name, t.partitions.length] as const),
   );
   const missing = assembly.topics.filter((t) => !existing.has(t.name));
+  const replicationOf = (t: (typeof assembly.topics)[number]) => {
+    if (t.replicationFactor <= cluster.brokers) return t.replicationFactor;
+    log(
+      `topic ${t.name}: replication factor ${t.replicationFactor} in the template, ${cluster.brokers} broker(s) here: using ${cluster.brokers}`,
+    );
+    return cluster.brokers;
+  };
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
       topics: missing.map((t) => ({
         topic: t.name,
         numPartitions: t.partitions,
-        replicationFactor: 1,
+        replicationFactor: replicationOf(t),
         configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
       })),
     });
+    await untilLed(
+      admin,
+      missing.map((t) => t.name),
+    );
   }
   for (const t of assembly.topics) {
     const had = existing.get(t.name);
-    if (had !== undefined && had < t.partitions) {
+    if (had === undefined) {
+      log(`topic ${t.name}: created (${t.partitions} partitions)`);
+    } else if (had >= t.partitions) {
+      log(`topic ${t.name}: kept (${had} partitions)`);
+    } else if (cluster.existing) {
+      const warning = `topic ${t.name} has ${had} partition(s) on the cluster, the template says ${t.partitions}: used as it is (grow it with 'kw topics alter ${t.name} --partitions ${t.partitions}')`;
+      log(warning);
+      warnings.push(warning);
+    } else {
       await admin.createPartitions({ topicPartitions: [{ topic: t.name, count: t.partitions }] });
       log(`topic ${t.name}: grown from ${had} to ${t.partitions} partitions`);
-    } else {
-      log(
-        `topic ${t.name}: ${had === undefined ? 'created' : 'kept'} (${Math.max(had ?? 0, t.partitions)} partitions)`,
-      );
     }
   }
+  return warnings;
+}
+
+/**
+ * Resolves once every partition of `topics` has a leader. kafkajs's own waitForLeaders gives up when a
+ * broker of a multi-node cluster answers before it has heard of a new topic (UNKNOWN_TOPIC_OR_PARTITION),
+ * which Apache Kafka does for a moment after CreateTopics; that answer is waited out here too.
+ */
+async function untilLed(
+  admin: ReturnType<Kafka['admin']>,
+  topics: string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = found.filter(
+        (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
+      );
+      if (leaderless.length === 0) return;
+      last = `no leader yet for ${leaderless.map((t) => t.name).join(', ')}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${topics.join(', ')} were created but ${last} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Consumer groups of the mappings that already hold committed offsets for their topic. */
+async function groupsWithOffsets(
+  assembly: CloudAssemblyView,
+  admin: ReturnType<Kafka['admin']>,
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const m of assembly.mappings) {
+    const offsets = await admin.fetchOffsets({ groupId: m.consumerGroupId, topics: [m.topic] });
+    if (offsets.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) found.push(m.consumerGroupId);
+  }
+  return found;
+}
+
+/** Log start and end offsets of each partition of a topic, for the live summary. */
+interface TopicOffsets {
+  /** Topics to show. */
+  topics(): string[];
+  /** By partition index; undefined for a topic not (yet) known. */
+  partitions(topic: string): readonly { readonly low: number; readonly high: number }[] | undefined;
+}
+
+/** Read straight from the embedded broker's state, so lag never trails. */
+function embeddedOffsets(broker: RunningBroker): TopicOffsets {
+  return {
+    topics: () => [...broker.cluster.topics.keys()].filter((name) => !name.startsWith('__')),
+    partitions: (topic) =>
+      broker.cluster.topics
+        .get(topic)
+        ?.partitions.map((p) => ({ low: p.log.logStartOffset, high: p.log.highWatermark })),
+  };
+}
+
+/**
+ * Asked of an existing cluster once a second (ListOffsets through the admin client), for the topics
+ * the app declares; a round that fails (a broker restarting) keeps the last figures.
+ */
+async function clusterOffsets(
+  admin: ReturnType<Kafka['admin']>,
+  topics: readonly string[],
+  onClose: (run: () => Promise<unknown>) => void,
+): Promise<TopicOffsets> {
+  const known = new Map<string, { low: number; high: number }[]>();
+  let busy = false;
+  const refresh = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (const topic of topics) {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        known.set(
+          topic,
+          offsets
+            .sort((a, b) => a.partition - b.partition)
+            .map((p) => ({ low: Number(p.low), high: Number(p.high) })),
+        );
+      }
+    } catch {
+      // Kept from the last round; the next one tries again.
+    } finally {
+      busy = false;
+    }
+  };
+  await refresh();
+  const timer = setInterval(() => void refresh(), 1000);
+  onClose(async () => clearInterval(timer));
+  return { topics: () => [...topics], partitions: (topic) => known.get(topic) };
 }

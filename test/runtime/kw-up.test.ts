@@ -3,7 +3,8 @@
  * prints its endpoints, and an order posted to the printed ingest URL flows ingest → orders → enrich
  * → orders.enriched → ledger → the DynamoDB table, read here with the AWS SDK at the printed endpoint.
  * Then a restart on the same --data-dir keeps the table, and a client retry of the same orderId is
- * counted once.
+ * counted once. The same on three embedded brokers (--brokers 3), and on a cluster kw up did not start
+ * (--bootstrap, here a `kw broker --brokers 3`; test/conformance runs it on Apache Kafka).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -18,7 +19,7 @@ import { startBroker } from '../../local/broker/broker';
 import { until } from '../support/until';
 import { capture } from '../support/command-io';
 import { scanAll } from '../support/local-dynamodb';
-import { readyEndpoints, startKw } from '../support/kw-process';
+import { readyEndpoints, startCliBroker, startKw } from '../support/kw-process';
 import { writeAssembly } from '../support/cloud-assembly';
 
 interface Up {
@@ -31,10 +32,11 @@ interface Up {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `kw up` and resolves once it printed its ready block. */
+/** Starts `kw up` (on an embedded broker on a free port, unless `args` say --bootstrap) and waits for its ready block. */
 async function up(args: string[]): Promise<Up> {
+  const broker = args.includes('--bootstrap') ? [] : ['--broker-port', '0'];
   const started = await startKw(
-    ['up', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0', ...args],
+    ['up', '--port', '0', ...broker, '--dynamodb-port', '0', ...args],
     /Ctrl-C stops everything/,
     { env: { ...process.env, CI: 'true' }, timeoutMs: 180_000 },
   );
@@ -83,6 +85,34 @@ async function caughtUp(bootstrap: string, groups: string[]): Promise<true | und
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Posts `body` to the ingest URL and returns the status and answer. */
+async function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The table once it holds order `orderId`. */
+function untilInLedger(u: Up, orderId: string): Promise<Record<string, unknown>[]> {
+  return until(async () => {
+    const all = await scanTable(u.dynamodb, u.table);
+    return all.some((i) => i.orderId === orderId) ? all : undefined;
+  }, `${orderId} in the ledger`);
+}
+
+/** A free loopback port (nothing listens there once this resolves). */
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 const order = (orderId: string) => ({
@@ -164,6 +194,77 @@ describe('kw up (npm start)', () => {
     }
   });
 
+  it('GIVEN --brokers 3 THEN the topics spread over three brokers and an order reaches the ledger', async () => {
+    const u = await up(['--brokers', '3']);
+    try {
+      const brokers = u.bootstrap.split(',');
+      expect(brokers).toHaveLength(3);
+      const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: ['orders', 'orders.enriched'] });
+        const leaders = new Set(topics.flatMap((t) => t.partitions.map((p) => p.leader)));
+        expect([...leaders].sort()).toEqual([1, 2, 3]);
+      } finally {
+        await admin.disconnect();
+      }
+      expect((await post(u.ingestUrl, order('order-b3'))).status).toBe(202);
+      const items = await untilInLedger(u, 'order-b3');
+      expect(items.find((i) => i.orderId === 'order-b3')).toMatchObject({ totalCents: 1900 });
+    } finally {
+      expect(await u.stop()).toBe(0);
+    }
+  });
+
+  it('GIVEN --bootstrap to a cluster it did not start THEN it creates the missing topics there, reports a smaller one, and an order reaches the ledger; the cluster outlives it', async () => {
+    const cluster = await startCliBroker(['--brokers', '3']);
+    try {
+      const admin = new Kafka({ brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        // An existing `orders` with fewer partitions than the template's three: used as it is.
+        await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] });
+        // Only the first broker's address: the others come from Metadata.
+        const u = await up(['--bootstrap', cluster.bootstrap]);
+        try {
+          expect(u.output()).not.toMatch(/starting the broker/);
+          expect(u.output()).toMatch(
+            new RegExp(
+              `Kafka bootstrap\\s+${cluster.bootstrap}\\s+\\(existing cluster \\S+, 3 brokers: kw up neither starts nor stops it\\)`,
+            ),
+          );
+          expect(u.output()).toMatch(
+            /warning: topic orders has 1 partition\(s\) on the cluster, the template says 3: used as it is/,
+          );
+          const { topics } = await admin.fetchTopicMetadata({
+            topics: ['orders', 'orders.enriched', 'orders.dlq'],
+          });
+          expect(Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]))).toEqual({
+            orders: 1,
+            'orders.enriched': 3,
+            'orders.dlq': 1,
+          });
+          expect((await post(u.ingestUrl, order('order-ext'))).status).toBe(202);
+          const items = await untilInLedger(u, 'order-ext');
+          expect(items.find((i) => i.orderId === 'order-ext')).toMatchObject({ totalCents: 1900 });
+          await until(
+            () => caughtUp(cluster.bootstrap, ['kw-dev-enrich', 'kw-dev-ledger']),
+            'both mappings to commit on the cluster',
+          );
+        } finally {
+          expect(await u.stop()).toBe(0);
+        }
+        // kw up stopped; the cluster and what kw up wrote there did not.
+        const offsets = await admin.fetchTopicOffsets('orders.enriched');
+        expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(1);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      expect(await cluster.stop()).toBe(0);
+    }
+  });
+
   describe('bad input', () => {
     const run = async (args: string[]) => {
       const io = capture();
@@ -176,6 +277,17 @@ describe('kw up (npm start)', () => {
       [['up', '-c', 'esmMode'], /-c takes KEY=VALUE, got 'esmMode'/],
       [['up', '--assembly', 'x', '--synth'], /cannot be combined with --synth/],
       [['up', '--frobnicate'], /Unknown option '--frobnicate'/],
+      [
+        ['up', '--bootstrap', '127.0.0.1:9092', '--broker-port', '19092'],
+        /--bootstrap runs on an existing cluster: --broker-port \(for the embedded broker\) cannot be combined with it/,
+      ],
+      [
+        ['up', '--bootstrap', '127.0.0.1:9092', '--brokers', '3'],
+        /--bootstrap runs on an existing cluster: --brokers \(for the embedded broker\) cannot be combined/,
+      ],
+      [['up', '--bootstrap', 'kafka-1'], /--bootstrap 'kafka-1' is not host:port/],
+      [['up', '--bootstrap', '127.0.0.1:9092,kafka-2:x'], /--bootstrap 'kafka-2:x' is not host:port/],
+      [['up', '--brokers', '0'], /--brokers must be an integer from 1 to 16, got '0'/],
       [['load', '--count', '0'], /--count has an invalid value '0'/],
       [['load', '--url', 'not a url'], /Invalid URL/],
     ])('%j is refused with a clear message', async (args, message) => {
@@ -224,13 +336,57 @@ describe('kw up (npm start)', () => {
       }
     });
 
+    it('a --bootstrap address where nothing listens fails at start, naming it and what to check', async () => {
+      const dir = writeAssembly({ Resources: {} });
+      const port = await freePort();
+      const { code, err } = await run([
+        'up',
+        '--assembly',
+        dir,
+        '--bootstrap',
+        `127.0.0.1:${port}`,
+        '--port',
+        '0',
+        '--dynamodb-port',
+        '0',
+      ]);
+      expect(code).toBe(1);
+      expect(err).toMatch(
+        new RegExp(
+          `cannot reach Kafka at 127.0.0.1:${port} \\(127.0.0.1:${port}: connect ECONNREFUSED [^)]*\\)\\. Check that the cluster is running`,
+        ),
+      );
+    });
+
+    it('a cluster whose brokers advertise an address that cannot be reached is refused at start, saying so', async () => {
+      const dir = writeAssembly({ Resources: {} });
+      const nowhere = await freePort();
+      const broker = await startBroker({ port: 0, advertisedListeners: [`127.0.0.1:${nowhere}`] });
+      try {
+        const { code, err } = await run([
+          'up',
+          '--assembly',
+          dir,
+          '--bootstrap',
+          broker.bootstrapServers,
+          '--port',
+          '0',
+          '--dynamodb-port',
+          '0',
+        ]);
+        expect(code).toBe(1);
+        expect(err).toMatch(
+          new RegExp(
+            `${broker.bootstrapServers} answered, but clients are sent to addresses this machine cannot reach: broker 1 at 127.0.0.1:${nowhere} .*advertised.listeners`,
+          ),
+        );
+      } finally {
+        await broker.close();
+      }
+    });
+
     it('kw load against a port where nothing listens says to start the pipeline', async () => {
-      const port = await new Promise<number>((resolve) => {
-        const s = createServer().listen(0, '127.0.0.1', () => {
-          const p = (s.address() as { port: number }).port;
-          s.close(() => resolve(p));
-        });
-      });
+      const port = await freePort();
       const { code, err } = await run(['load', '--url', `http://127.0.0.1:${port}/`, '--count', '1']);
       expect(code).toBe(1);
       expect(err).toMatch(
