@@ -216,7 +216,7 @@ describe('kw up (npm start)', () => {
     }
   });
 
-  it('GIVEN --bootstrap to a cluster it did not start THEN it creates the missing topics there, reports a smaller one, and an order reaches the ledger; the cluster outlives it', async () => {
+  it('GIVEN --bootstrap to a cluster it did not start THEN it creates the missing topics there, reports a smaller one, and an order reaches the ledger; the cluster outlives it, and a second run without --data-dir warns that its groups resume on an empty table', async () => {
     const cluster = await startCliBroker(['--brokers', '3']);
     try {
       const admin = new Kafka({ brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING }).admin();
@@ -257,6 +257,15 @@ describe('kw up (npm start)', () => {
         // kw up stopped; the cluster and what kw up wrote there did not.
         const offsets = await admin.fetchTopicOffsets('orders.enriched');
         expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(1);
+        // Started again without --data-dir: the groups resume on the cluster, the table starts empty.
+        const again = await up(['--bootstrap', cluster.bootstrap]);
+        try {
+          expect(again.output()).toMatch(
+            /warning: groups kw-dev-enrich, kw-dev-ledger resume from offsets an earlier run committed on this cluster, but the tables start empty/,
+          );
+        } finally {
+          expect(await again.stop()).toBe(0);
+        }
       } finally {
         await admin.disconnect();
       }
