@@ -184,7 +184,7 @@ describe('leadership and auto-creation', () => {
           TransactionalId: null,
           Acks: 1,
           TimeoutMs: 1000,
-          TopicData: [{ Name: 'led', PartitionData: [{ Index: 0, Records: Buffer.alloc(0) }] }],
+          TopicData: [{ Name: 'led', PartitionData: [{ Index: 0, Records: batch(Buffer.from('x')) }] }],
         }),
       );
       const body = decode(ProduceSchema.response, 7, (await conn.response())!) as {

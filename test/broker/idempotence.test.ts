@@ -16,25 +16,32 @@ describe('producer sequence checks', () => {
     lastOffsetDelta: records - 1,
   });
 
-  test('in order appends, a resent batch is a duplicate with its first offset, gaps and old epochs are refused', () => {
+  test('in order appends, a resent batch is a duplicate with its first offset and time, gaps and old epochs are refused', () => {
     const states = new ProducerStates();
     expect(states.check(batch(7n, 0, 0, 3)).kind).toBe('append');
-    states.record(7n, 0, 0, 2, 100);
-    expect(states.check(batch(7n, 0, 0, 3))).toEqual({ kind: 'duplicate', baseOffset: 100 });
+    states.record(7n, 0, 0, 2, 100, 1_700_000_000_000n);
+    expect(states.check(batch(7n, 0, 0, 3))).toEqual({
+      kind: 'duplicate',
+      baseOffset: 100,
+      timestamp: 1_700_000_000_000n,
+    });
     expect(states.check(batch(7n, 0, 5))).toMatchObject({
       kind: 'error',
       code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
     });
     expect(states.check(batch(7n, 0, 3)).kind).toBe('append');
-    states.record(7n, 1, 0, 0, 103); // a new epoch starts again at 0
+    states.record(7n, 1, 0, 0, 103, 1_700_000_000_001n); // a new epoch starts again at 0
     expect(states.check(batch(7n, 0, 4))).toMatchObject({
       kind: 'error',
       code: ErrorCode.INVALID_PRODUCER_EPOCH,
     });
-    expect(states.check(batch(8n, 0, 9))).toMatchObject({
+    expect(states.check(batch(7n, 2, 1))).toMatchObject({
       kind: 'error',
       code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
     });
+    // As in Kafka, a producer the partition holds no state for may start anywhere (its state may
+    // have gone with its records).
+    expect(states.check(batch(8n, 0, 9)).kind).toBe('append');
     expect(states.check(batch(-1n, -1, -1)).kind).toBe('append'); // not idempotent
   });
 });

@@ -31,6 +31,12 @@ export interface BatchSpec {
   /** Overrides of header counts, for batches whose header disagrees with their records. */
   readonly recordCount?: number;
   readonly lastOffsetDelta?: number;
+  /** A producer writes 0; a broker assigns offsets. @default 0 */
+  readonly baseOffset?: bigint;
+  /** Attribute bits set besides compression: 0x08 LogAppendTime, 0x10 transactional, 0x20 control. */
+  readonly attributes?: number;
+  /** Bytes in place of the encoded (and compressed) records, for batches whose records are garbage. */
+  readonly payload?: Buffer;
 }
 
 const ATTR_TIMESTAMP_TYPE = 0x08;
@@ -59,17 +65,18 @@ export function recordBatch(spec: BatchSpec): Buffer {
   const baseTimestamp = spec.baseTimestamp ?? spec.records[0]?.timestamp ?? BigInt(Date.now());
   const timestamps = spec.records.map((r) => r.timestamp ?? baseTimestamp);
   const maxTimestamp = timestamps.reduce((a, b) => (b > a ? b : a), baseTimestamp);
-  let records = Buffer.concat(spec.records.map((r, i) => encodeRecord(r, i, baseTimestamp)));
+  let records: Buffer = Buffer.concat(spec.records.map((r, i) => encodeRecord(r, i, baseTimestamp)));
   const compression = spec.compression ?? 'none';
   // zstd is only named in the attributes (the scenarios that use it never get past the version check).
   if (compression === 'gzip') records = gzipSync(records);
+  if (spec.payload) records = spec.payload;
   const w = new Writer();
-  w.int64(0n)
+  w.int64(spec.baseOffset ?? 0n)
     .int32(49 + records.length)
     .int32(-1)
     .int8(spec.magic ?? 2)
     .uint32(0)
-    .int16(COMPRESSION_CODE[compression])
+    .int16(COMPRESSION_CODE[compression] | (spec.attributes ?? 0))
     .int32(spec.lastOffsetDelta ?? spec.records.length - 1)
     .int64(baseTimestamp)
     .int64(maxTimestamp)
@@ -80,7 +87,7 @@ export function recordBatch(spec: BatchSpec): Buffer {
     .raw(records);
   const batch = Buffer.from(w.toBuffer());
   const crc = crc32c(batch, 21);
-  batch.writeUInt32BE(spec.corruptCrc ? crc ^ 0xffff : crc, 17);
+  batch.writeUInt32BE(spec.corruptCrc ? (crc ^ 0xffff) >>> 0 : crc, 17);
   return batch;
 }
 

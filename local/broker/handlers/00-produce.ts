@@ -1,12 +1,24 @@
-// Produce: v3–11. Behaviour: acks 0 (no response), 1 and -1 (same here: one replica); each batch must
-// be magic 2 with a valid CRC-32C and within max.message.bytes. Offsets are assigned by rewriting the
-// batch's baseOffset in place; the bytes are stored as received (LogAppendTime topics also get their
-// timestamp stamped and CRC recomputed). Requests for partitions led by another broker get
-// NOT_LEADER_OR_FOLLOWER.
+// Produce: v3–11. Behaviour: acks 0 (no response), 1 and -1 (same here: one replica). Each partition
+// gets exactly one record batch, checked in Kafka's order: the request's own rules (one magic-2 batch,
+// zstd only from v7), then acks, leadership, then the log's (base offset 0, max.message.bytes, CRC,
+// header counts, record framing in uncompressed batches, keys in compacted topics, segment.bytes) and
+// the idempotent producer's sequence. As in Kafka, errors the log's validator finds answer the
+// partition's log start offset, the others -1; with acks=0 any error closes the connection, the only
+// way to tell the client. Offsets are assigned by rewriting the batch's baseOffset in place; the bytes
+// are stored as received (LogAppendTime topics also get their timestamp stamped and CRC recomputed).
+import type { Partition, Topic } from '../cluster/cluster';
+import {
+  COMPRESSION_ZSTD,
+  crcMatches,
+  headerProblem,
+  InvalidBatchError,
+  readBatch,
+  readRecords,
+  splitBatches,
+} from '../log/record-batch';
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { ProduceSchema } from '../protocol/messages/00-produce';
-import { InvalidBatchError, parseBatches } from '../log/record-batch';
 import { StorageError } from '../storage/partition-store';
 import type { ApiHandler, RequestContext } from './api';
 
@@ -15,78 +27,174 @@ interface PartitionData {
   Records: Buffer | null;
 }
 
-function producePartition(context: RequestContext, topicName: string, data: PartitionData): Struct {
+/** A partition's answer: the error, and what a failed append still tells (Kafka's log start offset). */
+interface Outcome {
+  readonly code: number;
+  readonly message?: string;
+  readonly baseOffset?: bigint;
+  readonly logStartOffset?: bigint;
+  readonly logAppendTime?: bigint;
+  readonly recordErrors?: readonly { BatchIndex: number; BatchIndexErrorMessage: string }[];
+}
+
+/** The request's own rules, checked before acks and leadership: the batch, or the refusal. */
+function requestedBatch(records: Buffer | null, version: number): { batch: Buffer } | Outcome {
+  if (!records) return { code: ErrorCode.CORRUPT_MESSAGE, message: 'no records' };
+  if (records.length === 0) {
+    return {
+      code: ErrorCode.INVALID_RECORD,
+      message: 'a produce request needs one record batch per partition',
+    };
+  }
+  let batches;
+  try {
+    batches = splitBatches(records);
+  } catch (error) {
+    if (!(error instanceof InvalidBatchError)) throw error;
+    return { code: ErrorCode.CORRUPT_MESSAGE, message: error.message };
+  }
+  const [first] = batches;
+  if (first.magic !== 2) {
+    return {
+      code: ErrorCode.INVALID_RECORD,
+      message: `message format v${first.magic}: produce v3 and later take record batches (magic 2) only`,
+    };
+  }
+  if (readBatch(first.bytes).compression === COMPRESSION_ZSTD && version < 7) {
+    return {
+      code: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+      message: `zstd needs produce v7 or later (got v${version})`,
+    };
+  }
+  if (batches.length > 1) {
+    return {
+      code: ErrorCode.INVALID_RECORD,
+      message: 'a produce request carries one record batch per partition',
+    };
+  }
+  return { batch: first.bytes };
+}
+
+/** What the log refuses in a batch, as Kafka's log checks it before appending; undefined if nothing. */
+function refusal(topic: Topic, partition: Partition, bytes: Buffer): Outcome | undefined {
+  const logStart = BigInt(partition.log.logStartOffset);
+  const invalid = (message: string, recordErrors: Outcome['recordErrors'] = []): Outcome => ({
+    code: ErrorCode.INVALID_RECORD,
+    message,
+    logStartOffset: logStart,
+    recordErrors,
+  });
+  if (bytes.readBigInt64BE(0) !== 0n)
+    return invalid('a producer writes base offset 0; the broker assigns offsets');
+  const limit = Number(topic.configs['max.message.bytes']);
+  if (bytes.length > limit) {
+    return {
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+      message: `batch of ${bytes.length} bytes exceeds max.message.bytes=${limit} of ${topic.name}`,
+    };
+  }
+  if (!crcMatches(bytes)) return { code: ErrorCode.CORRUPT_MESSAGE, message: 'batch CRC mismatch' };
+  const batch = readBatch(bytes);
+  const problem = headerProblem(batch);
+  if (problem) return invalid(problem);
+  if (batch.transactional) return invalid('transactional batches are not supported by this broker');
+  const compacted = !topic.configs['cleanup.policy'].split(',').includes('delete');
+  // Kafka reads every record; here uncompressed ones always (their framing), gzip ones when keys matter.
+  if (batch.compression === 0 || compacted) {
+    let records;
+    try {
+      records = readRecords(bytes);
+    } catch (error) {
+      if (!(error instanceof InvalidBatchError)) throw error;
+      return invalid(error.message);
+    }
+    const keyless = compacted ? (records?.filter((r) => !r.hasKey) ?? []) : [];
+    if (keyless.length > 0) {
+      return invalid(
+        `compacted topic ${topic.name} takes only records with keys`,
+        keyless.map((r) => ({
+          BatchIndex: r.index,
+          BatchIndexErrorMessage: `compacted topic ${topic.name} cannot take a record without a key`,
+        })),
+      );
+    }
+  }
+  const segmentBytes = Number(topic.configs['segment.bytes']);
+  if (bytes.length > segmentBytes) {
+    return {
+      code: ErrorCode.RECORD_LIST_TOO_LARGE,
+      message: `${bytes.length} bytes of records exceed segment.bytes=${segmentBytes} of ${topic.name}`,
+    };
+  }
+  return undefined;
+}
+
+/** Appends one partition's batch, or says why not. */
+function append(context: RequestContext, topic: Topic, partition: Partition, bytes: Buffer): Outcome {
+  const refused = refusal(topic, partition, bytes);
+  if (refused) return refused;
+  const batch = readBatch(bytes);
+  const log = partition.log;
+  const check = log.producers.check(batch);
+  if (check.kind === 'error') {
+    return { code: check.code, message: check.message, logStartOffset: BigInt(log.logStartOffset) };
+  }
+  // Idempotent producers: a resent batch is answered as the first time (Kafka gives its timestamp).
+  if (check.kind === 'duplicate') {
+    return {
+      code: ErrorCode.NONE,
+      baseOffset: BigInt(check.baseOffset),
+      logStartOffset: BigInt(log.logStartOffset),
+      logAppendTime: check.timestamp,
+    };
+  }
+  const now = context.cluster.now();
+  const logAppendTime = topic.configs['message.timestamp.type'] === 'LogAppendTime';
+  try {
+    const base = log.append([batch], now, logAppendTime);
+    return {
+      code: ErrorCode.NONE,
+      baseOffset: BigInt(base),
+      logStartOffset: BigInt(log.logStartOffset),
+      logAppendTime: logAppendTime ? BigInt(now) : -1n,
+    };
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    return { code: ErrorCode.KAFKA_STORAGE_ERROR, message: error.message };
+  }
+}
+
+function producePartition(
+  context: RequestContext,
+  topicName: string,
+  data: PartitionData,
+  acks: number,
+): Struct {
   const { cluster } = context;
-  const result = (
-    code: number,
-    message: string | null = null,
-    baseOffset = -1n,
-    logStart = -1n,
-    appendTime = -1n,
-  ): Struct => ({
+  const answer = (o: Outcome): Struct => ({
     Index: data.Index,
-    ErrorCode: code,
-    BaseOffset: baseOffset,
-    LogAppendTimeMs: appendTime,
-    LogStartOffset: logStart,
-    RecordErrors: [],
-    ErrorMessage: message,
+    ErrorCode: o.code,
+    BaseOffset: o.baseOffset ?? -1n,
+    LogAppendTimeMs: o.logAppendTime ?? -1n,
+    LogStartOffset: o.logStartOffset ?? -1n,
+    RecordErrors: o.recordErrors ?? [],
+    ErrorMessage: o.message ?? null,
   });
   const topic = cluster.topics.get(topicName);
   const partition = topic?.partitions[data.Index];
-  if (!topic || !partition)
-    return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${topicName}-${data.Index}`);
-  if (partition.leader !== context.broker.nodeId) return result(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-  if (!data.Records || data.Records.length === 0) return result(ErrorCode.CORRUPT_MESSAGE, 'no records');
-
-  let batches;
-  try {
-    batches = parseBatches(data.Records);
-  } catch (error) {
-    if (!(error instanceof InvalidBatchError)) throw error;
-    const code =
-      error.kind === 'unsupported' ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : ErrorCode.CORRUPT_MESSAGE;
-    return result(code, error.message);
+  if (!topic || !partition) {
+    return answer({
+      code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      message: `unknown topic-partition ${topicName}-${data.Index}`,
+    });
   }
-  const limit = Number(topic.configs['max.message.bytes']);
-  const tooLarge = batches.find((b) => b.bytes.length > limit);
-  if (tooLarge) {
-    return result(
-      ErrorCode.MESSAGE_TOO_LARGE,
-      `batch of ${tooLarge.bytes.length} bytes exceeds max.message.bytes=${limit} of ${topicName}`,
-    );
+  const requested = requestedBatch(data.Records, context.header.apiVersion);
+  if (!('batch' in requested)) return answer(requested);
+  if (acks !== 0 && acks !== 1 && acks !== -1) {
+    return answer({ code: ErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be -1, 0 or 1, not ${acks}` });
   }
-  if (batches.some((b) => b.transactional || b.control)) {
-    return result(ErrorCode.INVALID_RECORD, 'transactional batches are not supported by this broker');
-  }
-  // Idempotent producers: a resent batch is answered with the offset it got the first time.
-  const toAppend = [];
-  let duplicateOffset: number | undefined;
-  for (const b of batches) {
-    const check = partition.log.producers.check(b);
-    if (check.kind === 'error') return result(check.code, check.message);
-    if (check.kind === 'duplicate') duplicateOffset ??= check.baseOffset;
-    else toAppend.push(b);
-  }
-  if (toAppend.length === 0 && duplicateOffset !== undefined) {
-    return result(ErrorCode.NONE, null, BigInt(duplicateOffset), BigInt(partition.log.logStartOffset));
-  }
-  const now = cluster.now();
-  const logAppendTime = topic.configs['message.timestamp.type'] === 'LogAppendTime';
-  let base: number;
-  try {
-    base = partition.log.append(toAppend, now, logAppendTime);
-  } catch (error) {
-    if (!(error instanceof StorageError)) throw error;
-    return result(ErrorCode.KAFKA_STORAGE_ERROR, error.message);
-  }
-  return result(
-    ErrorCode.NONE,
-    null,
-    BigInt(base),
-    BigInt(partition.log.logStartOffset),
-    logAppendTime ? BigInt(now) : -1n,
-  );
+  if (partition.leader !== context.broker.nodeId) return answer({ code: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+  return answer(append(context, topic, partition, requested.batch));
 }
 
 export const produce: ApiHandler = {
@@ -98,23 +206,16 @@ export const produce: ApiHandler = {
   handle(request, context) {
     const acks = request.Acks as number;
     const topics = request.TopicData as { Name: string; PartitionData: PartitionData[] }[];
-    let responses: Struct[];
-    if (acks !== 0 && acks !== 1 && acks !== -1) {
-      responses = topics.map((t) => ({
-        Name: t.Name,
-        PartitionResponses: t.PartitionData.map((p) => ({
-          Index: p.Index,
-          ErrorCode: ErrorCode.INVALID_REQUIRED_ACKS,
-          BaseOffset: -1n,
-        })),
-      }));
-    } else {
-      responses = topics.map((t) => ({
-        Name: t.Name,
-        PartitionResponses: t.PartitionData.map((p) => producePartition(context, t.Name, p)),
-      }));
-      context.cluster.notifyData();
-    }
-    return acks === 0 ? null : { Responses: responses, ThrottleTimeMs: 0 };
+    const responses = topics.map((t) => ({
+      Name: t.Name,
+      PartitionResponses: t.PartitionData.map((p) => producePartition(context, t.Name, p, acks)),
+    }));
+    context.cluster.notifyData();
+    if (acks !== 0) return { Responses: responses, ThrottleTimeMs: 0 };
+    // acks=0 has no answer to carry an error: Kafka closes the connection instead (a thrown error here).
+    const failed = responses.flatMap((t) => t.PartitionResponses).find((p) => p.ErrorCode !== ErrorCode.NONE);
+    if (failed)
+      throw new Error(`acks=0 produce failed with error ${String(failed.ErrorCode)}: closing as Kafka does`);
+    return null;
   },
 };

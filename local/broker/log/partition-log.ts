@@ -5,7 +5,14 @@
  */
 import type { PartitionStore } from '../storage/partition-store';
 import { ProducerStates } from './producer-state';
-import { assignBaseOffset, offsetForTimestamp, stampLogAppendTime, type BatchInfo } from './record-batch';
+import {
+  assignBaseOffset,
+  InvalidBatchError,
+  readRecords,
+  stampLogAppendTime,
+  type BatchInfo,
+  type RecordView,
+} from './record-batch';
 
 interface StoredBatch {
   readonly baseOffset: number;
@@ -21,6 +28,16 @@ export interface ReadResult {
   /** Whole stored batches, the first containing the requested offset (it may start earlier). */
   readonly batches: Buffer[];
   readonly bytes: number;
+}
+
+/** A stored batch's records, or undefined when they cannot be read (a codec other than gzip, damage). */
+function recordsOf(batch: StoredBatch): RecordView[] | undefined {
+  try {
+    return readRecords(batch.bytes);
+  } catch (error) {
+    if (error instanceof InvalidBatchError) return undefined;
+    throw error;
+  }
 }
 
 export class PartitionLog {
@@ -58,6 +75,7 @@ export class PartitionLog {
         bytes.readInt32BE(53),
         bytes.readInt32BE(23),
         baseOffset,
+        bytes.readBigInt64BE(35),
       );
     }
     // Never hand out an offset again: a segment's name, or a journaled log start, may lie past the
@@ -104,6 +122,7 @@ export class PartitionLog {
         batch.baseSequence,
         batch.lastOffsetDelta,
         baseOffset,
+        logAppendTime ? BigInt(now) : batch.maxTimestamp,
       );
       this.batches.push({
         baseOffset,
@@ -144,28 +163,40 @@ export class PartitionLog {
   }
 
   /**
-   * Earliest offset whose record timestamp is ≥ `timestamp`, with that record's timestamp, or undefined
-   * if none. Exact inside uncompressed create-time batches; otherwise the batch's first offset and its
-   * max timestamp (log-append-time batches carry one time for all their records).
+   * Earliest readable offset whose record timestamp is ≥ `timestamp`, with that record's timestamp, or
+   * undefined if none: as Kafka, the first batch whose max timestamp reaches it, then the first record
+   * in it that does. Batches compressed with codecs other than gzip cannot be read: their first offset
+   * and max timestamp stand in (SKIPPED.md).
    */
   offsetForTimestamp(timestamp: bigint): { offset: number; timestamp: bigint } | undefined {
     for (const batch of this.batches) {
       if (batch.nextOffset <= this.logStartOffset || batch.maxTimestamp < timestamp) continue;
-      const exact = offsetForTimestamp(batch.bytes, timestamp);
-      if (exact && exact.offset >= this.logStartOffset) return exact;
-      return { offset: Math.max(batch.baseOffset, this.logStartOffset), timestamp: batch.maxTimestamp };
+      const records = recordsOf(batch);
+      if (!records)
+        return { offset: Math.max(batch.baseOffset, this.logStartOffset), timestamp: batch.maxTimestamp };
+      const found = records.find(
+        (r) => r.timestamp >= timestamp && batch.baseOffset + r.offsetDelta >= this.logStartOffset,
+      );
+      if (found) return { offset: batch.baseOffset + found.offsetDelta, timestamp: found.timestamp };
     }
     return undefined;
   }
 
-  /** Last offset of the readable batch with the largest timestamp (ListOffsets MAX_TIMESTAMP). */
+  /**
+   * The record with the largest timestamp (ListOffsets MAX_TIMESTAMP), as Kafka finds it: the first
+   * readable batch with the largest max timestamp, then its first record with that timestamp (a
+   * log-append-time batch's first record; an unreadable batch's first offset).
+   */
   maxTimestampOffset(): { offset: number; timestamp: bigint } | undefined {
     let best: StoredBatch | undefined;
     for (const batch of this.batches) {
       if (batch.nextOffset <= this.logStartOffset) continue;
-      if (!best || batch.maxTimestamp >= best.maxTimestamp) best = batch;
+      if (!best || batch.maxTimestamp > best.maxTimestamp) best = batch;
     }
-    return best && { offset: best.nextOffset - 1, timestamp: best.maxTimestamp };
+    if (!best) return undefined;
+    const { baseOffset, maxTimestamp } = best;
+    const top = recordsOf(best)?.find((r) => r.timestamp === maxTimestamp);
+    return { offset: baseOffset + (top?.offsetDelta ?? 0), timestamp: maxTimestamp };
   }
 
   /** DeleteRecords: records before `offset` become unreadable; whole batches below it are dropped. */

@@ -3,6 +3,11 @@
  * number appended, and its last five batches, so a batch the client resends after a lost response is
  * recognised and answered with its original offset instead of being written twice (Kafka keeps five,
  * the most a producer may have in flight).
+ *
+ * As in Kafka, a producer the partition has no state for may start at any sequence number: its state
+ * may have gone with the records that carried it (retention, DeleteRecords), so a gap cannot be told
+ * from a producer the partition never saw. Known producers must continue without gaps, and start
+ * again at 0 when their epoch goes up.
  */
 import { ErrorCode } from '../protocol/errors';
 import type { BatchInfo } from './record-batch';
@@ -13,6 +18,8 @@ interface RecentBatch {
   readonly firstSequence: number;
   readonly lastSequence: number;
   readonly baseOffset: number;
+  /** Its max timestamp as stored, which Kafka answers a resend with as LogAppendTimeMs. */
+  readonly timestamp: bigint;
 }
 
 interface ProducerEntry {
@@ -24,7 +31,7 @@ interface ProducerEntry {
 /** What to do with an incoming batch. */
 export type SequenceCheck =
   | { readonly kind: 'append' }
-  | { readonly kind: 'duplicate'; readonly baseOffset: number }
+  | { readonly kind: 'duplicate'; readonly baseOffset: number; readonly timestamp: bigint }
   | { readonly kind: 'error'; readonly code: number; readonly message: string };
 
 const APPEND: SequenceCheck = { kind: 'append' };
@@ -43,13 +50,14 @@ export class ProducerStates {
     const entry = this.producers.get(batch.producerId);
     const first = batch.baseSequence;
     const last = (first + batch.lastOffsetDelta) % 0x80000000;
-    if (!entry || batch.producerEpoch > entry.epoch) {
+    if (!entry) return APPEND;
+    if (batch.producerEpoch > entry.epoch) {
       return first === 0
         ? APPEND
         : {
             kind: 'error',
             code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
-            message: `producer ${batch.producerId} must start at sequence 0, got ${first}`,
+            message: `producer ${batch.producerId} must start at sequence 0 in epoch ${batch.producerEpoch}, got ${first}`,
           };
     }
     if (batch.producerEpoch < entry.epoch) {
@@ -60,7 +68,7 @@ export class ProducerStates {
       };
     }
     const resent = entry.recent.find((r) => r.firstSequence === first && r.lastSequence === last);
-    if (resent) return { kind: 'duplicate', baseOffset: resent.baseOffset };
+    if (resent) return { kind: 'duplicate', baseOffset: resent.baseOffset, timestamp: resent.timestamp };
     if (first !== nextSequence(entry.lastSequence)) {
       return {
         kind: 'error',
@@ -78,6 +86,7 @@ export class ProducerStates {
     firstSequence: number,
     lastOffsetDelta: number,
     baseOffset: number,
+    timestamp: bigint,
   ): void {
     if (producerId < 0n) return;
     let entry = this.producers.get(producerId);
@@ -87,7 +96,7 @@ export class ProducerStates {
     }
     const lastSequence = (firstSequence + lastOffsetDelta) % 0x80000000;
     entry.lastSequence = lastSequence;
-    entry.recent.push({ firstSequence, lastSequence, baseOffset });
+    entry.recent.push({ firstSequence, lastSequence, baseOffset, timestamp });
     if (entry.recent.length > RECENT) entry.recent.shift();
   }
 }

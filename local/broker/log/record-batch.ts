@@ -1,19 +1,23 @@
 /**
- * Record batches (message format v2) as the broker handles them: validated and stored as received,
- * served as stored. Only the header is read; records stay opaque (compressed or not), except to find
- * the offset of a timestamp inside an uncompressed batch.
+ * Record batches (message format v2) as the broker handles them: checked as Kafka's log checks a
+ * producer's batch, stored as received, served as stored. Records stay opaque except where Kafka reads
+ * them too: their framing in uncompressed batches, keys for compacted topics, and timestamps for
+ * ListOffsets; those reads also see inside gzip batches (Node's zlib), not the other codecs.
  *
  * Header layout (61 bytes): baseOffset int64 @0, batchLength int32 @8, partitionLeaderEpoch int32 @12,
  * magic int8 @16, crc uint32 @17 (CRC-32C of bytes 21..end), attributes int16 @21, lastOffsetDelta
  * int32 @23, baseTimestamp int64 @27, maxTimestamp int64 @35, producerId int64 @43, producerEpoch
  * int16 @51, baseSequence int32 @53, recordCount int32 @57.
  */
+import { gunzipSync } from 'node:zlib';
 import { Reader } from '../protocol/primitives';
 import { crc32c } from './crc32c';
 
 export const BATCH_HEADER_SIZE = 61;
 /** Bytes before batchLength's count starts (baseOffset + batchLength). */
 export const LOG_OVERHEAD = 12;
+/** The smallest message of format v0 (Kafka's floor for any batch length). */
+const SMALLEST_MESSAGE = 14;
 
 /** Bits of a batch's attributes (int16 @21). */
 export const ATTR_COMPRESSION_MASK = 0x07;
@@ -21,12 +25,19 @@ export const ATTR_TIMESTAMP_TYPE = 0x08;
 const ATTR_TRANSACTIONAL = 0x10;
 export const ATTR_CONTROL = 0x20;
 
-/** Why a batch was refused; mapped to a Kafka error code by the produce handler. */
+export const COMPRESSION_GZIP = 1;
+export const COMPRESSION_ZSTD = 4;
+
+/**
+ * Why a batch was refused, by the error Kafka answers: `corrupt` CORRUPT_MESSAGE, `invalid`
+ * INVALID_RECORD, `unsupported` (an old message format, where a stored batch is read)
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT.
+ */
 export class InvalidBatchError extends Error {
   public override readonly name = 'InvalidBatchError';
   constructor(
     message: string,
-    public readonly kind: 'corrupt' | 'unsupported',
+    public readonly kind: 'corrupt' | 'invalid' | 'unsupported',
   ) {
     super(message);
   }
@@ -48,63 +59,95 @@ export interface BatchInfo {
   readonly control: boolean;
 }
 
-/** Splits a produce request's records into batches, checking each one's framing, magic and CRC. */
-export function parseBatches(records: Buffer): BatchInfo[] {
-  const out: BatchInfo[] = [];
+/**
+ * Splits records into batches by their length fields (the framing every message format shares),
+ * with each batch's magic byte; a length that does not fit, or a magic byte no format has, is corrupt.
+ */
+export function splitBatches(records: Buffer): { bytes: Buffer; magic: number }[] {
+  const out: { bytes: Buffer; magic: number }[] = [];
   let at = 0;
   while (at < records.length) {
-    if (records.length - at < BATCH_HEADER_SIZE) {
-      throw new InvalidBatchError(`truncated batch header at byte ${at}`, 'corrupt');
+    if (records.length - at < LOG_OVERHEAD + 5) {
+      throw new InvalidBatchError(`truncated batch at byte ${at}`, 'corrupt');
     }
     const batchLength = records.readInt32BE(at + 8);
-    const size = LOG_OVERHEAD + batchLength;
-    if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || at + size > records.length) {
+    if (batchLength < SMALLEST_MESSAGE || at + LOG_OVERHEAD + batchLength > records.length) {
       throw new InvalidBatchError(
         `batch length ${batchLength} at byte ${at} does not fit the request`,
         'corrupt',
       );
     }
     const magic = records.readInt8(at + 16);
+    if (magic < 0 || magic > 2) throw new InvalidBatchError(`invalid magic byte ${magic}`, 'corrupt');
+    if (magic === 2 && LOG_OVERHEAD + batchLength < BATCH_HEADER_SIZE) {
+      throw new InvalidBatchError(
+        `a v2 batch of ${LOG_OVERHEAD + batchLength} bytes is shorter than its header`,
+        'corrupt',
+      );
+    }
+    out.push({ bytes: records.subarray(at, at + LOG_OVERHEAD + batchLength), magic });
+    at += LOG_OVERHEAD + batchLength;
+  }
+  return out;
+}
+
+/** The header of a v2 batch (whose framing splitBatches checked). */
+export function readBatch(bytes: Buffer): BatchInfo {
+  const attributes = bytes.readInt16BE(21);
+  return {
+    bytes,
+    recordCount: bytes.readInt32BE(57),
+    lastOffsetDelta: bytes.readInt32BE(23),
+    baseTimestamp: bytes.readBigInt64BE(27),
+    maxTimestamp: bytes.readBigInt64BE(35),
+    producerId: bytes.readBigInt64BE(43),
+    producerEpoch: bytes.readInt16BE(51),
+    baseSequence: bytes.readInt32BE(53),
+    compression: attributes & ATTR_COMPRESSION_MASK,
+    transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
+    control: (attributes & ATTR_CONTROL) !== 0,
+  };
+}
+
+/** Whether the stored CRC-32C matches the batch's content. */
+export function crcMatches(bytes: Buffer): boolean {
+  return bytes.readUInt32BE(17) === crc32c(bytes, 21, bytes.length);
+}
+
+/**
+ * What Kafka's log validator refuses in a producer's batch header (INVALID_RECORD), in its order, or
+ * undefined.
+ */
+export function headerProblem(batch: BatchInfo): string | undefined {
+  if (batch.lastOffsetDelta < 0) return `invalid last offset delta ${batch.lastOffsetDelta}`;
+  if (batch.recordCount <= 0) return `invalid record count ${batch.recordCount}`;
+  if (batch.recordCount !== batch.lastOffsetDelta + 1) {
+    return `record count ${batch.recordCount} does not match last offset delta ${batch.lastOffsetDelta}`;
+  }
+  if (batch.control) return 'clients may not write control batches';
+  if (batch.producerId >= 0n && batch.baseSequence < 0) {
+    return `producer ${batch.producerId} sent sequence number ${batch.baseSequence}`;
+  }
+  return undefined;
+}
+
+/** Splits and checks batches read back from storage or a fetch: magic 2, a matching CRC. */
+export function parseBatches(records: Buffer): BatchInfo[] {
+  return splitBatches(records).map(({ bytes, magic }) => {
     if (magic !== 2) {
       throw new InvalidBatchError(
         `message format v${magic} is not supported: use a client that writes v2 batches`,
         'unsupported',
       );
     }
-    const bytes = records.subarray(at, at + size);
-    const expected = bytes.readUInt32BE(17);
-    const actual = crc32c(bytes, 21, size);
-    if (expected !== actual) {
+    if (!crcMatches(bytes)) {
       throw new InvalidBatchError(
-        `batch CRC mismatch: header says ${expected}, content gives ${actual}`,
+        `batch CRC mismatch: header says ${bytes.readUInt32BE(17)}, content gives ${crc32c(bytes, 21, bytes.length)}`,
         'corrupt',
       );
     }
-    const attributes = bytes.readInt16BE(21);
-    const recordCount = bytes.readInt32BE(57);
-    const lastOffsetDelta = bytes.readInt32BE(23);
-    if (recordCount < 0 || lastOffsetDelta < 0) {
-      throw new InvalidBatchError(
-        `batch with ${recordCount} records and last offset delta ${lastOffsetDelta}`,
-        'corrupt',
-      );
-    }
-    out.push({
-      bytes,
-      recordCount,
-      lastOffsetDelta,
-      baseTimestamp: bytes.readBigInt64BE(27),
-      maxTimestamp: bytes.readBigInt64BE(35),
-      producerId: bytes.readBigInt64BE(43),
-      producerEpoch: bytes.readInt16BE(51),
-      baseSequence: bytes.readInt32BE(53),
-      compression: attributes & ATTR_COMPRESSION_MASK,
-      transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
-      control: (attributes & ATTR_CONTROL) !== 0,
-    });
-    at += size;
-  }
-  return out;
+    return readBatch(bytes);
+  });
 }
 
 /** Assigns the batch its first offset: baseOffset sits outside the CRC, so nothing else changes. */
@@ -122,39 +165,80 @@ export function stampLogAppendTime(bytes: Buffer, now: number): void {
   bytes.writeUInt32BE(crc32c(bytes, 21, bytes.length), 17);
 }
 
-/**
- * The offset and timestamp of the first record at or after `timestamp` in an uncompressed create-time
- * batch; undefined if the batch is compressed (unreadable without decompressing), log-append-time (one
- * time for all records), has no such record, or its records cannot be read.
- */
-export function offsetForTimestamp(
-  bytes: Buffer,
-  timestamp: bigint,
-): { offset: number; timestamp: bigint } | undefined {
-  const attributes = bytes.readInt16BE(21);
-  if ((attributes & ATTR_COMPRESSION_MASK) !== 0 || (attributes & ATTR_TIMESTAMP_TYPE) !== 0)
-    return undefined;
+/** One record of a batch, as far as the broker reads it. */
+export interface RecordView {
+  /** Position in the batch (Kafka's BatchIndex in produce record errors). */
+  readonly index: number;
+  readonly offsetDelta: number;
+  readonly timestamp: bigint;
+  readonly hasKey: boolean;
+}
+
+/** The records section of a batch, decompressed if it is gzip; undefined for the other codecs. */
+function recordsSection(bytes: Buffer): Buffer | undefined {
+  const compression = bytes.readInt16BE(21) & ATTR_COMPRESSION_MASK;
+  const section = bytes.subarray(BATCH_HEADER_SIZE);
+  if (compression === 0) return section;
+  if (compression !== COMPRESSION_GZIP) return undefined;
   try {
-    return scanRecords(bytes, timestamp);
+    return gunzipSync(section);
   } catch {
-    return undefined; // a batch whose CRC was right but whose records are not: fall back to the batch
+    throw new InvalidBatchError('the gzip records of the batch do not decompress', 'invalid');
   }
 }
 
-function scanRecords(bytes: Buffer, timestamp: bigint): { offset: number; timestamp: bigint } | undefined {
-  const baseOffset = Number(bytes.readBigInt64BE(0));
+/**
+ * The records of a v2 batch, for batches without compression or with gzip; undefined for other codecs
+ * (unreadable without their libraries). Throws InvalidBatchError (`invalid`) when the records do not
+ * parse as the header says: a record's length disagrees with its fields, fewer records than counted,
+ * or bytes left over.
+ */
+export function readRecords(bytes: Buffer): RecordView[] | undefined {
+  const section = recordsSection(bytes);
+  if (!section) return undefined;
+  const logAppendTime = (bytes.readInt16BE(21) & ATTR_TIMESTAMP_TYPE) !== 0;
   const baseTimestamp = bytes.readBigInt64BE(27);
+  const maxTimestamp = bytes.readBigInt64BE(35);
   const count = bytes.readInt32BE(57);
-  const r = new Reader(bytes.subarray(BATCH_HEADER_SIZE));
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    const start = r.position;
-    r.int8(); // attributes
-    const timestampDelta = r.varlong();
-    const offsetDelta = r.varint();
-    if (baseTimestamp + timestampDelta >= timestamp)
-      return { offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta };
-    r.raw(length - (r.position - start));
+  const r = new Reader(section);
+  const out: RecordView[] = [];
+  try {
+    for (let index = 0; index < count; index++) {
+      const length = r.varint();
+      const start = r.position;
+      r.int8(); // attributes
+      const timestampDelta = r.varlong();
+      const offsetDelta = r.varint();
+      const keyLength = r.varint();
+      if (keyLength > 0) r.raw(keyLength);
+      const valueLength = r.varint();
+      if (valueLength > 0) r.raw(valueLength);
+      const headers = r.varint();
+      if (headers < 0) throw new Error(`${headers} headers`);
+      for (let h = 0; h < headers; h++) {
+        const headerKey = r.varint();
+        if (headerKey < 0) throw new Error('a header without a key');
+        r.raw(headerKey);
+        const headerValue = r.varint();
+        if (headerValue > 0) r.raw(headerValue);
+      }
+      if (r.position - start !== length) throw new Error(`record ${index} is not ${length} bytes long`);
+      out.push({
+        index,
+        offsetDelta,
+        // A log-append-time batch has one time for all its records: the one in its header.
+        timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+        hasKey: keyLength >= 0,
+      });
+    }
+  } catch (error) {
+    throw new InvalidBatchError(
+      `the records of the batch do not parse: ${(error as Error).message}`,
+      'invalid',
+    );
   }
-  return undefined;
+  if (r.remaining > 0) {
+    throw new InvalidBatchError(`${r.remaining} bytes follow the batch's ${count} records`, 'invalid');
+  }
+  return out;
 }
