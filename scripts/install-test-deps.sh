@@ -78,7 +78,7 @@ franz_go() {
     return
   fi
   if ! command -v go >/dev/null; then
-    say "Go is not installed: the franz-go interop test will say so and fail (install Go 1.23 or newer)"
+    say "Go is not installed: the franz-go interop test will say so and fail (install Go 1.26 or newer, which franz-go v1.22 requires)"
     return
   fi
   say "franz-go probe: modules from the Go module proxy, built into ${out#"$root"/}"
