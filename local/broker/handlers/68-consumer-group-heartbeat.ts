@@ -7,6 +7,11 @@ import { ErrorCode } from '../protocol/errors';
 import { ConsumerGroupHeartbeatSchema } from '../protocol/messages/68-consumer-group-heartbeat';
 import type { ApiHandler } from './api';
 
+/** What a client asking for the consumer group protocol is told (the Java client shows it). */
+export const CONSUMER_PROTOCOL_UNSUPPORTED =
+  'the embedded Kafka broker (kw) does not support the consumer group protocol (KIP-848): ' +
+  'use group.protocol=classic';
+
 export const consumerGroupHeartbeat: ApiHandler = {
   key: 68,
   name: 'ConsumerGroupHeartbeat',
@@ -17,9 +22,7 @@ export const consumerGroupHeartbeat: ApiHandler = {
     return {
       ThrottleTimeMs: 0,
       ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
-      ErrorMessage:
-        'the embedded Kafka broker (kw) does not support the consumer group protocol (KIP-848): ' +
-        'use group.protocol=classic',
+      ErrorMessage: CONSUMER_PROTOCOL_UNSUPPORTED,
       MemberId: null,
       MemberEpoch: 0,
       HeartbeatIntervalMs: 0,
