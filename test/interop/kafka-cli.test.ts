@@ -423,6 +423,16 @@ describe('kafka-configs', () => {
     );
     expect(dynamicConfigs(await describeTopic())).toEqual(['cleanup.policy=delete,compact']);
   });
+  test('kafkajs admin.alterConfigs (the older AlterConfigs API) replaces the set configs, as kafka-configs then shows', async () => {
+    await withAdmin(broker.bootstrap, (admin) =>
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: 2, name: topic, configEntries: [{ name: 'retention.bytes', value: '1048576' }] }],
+      }),
+    );
+    // cleanup.policy, set before, is back at its default: AlterConfigs gives a topic exactly the configs named
+    expect(dynamicConfigs(await describeTopic())).toEqual(['retention.bytes=1048576']);
+  });
 });
 
 test('configs altered by kafka-configs survive a restart of a broker with a data directory', async () => {
