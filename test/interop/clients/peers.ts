@@ -132,7 +132,11 @@ export function runPythonProbe(
         '(it makes the venv and installs them from PyPI).',
     );
   }
-  return runProgram(PYTHON, [path.join(PEERS, 'python', script), ...args], { timeoutMs });
+  // No __pycache__ beside the probes in the repository.
+  return runProgram(PYTHON, [path.join(PEERS, 'python', script), ...args], {
+    timeoutMs,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
 }
 
 const FRANZ_SOURCE = path.join(PEERS, 'franz-go');

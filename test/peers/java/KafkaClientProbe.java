@@ -9,10 +9,11 @@
  *   admin BOOTSTRAP TOPIC PARTITIONS          create, create again, describe the topic, describe the cluster
  *   groups BOOTSTRAP                          list consumer groups with their state and committed offsets
  *   produce BOOTSTRAP TOPIC COUNT FIRST_TS    idempotent, acks=all, keys, headers, a timestamp per record
- *   group BOOTSTRAP TOPIC GROUP ASSIGNOR N    two members (range|cooperative-sticky) share TOPIC; once both
- *                                             hold partitions, N records are produced and consumed, commitSync
+ *   group BOOTSTRAP TOPIC GROUP ASSIGNOR N    two members (range|cooperative-sticky) share TOPIC; once
+ *                                             both hold partitions, N records are produced and consumed,
+ *                                             and each member commits with commitSync
  *   offsets-for-times BOOTSTRAP TOPIC TS...   offsetsForTimes for each timestamp on every partition
- *   transactional BOOTSTRAP TOPIC             initTransactions, then a transaction, on a transactional producer
+ *   transactional BOOTSTRAP TOPIC             a transactional producer: initTransactions, then a transaction
  *   consumer-protocol BOOTSTRAP TOPIC         a consumer with group.protocol=consumer (KIP-848) polls
  */
 import java.time.Duration;
@@ -422,7 +423,9 @@ public final class KafkaClientProbe {
   /** Alternating names and values, kept in order. */
   private static Map<String, Object> fields(Object... namesAndValues) {
     Map<String, Object> out = new LinkedHashMap<>();
-    for (int i = 0; i < namesAndValues.length; i += 2) out.put((String) namesAndValues[i], namesAndValues[i + 1]);
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      out.put((String) namesAndValues[i], namesAndValues[i + 1]);
+    }
     return out;
   }
 

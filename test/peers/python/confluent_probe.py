@@ -21,10 +21,11 @@ from probe_events import CLIENT_TIMEOUT_S, elapsed_ms, emit, headers_of, order, 
 
 def admin(bootstrap, topic, partitions):
     client = AdminClient({"bootstrap.servers": bootstrap})
-    client.create_topics([NewTopic(topic, num_partitions=int(partitions), replication_factor=1)])[topic].result()
+    new_topic = NewTopic(topic, num_partitions=int(partitions), replication_factor=1)
+    client.create_topics([new_topic])[topic].result()
     emit("created", topic=topic)
     try:
-        client.create_topics([NewTopic(topic, num_partitions=int(partitions), replication_factor=1)])[topic].result()
+        client.create_topics([new_topic])[topic].result()
         emit("create-again", topic=topic, error=None)
     except KafkaException as e:
         emit("create-again", topic=topic, error=e.args[0].name())
@@ -47,7 +48,10 @@ def admin(bootstrap, topic, partitions):
         "cluster",
         clusterId=cluster.cluster_id,
         controller=cluster.controller.id,
-        nodes=sorted(({"id": n.id, "host": n.host, "port": n.port} for n in cluster.nodes), key=lambda n: n["id"]),
+        nodes=sorted(
+            ({"id": n.id, "host": n.host, "port": n.port} for n in cluster.nodes),
+            key=lambda n: n["id"],
+        ),
     )
 
 
@@ -78,7 +82,14 @@ def produce(bootstrap, topic, count):
     for i in range(int(count)):
         key, value, headers = order(i)
         partition, offset = delivered[value]
-        emit("produced", key=key, value=value, headers=headers_of(headers), partition=partition, offset=offset)
+        emit(
+            "produced",
+            key=key,
+            value=value,
+            headers=headers_of(headers),
+            partition=partition,
+            offset=offset,
+        )
 
 
 def consume(bootstrap, topic, group, count):
@@ -136,7 +147,11 @@ def transactional(bootstrap):
 
 def consumer_protocol(bootstrap, topic):
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "confluent-probe-consumer-protocol", "group.protocol": "consumer"}
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "confluent-probe-consumer-protocol",
+            "group.protocol": "consumer",
+        }
     )
     started = time.monotonic()
     consumer.subscribe([topic])
@@ -161,7 +176,12 @@ def consumer_protocol(bootstrap, topic):
     consumer.close()
 
 
-emit("client", name="confluent-kafka", version=confluent_kafka.__version__, librdkafka=confluent_kafka.libversion()[0])
+emit(
+    "client",
+    name="confluent-kafka",
+    version=confluent_kafka.__version__,
+    librdkafka=confluent_kafka.libversion()[0],
+)
 run(
     {
         "admin": admin,

@@ -108,7 +108,9 @@ def consume(bootstrap, topic, group, count):
             consumer.commit()
     emit(
         "committed",
-        offsets={f"{tp.topic}-{tp.partition}": consumer.committed(tp) for tp in sorted(consumer.assignment())},
+        offsets={
+            f"{tp.topic}-{tp.partition}": consumer.committed(tp) for tp in sorted(consumer.assignment())
+        },
     )
     consumer.close()
 
