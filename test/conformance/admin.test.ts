@@ -867,3 +867,20 @@ async function settle<T>(read: () => Promise<T>, settled: (answer: T) => boolean
 
 /** Metadata errors of every topic in an answer of topicMetadata(). */
 const errorsOf = (answer: unknown) => (answer as { ErrorCode: number }[]).map((x) => x.ErrorCode);
+
+scenario(
+  'Metadata v9: the leader epoch of each partition of a new topic',
+  async (t) => {
+    await createTopic(t, 'epoch-partitions', { partitions: 2 });
+    const response = await t.request(MetadataSchema, 9, {
+      Topics: [{ Name: 'epoch-partitions', TopicId: Buffer.alloc(16) }],
+      AllowAutoTopicCreation: false,
+      IncludeTopicAuthorizedOperations: false,
+    });
+    if (response === CLOSED) return CLOSED;
+    return ((response.Topics as Struct[])[0].Partitions as Struct[])
+      .sort((a, b) => (a.PartitionIndex as number) - (b.PartitionIndex as number))
+      .map((p) => p.LeaderEpoch);
+  },
+  { differs: { skipped: 'Leader epochs', apache: [0, 0], embedded: [-1, -1] } },
+);

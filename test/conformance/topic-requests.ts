@@ -44,8 +44,8 @@ export function createTopicsBody(
 
 /**
  * Creates one topic (CreateTopics v5), failing unless the broker answers NONE, and waits until Metadata
- * lists it with a leader for every partition: Kafka's controller answers before its brokers know the
- * topic, so a request right after creation could otherwise find it unknown.
+ * lists a leader for every partition and each partition answers ListOffsets: Kafka's controller answers
+ * before its brokers know the topic, so a request right after creation could otherwise find it unknown.
  */
 export async function createTopic(t: Target, name: string, topic: NewTopic = {}): Promise<void> {
   const response = expectAnswer(
@@ -65,15 +65,21 @@ export async function createTopic(t: Target, name: string, topic: NewTopic = {})
     );
     const [listed] = metadata.Topics as Struct[];
     const partitions = listed.Partitions as Struct[];
-    if (
-      listed.ErrorCode === 0 &&
-      partitions.length > 0 &&
-      partitions.every((p) => (p.LeaderId as number) >= 0)
-    )
-      return;
+    const led = partitions.length > 0 && partitions.every((p) => (p.LeaderId as number) >= 0);
+    // Kafka's broker leads a partition a moment after Metadata names it leader: ask each partition.
+    if (listed.ErrorCode === 0 && led && (await everyPartitionAnswers(t, name, partitions.length))) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`topic ${name} was created but Metadata did not list it within 5 s`);
+  throw new Error(`topic ${name} was created but its partitions did not answer within 5 s`);
+}
+
+/** Whether ListOffsets (latest) answers NONE for every partition of `topic`. */
+async function everyPartitionAnswers(t: Target, topic: string, partitions: number): Promise<boolean> {
+  for (let p = 0; p < partitions; p++) {
+    const answer = await listOffsets(t, topic, p, -1n);
+    if (answer === CLOSED || answer.ErrorCode !== 0) return false;
+  }
+  return true;
 }
 
 /** A Produce request body putting `records` into one partition. */

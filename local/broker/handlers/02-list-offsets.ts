@@ -1,6 +1,10 @@
-// ListOffsets: v0–9. Behaviour: timestamp -1 → high watermark, -2 → log start offset, -3 (v7+) →
-// offset of the largest timestamp, otherwise the first offset whose record timestamp is at or after it
-// (exact inside uncompressed batches, the batch's first offset in compressed ones), or -1 if none.
+// ListOffsets: v0–9. Behaviour: timestamp -1 → high watermark, -2 → log start offset, -3 (v7+) → the
+// record with the largest timestamp, -4 (v8+) → the local log start (the log start here), -5 (v9+) →
+// the latest tiered offset (none: -1); earlier versions get UNSUPPORTED_VERSION for these, as in Kafka.
+// Any other timestamp → the first offset whose record timestamp is at or after it, or -1 if none
+// (records inside batches compressed other than with gzip cannot be read: SKIPPED.md). v0 answers a
+// list of segment offsets instead (PartitionLog.legacyOffsetsBefore). From v1 a partition asked for
+// twice in one request gets INVALID_REQUEST both times. Leader epochs are -1 (SKIPPED.md).
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { ListOffsetsSchema } from '../protocol/messages/02-list-offsets';
@@ -9,6 +13,21 @@ import type { ApiHandler } from './api';
 const LATEST = -1n;
 const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+const LATEST_TIERED = -5n;
+
+/** The first version that defines each special timestamp. */
+const DEFINED_FROM = new Map([
+  [MAX_TIMESTAMP, 7],
+  [EARLIEST_LOCAL, 8],
+  [LATEST_TIERED, 9],
+]);
+
+interface PartitionRequest {
+  PartitionIndex: number;
+  Timestamp: bigint;
+  MaxNumOffsets: number;
+}
 
 export const listOffsets: ApiHandler = {
   key: 2,
@@ -17,39 +36,59 @@ export const listOffsets: ApiHandler = {
   minVersion: 0,
   maxVersion: 9,
   handle(request, context) {
-    const { cluster, broker } = context;
-    const topics = request.Topics as {
-      Name: string;
-      Partitions: { PartitionIndex: number; Timestamp: bigint }[];
-    }[];
+    const { cluster, broker, header } = context;
+    const version = header.apiVersion;
+    const topics = request.Topics as { Name: string; Partitions: PartitionRequest[] }[];
+    const asked = new Map<string, number>();
+    for (const t of topics) {
+      for (const p of t.Partitions) {
+        const key = `${t.Name}\0${p.PartitionIndex}`;
+        asked.set(key, (asked.get(key) ?? 0) + 1);
+      }
+    }
+    const answerFor = (topic: string, p: PartitionRequest): Struct => {
+      const answer = (code: number, offset = -1n, timestamp = -1n, oldStyle: bigint[] = []): Struct => ({
+        PartitionIndex: p.PartitionIndex,
+        ErrorCode: code,
+        OldStyleOffsets: oldStyle,
+        Timestamp: timestamp,
+        Offset: offset,
+        LeaderEpoch: -1,
+      });
+      if (version >= 1 && asked.get(`${topic}\0${p.PartitionIndex}`)! > 1) {
+        return answer(ErrorCode.INVALID_REQUEST);
+      }
+      const partition = cluster.partition(topic, p.PartitionIndex);
+      if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      if (partition.leader !== broker.nodeId) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const log = partition.log;
+      if (version === 0) {
+        const offsets = log.legacyOffsetsBefore(p.Timestamp, p.MaxNumOffsets, cluster.now());
+        return answer(ErrorCode.NONE, -1n, -1n, offsets.map(BigInt));
+      }
+      const definedFrom = DEFINED_FROM.get(p.Timestamp);
+      if (definedFrom !== undefined && version < definedFrom) return answer(ErrorCode.UNSUPPORTED_VERSION);
+      switch (p.Timestamp) {
+        case LATEST:
+          return answer(ErrorCode.NONE, BigInt(log.highWatermark));
+        case EARLIEST:
+        case EARLIEST_LOCAL:
+          return answer(ErrorCode.NONE, BigInt(log.logStartOffset));
+        case LATEST_TIERED:
+          return answer(ErrorCode.NONE);
+        case MAX_TIMESTAMP: {
+          const max = log.maxTimestampOffset();
+          return max ? answer(ErrorCode.NONE, BigInt(max.offset), max.timestamp) : answer(ErrorCode.NONE);
+        }
+      }
+      const found = log.offsetForTimestamp(p.Timestamp);
+      return found ? answer(ErrorCode.NONE, BigInt(found.offset), found.timestamp) : answer(ErrorCode.NONE);
+    };
     return {
       ThrottleTimeMs: 0,
       Topics: topics.map((t) => ({
         Name: t.Name,
-        Partitions: t.Partitions.map((p): Struct => {
-          const answer = (code: number, offset = -1n, timestamp = -1n): Struct => ({
-            PartitionIndex: p.PartitionIndex,
-            ErrorCode: code,
-            OldStyleOffsets: code === ErrorCode.NONE && offset >= 0n ? [offset] : [],
-            Timestamp: timestamp,
-            Offset: offset,
-            LeaderEpoch: -1,
-          });
-          const partition = cluster.partition(t.Name, p.PartitionIndex);
-          if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          if (partition.leader !== broker.nodeId) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-          const log = partition.log;
-          if (p.Timestamp === LATEST) return answer(ErrorCode.NONE, BigInt(log.highWatermark));
-          if (p.Timestamp === EARLIEST) return answer(ErrorCode.NONE, BigInt(log.logStartOffset));
-          if (p.Timestamp === MAX_TIMESTAMP) {
-            const max = log.maxTimestampOffset();
-            return max ? answer(ErrorCode.NONE, BigInt(max.offset), max.timestamp) : answer(ErrorCode.NONE);
-          }
-          const found = log.offsetForTimestamp(p.Timestamp);
-          return found === undefined
-            ? answer(ErrorCode.NONE)
-            : answer(ErrorCode.NONE, BigInt(found.offset), found.timestamp);
-        }),
+        Partitions: t.Partitions.map((p) => answerFor(t.Name, p)),
       })),
     };
   },

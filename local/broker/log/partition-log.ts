@@ -47,6 +47,8 @@ export class PartitionLog {
   private endOffset = 0;
   /** Idempotent producers' sequence state, rebuilt from the batches at start-up. */
   readonly producers = new ProducerStates();
+  /** When the log was opened: the time it was last written until the first append. */
+  private readonly openedAt = Date.now();
 
   /**
    * @param store where batches are written before they are acknowledged; none keeps the log in memory.
@@ -197,6 +199,27 @@ export class PartitionLog {
     const { baseOffset, maxTimestamp } = best;
     const top = recordsOf(best)?.find((r) => r.timestamp === maxTimestamp);
     return { offset: baseOffset + (top?.offsetDelta ?? 0), timestamp: maxTimestamp };
+  }
+
+  /**
+   * ListOffsets v0: the offsets where log segments start and the log end, newest first, at most `max`,
+   * of those written at or before `timestamp` (-1 the log end onwards, -2 the log start). Kafka answers
+   * from its segment files' modification times; this log counts as one segment, written at its last
+   * append, starting at the log start offset.
+   */
+  legacyOffsetsBefore(timestamp: bigint, max: number, now: number): number[] {
+    const lastWritten = this.batches.at(-1)?.appendedAt ?? this.openedAt;
+    const points = [{ offset: this.logStartOffset, writtenAt: lastWritten }];
+    // Kafka adds the log end while the active segment holds anything.
+    if (this.endOffset > 0) points.push({ offset: this.endOffset, writtenAt: now });
+    let newest = points.length - 1;
+    if (timestamp === -2n) newest = 0;
+    else if (timestamp !== -1n) while (newest >= 0 && BigInt(points[newest].writtenAt) > timestamp) newest--;
+    return points
+      .slice(0, newest + 1)
+      .reverse()
+      .slice(0, Math.max(0, max))
+      .map((p) => p.offset);
   }
 
   /** DeleteRecords: records before `offset` become unreadable; whole batches below it are dropped. */
