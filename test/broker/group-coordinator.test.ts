@@ -47,9 +47,10 @@ describe('group coordinator', () => {
 
   test('LeaveGroup without a member id or instance id removes nobody', async () => {
     const member = await join(coordinator, '');
-    expect(coordinator.leave('g', [{ memberId: '', groupInstanceId: null }])).toEqual([
-      { memberId: '', errorCode: ErrorCode.UNKNOWN_MEMBER_ID },
-    ]);
+    expect(coordinator.leave('g', [{ memberId: '', groupInstanceId: null }])).toEqual({
+      errorCode: ErrorCode.NONE,
+      members: [{ memberId: '', groupInstanceId: null, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }],
+    });
     expect(coordinator.describe('g').members.map((m) => m.memberId)).toEqual([member.memberId]);
   });
 

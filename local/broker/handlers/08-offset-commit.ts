@@ -1,6 +1,10 @@
-// OffsetCommit: v0–9. Behaviour: members commit within their generation; generation -1 with no member
-// id commits from outside the group protocol (simple consumers, admin tools). Offsets are kept until the
-// group is deleted (retention times are accepted and ignored).
+// OffsetCommit: v0–9. Behaviour, as Kafka's: partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION
+// before the group is looked at; the rest are checked against the group (see commitCheck: members
+// commit within their generation, generation -1 without a member id commits from outside the group
+// protocol while the group is Empty). Metadata longer than offset.metadata.max.bytes (4096) is refused
+// per partition with OFFSET_METADATA_TOO_LARGE. Offsets are kept until the group is deleted
+// (retention times are accepted and ignored). v0 stored offsets in ZooKeeper: a KRaft Kafka answers it
+// UNSUPPORTED_VERSION for every partition (once one exists), and so does this broker.
 import { ErrorCode } from '../protocol/errors';
 import { OffsetCommitSchema } from '../protocol/messages/08-offset-commit';
 import type { ApiHandler } from './api';
@@ -12,6 +16,9 @@ interface CommitPartition {
   CommittedMetadata: string | null;
 }
 
+/** offset.metadata.max.bytes, Kafka's default; counted in UTF-16 code units, as Java's String.length(). */
+const OFFSET_METADATA_MAX = 4096;
+
 export const offsetCommit: ApiHandler = {
   key: 8,
   name: 'OffsetCommit',
@@ -19,19 +26,33 @@ export const offsetCommit: ApiHandler = {
   minVersion: 0,
   maxVersion: 9,
   handle(request, context) {
+    const version = context.header.apiVersion;
     const groupId = request.GroupId as string;
-    const generation = context.header.apiVersion >= 1 ? (request.GenerationIdOrMemberEpoch as number) : -1;
-    const memberId = context.header.apiVersion >= 1 ? (request.MemberId as string) : '';
-    const check = context.groups.commitCheck(groupId, generation, memberId);
     const topics = request.Topics as { Name: string; Partitions: CommitPartition[] }[];
+    const exists = (topic: string, p: CommitPartition) => context.cluster.partition(topic, p.PartitionIndex);
+    const anyExists = topics.some((t) => t.Partitions.some((p) => exists(t.Name, p)));
+    // The group is only looked at (and a standalone consumer's group created) when a partition exists.
+    const check = !anyExists
+      ? ErrorCode.NONE
+      : version === 0
+        ? ErrorCode.UNSUPPORTED_VERSION
+        : context.groups.commitCheck(
+            groupId,
+            request.GenerationIdOrMemberEpoch as number,
+            request.MemberId as string,
+            (request.GroupInstanceId as string | null) ?? null,
+          );
+    const fits = (p: CommitPartition) =>
+      p.CommittedMetadata === null || p.CommittedMetadata.length <= OFFSET_METADATA_MAX;
     return {
       ThrottleTimeMs: 0,
       Topics: topics.map((t) => ({
         Name: t.Name,
         Partitions: t.Partitions.map((p) => {
           let code: number = check;
-          if (code === ErrorCode.NONE && !context.cluster.partition(t.Name, p.PartitionIndex))
+          if (code !== ErrorCode.UNSUPPORTED_VERSION && !exists(t.Name, p))
             code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          else if (code === ErrorCode.NONE && !fits(p)) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
           if (code === ErrorCode.NONE) {
             context.groups.commitOffset(groupId, t.Name, p.PartitionIndex, {
               offset: p.CommittedOffset,

@@ -1,5 +1,7 @@
-// OffsetFetch: v0–9. Behaviour: committed offsets of the requested partitions (-1 when none); a null
-// topic list (v2+) means every partition with a commit. One group per request before v8, a batch after.
+// OffsetFetch: v0–9. Behaviour: committed offsets of the requested partitions (-1 when none, also for
+// unknown groups and topics); a null topic list (v2+) means every partition with a commit. One group
+// per request before v8, a batch after. v0 read offsets from ZooKeeper: a KRaft Kafka answers it
+// UNSUPPORTED_VERSION for every partition, and so does this broker.
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { OffsetFetchSchema } from '../protocol/messages/09-offset-fetch';
@@ -52,9 +54,26 @@ export const offsetFetch: ApiHandler = {
         })),
       };
     }
+    const topics = request.Topics as TopicRequest[] | null;
+    if (context.header.apiVersion === 0) {
+      return {
+        ThrottleTimeMs: 0,
+        Topics: (topics ?? []).map((t) => ({
+          Name: t.Name,
+          Partitions: t.PartitionIndexes.map((p) => ({
+            PartitionIndex: p,
+            CommittedOffset: -1n,
+            CommittedLeaderEpoch: -1,
+            Metadata: '',
+            ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
+          })),
+        })),
+        ErrorCode: ErrorCode.NONE,
+      };
+    }
     return {
       ThrottleTimeMs: 0,
-      Topics: fetchGroup(context.groups, request.GroupId as string, request.Topics as TopicRequest[] | null),
+      Topics: fetchGroup(context.groups, request.GroupId as string, topics),
       ErrorCode: ErrorCode.NONE,
     };
   },

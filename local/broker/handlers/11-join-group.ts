@@ -1,5 +1,7 @@
-// JoinGroup: v0–9. Behaviour: see groups/group-coordinator.ts. From v4 a first join without a member
-// id gets MEMBER_ID_REQUIRED with the id to rejoin with. The response waits for the join phase to end.
+// JoinGroup: v0–9. Behaviour: see groups/group-coordinator.ts. From v4 a dynamic member's first join
+// without a member id gets MEMBER_ID_REQUIRED with the id to rejoin with (static members, with a
+// group.instance.id, join at once). From v9 a static leader rejoining a Stable group may be told to
+// skip the assignment. The response waits for the join phase to end.
 import { JoinGroupSchema } from '../protocol/messages/11-join-group';
 import type { ApiHandler } from './api';
 
@@ -12,10 +14,11 @@ export const joinGroup: ApiHandler = {
   async handle(request, context) {
     const version = context.header.apiVersion;
     const sessionTimeoutMs = request.SessionTimeoutMs as number;
+    const groupInstanceId = (request.GroupInstanceId as string | null) ?? null;
     const result = await context.groups.join({
       groupId: request.GroupId as string,
       memberId: request.MemberId as string,
-      groupInstanceId: (request.GroupInstanceId as string | null) ?? null,
+      groupInstanceId,
       clientId: context.header.clientId ?? '',
       clientHost: '/127.0.0.1',
       sessionTimeoutMs,
@@ -26,16 +29,18 @@ export const joinGroup: ApiHandler = {
         name: p.Name,
         metadata: p.Metadata,
       })),
-      requireKnownMemberId: version >= 4,
+      requireKnownMemberId: version >= 4 && groupInstanceId === null,
+      supportSkippingAssignment: version >= 9,
     });
     return {
       ThrottleTimeMs: 0,
       ErrorCode: result.errorCode,
       GenerationId: result.generationId,
       ProtocolType: result.protocolType,
+      // Not nullable before v7.
       ProtocolName: version >= 7 ? result.protocolName : (result.protocolName ?? ''),
       Leader: result.leader,
-      SkipAssignment: false,
+      SkipAssignment: result.skipAssignment,
       MemberId: result.memberId,
       Members: result.members.map((m) => ({
         MemberId: m.memberId,

@@ -1,4 +1,5 @@
 // Heartbeat: v0–4. Behaviour: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
+// A static member's group.instance.id (v3+) must map to its member id (FENCED_INSTANCE_ID otherwise).
 import { HeartbeatSchema } from '../protocol/messages/12-heartbeat';
 import type { ApiHandler } from './api';
 
@@ -13,6 +14,7 @@ export const heartbeat: ApiHandler = {
       request.GroupId as string,
       request.GenerationId as number,
       request.MemberId as string,
+      (request.GroupInstanceId as string | null) ?? null,
     );
     return { ThrottleTimeMs: 0, ErrorCode: code };
   },

@@ -1,4 +1,6 @@
-// LeaveGroup: v0–5. Behaviour: one member (v0–2) or a batch (v3+) leaves; the rest rebalance.
+// LeaveGroup: v0–5. Behaviour: one member (v0–2) or a batch (v3+, a static member also by its
+// group.instance.id alone) leaves; the rest rebalance. A batch answers per member, with the ids as
+// sent; v0–2 carry the member's error (or the request's) in the one top-level error code.
 import { ErrorCode } from '../protocol/errors';
 import { LeaveGroupSchema } from '../protocol/messages/13-leave-group';
 import type { ApiHandler } from './api';
@@ -17,16 +19,18 @@ export const leaveGroup: ApiHandler = {
           groupInstanceId: m.GroupInstanceId,
         }))
       : [{ memberId: request.MemberId as string, groupInstanceId: null }];
-    const results = context.groups.leave(request.GroupId as string, leaving);
-    const topCode = batch ? ErrorCode.NONE : results[0].errorCode;
+    const result = context.groups.leave(request.GroupId as string, leaving);
+    const members = result.members.map((m) => ({
+      MemberId: m.memberId,
+      GroupInstanceId: m.groupInstanceId,
+      ErrorCode: m.errorCode,
+    }));
+    const firstError =
+      result.members.find((m) => m.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE;
     return {
       ThrottleTimeMs: 0,
-      ErrorCode: topCode,
-      Members: results.map((r, i) => ({
-        MemberId: r.memberId,
-        GroupInstanceId: leaving[i].groupInstanceId,
-        ErrorCode: r.errorCode,
-      })),
+      ErrorCode: batch || result.errorCode !== ErrorCode.NONE ? result.errorCode : firstError,
+      Members: members,
     };
   },
 };

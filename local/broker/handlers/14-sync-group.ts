@@ -1,5 +1,7 @@
 // SyncGroup: v0–5. Behaviour: the leader's request carries every member's assignment; each member's
-// response carries its own, once the leader has synced.
+// response carries its own, once the leader has synced. From v5 the request must name the group's
+// protocol type and name (INCONSISTENT_GROUP_PROTOCOL when it does not, as Kafka answers).
+import { ErrorCode } from '../protocol/errors';
 import { SyncGroupSchema } from '../protocol/messages/14-sync-group';
 import type { ApiHandler } from './api';
 
@@ -10,15 +12,30 @@ export const syncGroup: ApiHandler = {
   minVersion: 0,
   maxVersion: 5,
   async handle(request, context) {
-    const result = await context.groups.sync(
-      request.GroupId as string,
-      request.GenerationId as number,
-      request.MemberId as string,
-      (request.Assignments as { MemberId: string; Assignment: Buffer }[]).map((a) => ({
-        memberId: a.MemberId,
-        assignment: a.Assignment,
-      })),
-    );
+    const protocolType = request.ProtocolType as string | null;
+    const protocolName = request.ProtocolName as string | null;
+    const result =
+      context.header.apiVersion >= 5 && (protocolType === null || protocolName === null)
+        ? {
+            errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+            protocolType: null,
+            protocolName: null,
+            assignment: Buffer.alloc(0),
+          }
+        : await context.groups.sync(
+            request.GroupId as string,
+            request.GenerationId as number,
+            request.MemberId as string,
+            (request.Assignments as { MemberId: string; Assignment: Buffer }[]).map((a) => ({
+              memberId: a.MemberId,
+              assignment: a.Assignment,
+            })),
+            {
+              groupInstanceId: (request.GroupInstanceId as string | null) ?? null,
+              protocolType,
+              protocolName,
+            },
+          );
     return {
       ThrottleTimeMs: 0,
       ErrorCode: result.errorCode,

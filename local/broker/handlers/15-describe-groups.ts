@@ -1,5 +1,6 @@
-// DescribeGroups: v0–5. Behaviour: state, protocol and members (with their subscription metadata and,
-// once stable, assignments); an unknown group is described as Dead with no members, as Kafka does.
+// DescribeGroups: v0–5. Behaviour: state, protocol type and members; the chosen protocol and each
+// member's subscription and assignment only while the group is Stable, as Kafka gives them. An unknown
+// group is described as Dead with no members, as Kafka does.
 import { ErrorCode } from '../protocol/errors';
 import { DescribeGroupsSchema } from '../protocol/messages/15-describe-groups';
 import type { ApiHandler } from './api';

@@ -1,5 +1,5 @@
-// ListGroups: v0–5. Behaviour: every group with members or committed offsets, filtered by state (v4+)
-// and type (v5+: only "classic" groups exist here).
+// ListGroups: v0–5. Behaviour: every group the coordinator knows (Empty ones too, until they are
+// forgotten), filtered by state (v4+, any case) and type (v5+: only "classic" groups exist here).
 import { ErrorCode } from '../protocol/errors';
 import { ListGroupsSchema } from '../protocol/messages/16-list-groups';
 import type { ApiHandler } from './api';

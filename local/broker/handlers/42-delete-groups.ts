@@ -1,5 +1,5 @@
-// DeleteGroups: v0–2. Behaviour: deletes empty groups and their committed offsets; a group with members
-// gets NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND.
+// DeleteGroups: v0–2. Behaviour: deletes Empty groups and their committed offsets; a group with
+// members gets NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND. A group named twice is answered once.
 import { DeleteGroupsSchema } from '../protocol/messages/42-delete-groups';
 import type { ApiHandler } from './api';
 
@@ -12,7 +12,7 @@ export const deleteGroups: ApiHandler = {
   handle(request, context) {
     return {
       ThrottleTimeMs: 0,
-      Results: (request.GroupsNames as string[]).map((groupId) => ({
+      Results: [...new Set(request.GroupsNames as string[])].map((groupId) => ({
         GroupId: groupId,
         ErrorCode: context.groups.deleteGroup(groupId),
       })),

@@ -1,6 +1,9 @@
-// OffsetDelete: v0. Behaviour: removes committed offsets of partitions of a group that has no members;
-// a group with members gets GROUP_SUBSCRIBED_TO_TOPIC (it may be reading those partitions).
+// OffsetDelete: v0. Behaviour: removes committed offsets; partitions of unknown topics get
+// UNKNOWN_TOPIC_OR_PARTITION. A group with members keeps the offsets of topics it subscribes to
+// (GROUP_SUBSCRIBED_TO_TOPIC); a non-consumer group with members, an unknown group or an empty group
+// id fail the whole request (its top-level error, no topics), as in Kafka.
 import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
 import { OffsetDeleteSchema } from '../protocol/messages/47-offset-delete';
 import type { ApiHandler } from './api';
 
@@ -11,21 +14,29 @@ export const offsetDelete: ApiHandler = {
   minVersion: 0,
   maxVersion: 0,
   handle(request, context) {
-    const groupId = request.GroupId as string;
     const topics = request.Topics as { Name: string; Partitions: { PartitionIndex: number }[] }[];
+    const answers: { topic: string; partition: number; errorCode: number }[] = [];
+    const known: { topic: string; partition: number }[] = [];
+    for (const t of topics) {
+      for (const p of t.Partitions) {
+        const partition = { topic: t.Name, partition: p.PartitionIndex };
+        if (context.cluster.partition(t.Name, p.PartitionIndex)) known.push(partition);
+        else answers.push({ ...partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+      }
+    }
+    const result = context.groups.deleteOffsets(request.GroupId as string, known);
+    if (result.errorCode !== ErrorCode.NONE)
+      return { ErrorCode: result.errorCode, ThrottleTimeMs: 0, Topics: [] };
+    const byTopic = new Map<string, Struct[]>();
+    for (const a of [...answers, ...result.partitions]) {
+      const partitions = byTopic.get(a.topic) ?? [];
+      partitions.push({ PartitionIndex: a.partition, ErrorCode: a.errorCode });
+      byTopic.set(a.topic, partitions);
+    }
     return {
       ErrorCode: ErrorCode.NONE,
       ThrottleTimeMs: 0,
-      Topics: topics.map((t) => ({
-        Name: t.Name,
-        Partitions: context.groups
-          .deleteOffsets(
-            groupId,
-            t.Name,
-            t.Partitions.map((p) => p.PartitionIndex),
-          )
-          .map((r) => ({ PartitionIndex: r.partition, ErrorCode: r.errorCode })),
-      })),
+      Topics: [...byTopic].map(([Name, Partitions]) => ({ Name, Partitions })),
     };
   },
 };
