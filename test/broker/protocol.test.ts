@@ -4,7 +4,16 @@ import * as path from 'node:path';
 import { HANDLERS } from '../../local/broker/handlers';
 import { batch as oneRecordBatch } from '../support/record-batches';
 import { crc32c, crc32cPortable } from '../../local/broker/log/crc32c';
-import { assignBaseOffset, parseBatches, InvalidBatchError } from '../../local/broker/log/record-batch';
+import { PartitionLog } from '../../local/broker/log/partition-log';
+import {
+  assignBaseOffset,
+  checkRecords,
+  parseBatches,
+  InvalidBatchError,
+  readBatch,
+  readRecords,
+} from '../../local/broker/log/record-batch';
+import { recordBatch } from '../conformance/batch-builder';
 import { decodeMessage, encodeMessage } from '../../local/broker/protocol/message-codec';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
 import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
@@ -146,10 +155,71 @@ describe('record batches', () => {
     expect(() => parseBatches(buf)).toThrow(/CRC mismatch/);
   });
 
+  test('records are read alike from uncompressed and gzip batches: offsets, timestamps, keys', () => {
+    const records = [
+      { key: 'a', value: 'first', timestamp: 1_700_000_000_050n },
+      { value: 'no key', timestamp: 1_700_000_000_010n },
+      { key: 'c', value: 'third', timestamp: 1_700_000_000_060n },
+    ];
+    const expected = [
+      { index: 0, offsetDelta: 0, timestamp: 1_700_000_000_050n, hasKey: true },
+      { index: 1, offsetDelta: 1, timestamp: 1_700_000_000_010n, hasKey: false },
+      { index: 2, offsetDelta: 2, timestamp: 1_700_000_000_060n, hasKey: true },
+    ];
+    expect(readRecords(recordBatch({ records }))).toEqual(expected);
+    expect(readRecords(recordBatch({ records, compression: 'gzip' }))).toEqual(expected);
+  });
+
+  test('records that do not parse as the header says are refused; other codecs are not read', () => {
+    const two = [{ value: 'x' }, { value: 'y' }];
+    expect(checkRecords(recordBatch({ records: two }))).toBe(true);
+    expect(() => checkRecords(recordBatch({ records: two, payload: Buffer.from('not records') }))).toThrow(
+      InvalidBatchError,
+    );
+    expect(() => checkRecords(recordBatch({ records: two, recordCount: 3, lastOffsetDelta: 2 }))).toThrow(
+      /do not parse/,
+    );
+    const extra = recordBatch({ records: two, recordCount: 1, lastOffsetDelta: 0 });
+    expect(() => checkRecords(extra)).toThrow(/follow the batch's 1 records/);
+    expect(checkRecords(recordBatch({ records: two, compression: 'zstd' }))).toBe(false);
+  });
+
   test('old message formats are refused with a clear reason', () => {
     const buf = batch();
     buf.writeInt8(1, 16);
     expect(() => parseBatches(buf)).toThrow(/message format v1 is not supported/);
+  });
+});
+
+describe('timestamp lookups in a partition log', () => {
+  const T = 1_700_000_000_000n;
+  const append = (log: PartitionLog, times: bigint[], compression: 'none' | 'gzip') =>
+    log.append(
+      [
+        readBatch(
+          recordBatch({ records: times.map((timestamp) => ({ value: 'v', timestamp })), compression }),
+        ),
+      ],
+      Date.now(),
+      false,
+    );
+
+  test('a timestamp finds its record inside gzip batches as inside uncompressed ones', () => {
+    for (const compression of ['none', 'gzip'] as const) {
+      const log = new PartitionLog();
+      append(log, [T, T + 10n, T + 20n], compression);
+      append(log, [T + 30n, T + 40n], compression);
+      expect(log.offsetForTimestamp(T + 10n)).toEqual({ offset: 1, timestamp: T + 10n });
+      expect(log.offsetForTimestamp(T + 25n)).toEqual({ offset: 3, timestamp: T + 30n });
+      expect(log.offsetForTimestamp(T + 41n)).toBeUndefined();
+    }
+  });
+
+  test('the max timestamp is the first record carrying it, in the first batch that reaches it', () => {
+    const log = new PartitionLog();
+    append(log, [T, T + 50n, T + 20n, T + 50n], 'gzip');
+    append(log, [T + 50n], 'none');
+    expect(log.maxTimestampOffset()).toEqual({ offset: 1, timestamp: T + 50n });
   });
 });
 

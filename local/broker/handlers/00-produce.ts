@@ -8,6 +8,7 @@
 // are stored as received (LogAppendTime topics also get their timestamp stamped and CRC recomputed).
 import type { Partition, Topic } from '../cluster/cluster';
 import {
+  checkRecords,
   COMPRESSION_ZSTD,
   crcMatches,
   headerProblem,
@@ -99,25 +100,26 @@ function refusal(topic: Topic, partition: Partition, bytes: Buffer): Outcome | u
   if (problem) return invalid(problem);
   if (batch.transactional) return invalid('transactional batches are not supported by this broker');
   const compacted = !topic.configs['cleanup.policy'].split(',').includes('delete');
-  // Kafka reads every record; here uncompressed ones always (their framing), gzip ones when keys matter.
-  if (batch.compression === 0 || compacted) {
-    let records;
-    try {
-      records = readRecords(bytes);
-    } catch (error) {
-      if (!(error instanceof InvalidBatchError)) throw error;
-      return invalid(error.message);
+  // Kafka reads every record; here those of uncompressed batches always (their framing), and keys in
+  // compacted topics (also inside gzip batches).
+  try {
+    if (compacted) {
+      const keyless = readRecords(bytes)?.filter((r) => !r.hasKey) ?? [];
+      if (keyless.length > 0) {
+        return invalid(
+          `compacted topic ${topic.name} takes only records with keys`,
+          keyless.map((r) => ({
+            BatchIndex: r.index,
+            BatchIndexErrorMessage: `compacted topic ${topic.name} cannot take a record without a key`,
+          })),
+        );
+      }
+    } else if (batch.compression === 0) {
+      checkRecords(bytes);
     }
-    const keyless = compacted ? (records?.filter((r) => !r.hasKey) ?? []) : [];
-    if (keyless.length > 0) {
-      return invalid(
-        `compacted topic ${topic.name} takes only records with keys`,
-        keyless.map((r) => ({
-          BatchIndex: r.index,
-          BatchIndexErrorMessage: `compacted topic ${topic.name} cannot take a record without a key`,
-        })),
-      );
-    }
+  } catch (error) {
+    if (!(error instanceof InvalidBatchError)) throw error;
+    return invalid(error.message);
   }
   const segmentBytes = Number(topic.configs['segment.bytes']);
   if (bytes.length > segmentBytes) {

@@ -10,7 +10,6 @@
  * int16 @51, baseSequence int32 @53, recordCount int32 @57.
  */
 import { gunzipSync } from 'node:zlib';
-import { Reader } from '../protocol/primitives';
 import { crc32c } from './crc32c';
 
 export const BATCH_HEADER_SIZE = 61;
@@ -188,48 +187,83 @@ function recordsSection(bytes: Buffer): Buffer | undefined {
 }
 
 /**
- * The records of a v2 batch, for batches without compression or with gzip; undefined for other codecs
- * (unreadable without their libraries). Throws InvalidBatchError (`invalid`) when the records do not
+ * A read position over a batch's records that allocates nothing: the produce path walks every record
+ * of every uncompressed batch, so varints are decoded in place and skipped fields are not copied.
+ */
+class RecordCursor {
+  at = 0;
+  constructor(private readonly buf: Buffer) {}
+
+  /** A zigzag varint (int32). */
+  varint(): number {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (this.at >= this.buf.length) throw new Error('a varint runs past the end');
+      const byte = this.buf[this.at++];
+      value |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return (value >>> 1) ^ -(value & 1);
+    }
+    throw new Error('a varint longer than 5 bytes');
+  }
+
+  /** A zigzag varlong as a number (exact up to 2^53: a timestamp delta of 285,000 years). */
+  varlong(): number {
+    let value = 0;
+    for (let scale = 1, n = 0; n < 10; n++, scale *= 128) {
+      if (this.at >= this.buf.length) throw new Error('a varint runs past the end');
+      const byte = this.buf[this.at++];
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+    }
+    throw new Error('a varlong longer than 10 bytes');
+  }
+
+  skip(n: number): void {
+    if (n < 0 || this.at + n > this.buf.length) throw new Error(`a field of ${n} bytes runs past the end`);
+    this.at += n;
+  }
+
+  get remaining(): number {
+    return this.buf.length - this.at;
+  }
+}
+
+/**
+ * Walks the records of a v2 batch that are readable (no compression, or gzip), calling `visit` for
+ * each; returns false for other codecs. Throws InvalidBatchError (`invalid`) when the records do not
  * parse as the header says: a record's length disagrees with its fields, fewer records than counted,
  * or bytes left over.
  */
-export function readRecords(bytes: Buffer): RecordView[] | undefined {
+function walkRecords(
+  bytes: Buffer,
+  visit?: (index: number, timestampDelta: number, offsetDelta: number, keyLength: number) => void,
+): boolean {
   const section = recordsSection(bytes);
-  if (!section) return undefined;
-  const logAppendTime = (bytes.readInt16BE(21) & ATTR_TIMESTAMP_TYPE) !== 0;
-  const baseTimestamp = bytes.readBigInt64BE(27);
-  const maxTimestamp = bytes.readBigInt64BE(35);
+  if (!section) return false;
   const count = bytes.readInt32BE(57);
-  const r = new Reader(section);
-  const out: RecordView[] = [];
+  const c = new RecordCursor(section);
   try {
     for (let index = 0; index < count; index++) {
-      const length = r.varint();
-      const start = r.position;
-      r.int8(); // attributes
-      const timestampDelta = r.varlong();
-      const offsetDelta = r.varint();
-      const keyLength = r.varint();
-      if (keyLength > 0) r.raw(keyLength);
-      const valueLength = r.varint();
-      if (valueLength > 0) r.raw(valueLength);
-      const headers = r.varint();
+      const length = c.varint();
+      const start = c.at;
+      c.skip(1); // attributes
+      const timestampDelta = c.varlong();
+      const offsetDelta = c.varint();
+      const keyLength = c.varint();
+      if (keyLength > 0) c.skip(keyLength);
+      const valueLength = c.varint();
+      if (valueLength > 0) c.skip(valueLength);
+      const headers = c.varint();
       if (headers < 0) throw new Error(`${headers} headers`);
       for (let h = 0; h < headers; h++) {
-        const headerKey = r.varint();
+        const headerKey = c.varint();
         if (headerKey < 0) throw new Error('a header without a key');
-        r.raw(headerKey);
-        const headerValue = r.varint();
-        if (headerValue > 0) r.raw(headerValue);
+        c.skip(headerKey);
+        const headerValue = c.varint();
+        if (headerValue > 0) c.skip(headerValue);
       }
-      if (r.position - start !== length) throw new Error(`record ${index} is not ${length} bytes long`);
-      out.push({
-        index,
-        offsetDelta,
-        // A log-append-time batch has one time for all its records: the one in its header.
-        timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-        hasKey: keyLength >= 0,
-      });
+      if (c.at - start !== length) throw new Error(`record ${index} is not ${length} bytes long`);
+      visit?.(index, timestampDelta, offsetDelta, keyLength);
     }
   } catch (error) {
     throw new InvalidBatchError(
@@ -237,8 +271,34 @@ export function readRecords(bytes: Buffer): RecordView[] | undefined {
       'invalid',
     );
   }
-  if (r.remaining > 0) {
-    throw new InvalidBatchError(`${r.remaining} bytes follow the batch's ${count} records`, 'invalid');
+  if (c.remaining > 0) {
+    throw new InvalidBatchError(`${c.remaining} bytes follow the batch's ${count} records`, 'invalid');
   }
-  return out;
+  return true;
+}
+
+/** Checks that a batch's records parse as its header says (see walkRecords); false if unreadable. */
+export function checkRecords(bytes: Buffer): boolean {
+  return walkRecords(bytes);
+}
+
+/**
+ * The records of a v2 batch, for batches without compression or with gzip; undefined for other codecs
+ * (unreadable without their libraries). Throws as walkRecords does.
+ */
+export function readRecords(bytes: Buffer): RecordView[] | undefined {
+  const logAppendTime = (bytes.readInt16BE(21) & ATTR_TIMESTAMP_TYPE) !== 0;
+  const baseTimestamp = bytes.readBigInt64BE(27);
+  const maxTimestamp = bytes.readBigInt64BE(35);
+  const out: RecordView[] = [];
+  const readable = walkRecords(bytes, (index, timestampDelta, offsetDelta, keyLength) =>
+    out.push({
+      index,
+      offsetDelta,
+      // A log-append-time batch has one time for all its records: the one in its header.
+      timestamp: logAppendTime ? maxTimestamp : baseTimestamp + BigInt(timestampDelta),
+      hasKey: keyLength >= 0,
+    }),
+  );
+  return readable ? out : undefined;
 }
