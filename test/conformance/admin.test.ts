@@ -209,6 +209,26 @@ for (const version of [1, 5]) {
   }));
 }
 
+scenario('CreateTopics v7 validateOnly: the answer’s topic id, configs and counts', async (t) => {
+  const response = await t.request(
+    CreateTopicsSchema,
+    7,
+    createTopicsBody(
+      { 'validate-v7': { partitions: 2, configs: { 'retention.ms': '1000' } } },
+      { validateOnly: true },
+    ),
+  );
+  if (response === CLOSED) return CLOSED;
+  const [topic] = response.Topics as Struct[];
+  return {
+    ErrorCode: topic.ErrorCode,
+    zeroTopicId: (topic.TopicId as Buffer).equals(Buffer.alloc(16)),
+    NumPartitions: topic.NumPartitions,
+    ReplicationFactor: topic.ReplicationFactor,
+    retention: (topic.Configs as Struct[] | null)?.find((c) => c.Name === 'retention.ms'),
+  };
+});
+
 scenario('CreateTopics validateOnly with a bad partition count still reports the error', (t) =>
   create(t, 5, { 'validate-bad': { partitions: 0 } }, { validateOnly: true }),
 );
