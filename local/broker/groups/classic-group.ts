@@ -67,8 +67,8 @@ export class GroupMember {
   constructor(
     public memberId: string,
     readonly groupInstanceId: string | null,
-    public clientId: string,
-    public clientHost: string,
+    readonly clientId: string,
+    readonly clientHost: string,
     public rebalanceTimeoutMs: number,
     public sessionTimeoutMs: number,
     readonly protocolType: string,
@@ -109,7 +109,7 @@ export class ClassicGroup {
   readonly members = new Map<string, GroupMember>();
   /** group.instance.id → member id. */
   readonly staticMembers = new Map<string, string>();
-  /** Ids handed out with MEMBER_ID_REQUIRED, until they join or their session ends. */
+  /** Ids handed out with MEMBER_ID_REQUIRED → when they lapse unless used to join. */
   readonly pendingMembers = new Map<string, number>();
   /** Members that have not sent SyncGroup for the current generation. */
   readonly pendingSync = new Set<string>();
