@@ -535,7 +535,9 @@ async function createTopics(
     return cluster.brokers;
   };
   if (missing.length > 0) {
+    // Leaders are waited for below: kafkajs's own wait gives up on a moment Apache Kafka goes through.
     await admin.createTopics({
+      waitForLeaders: false,
       topics: missing.map((t) => ({
         topic: t.name,
         numPartitions: t.partitions,
@@ -595,6 +597,26 @@ async function untilLed(
   }
 }
 
+/**
+ * Runs an admin call again while the cluster answers with an error Kafka marks retriable, such as a
+ * group coordinator still loading the offsets topic, which a new Apache Kafka cluster answers for a
+ * few seconds after a group is first asked about and which kafkajs's admin passes on.
+ */
+async function whileRetriable<T>(what: string, call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      // kafkajs wraps the broker's error once its own retries run out.
+      const e = error as { retriable?: boolean; cause?: { retriable?: boolean } };
+      const retriable = e.retriable === true || e.cause?.retriable === true;
+      if (!retriable || Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Consumer groups of the mappings that already hold committed offsets for their topic. */
 async function groupsWithOffsets(
   assembly: CloudAssemblyView,
@@ -602,7 +624,9 @@ async function groupsWithOffsets(
 ): Promise<string[]> {
   const found: string[] = [];
   for (const m of assembly.mappings) {
-    const offsets = await admin.fetchOffsets({ groupId: m.consumerGroupId, topics: [m.topic] });
+    const offsets = await whileRetriable(`offsets of group ${m.consumerGroupId}`, () =>
+      admin.fetchOffsets({ groupId: m.consumerGroupId, topics: [m.topic] }),
+    );
     if (offsets.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) found.push(m.consumerGroupId);
   }
   return found;
