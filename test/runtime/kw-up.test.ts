@@ -6,9 +6,6 @@
  * counted once. The same on three embedded brokers (--brokers 3), and on a cluster kw up did not start
  * (--bootstrap, here a `kw broker --brokers 3`; test/conformance runs it on Apache Kafka).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,74 +15,8 @@ import { main } from '../../cli/main';
 import { startBroker } from '../../local/broker/broker';
 import { until } from '../support/until';
 import { capture } from '../support/command-io';
-import { scanAll } from '../support/local-dynamodb';
-import { readyEndpoints, startCliBroker, startKw } from '../support/kw-process';
+import { startCliBroker, startKwUp, type KwUp } from '../support/kw-process';
 import { writeAssembly } from '../support/cloud-assembly';
-
-interface Up {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly ingestUrl: string;
-  readonly dynamodb: string;
-  readonly table: string;
-  readonly bootstrap: string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** Starts `kw up` (on an embedded broker on a free port, unless `args` say --bootstrap) and waits for its ready block. */
-async function up(args: string[]): Promise<Up> {
-  const broker = args.includes('--bootstrap') ? [] : ['--broker-port', '0'];
-  const started = await startKw(
-    ['up', '--port', '0', ...broker, '--dynamodb-port', '0', ...args],
-    /Ctrl-C stops everything/,
-    { env: { ...process.env, CI: 'true' }, timeoutMs: 180_000 },
-  );
-  const endpoints = readyEndpoints(started.output());
-  return {
-    child: started.child,
-    output: started.output,
-    ingestUrl: endpoints.ingestUrl ?? '',
-    dynamodb: endpoints.dynamodb ?? '',
-    table: endpoints.table ?? '',
-    bootstrap: endpoints.bootstrap ?? '',
-    stop: (signal) => started.stop(signal),
-  };
-}
-
-async function scanTable(endpoint: string, table: string): Promise<Record<string, unknown>[]> {
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    }),
-  );
-  try {
-    return await scanAll(client, table);
-  } finally {
-    client.destroy();
-  }
-}
-
-/** True once every group has committed up to the end of every partition it reads (kafkajs admin). */
-async function caughtUp(bootstrap: string, groups: string[]): Promise<true | undefined> {
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    for (const groupId of groups) {
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        for (const end of ends) {
-          const committed = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          if (Number(committed) < Number(end.high)) return undefined;
-        }
-      }
-    }
-    return true;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** Posts `body` to the ingest URL and returns the status and answer. */
 async function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -98,9 +29,9 @@ async function post(url: string, body: unknown): Promise<{ status: number; body:
 }
 
 /** The table once it holds order `orderId`. */
-function untilInLedger(u: Up, orderId: string): Promise<Record<string, unknown>[]> {
+function untilInLedger(u: KwUp, orderId: string): Promise<Record<string, unknown>[]> {
   return until(async () => {
-    const all = await scanTable(u.dynamodb, u.table);
+    const all = await u.scanTable();
     return all.some((i) => i.orderId === orderId) ? all : undefined;
   }, `${orderId} in the ledger`);
 }
@@ -130,7 +61,7 @@ describe('kw up (npm start)', () => {
 
   it('GIVEN a fresh start WHEN an order is posted to the printed URL THEN it reaches the ledger table; a restart on the same data dir keeps it', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'kw-up-data-'));
-    const first = await up(['--data-dir', dataDir]);
+    const first = await startKwUp(['--data-dir', dataDir]);
     try {
       expect(first.ingestUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(first.output()).toMatch(/Kafka bootstrap\s+127\.0\.0\.1:\d+/);
@@ -146,7 +77,7 @@ describe('kw up (npm start)', () => {
       expect(await res.json()).toMatchObject({ orderId: 'order-1', topic: 'orders' });
 
       const items = await until(async () => {
-        const all = await scanTable(first.dynamodb, first.table);
+        const all = await first.scanTable();
         return all.some((i) => i.type === 'customer-totals') && all.some((i) => i.orderId === 'order-1')
           ? all
           : undefined;
@@ -168,20 +99,17 @@ describe('kw up (npm start)', () => {
     }
     expect(first.output()).toMatch(/SIGTERM: stopping[\s\S]*stopped/);
 
-    const second = await up(['--data-dir', dataDir]);
+    const second = await startKwUp(['--data-dir', dataDir]);
     try {
       expect(second.output()).toMatch(/cdk\.out is up to date/);
       expect(second.output()).toMatch(/table kw-dev-pipeline-\S+: kept from the data dir/);
-      const before = await scanTable(second.dynamodb, second.table);
+      const before = await second.scanTable();
       expect(before.find((i) => i.orderId === 'order-1')).toBeDefined();
       // The client retries order-1: accepted again, counted once downstream.
       const retry = await fetch(second.ingestUrl, { method: 'POST', body: JSON.stringify(order('order-1')) });
       expect(retry.status).toBe(202);
-      await until(
-        () => caughtUp(second.bootstrap, ['kw-dev-enrich', 'kw-dev-ledger']),
-        'both mappings to catch up',
-      );
-      const after = await scanTable(second.dynamodb, second.table);
+      await until(() => second.caughtUp(['kw-dev-enrich', 'kw-dev-ledger']), 'both mappings to catch up');
+      const after = await second.scanTable();
       expect(after.filter((i) => i.orderId === 'order-1')).toHaveLength(1);
       expect(after.find((i) => i.type === 'customer-totals' && i.customerId === 'customer-42')).toMatchObject(
         {
@@ -195,7 +123,7 @@ describe('kw up (npm start)', () => {
   });
 
   it('GIVEN --brokers 3 THEN the topics spread over three brokers and an order reaches the ledger', async () => {
-    const u = await up(['--brokers', '3']);
+    const u = await startKwUp(['--brokers', '3']);
     try {
       const brokers = u.bootstrap.split(',');
       expect(brokers).toHaveLength(3);
@@ -225,7 +153,7 @@ describe('kw up (npm start)', () => {
         // An existing `orders` with fewer partitions than the template's three: used as it is.
         await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] });
         // Only the first broker's address: the others come from Metadata.
-        const u = await up(['--bootstrap', cluster.bootstrap]);
+        const u = await startKwUp(['--bootstrap', cluster.bootstrap]);
         try {
           expect(u.output()).not.toMatch(/starting the broker/);
           expect(u.output()).toMatch(
@@ -248,7 +176,7 @@ describe('kw up (npm start)', () => {
           const items = await untilInLedger(u, 'order-ext');
           expect(items.find((i) => i.orderId === 'order-ext')).toMatchObject({ totalCents: 1900 });
           await until(
-            () => caughtUp(cluster.bootstrap, ['kw-dev-enrich', 'kw-dev-ledger']),
+            () => u.caughtUp(['kw-dev-enrich', 'kw-dev-ledger']),
             'both mappings to commit on the cluster',
           );
         } finally {
@@ -258,7 +186,7 @@ describe('kw up (npm start)', () => {
         const offsets = await admin.fetchTopicOffsets('orders.enriched');
         expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(1);
         // Started again without --data-dir: the groups resume on the cluster, the table starts empty.
-        const again = await up(['--bootstrap', cluster.bootstrap]);
+        const again = await startKwUp(['--bootstrap', cluster.bootstrap]);
         try {
           expect(again.output()).toMatch(
             /warning: groups kw-dev-enrich, kw-dev-ledger resume from offsets an earlier run committed on this cluster, but the tables start empty/,

@@ -1,6 +1,10 @@
 /** Running the `kw` command as a separate process, as a user would. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { scanAll } from './local-dynamodb';
 
 /** The `kw` entry point (what `npx kw` runs). */
 export const KW = path.join(__dirname, '..', '..', 'cli', 'kw.js');
@@ -119,5 +123,81 @@ export function readyEndpoints(output: string): {
     bootstrap: field('Kafka bootstrap'),
     dynamodb: field('DynamoDB'),
     table: field('table'),
+  };
+}
+
+/** A running `kw up` (`npm start`) and the endpoints its ready block printed. */
+export interface KwUp {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly ingestUrl: string;
+  readonly dynamodb: string;
+  readonly table: string;
+  /** The Kafka bootstrap list as printed (comma-separated). */
+  readonly bootstrap: string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Every item of the (first) table, read with the AWS SDK at the printed DynamoDB endpoint. */
+  scanTable(): Promise<Record<string, unknown>[]>;
+  /** True once every group has committed up to the end of every partition it reads (kafkajs admin). */
+  caughtUp(groups: readonly string[]): Promise<true | undefined>;
+}
+
+/**
+ * Starts `kw up ARGS` with free ports for the Function URL and DynamoDB (and the embedded broker,
+ * unless ARGS say --bootstrap) and resolves once it printed its ready block.
+ */
+export async function startKwUp(
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number } = {},
+): Promise<KwUp> {
+  const broker = args.includes('--bootstrap') ? [] : ['--broker-port', '0'];
+  const started = await startKw(
+    ['up', '--port', '0', ...broker, '--dynamodb-port', '0', ...args],
+    /Ctrl-C stops everything/,
+    { env: options.env ?? { ...process.env, CI: 'true' }, timeoutMs: options.timeoutMs ?? 180_000 },
+  );
+  const endpoints = readyEndpoints(started.output());
+  const bootstrap = endpoints.bootstrap ?? '';
+  const dynamodb = endpoints.dynamodb ?? '';
+  const table = endpoints.table ?? '';
+  return {
+    child: started.child,
+    output: started.output,
+    ingestUrl: endpoints.ingestUrl ?? '',
+    dynamodb,
+    table,
+    bootstrap,
+    stop: (signal) => started.stop(signal),
+    async scanTable() {
+      const client = DynamoDBDocumentClient.from(
+        new DynamoDBClient({
+          endpoint: dynamodb,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        }),
+      );
+      try {
+        return await scanAll(client, table);
+      } finally {
+        client.destroy();
+      }
+    },
+    async caughtUp(groups) {
+      const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        for (const groupId of groups) {
+          for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+            for (const end of await admin.fetchTopicOffsets(topic)) {
+              const committed = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+              if (Number(committed) < Number(end.high)) return undefined;
+            }
+          }
+        }
+        return true;
+      } finally {
+        await admin.disconnect();
+      }
+    },
   };
 }
