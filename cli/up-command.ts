@@ -14,7 +14,7 @@ import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
 
 const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000]
-             [--broker-port 9092] [--brokers 1] | --bootstrap HOST:PORT[,HOST:PORT...]
+             [--broker-port 9092 [--brokers 1] | --bootstrap HOST:PORT[,HOST:PORT...]]
              [--dynamodb-port 8000] [--host 127.0.0.1] [--data-dir D] [--env KEY=VALUE]... [--verbose]
 
 Runs the pipeline on this machine: the same CDK template 'cdk deploy' would send, with MSK replaced
@@ -28,8 +28,9 @@ Options:
   --synth            synthesize even if cdk.out is up to date
   -c, --context K=V  CDK context for the synthesis, as 'cdk synth -c' (e.g. -c esmMode=provisioned)
   --port N           port of the first Function URL (0 picks a free one)     [default: 3000]
-  --broker-port N    port of the embedded broker                            [default: 9092]
-  --brokers N        embedded brokers, on consecutive ports from --broker-port [default: 1]
+  --broker-port N    port of the (first) embedded broker                    [default: 9092]
+  --brokers N        embedded brokers, on consecutive ports; partition leaders
+                     are spread over them, as on a cluster                  [default: 1]
   --bootstrap H:P,.. run on an existing Kafka cluster (plaintext listeners) instead of the
                      embedded broker: nothing is started or stopped there; the template's topics
                      are created when missing, existing ones used as they are; functions and
