@@ -10,6 +10,7 @@ import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
 import { OffsetCommitSchema } from '../../local/broker/protocol/messages/08-offset-commit';
 import { OffsetFetchSchema } from '../../local/broker/protocol/messages/09-offset-fetch';
 import { FindCoordinatorSchema } from '../../local/broker/protocol/messages/10-find-coordinator';
+import { WireClient } from '../../local/runtime/kafka/wire-client';
 import { startFaultProxy, type FaultProxy } from '../support/kafka-fault-proxy';
 import { startMappingHarness, valueOf, type MappingHarness } from '../support/mapping-harness';
 
@@ -33,6 +34,16 @@ describe('event source mapping poller on three brokers', () => {
   /** The proxy in front of the broker that leads `topic`-`partition`. */
   const leaderProxy = (topic: string, partition = 0) =>
     proxies[h.broker.cluster.partition(topic, partition)!.leader - 1];
+  /** The proxy in front of the broker that FindCoordinator names for `group`. */
+  const coordinatorProxy = async (group: string) => {
+    const client = await WireClient.open(h.broker.bootstrapServers.split(',')[0], 'test');
+    try {
+      const found = await client.request(FindCoordinatorSchema, 2, { Key: group, KeyType: 0 });
+      return proxies.find((p) => p.port === found.Port)!;
+    } finally {
+      client.close();
+    }
+  };
   const valuesOf = (partition = 0) =>
     h.invocations.filter((i) => i.partition === partition).flatMap((i) => i.records.map(valueOf));
   const about = (topic: string) => (request: Struct) =>
@@ -103,7 +114,7 @@ describe('event source mapping poller on three brokers', () => {
     async (name, code) => {
       await h.createTopic('committed');
       await produce('committed', numbered(10));
-      const coordinator = proxies[0]; // the embedded broker's first node coordinates every group
+      const coordinator = await coordinatorProxy('committing');
       const findsBefore = coordinator.seen(FindCoordinatorSchema.request.apiKey);
       coordinator.answer(
         OffsetCommitSchema,
@@ -119,7 +130,7 @@ describe('event source mapping poller on three brokers', () => {
         },
         2,
       );
-      const poller = h.poll('committed', () => null, { batchSize: 5 });
+      const poller = h.poll('committed', () => null, { batchSize: 5, consumerGroupId: 'committing' });
       await h.untilCommitted(poller.spec.consumerGroupId, 'committed', 10);
       expect(h.invocations.map((i) => i.offsets)).toEqual([
         [0, 1, 2, 3, 4],
@@ -141,7 +152,7 @@ describe('event source mapping poller on three brokers', () => {
     await h.untilCommitted(first.spec.consumerGroupId, 'loading', 6);
     await first.stop();
     await produce('loading', ['late']);
-    proxies[0].answer(
+    (await coordinatorProxy(first.spec.consumerGroupId)).answer(
       OffsetFetchSchema,
       (request, { clientId }) =>
         // The poller's requests only: the harness's kafkajs admin reads offsets through here too.
