@@ -225,6 +225,18 @@ export class Cluster {
     return broker;
   }
 
+  /**
+   * The broker coordinating `groupId`. Kafka's coordinator is the leader of the offsets-topic
+   * partition `abs(groupId.hashCode()) % partitions`; with one such partition per broker, that spreads
+   * groups over brokers by the same hash, so clients on a multi-broker cluster must find the
+   * coordinator as they do on Kafka.
+   */
+  groupCoordinator(groupId: string): BrokerInfo {
+    let hash = 0;
+    for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
+    return this.brokers[(hash & 0x7fffffff) % this.brokers.length];
+  }
+
   /** Leaders are spread round-robin so a multi-broker cluster routes like a real one. */
   private leaderFor(topicIndex: number, partition: number): number {
     return this.brokers[(topicIndex + partition) % this.brokers.length].nodeId;

@@ -17,11 +17,11 @@ import {
   readRecords,
   splitBatches,
 } from '../log/record-batch';
-import { ErrorCode } from '../protocol/errors';
+import { ErrorCode, errorName } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { ProduceSchema } from '../protocol/messages/00-produce';
 import { StorageError } from '../storage/partition-store';
-import type { ApiHandler, RequestContext } from './api';
+import { CloseConnection, type ApiHandler, type RequestContext } from './api';
 
 interface PartitionData {
   Index: number;
@@ -214,10 +214,10 @@ export const produce: ApiHandler = {
     }));
     context.cluster.notifyData();
     if (acks !== 0) return { Responses: responses, ThrottleTimeMs: 0 };
-    // acks=0 has no answer to carry an error: Kafka closes the connection instead (a thrown error here).
+    // acks=0 has no answer to carry an error: Kafka closes the connection instead.
     const failed = responses.flatMap((t) => t.PartitionResponses).find((p) => p.ErrorCode !== ErrorCode.NONE);
     if (failed)
-      throw new Error(`acks=0 produce failed with error ${String(failed.ErrorCode)}: closing as Kafka does`);
+      throw new CloseConnection(`acks=0 produce failed with ${errorName(failed.ErrorCode as number)}`);
     return null;
   },
 };

@@ -2,12 +2,13 @@
 // before the group is looked at; the rest are checked against the group (see commitCheck: members
 // commit within their generation, generation -1 without a member id commits from outside the group
 // protocol while the group is Empty). Metadata longer than offset.metadata.max.bytes (4096) is refused
-// per partition with OFFSET_METADATA_TOO_LARGE. Offsets are kept until the group is deleted
+// per partition with OFFSET_METADATA_TOO_LARGE. A broker that does not coordinate the group answers
+// NOT_COORDINATOR for the partitions that exist. Offsets are kept until the group is deleted
 // (retention times are accepted and ignored). v0 stored offsets in ZooKeeper: a KRaft Kafka answers it
 // UNSUPPORTED_VERSION for every partition (once one exists), and so does this broker.
 import { ErrorCode } from '../protocol/errors';
 import { OffsetCommitSchema } from '../protocol/messages/08-offset-commit';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 interface CommitPartition {
   PartitionIndex: number;
@@ -36,33 +37,46 @@ export const offsetCommit: ApiHandler = {
       ? ErrorCode.NONE
       : version === 0
         ? ErrorCode.UNSUPPORTED_VERSION
-        : context.groups.commitCheck(
-            groupId,
-            request.GenerationIdOrMemberEpoch as number,
-            request.MemberId as string,
-            (request.GroupInstanceId as string | null) ?? null,
-          );
+        : !coordinatesGroup(context, groupId)
+          ? ErrorCode.NOT_COORDINATOR
+          : context.groups.commitCheck(
+              groupId,
+              request.GenerationIdOrMemberEpoch as number,
+              request.MemberId as string,
+              (request.GroupInstanceId as string | null) ?? null,
+            );
     const fits = (p: CommitPartition) =>
       p.CommittedMetadata === null || p.CommittedMetadata.length <= OFFSET_METADATA_MAX;
+    // Kafka answers partitions of unknown topics first, as it sorts them out before asking the
+    // coordinator, and then adds the coordinator's answers: a topic is listed where it first appeared.
+    const answers = new Map<string, { PartitionIndex: number; ErrorCode: number }[]>();
+    const answer = (topic: string, PartitionIndex: number, code: number) => {
+      const partitions = answers.get(topic) ?? [];
+      partitions.push({ PartitionIndex, ErrorCode: code });
+      answers.set(topic, partitions);
+    };
+    if (check !== ErrorCode.UNSUPPORTED_VERSION) {
+      for (const t of topics)
+        for (const p of t.Partitions)
+          if (!exists(t.Name, p)) answer(t.Name, p.PartitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+    for (const t of topics) {
+      for (const p of t.Partitions) {
+        if (check !== ErrorCode.UNSUPPORTED_VERSION && !exists(t.Name, p)) continue;
+        const code = check === ErrorCode.NONE && !fits(p) ? ErrorCode.OFFSET_METADATA_TOO_LARGE : check;
+        if (code === ErrorCode.NONE) {
+          context.groups.commitOffset(groupId, t.Name, p.PartitionIndex, {
+            offset: p.CommittedOffset,
+            leaderEpoch: p.CommittedLeaderEpoch,
+            metadata: p.CommittedMetadata,
+          });
+        }
+        answer(t.Name, p.PartitionIndex, code);
+      }
+    }
     return {
       ThrottleTimeMs: 0,
-      Topics: topics.map((t) => ({
-        Name: t.Name,
-        Partitions: t.Partitions.map((p) => {
-          let code: number = check;
-          if (code !== ErrorCode.UNSUPPORTED_VERSION && !exists(t.Name, p))
-            code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          else if (code === ErrorCode.NONE && !fits(p)) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-          if (code === ErrorCode.NONE) {
-            context.groups.commitOffset(groupId, t.Name, p.PartitionIndex, {
-              offset: p.CommittedOffset,
-              leaderEpoch: p.CommittedLeaderEpoch,
-              metadata: p.CommittedMetadata,
-            });
-          }
-          return { PartitionIndex: p.PartitionIndex, ErrorCode: code };
-        }),
-      })),
+      Topics: [...answers].map(([Name, Partitions]) => ({ Name, Partitions })),
     };
   },
 };

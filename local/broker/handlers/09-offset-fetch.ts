@@ -6,7 +6,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { OffsetFetchSchema } from '../protocol/messages/09-offset-fetch';
 import type { GroupCoordinator } from '../groups/group-coordinator';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 type TopicRequest = { Name: string; PartitionIndexes: number[] };
 
@@ -47,11 +47,15 @@ export const offsetFetch: ApiHandler = {
       const groups = request.Groups as { GroupId: string; Topics: TopicRequest[] | null }[];
       return {
         ThrottleTimeMs: 0,
-        Groups: groups.map((g) => ({
-          GroupId: g.GroupId,
-          Topics: fetchGroup(context.groups, g.GroupId, g.Topics),
-          ErrorCode: ErrorCode.NONE,
-        })),
+        Groups: groups.map((g) =>
+          coordinatesGroup(context, g.GroupId)
+            ? {
+                GroupId: g.GroupId,
+                Topics: fetchGroup(context.groups, g.GroupId, g.Topics),
+                ErrorCode: ErrorCode.NONE,
+              }
+            : { GroupId: g.GroupId, Topics: [], ErrorCode: ErrorCode.NOT_COORDINATOR },
+        ),
       };
     }
     const topics = request.Topics as TopicRequest[] | null;
@@ -71,9 +75,29 @@ export const offsetFetch: ApiHandler = {
         ErrorCode: ErrorCode.NONE,
       };
     }
+    const groupId = request.GroupId as string;
+    if (!coordinatesGroup(context, groupId)) {
+      // v1 reports the error on each partition asked for; v2 added the top-level error code for it.
+      return context.header.apiVersion === 1
+        ? {
+            ThrottleTimeMs: 0,
+            Topics: (topics ?? []).map((t) => ({
+              Name: t.Name,
+              Partitions: t.PartitionIndexes.map((p) => ({
+                PartitionIndex: p,
+                CommittedOffset: -1n,
+                CommittedLeaderEpoch: -1,
+                Metadata: '',
+                ErrorCode: ErrorCode.NOT_COORDINATOR,
+              })),
+            })),
+            ErrorCode: ErrorCode.NOT_COORDINATOR,
+          }
+        : { ThrottleTimeMs: 0, Topics: [], ErrorCode: ErrorCode.NOT_COORDINATOR };
+    }
     return {
       ThrottleTimeMs: 0,
-      Topics: fetchGroup(context.groups, request.GroupId as string, topics),
+      Topics: fetchGroup(context.groups, groupId, topics),
       ErrorCode: ErrorCode.NONE,
     };
   },

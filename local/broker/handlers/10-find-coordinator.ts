@@ -1,5 +1,6 @@
-// FindCoordinator: v0–6. Behaviour: the first broker coordinates every group (state is shared by the
-// process, so any broker could). Transactions are not implemented, so a transaction coordinator (key
+// FindCoordinator: v0–6. Behaviour: each group has one coordinating broker, chosen by the hash of its
+// id as Kafka chooses an offsets-topic partition (cluster.groupCoordinator); the others answer that
+// group's requests with NOT_COORDINATOR, so clients must look it up as on Kafka. Transactions are not implemented, so a transaction coordinator (key
 // type 1) is refused with CLUSTER_AUTHORIZATION_FAILED and a message saying so: of the codes a Kafka
 // broker can answer here it is the one every client treats as final. librdkafka retries any other
 // code until its timeout (only 31 and 53 are fatal in rdkafka_txnmgr.c); the Java client and
@@ -36,24 +37,30 @@ export const findCoordinator: ApiHandler = {
       : keyType === TRANSACTION
         ? TRANSACTIONS_UNSUPPORTED
         : `coordinator key type ${keyType} is not supported: only consumer groups (0) have coordinators`;
-    const node = supported ? context.cluster.brokers[0] : { nodeId: -1, host: '', port: -1 };
-    const keys =
-      context.header.apiVersion >= 4 ? (request.CoordinatorKeys as string[]) : [request.Key as string];
+    const version = context.header.apiVersion;
+    const keys = version >= 4 ? (request.CoordinatorKeys as string[]) : [request.Key as string];
+    const nodeOf = (key: string) =>
+      supported ? context.cluster.groupCoordinator(key) : { nodeId: -1, host: '', port: -1 };
+    const single = nodeOf(keys[0]);
     return {
       ThrottleTimeMs: 0,
       ErrorCode: code,
-      ErrorMessage: message,
-      NodeId: node.nodeId,
-      Host: node.host,
-      Port: node.port,
-      Coordinators: keys.map((Key) => ({
-        Key,
-        NodeId: node.nodeId,
-        Host: node.host,
-        Port: node.port,
-        ErrorCode: code,
-        ErrorMessage: message,
-      })),
+      // Kafka 3.9 fills in the error's own name on success before v4, and an empty message from v4.
+      ErrorMessage: message ?? 'NONE',
+      NodeId: single.nodeId,
+      Host: single.host,
+      Port: single.port,
+      Coordinators: keys.map((Key) => {
+        const node = nodeOf(Key);
+        return {
+          Key,
+          NodeId: node.nodeId,
+          Host: node.host,
+          Port: node.port,
+          ErrorCode: code,
+          ErrorMessage: message ?? '',
+        };
+      }),
     };
   },
 };

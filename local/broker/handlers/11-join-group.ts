@@ -2,8 +2,9 @@
 // without a member id gets MEMBER_ID_REQUIRED with the id to rejoin with (static members, with a
 // group.instance.id, join at once). From v9 a static leader rejoining a Stable group may be told to
 // skip the assignment. The response waits for the join phase to end.
+import { ErrorCode } from '../protocol/errors';
 import { JoinGroupSchema } from '../protocol/messages/11-join-group';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const joinGroup: ApiHandler = {
   key: 11,
@@ -15,12 +16,26 @@ export const joinGroup: ApiHandler = {
     const version = context.header.apiVersion;
     const sessionTimeoutMs = request.SessionTimeoutMs as number;
     const groupInstanceId = (request.GroupInstanceId as string | null) ?? null;
+    const groupId = request.GroupId as string;
+    if (groupId !== '' && !coordinatesGroup(context, groupId)) {
+      return {
+        ThrottleTimeMs: 0,
+        ErrorCode: ErrorCode.NOT_COORDINATOR,
+        GenerationId: -1,
+        ProtocolType: null,
+        ProtocolName: version >= 7 ? null : '',
+        Leader: '',
+        SkipAssignment: false,
+        MemberId: request.MemberId as string,
+        Members: [],
+      };
+    }
     const result = await context.groups.join({
-      groupId: request.GroupId as string,
+      groupId,
       memberId: request.MemberId as string,
       groupInstanceId,
       clientId: context.header.clientId ?? '',
-      clientHost: '/127.0.0.1',
+      clientHost: context.clientHost,
       sessionTimeoutMs,
       // v0 has no rebalance timeout: it equals the session timeout.
       rebalanceTimeoutMs: version >= 1 ? (request.RebalanceTimeoutMs as number) : sessionTimeoutMs,

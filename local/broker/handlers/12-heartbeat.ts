@@ -1,7 +1,8 @@
 // Heartbeat: v0–4. Behaviour: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
 // A static member's group.instance.id (v3+) must map to its member id (FENCED_INSTANCE_ID otherwise).
 import { HeartbeatSchema } from '../protocol/messages/12-heartbeat';
-import type { ApiHandler } from './api';
+import { ErrorCode } from '../protocol/errors';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const heartbeat: ApiHandler = {
   key: 12,
@@ -10,8 +11,11 @@ export const heartbeat: ApiHandler = {
   minVersion: 0,
   maxVersion: 4,
   handle(request, context) {
+    const groupId = request.GroupId as string;
+    if (groupId !== '' && !coordinatesGroup(context, groupId))
+      return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NOT_COORDINATOR };
     const code = context.groups.heartbeat(
-      request.GroupId as string,
+      groupId,
       request.GenerationId as number,
       request.MemberId as string,
       (request.GroupInstanceId as string | null) ?? null,

@@ -3,7 +3,7 @@
 // sent; v0–2 carry the member's error (or the request's) in the one top-level error code.
 import { ErrorCode } from '../protocol/errors';
 import { LeaveGroupSchema } from '../protocol/messages/13-leave-group';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const leaveGroup: ApiHandler = {
   key: 13,
@@ -19,7 +19,10 @@ export const leaveGroup: ApiHandler = {
           groupInstanceId: m.GroupInstanceId,
         }))
       : [{ memberId: request.MemberId as string, groupInstanceId: null }];
-    const result = context.groups.leave(request.GroupId as string, leaving);
+    const groupId = request.GroupId as string;
+    if (groupId !== '' && !coordinatesGroup(context, groupId))
+      return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NOT_COORDINATOR, Members: [] };
+    const result = context.groups.leave(groupId, leaving);
     const members = result.members.map((m) => ({
       MemberId: m.memberId,
       GroupInstanceId: m.groupInstanceId,

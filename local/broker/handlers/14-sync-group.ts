@@ -3,7 +3,7 @@
 // protocol type and name (INCONSISTENT_GROUP_PROTOCOL when it does not, as Kafka answers).
 import { ErrorCode } from '../protocol/errors';
 import { SyncGroupSchema } from '../protocol/messages/14-sync-group';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const syncGroup: ApiHandler = {
   key: 14,
@@ -14,28 +14,32 @@ export const syncGroup: ApiHandler = {
   async handle(request, context) {
     const protocolType = request.ProtocolType as string | null;
     const protocolName = request.ProtocolName as string | null;
+    const groupId = request.GroupId as string;
+    const failed = (errorCode: number) => ({
+      errorCode,
+      protocolType: null,
+      protocolName: null,
+      assignment: Buffer.alloc(0),
+    });
     const result =
-      context.header.apiVersion >= 5 && (protocolType === null || protocolName === null)
-        ? {
-            errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-            protocolType: null,
-            protocolName: null,
-            assignment: Buffer.alloc(0),
-          }
-        : await context.groups.sync(
-            request.GroupId as string,
-            request.GenerationId as number,
-            request.MemberId as string,
-            (request.Assignments as { MemberId: string; Assignment: Buffer }[]).map((a) => ({
-              memberId: a.MemberId,
-              assignment: a.Assignment,
-            })),
-            {
-              groupInstanceId: (request.GroupInstanceId as string | null) ?? null,
-              protocolType,
-              protocolName,
-            },
-          );
+      groupId !== '' && !coordinatesGroup(context, groupId)
+        ? failed(ErrorCode.NOT_COORDINATOR)
+        : context.header.apiVersion >= 5 && (protocolType === null || protocolName === null)
+          ? failed(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+          : await context.groups.sync(
+              groupId,
+              request.GenerationId as number,
+              request.MemberId as string,
+              (request.Assignments as { MemberId: string; Assignment: Buffer }[]).map((a) => ({
+                memberId: a.MemberId,
+                assignment: a.Assignment,
+              })),
+              {
+                groupInstanceId: (request.GroupInstanceId as string | null) ?? null,
+                protocolType,
+                protocolName,
+              },
+            );
     return {
       ThrottleTimeMs: 0,
       ErrorCode: result.errorCode,

@@ -3,7 +3,7 @@
 // group is described as Dead with no members, as Kafka does.
 import { ErrorCode } from '../protocol/errors';
 import { DescribeGroupsSchema } from '../protocol/messages/15-describe-groups';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const describeGroups: ApiHandler = {
   key: 15,
@@ -15,6 +15,17 @@ export const describeGroups: ApiHandler = {
     return {
       ThrottleTimeMs: 0,
       Groups: (request.Groups as string[]).map((groupId) => {
+        if (!coordinatesGroup(context, groupId)) {
+          return {
+            ErrorCode: ErrorCode.NOT_COORDINATOR,
+            GroupId: groupId,
+            GroupState: '',
+            ProtocolType: '',
+            ProtocolData: '',
+            Members: [],
+            AuthorizedOperations: -2147483648,
+          };
+        }
         const d = context.groups.describe(groupId);
         return {
           ErrorCode: ErrorCode.NONE,

@@ -2,7 +2,7 @@
 // forgotten), filtered by state (v4+, any case) and type (v5+: only "classic" groups exist here).
 import { ErrorCode } from '../protocol/errors';
 import { ListGroupsSchema } from '../protocol/messages/16-list-groups';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const listGroups: ApiHandler = {
   key: 16,
@@ -15,6 +15,7 @@ export const listGroups: ApiHandler = {
     const types = (request.TypesFilter as string[]).map((t) => t.toLowerCase());
     const groups = context.groups
       .list()
+      .filter((g) => coordinatesGroup(context, g.groupId))
       .filter((g) => states.length === 0 || states.includes(g.state.toLowerCase()))
       .filter(() => types.length === 0 || types.includes('classic'));
     return {

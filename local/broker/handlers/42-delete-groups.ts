@@ -1,7 +1,8 @@
 // DeleteGroups: v0–2. Behaviour: deletes Empty groups and their committed offsets; a group with
 // members gets NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND. A group named twice is answered once.
 import { DeleteGroupsSchema } from '../protocol/messages/42-delete-groups';
-import type { ApiHandler } from './api';
+import { ErrorCode } from '../protocol/errors';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const deleteGroups: ApiHandler = {
   key: 42,
@@ -14,7 +15,9 @@ export const deleteGroups: ApiHandler = {
       ThrottleTimeMs: 0,
       Results: [...new Set(request.GroupsNames as string[])].map((groupId) => ({
         GroupId: groupId,
-        ErrorCode: context.groups.deleteGroup(groupId),
+        ErrorCode: coordinatesGroup(context, groupId)
+          ? context.groups.deleteGroup(groupId)
+          : ErrorCode.NOT_COORDINATOR,
       })),
     };
   },

@@ -5,7 +5,7 @@
 import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { OffsetDeleteSchema } from '../protocol/messages/47-offset-delete';
-import type { ApiHandler } from './api';
+import { coordinatesGroup, type ApiHandler } from './api';
 
 export const offsetDelete: ApiHandler = {
   key: 47,
@@ -14,6 +14,9 @@ export const offsetDelete: ApiHandler = {
   minVersion: 0,
   maxVersion: 0,
   handle(request, context) {
+    const groupId = request.GroupId as string;
+    if (!coordinatesGroup(context, groupId))
+      return { ErrorCode: ErrorCode.NOT_COORDINATOR, ThrottleTimeMs: 0, Topics: [] };
     const topics = request.Topics as { Name: string; Partitions: { PartitionIndex: number }[] }[];
     const answers: { topic: string; partition: number; errorCode: number }[] = [];
     const known: { topic: string; partition: number }[] = [];
@@ -24,7 +27,7 @@ export const offsetDelete: ApiHandler = {
         else answers.push({ ...partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
       }
     }
-    const result = context.groups.deleteOffsets(request.GroupId as string, known);
+    const result = context.groups.deleteOffsets(groupId, known);
     if (result.errorCode !== ErrorCode.NONE)
       return { ErrorCode: result.errorCode, ThrottleTimeMs: 0, Topics: [] };
     const byTopic = new Map<string, Struct[]>();

@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly broker: BrokerInfo;
   readonly groups: GroupCoordinator;
   readonly header: RequestHeader;
+  /** The client's address as Kafka reports it in DescribeGroups (`/127.0.0.1`). */
+  readonly clientHost: string;
   /** Runs `callback` when the connection closes, so long waits can stop early; returns an unsubscribe. */
   readonly onClose: (callback: () => void) => () => void;
   /** The ApiVersions list (key, min, max of every registered handler). */
@@ -32,4 +34,17 @@ export interface ApiHandler {
   readonly maxVersion: number;
   /** Returns the response body, or null when Kafka sends no response (Produce with acks=0). */
   handle(request: Struct, context: RequestContext): Promise<Struct | null> | Struct | null;
+}
+
+/**
+ * Thrown by a handler to close the connection without an answer, as Kafka does when it has no way to
+ * report an error (a failed Produce with acks=0). The connection logs the message, not a stack.
+ */
+export class CloseConnection extends Error {
+  public override readonly name = 'CloseConnection';
+}
+
+/** Whether the broker a request reached coordinates `groupId`: Kafka answers NOT_COORDINATOR otherwise. */
+export function coordinatesGroup(context: RequestContext, groupId: string): boolean {
+  return context.cluster.groupCoordinator(groupId).nodeId === context.broker.nodeId;
 }

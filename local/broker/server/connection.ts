@@ -7,7 +7,7 @@
  * connection only; nothing here can take the broker down.
  */
 import type { Socket } from 'node:net';
-import type { ApiHandler, RequestContext, RequestHeader } from '../handlers/api';
+import { CloseConnection, type ApiHandler, type RequestContext, type RequestHeader } from '../handlers/api';
 import { ErrorCode } from '../protocol/errors';
 import { decodeMessage, encodeMessage, type Struct } from '../protocol/message-codec';
 import { ProtocolError, Reader, Writer } from '../protocol/primitives';
@@ -17,7 +17,7 @@ export interface ConnectionOptions {
   readonly handlers: ReadonlyMap<number, ApiHandler>;
   /** Largest request frame accepted (socket.request.max.bytes). */
   readonly maxFrameBytes: number;
-  readonly context: Omit<RequestContext, 'header' | 'onClose'>;
+  readonly context: Omit<RequestContext, 'header' | 'onClose' | 'clientHost'>;
   readonly log: (message: string) => void;
 }
 
@@ -142,6 +142,7 @@ export class Connection {
     const context: RequestContext = {
       ...this.options.context,
       header,
+      clientHost: `/${this.socket.remoteAddress ?? 'unknown'}`,
       onClose: (callback) => {
         this.closeCallbacks.add(callback);
         return () => this.closeCallbacks.delete(callback);
@@ -213,7 +214,11 @@ export class Connection {
           });
         }
       } catch (error) {
-        this.close(`handler failed: ${error instanceof Error ? error.stack : String(error)}`);
+        this.close(
+          error instanceof CloseConnection
+            ? error.message
+            : `handler failed: ${error instanceof Error ? error.stack : String(error)}`,
+        );
       }
       this.queue.shift();
       if (this.paused && this.queue.length < MAX_IN_FLIGHT / 2 && !this.closedFlag) {
