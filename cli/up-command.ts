@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
-import { parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
+import { parseBootstrapServers, probeCluster } from '../local/runtime/kafka/bootstrap';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
 import { keyValueFlag, UsageError } from './arguments';
 import type { Command, CommandIO } from './main';
@@ -198,6 +198,15 @@ export const upCommand: Command = {
 
     const started = Date.now();
     const status = (text: string) => (io.tty ? io.status?.(text) : undefined);
+    if (bootstrap) {
+      // Before a synthesis that may take seconds: an address that does not answer is the likelier mistake.
+      try {
+        await probeCluster(bootstrap);
+      } catch (error) {
+        io.err(`kw up: ${(error as Error).message}`);
+        return 1;
+      }
+    }
     let assemblyDir: string;
     if (values.assembly) {
       assemblyDir = path.resolve(values.assembly);

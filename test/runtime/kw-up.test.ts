@@ -206,7 +206,7 @@ describe('kw up (npm start)', () => {
     const run = async (args: string[]) => {
       const io = capture();
       const code = await main(args, io);
-      return { code, err: io.stderr };
+      return { code, err: io.stderr, out: io.stdout };
     };
 
     it.each([
@@ -273,26 +273,17 @@ describe('kw up (npm start)', () => {
       }
     });
 
-    it('a --bootstrap address where nothing listens fails at start, naming it and what to check', async () => {
-      const dir = writeAssembly({ Resources: {} });
+    it('a --bootstrap address where nothing listens fails at once, naming it and what to check', async () => {
       const port = await freePort();
-      const { code, err } = await run([
-        'up',
-        '--assembly',
-        dir,
-        '--bootstrap',
-        `127.0.0.1:${port}`,
-        '--port',
-        '0',
-        '--dynamodb-port',
-        '0',
-      ]);
+      const { code, err, out } = await run(['up', '--bootstrap', `127.0.0.1:${port}`]);
       expect(code).toBe(1);
       expect(err).toMatch(
         new RegExp(
-          `cannot reach Kafka at 127.0.0.1:${port} \\(127.0.0.1:${port}: connect ECONNREFUSED [^)]*\\)\\. Check that the cluster is running`,
+          `cannot reach Kafka at 127.0.0.1:${port} \\(connect ECONNREFUSED [^)]*\\)\\. Check that the cluster is running`,
         ),
       );
+      // Before synthesizing, which takes seconds when cdk.out is not up to date.
+      expect(out).not.toMatch(/\[1\/2\]/);
     });
 
     it('a cluster whose brokers advertise an address that cannot be reached is refused at start, saying so', async () => {

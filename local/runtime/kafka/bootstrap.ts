@@ -70,7 +70,8 @@ export async function probeCluster(servers: readonly string[], timeoutMs = 5000)
       return summary;
     } catch (error) {
       if (error instanceof BootstrapError) throw error;
-      failures.push(`${address}: ${plain((error as Error).message, address)}`);
+      const reason = plain((error as Error).message, address);
+      failures.push(servers.length === 1 ? reason : `${address}: ${reason}`);
     } finally {
       client?.close();
     }
