@@ -66,32 +66,26 @@ groupScenario('FindCoordinator v0 for a group: one broker, flat answer', async (
 });
 
 for (const version of [1, 2, 3]) {
-  groupScenario(
-    `FindCoordinator v${version} for a group: one broker, flat answer`,
-    async (t) => {
-      const response = answered(
-        await t.request(FindCoordinatorSchema, version, { Key: 'groups-find', KeyType: 0 }),
-        'find coordinator',
-      );
-      return coordinatorObservation(t, { ...response, Key: 'not in the answer' });
-    },
-  );
+  groupScenario(`FindCoordinator v${version} for a group: one broker, flat answer`, async (t) => {
+    const response = answered(
+      await t.request(FindCoordinatorSchema, version, { Key: 'groups-find', KeyType: 0 }),
+      'find coordinator',
+    );
+    return coordinatorObservation(t, { ...response, Key: 'not in the answer' });
+  });
 }
 
 for (const version of [4, 6]) {
-  groupScenario(
-    `FindCoordinator v${version} with two group keys: one answer per key`,
-    async (t) => {
-      const response = answered(
-        await t.request(FindCoordinatorSchema, version, {
-          KeyType: 0,
-          CoordinatorKeys: ['groups-a', 'groups-b'],
-        }),
-        'find coordinator',
-      );
-      return (response.Coordinators as Struct[]).map((c) => coordinatorObservation(t, c));
-    },
-  );
+  groupScenario(`FindCoordinator v${version} with two group keys: one answer per key`, async (t) => {
+    const response = answered(
+      await t.request(FindCoordinatorSchema, version, {
+        KeyType: 0,
+        CoordinatorKeys: ['groups-a', 'groups-b'],
+      }),
+      'find coordinator',
+    );
+    return (response.Coordinators as Struct[]).map((c) => coordinatorObservation(t, c));
+  });
 }
 
 for (const version of [3, 4]) {
