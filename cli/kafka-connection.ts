@@ -1,5 +1,5 @@
 /**
- * How `kw topics|produce|consume|groups` reach Kafka: `--bootstrap HOST:PORT` (default $KW_BOOTSTRAP,
+ * How `kw topics|produce|consume|groups` reach Kafka: `--bootstrap HOST:PORT[,...]` (default $KW_BOOTSTRAP,
  * else 127.0.0.1:9092) for the embedded broker or any plaintext cluster, or `--cluster-arn ARN` for
  * Amazon MSK (brokers from GetBootstrapBrokers, IAM auth with the signer, credentials from the AWS
  * SDK's usual chain). The same settings code the Lambda functions use builds the client.
@@ -12,6 +12,7 @@ import {
   resolveBootstrapServers,
   type KafkaConnectionSettings,
 } from '../functions/commons/kafka-client';
+import { parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
 import type { CommandIO } from './main';
 
 const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
@@ -24,7 +25,8 @@ export const CONNECTION_OPTIONS = {
 } as const;
 
 export const CONNECTION_HELP = `Connection:
-  --bootstrap H:P     a broker to start from  [default: $KW_BOOTSTRAP, else ${DEFAULT_BOOTSTRAP}]
+  --bootstrap H:P[,H:P...]  brokers to start from
+                      [default: $KW_BOOTSTRAP, else ${DEFAULT_BOOTSTRAP}]
   --cluster-arn ARN   an Amazon MSK cluster instead: brokers from GetBootstrapBrokers, IAM auth
                       with your AWS credentials (needs kafka-cluster:* permissions on it)
   --region R          the cluster's region  [default: from the ARN]`;
@@ -56,9 +58,20 @@ async function kafkaFor(command: string, flags: ConnectionFlags, io: CommandIO):
     return undefined;
   }
   const region = flags.region ?? (arn ? arn.split(':')[3] : undefined) ?? 'us-east-1';
-  const settings: KafkaConnectionSettings = arn
-    ? { clientId: `kw-${command}`, auth: 'iam', region, clusterArn: arn }
-    : { clientId: `kw-${command}`, auth: 'none', region, bootstrapServers: [describeTarget(flags)] };
+  let settings: KafkaConnectionSettings;
+  try {
+    settings = arn
+      ? { clientId: `kw-${command}`, auth: 'iam', region, clusterArn: arn }
+      : {
+          clientId: `kw-${command}`,
+          auth: 'none',
+          region,
+          bootstrapServers: parseBootstrapServers(describeTarget(flags)),
+        };
+  } catch (error) {
+    io.err(`kw ${command}: --bootstrap: ${(error as Error).message}`);
+    return undefined;
+  }
   let brokers: string[];
   try {
     brokers = await resolveBootstrapServers(settings);

@@ -307,6 +307,20 @@ describe('connection', () => {
     );
   });
 
+  it('--bootstrap takes a list: a dead first address does not stop the command', async () => {
+    const io = capture();
+    expect(await main(['topics', 'list', '--bootstrap', `127.0.0.1:9,${broker.bootstrapServers}`], io)).toBe(
+      0,
+    );
+    expect(io.stdout).toMatch(/^fixed$/m);
+  });
+
+  it('--bootstrap with an entry that is not host:port names it', async () => {
+    const io = capture();
+    expect(await main(['topics', 'list', '--bootstrap', `${broker.bootstrapServers},nonsense`], io)).toBe(1);
+    expect(io.stderr).toMatch(/kw topics: --bootstrap: 'nonsense' is not host:port/);
+  });
+
   it('--cluster-arn asks MSK for the brokers (AWS control plane mocked at the SDK boundary)', async () => {
     const msk = mockClient(KafkaClient);
     msk.on(GetBootstrapBrokersCommand).resolves({});
