@@ -36,6 +36,20 @@ function fetchGroup(groups: GroupCoordinator, groupId: string, topics: TopicRequ
   }));
 }
 
+/** Every partition asked for, with no offset and `code`: how versions without a group error say one. */
+function everyPartitionFailed(topics: TopicRequest[] | null, code: number): Struct[] {
+  return (topics ?? []).map((t) => ({
+    Name: t.Name,
+    Partitions: t.PartitionIndexes.map((p) => ({
+      PartitionIndex: p,
+      CommittedOffset: -1n,
+      CommittedLeaderEpoch: -1,
+      Metadata: '',
+      ErrorCode: code,
+    })),
+  }));
+}
+
 export const offsetFetch: ApiHandler = {
   key: 9,
   name: 'OffsetFetch',
@@ -62,16 +76,7 @@ export const offsetFetch: ApiHandler = {
     if (context.header.apiVersion === 0) {
       return {
         ThrottleTimeMs: 0,
-        Topics: (topics ?? []).map((t) => ({
-          Name: t.Name,
-          Partitions: t.PartitionIndexes.map((p) => ({
-            PartitionIndex: p,
-            CommittedOffset: -1n,
-            CommittedLeaderEpoch: -1,
-            Metadata: '',
-            ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
-          })),
-        })),
+        Topics: everyPartitionFailed(topics, ErrorCode.UNSUPPORTED_VERSION),
         ErrorCode: ErrorCode.NONE,
       };
     }
@@ -81,16 +86,7 @@ export const offsetFetch: ApiHandler = {
       return context.header.apiVersion === 1
         ? {
             ThrottleTimeMs: 0,
-            Topics: (topics ?? []).map((t) => ({
-              Name: t.Name,
-              Partitions: t.PartitionIndexes.map((p) => ({
-                PartitionIndex: p,
-                CommittedOffset: -1n,
-                CommittedLeaderEpoch: -1,
-                Metadata: '',
-                ErrorCode: ErrorCode.NOT_COORDINATOR,
-              })),
-            })),
+            Topics: everyPartitionFailed(topics, ErrorCode.NOT_COORDINATOR),
             ErrorCode: ErrorCode.NOT_COORDINATOR,
           }
         : { ThrottleTimeMs: 0, Topics: [], ErrorCode: ErrorCode.NOT_COORDINATOR };

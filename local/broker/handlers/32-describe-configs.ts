@@ -10,9 +10,8 @@ import { ErrorCode } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
 import { DescribeConfigsSchema } from '../protocol/messages/32-describe-configs';
 import type { ApiHandler } from './api';
+import { ResourceType } from './config-resources';
 
-const TOPIC = 2;
-const BROKER = 4;
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 
@@ -66,7 +65,7 @@ export const describeConfigs: ApiHandler = {
           ErrorMessage: message,
           Configs: configs,
         });
-        if (r.ResourceType === BROKER) {
+        if (r.ResourceType === ResourceType.BROKER) {
           const thisBroker =
             /^[+-]?\d+$/.test(r.ResourceName) && Number(r.ResourceName) === context.broker.nodeId;
           if (r.ResourceName === '' || thisBroker) return answer(ErrorCode.NONE, null);
@@ -75,7 +74,7 @@ export const describeConfigs: ApiHandler = {
             `broker resource ${r.ResourceName}: expected this broker's id ${context.broker.nodeId} or ''`,
           );
         }
-        if (r.ResourceType !== TOPIC) {
+        if (r.ResourceType !== ResourceType.TOPIC) {
           return answer(ErrorCode.INVALID_REQUEST, `resource type ${r.ResourceType} is not supported`);
         }
         const nameProblem = topicNameProblem(r.ResourceName);

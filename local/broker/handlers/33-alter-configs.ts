@@ -4,15 +4,11 @@
 // and other types are refused with INVALID_REQUEST: the broker has no dynamic broker configs.
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
 import { AlterConfigsSchema } from '../protocol/messages/33-alter-configs';
 import type { ApiHandler } from './api';
+import { alterResource, type AlterResource } from './config-resources';
 
-const TOPIC = 2;
-
-interface Resource {
-  ResourceType: number;
-  ResourceName: string;
+interface Resource extends AlterResource {
   Configs: { Name: string; Value: string | null }[];
 }
 
@@ -23,39 +19,22 @@ export const alterConfigs: ApiHandler = {
   minVersion: 0,
   maxVersion: 2,
   handle(request, context) {
-    const resources = request.Resources as Resource[];
     return {
       ThrottleTimeMs: 0,
-      Responses: resources.map((r): Struct => {
-        const answer = (code: number, message: string | null) => ({
-          ErrorCode: code,
-          ErrorMessage: message,
-          ResourceType: r.ResourceType,
-          ResourceName: r.ResourceName,
-        });
-        if (r.ResourceType !== TOPIC) {
-          return answer(
-            ErrorCode.INVALID_REQUEST,
-            `only topic configs can be altered here (resource type ${r.ResourceType} is not supported)`,
-          );
-        }
-        const names = r.Configs.map((c) => c.Name);
-        const repeated = names.find((n, i) => names.indexOf(n) !== i);
-        if (repeated !== undefined) {
-          return answer(ErrorCode.INVALID_REQUEST, `config ${repeated} is given more than once`);
-        }
-        try {
+      Responses: (request.Resources as Resource[]).map((r) =>
+        alterResource(r, () => {
+          const names = r.Configs.map((c) => c.Name);
+          const repeated = names.find((n, i) => names.indexOf(n) !== i);
+          if (repeated !== undefined) {
+            throw new TopicError(`config ${repeated} is given more than once`, ErrorCode.INVALID_REQUEST);
+          }
           context.cluster.alterTopicConfigs(
             r.ResourceName,
             Object.fromEntries(r.Configs.map((c) => [c.Name, c.Value])),
             request.ValidateOnly === true,
           );
-          return answer(ErrorCode.NONE, null);
-        } catch (error) {
-          if (!(error instanceof TopicError)) throw error;
-          return answer(error.code, error.message);
-        }
-      }),
+        }),
+      ),
     };
   },
 };

@@ -6,11 +6,10 @@
 import { TopicError } from '../cluster/cluster';
 import { TOPIC_CONFIGS } from '../cluster/topic-config';
 import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
 import { IncrementalAlterConfigsSchema } from '../protocol/messages/44-incremental-alter-configs';
 import type { ApiHandler } from './api';
+import { alterResource, type AlterResource } from './config-resources';
 
-const TOPIC = 2;
 const SET = 0;
 const DELETE = 1;
 const APPEND = 2;
@@ -24,25 +23,12 @@ interface Change {
   Value: string | null;
 }
 
-interface Resource {
-  ResourceType: number;
-  ResourceName: string;
+interface Resource extends AlterResource {
   Configs: Change[];
 }
 
-/** A change that cannot be made, with the Kafka error code to answer. */
-class ChangeError extends Error {
-  public override readonly name = 'ChangeError';
-  constructor(
-    message: string,
-    public readonly code: number,
-  ) {
-    super(message);
-  }
-}
-
 /**
- * The configs set on a topic after `changes` to those set before (`current`); throws ChangeError for a
+ * The configs set on a topic after `changes` to those set before (`current`); throws TopicError for a
  * change Kafka refuses. APPEND and SUBTRACT start from the default when the config is not set, as in
  * Kafka.
  */
@@ -51,7 +37,7 @@ function applyChanges(current: Readonly<Record<string, string>>, changes: readon
   const seen = new Set<string>();
   for (const { Name: name, ConfigOperation: op, Value: value } of changes) {
     if (seen.has(name)) {
-      throw new ChangeError(`config ${name} is changed more than once`, ErrorCode.INVALID_REQUEST);
+      throw new TopicError(`config ${name} is changed more than once`, ErrorCode.INVALID_REQUEST);
     }
     seen.add(name);
     if (op === DELETE) {
@@ -59,15 +45,15 @@ function applyChanges(current: Readonly<Record<string, string>>, changes: readon
       continue;
     }
     if (op !== SET && op !== APPEND && op !== SUBTRACT) {
-      throw new ChangeError(`unknown config operation ${op} for ${name}`, ErrorCode.INVALID_REQUEST);
+      throw new TopicError(`unknown config operation ${op} for ${name}`, ErrorCode.INVALID_REQUEST);
     }
-    if (value === null) throw new ChangeError(`config ${name} needs a value`, ErrorCode.INVALID_REQUEST);
+    if (value === null) throw new TopicError(`config ${name} needs a value`, ErrorCode.INVALID_REQUEST);
     if (op === SET) {
       next[name] = value;
       continue;
     }
     if (!LIST_CONFIGS.has(name)) {
-      throw new ChangeError(
+      throw new TopicError(
         `${op === APPEND ? 'APPEND' : 'SUBTRACT'} applies only to list configs ` +
           `(${[...LIST_CONFIGS].join(', ')}), not ${name}`,
         ErrorCode.INVALID_CONFIG,
@@ -91,39 +77,22 @@ export const incrementalAlterConfigs: ApiHandler = {
   minVersion: 0,
   maxVersion: 1,
   handle(request, context) {
-    const resources = request.Resources as Resource[];
     return {
       ThrottleTimeMs: 0,
-      Responses: resources.map((r): Struct => {
-        const answer = (code: number, message: string | null) => ({
-          ErrorCode: code,
-          ErrorMessage: message,
-          ResourceType: r.ResourceType,
-          ResourceName: r.ResourceName,
-        });
-        if (r.ResourceType !== TOPIC) {
-          return answer(
-            ErrorCode.INVALID_REQUEST,
-            `only topic configs can be altered here (resource type ${r.ResourceType} is not supported)`,
-          );
-        }
-        const topic = context.cluster.topics.get(r.ResourceName);
-        if (!topic) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${r.ResourceName}`);
-        try {
+      Responses: (request.Resources as Resource[]).map((r) =>
+        alterResource(r, () => {
+          const topic = context.cluster.topics.get(r.ResourceName);
+          if (!topic) {
+            throw new TopicError(`unknown topic ${r.ResourceName}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          }
+          const current = Object.fromEntries([...topic.overrides].map((n) => [n, topic.configs[n]]));
           context.cluster.alterTopicConfigs(
             r.ResourceName,
-            applyChanges(
-              Object.fromEntries([...topic.overrides].map((n) => [n, topic.configs[n]])),
-              r.Configs,
-            ),
+            applyChanges(current, r.Configs),
             request.ValidateOnly === true,
           );
-          return answer(ErrorCode.NONE, null);
-        } catch (error) {
-          if (!(error instanceof TopicError) && !(error instanceof ChangeError)) throw error;
-          return answer(error.code, error.message);
-        }
-      }),
+        }),
+      ),
     };
   },
 };

@@ -1,0 +1,43 @@
+/**
+ * What DescribeConfigs, AlterConfigs and IncrementalAlterConfigs share: Kafka's config resource types,
+ * and the per-resource answer of the two alter APIs.
+ */
+import { TopicError } from '../cluster/cluster';
+import { ErrorCode } from '../protocol/errors';
+import type { Struct } from '../protocol/message-codec';
+
+/** Kafka's ConfigResource.Type codes that the broker knows. */
+export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
+
+/** One resource of an alter request. */
+export interface AlterResource {
+  readonly ResourceType: number;
+  readonly ResourceName: string;
+}
+
+/**
+ * The answer for one resource of an alter request: `alter` is run for topics and a TopicError it
+ * throws becomes the resource's error; other resource types are refused, since the broker has no
+ * dynamic broker configs.
+ */
+export function alterResource(resource: AlterResource, alter: () => void): Struct {
+  const answer = (code: number, message: string | null) => ({
+    ErrorCode: code,
+    ErrorMessage: message,
+    ResourceType: resource.ResourceType,
+    ResourceName: resource.ResourceName,
+  });
+  if (resource.ResourceType !== ResourceType.TOPIC) {
+    return answer(
+      ErrorCode.INVALID_REQUEST,
+      `only topic configs can be altered here (resource type ${resource.ResourceType} is not supported)`,
+    );
+  }
+  try {
+    alter();
+    return answer(ErrorCode.NONE, null);
+  } catch (error) {
+    if (!(error instanceof TopicError)) throw error;
+    return answer(error.code, error.message);
+  }
+}
