@@ -13,7 +13,6 @@
  * reporter (table-reporter.js) collects it, to print one table at the end of the run.
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { startBroker, type BrokerOptions, type RunningBroker } from '../../local/broker/broker';
@@ -23,11 +22,21 @@ import { Reader } from '../../local/broker/protocol/primitives';
 import { requestFrame } from '../../local/broker/protocol/request-frame';
 import { inRange, type ApiSchema } from '../../local/broker/protocol/schema';
 import { startApacheKafka, type ApacheKafkaCluster, type ApacheKafkaOptions } from '../support/apache-kafka';
+import { RawConnection } from '../support/raw-kafka';
 
 export type TargetName = 'Apache Kafka' | 'embedded';
 
 /** What a raw request observed when the broker closed the connection instead of answering. */
 export const CLOSED = 'connection closed' as const;
+
+/**
+ * The answer, or an error naming the setup step a scenario could not get past (an observation made
+ * after it would mean nothing).
+ */
+export function answered<T>(response: T | typeof CLOSED, what: string): T {
+  if (response === CLOSED) throw new Error(`${what}: the broker closed the connection`);
+  return response;
+}
 
 /** One connection to a target, for requests in order on the same socket. */
 export interface TargetConnection {
@@ -119,66 +128,22 @@ export function only(value: unknown, keys: readonly string[]): unknown {
   return value;
 }
 
+/** A TargetConnection over a raw one: requests numbered in order on it, answers decoded. */
 class RawTargetConnection implements TargetConnection {
-  private buffered = Buffer.alloc(0);
-  private closed = false;
-  private waiters: (() => void)[] = [];
   private correlationId = 0;
 
-  constructor(private readonly socket: Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, d]);
-      this.wake();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => undefined);
-  }
-
-  private wake(): void {
-    const waiting = this.waiters;
-    this.waiters = [];
-    for (const w of waiting) w();
-  }
-
-  private waitForChange(deadline: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+  constructor(private readonly raw: RawConnection) {}
 
   send(frame: Buffer): void {
-    if (!this.closed) this.socket.write(frame);
+    this.raw.write(frame);
   }
 
   async nextFrame(timeoutMs = 10_000): Promise<Buffer | typeof CLOSED> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0);
-        if (this.buffered.length >= 4 + size) {
-          const frame = this.buffered.subarray(4, 4 + size);
-          this.buffered = this.buffered.subarray(4 + size);
-          return frame;
-        }
-      }
-      if (this.closed) return CLOSED;
-      if (Date.now() >= deadline) throw new Error(`no response within ${timeoutMs} ms`);
-      await this.waitForChange(deadline);
-    }
+    return (await this.raw.response(timeoutMs)) ?? CLOSED;
   }
 
-  async closedWithin(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await this.waitForChange(deadline);
-    return this.closed;
+  closedWithin(timeoutMs: number): Promise<boolean> {
+    return this.raw.closedWithin(timeoutMs);
   }
 
   async request(schema: ApiSchema, version: number, body: Struct): Promise<Struct | typeof CLOSED> {
@@ -197,18 +162,12 @@ class RawTargetConnection implements TargetConnection {
   }
 
   close(): void {
-    this.socket.destroy();
+    this.raw.end();
   }
 }
 
-function openConnection(host: string, port: number): Promise<TargetConnection> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, host, () => {
-      socket.off('error', reject);
-      resolve(new RawTargetConnection(socket));
-    });
-    socket.once('error', reject);
-  });
+async function openConnection(host: string, port: number): Promise<TargetConnection> {
+  return new RawTargetConnection(await RawConnection.open(port, host));
 }
 
 function target(name: TargetName, addresses: readonly { host: string; port: number }[], nodeIds: number[]) {

@@ -45,14 +45,19 @@ export function randomFrames(maxLength: number): fc.Arbitrary<Buffer> {
   return fc.uint8Array({ maxLength }).map((b) => frameOf(Buffer.from(b)));
 }
 
+/**
+ * One TCP connection to a broker, read a frame at a time: bytes go out as they are, and a broker that
+ * hangs up is reported as such instead of as a timeout. The conformance harness's connections are
+ * these too.
+ */
 export class RawConnection {
-  private readonly socket: Socket;
   private buffered = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
-  closed = false;
+  private closed = false;
 
-  private constructor(socket: Socket) {
-    this.socket = socket;
+  private constructor(private readonly socket: Socket) {
+    // A test's bytes reach the broker as written, not held back to be coalesced.
+    socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, d]);
       this.wake();
@@ -66,22 +71,39 @@ export class RawConnection {
 
   static open(port: number, host = '127.0.0.1'): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const s = connect(port, host, () => resolve(new RawConnection(s)));
-      s.once('error', reject);
+      const socket = connect(port, host, () => {
+        socket.off('error', reject);
+        resolve(new RawConnection(socket));
+      });
+      socket.once('error', reject);
     });
   }
 
   private wake(): void {
-    const w = this.waiters;
+    const waiting = this.waiters;
     this.waiters = [];
-    for (const f of w) f();
+    for (const w of waiting) w();
+  }
+
+  /** Resolves when bytes arrive, the connection closes or `deadline` passes, whichever is first. */
+  private waitForChange(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   write(bytes: Buffer): void {
     if (!this.closed) this.socket.write(bytes);
   }
 
-  /** The next response frame's body (after the size), or null if the broker closed the connection. */
+  /**
+   * The next response frame's body (after the size), or null if the broker closed the connection;
+   * throws if neither happens within `timeoutMs`.
+   */
   async response(timeoutMs = 5000): Promise<Buffer | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -94,30 +116,15 @@ export class RawConnection {
         }
       }
       if (this.closed) return null;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no response in time');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      if (Date.now() >= deadline) throw new Error(`no response within ${timeoutMs} ms`);
+      await this.waitForChange(deadline);
     }
   }
 
   /** Resolves true once the broker has closed the connection (false after the timeout). */
   async closedWithin(timeoutMs = 2000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, deadline - Date.now());
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    while (!this.closed && Date.now() < deadline) await this.waitForChange(deadline);
     return this.closed;
   }
 
