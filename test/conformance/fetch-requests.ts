@@ -1,167 +1,25 @@
 /**
- * Raw requests the fetch scenarios build on, through the project's codec: a topic whose partitions
- * have a leader, batches of a known size produced into it, records deleted below an offset, and a
- * Fetch at any version with what a consumer observes of its answer (batches by base offset, not
- * bytes, since a broker may end a fetch inside a batch that clients then ignore).
+ * Raw requests the fetch scenarios build on, through the project's codec: batches of a known size, and
+ * a Fetch at any version with what a consumer observes of its answer (batches by base offset, not
+ * bytes, since a broker may end a fetch inside a batch that clients then ignore). Topics are created
+ * and produced to with topic-requests.ts.
  */
-import { crc32c } from '../../local/broker/log/crc32c';
 import type { Struct } from '../../local/broker/protocol/message-codec';
-import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
 import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-create-topics';
-import { DeleteRecordsSchema } from '../../local/broker/protocol/messages/21-delete-records';
-import { Writer } from '../../local/broker/protocol/primitives';
-import { until } from '../support/until';
-import { CLOSED, type Target } from './harness';
-
-/** The decoded answer, or an error naming the setup step the scenario could not get past. */
-function answered(response: Struct | typeof CLOSED, what: string): Struct {
-  if (response === CLOSED) throw new Error(`${what}: the broker closed the connection`);
-  return response;
-}
-
-/**
- * Creates a topic and waits until its leaders serve every partition (Apache Kafka accepts CreateTopics
- * before its brokers lead the new partitions). Resolves to the topic id.
- */
-export async function createTopicWithLeaders(t: Target, name: string, partitions = 1): Promise<Buffer> {
-  const created = answered(
-    await t.request(CreateTopicsSchema, 4, {
-      Topics: [{ Name: name, NumPartitions: partitions, ReplicationFactor: 1, Assignments: [], Configs: [] }],
-      timeoutMs: 30_000,
-    }),
-    `create ${name}`,
-  );
-  const code = (created.Topics as Struct[])[0].ErrorCode;
-  if (code !== 0) throw new Error(`create ${name}: error ${String(code)}`);
-  // Every broker's metadata must know the topic and its leaders (each learns of it on its own time).
-  let leaders: Struct = {};
-  for (let broker = 1; broker <= t.nodeIds.length; broker++) {
-    leaders = await until(async () => {
-      const topic = await describeTopic(t, name, broker);
-      const led = (topic.Partitions as Struct[]).filter((p) => (p.LeaderId as number) >= 0);
-      return topic.ErrorCode === 0 && led.length === partitions && topic;
-    }, `leaders for ${name} on ${t.name} broker ${broker}`);
-  }
-  // Kafka's metadata cache names a leader a moment before that broker serves the partition.
-  for (const p of leaders.Partitions as Struct[]) {
-    const partition = p.PartitionIndex as number;
-    const spec = { version: 12, minBytes: 0, partitions: [{ topic: name, partition, offset: 0 }] };
-    await until(async () => {
-      const response = answered(
-        await t.request(FetchSchema, 12, fetchBody(spec), t.nodeIds.indexOf(p.LeaderId as number) + 1),
-        `fetch from ${name}`,
-      );
-      return ((response.Responses as Struct[])[0].Partitions as Struct[])[0].ErrorCode === 0;
-    }, `${name}-${partition} served by its leader on ${t.name}`);
-  }
-  const topicId = leaders.TopicId as Buffer;
-  return topicId;
-}
-
-/** Metadata (v12) of one topic, as broker `node` (1-based) knows it. */
-async function describeTopic(t: Target, name: string, node = 1): Promise<Struct> {
-  const metadata = answered(
-    await t.request(
-      MetadataSchema,
-      12,
-      { Topics: [{ TopicId: Buffer.alloc(16), Name: name }], AllowAutoTopicCreation: false },
-      node,
-    ),
-    `metadata of ${name}`,
-  );
-  return (metadata.Topics as Struct[])[0];
-}
-
-/** The broker (1-based, as Target.connect takes it) that leads a partition. */
-async function leaderBroker(t: Target, topic: string, partition: number): Promise<number> {
-  const p = ((await describeTopic(t, topic)).Partitions as Struct[]).find(
-    (x) => x.PartitionIndex === partition,
-  );
-  if (!p) throw new Error(`${topic} has no partition ${partition}`);
-  return t.nodeIds.indexOf(p.LeaderId as number) + 1;
-}
+import { recordBatch } from './batch-builder';
+import { answered, CLOSED, type Target } from './harness';
 
 /**
  * A v2 batch of `records` uncompressed records whose values are `valueBytes` long, so a scenario
- * knows every batch's size (Produce takes one batch per partition and request).
+ * knows every batch's size (Produce takes one batch per partition and request). Every such batch has
+ * the same create time, so no observation depends on the clock.
  */
 export function sizedBatch(valueBytes: number, records = 1): Buffer {
-  const value = Buffer.alloc(valueBytes, 'x');
-  const body = Buffer.concat(
-    Array.from({ length: records }, (_, offsetDelta) => {
-      const record = new Writer().int8(0).varlong(0n).varint(offsetDelta).varint(-1);
-      record.varint(value.length).raw(value).varint(0);
-      const bytes = record.toBuffer();
-      return new Writer().varint(bytes.length).raw(bytes).toBuffer();
-    }),
-  );
-  const header = new Writer()
-    .int64(0n)
-    .int32(49 + body.length)
-    .int32(-1)
-    .int8(2)
-    .uint32(0)
-    .int16(0)
-    .int32(records - 1)
-    .int64(BATCH_TIMESTAMP)
-    .int64(BATCH_TIMESTAMP)
-    .int64(-1n)
-    .int16(-1)
-    .int32(-1)
-    .int32(records);
-  const batch = Buffer.concat([header.toBuffer(), body]);
-  batch.writeUInt32BE(crc32c(batch, 21), 17);
-  return batch;
-}
-
-/** Every scenario batch has the same create time, so no observation depends on the clock. */
-const BATCH_TIMESTAMP = 1_700_000_000_000n;
-
-/** Produces one batch (acks all) to the partition's leader and resolves to its base offset. */
-export async function produceBatch(
-  t: Target,
-  topic: string,
-  partition: number,
-  records: Buffer,
-): Promise<number> {
-  const response = answered(
-    await t.request(
-      ProduceSchema,
-      7,
-      {
-        TransactionalId: null,
-        Acks: -1,
-        TimeoutMs: 10_000,
-        TopicData: [{ Name: topic, PartitionData: [{ Index: partition, Records: records }] }],
-      },
-      t.nodeIds.length > 1 ? await leaderBroker(t, topic, partition) : 1,
-    ),
-    `produce to ${topic}`,
-  );
-  const answer = ((response.Responses as Struct[])[0].PartitionResponses as Struct[])[0];
-  if (answer.ErrorCode !== 0) throw new Error(`produce to ${topic}: error ${String(answer.ErrorCode)}`);
-  return Number(answer.BaseOffset);
-}
-
-/** DeleteRecords below `offset`; fails the scenario unless the broker answers NONE. */
-export async function deleteRecordsBefore(
-  t: Target,
-  topic: string,
-  partition: number,
-  offset: number,
-): Promise<void> {
-  const response = answered(
-    await t.request(DeleteRecordsSchema, 1, {
-      Topics: [{ Name: topic, Partitions: [{ PartitionIndex: partition, Offset: BigInt(offset) }] }],
-      TimeoutMs: 10_000,
-    }),
-    `delete records of ${topic}`,
-  );
-  const answer = ((response.Topics as Struct[])[0].Partitions as Struct[])[0];
-  if (answer.ErrorCode !== 0)
-    throw new Error(`delete records of ${topic}: error ${String(answer.ErrorCode)}`);
+  const value = 'x'.repeat(valueBytes);
+  return recordBatch({
+    records: Array.from({ length: records }, () => ({ value })),
+    baseTimestamp: 1_700_000_000_000n,
+  });
 }
 
 /** One partition to fetch. */
@@ -272,4 +130,22 @@ export function fetchObservation(t: Target, response: Struct | typeof CLOSED, sp
 /** Sends a Fetch and resolves to its observation. */
 export async function fetchObserved(t: Target, spec: FetchSpec): Promise<unknown> {
   return fetchObservation(t, await t.request(FetchSchema, spec.version, fetchBody(spec)), spec);
+}
+
+/** Fetch v11 from `offset` of one partition, answered at once: that partition's answer. */
+export async function fetchPartition(
+  t: Target,
+  topic: string,
+  partition: number,
+  offset: number,
+): Promise<Struct> {
+  const response = answered(
+    await t.request(
+      FetchSchema,
+      11,
+      fetchBody({ version: 11, minBytes: 0, maxBytes: 1 << 20, partitions: [{ topic, partition, offset }] }),
+    ),
+    `fetch ${topic}-${partition}`,
+  );
+  return ((response.Responses as Struct[])[0].Partitions as Struct[])[0];
 }

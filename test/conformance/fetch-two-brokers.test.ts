@@ -4,34 +4,23 @@
  */
 import type { Struct } from '../../local/broker/protocol/message-codec';
 import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import {
-  createTopicWithLeaders,
-  fetchBody,
-  fetchObservation,
-  produceBatch,
-  sizedBatch,
-} from './fetch-requests';
-import { CLOSED, conformance, type Target } from './harness';
+import { fetchBody, fetchObservation, sizedBatch } from './fetch-requests';
+import { conformance, type Target } from './harness';
+import { createTopic, describeTopic, produceOk } from './topic-requests';
 
 const scenario = conformance('fetch (two brokers)', { brokers: 2 });
 
 /** Partition 0's leader and leader epoch as Metadata gives them. */
 async function leaderOf(t: Target, topic: string): Promise<{ leader: number; epoch: number }> {
-  const response = await t.request(MetadataSchema, 12, {
-    Topics: [{ TopicId: Buffer.alloc(16), Name: topic }],
-    AllowAutoTopicCreation: false,
-  });
-  if (response === CLOSED) throw new Error('metadata: the broker closed the connection');
-  const partition = ((response.Topics as Struct[])[0].Partitions as Struct[])[0];
+  const [partition] = (await describeTopic(t, topic)).Partitions as Struct[];
   return { leader: partition.LeaderId as number, epoch: partition.LeaderEpoch as number };
 }
 
 for (const version of [12, 16]) {
   scenario(`v${version} from the broker that does not lead: NOT_LEADER_OR_FOLLOWER`, async (t) => {
     const topic = `fetch-not-leader-v${version}`;
-    const topicId = await createTopicWithLeaders(t, topic);
-    await produceBatch(t, topic, 0, sizedBatch(100));
+    const topicId = await createTopic(t, topic);
+    await produceOk(t, topic, 0, sizedBatch(100));
     const { leader, epoch } = await leaderOf(t, topic);
     const spec = { version, partitions: [{ topic, topicId, offset: 0 }] };
     const connection = await t.connect(t.nodeIds.indexOf(leader) === 0 ? 2 : 1);

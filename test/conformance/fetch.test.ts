@@ -4,17 +4,9 @@
  * isolation levels, deleted records, unknown topics and partitions, across versions.
  */
 import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import {
-  createTopicWithLeaders,
-  deleteRecordsBefore,
-  fetchBody,
-  fetchObservation,
-  fetchObserved,
-  produceBatch,
-  sizedBatch,
-  type FetchSpec,
-} from './fetch-requests';
+import { fetchBody, fetchObservation, fetchObserved, sizedBatch, type FetchSpec } from './fetch-requests';
 import { conformance, type Target } from './harness';
+import { createTopic, deleteRecordsBefore, produceOk } from './topic-requests';
 
 const scenario = conformance('fetch');
 
@@ -25,8 +17,8 @@ async function topicWithBatches(
   batches: number,
   options: { partitions?: number; valueBytes?: number } = {},
 ): Promise<Buffer> {
-  const id = await createTopicWithLeaders(t, name, options.partitions ?? 1);
-  for (let i = 0; i < batches; i++) await produceBatch(t, name, 0, sizedBatch(options.valueBytes ?? 100));
+  const id = await createTopic(t, name, { partitions: options.partitions });
+  for (let i = 0; i < batches; i++) await produceOk(t, name, 0, sizedBatch(options.valueBytes ?? 100));
   return id;
 }
 
@@ -79,9 +71,9 @@ scenario(
 
 scenario('a fetch from inside a batch returns that whole batch (it starts before the offset)', async (t) => {
   const topic = 'fetch-inside-batch';
-  await createTopicWithLeaders(t, topic);
-  await produceBatch(t, topic, 0, sizedBatch(10));
-  await produceBatch(t, topic, 0, sizedBatch(10, 3)); // offsets 1-3
+  await createTopic(t, topic);
+  await produceOk(t, topic, 0, sizedBatch(10));
+  await produceOk(t, topic, 0, sizedBatch(10, 3)); // offsets 1-3
   return fetchObserved(t, { version: 11, partitions: [{ topic, offset: 2 }] });
 });
 
@@ -109,9 +101,9 @@ scenario('PartitionMaxBytes of two and a half batches: two whole batches', async
 
 scenario('MaxBytes spent on the first partition leaves later partitions empty', async (t) => {
   const topic = 'fetch-max-bytes-spent';
-  await createTopicWithLeaders(t, topic, 2);
+  await createTopic(t, topic, { partitions: 2 });
   for (const partition of [0, 1])
-    for (let i = 0; i < 2; i++) await produceBatch(t, topic, partition, sizedBatch(1000));
+    for (let i = 0; i < 2; i++) await produceOk(t, topic, partition, sizedBatch(1000));
   const size = sizedBatch(1000).length;
   return fetchObserved(t, {
     version: 11,
@@ -127,9 +119,9 @@ scenario(
   'the first-batch rule holds once: a later partition whose first batch exceeds what is left gets none',
   async (t) => {
     const topic = 'fetch-first-batch-once';
-    await createTopicWithLeaders(t, topic, 2);
-    await produceBatch(t, topic, 0, sizedBatch(100));
-    await produceBatch(t, topic, 1, sizedBatch(5000));
+    await createTopic(t, topic, { partitions: 2 });
+    await produceOk(t, topic, 0, sizedBatch(100));
+    await produceOk(t, topic, 1, sizedBatch(5000));
     return fetchObserved(t, {
       version: 11,
       partitions: [
@@ -142,9 +134,9 @@ scenario(
 
 scenario('bytes of a batch cut off by PartitionMaxBytes count against MaxBytes', async (t) => {
   const topic = 'fetch-cut-batch-counts';
-  await createTopicWithLeaders(t, topic, 2);
-  for (let i = 0; i < 2; i++) await produceBatch(t, topic, 0, sizedBatch(1000));
-  await produceBatch(t, topic, 1, sizedBatch(1000));
+  await createTopic(t, topic, { partitions: 2 });
+  for (let i = 0; i < 2; i++) await produceOk(t, topic, 0, sizedBatch(1000));
+  await produceOk(t, topic, 1, sizedBatch(1000));
   const size = sizedBatch(1000).length;
   return fetchObserved(t, {
     version: 11,
@@ -158,8 +150,8 @@ scenario('bytes of a batch cut off by PartitionMaxBytes count against MaxBytes',
 
 scenario('an empty first partition does not use up the first-batch rule', async (t) => {
   const topic = 'fetch-first-batch-empty-first';
-  await createTopicWithLeaders(t, topic, 2);
-  await produceBatch(t, topic, 1, sizedBatch(5000));
+  await createTopic(t, topic, { partitions: 2 });
+  await produceOk(t, topic, 1, sizedBatch(5000));
   return fetchObserved(t, {
     version: 11,
     partitions: [
@@ -171,7 +163,7 @@ scenario('an empty first partition does not use up the first-batch rule', async 
 
 scenario('MaxWaitMs with nothing to read: answered at the deadline with no records', async (t) => {
   const topic = 'fetch-wait-nothing';
-  await createTopicWithLeaders(t, topic);
+  await createTopic(t, topic);
   return fetchObserved(t, { version: 11, maxWaitMs: 500, partitions: [{ topic, offset: 0 }] });
 });
 
@@ -192,7 +184,7 @@ async function longPollWokenByProduce(t: Target, spec: FetchSpec, topic: string)
   try {
     const answer = connection.request(FetchSchema, spec.version, fetchBody(spec));
     await sleep(300); // the fetch is parked by now
-    const offset = await produceBatch(t, topic, 0, sizedBatch(100));
+    const offset = await produceOk(t, topic, 0, sizedBatch(100));
     return { produced: offset, fetched: fetchObservation(t, await answer, spec) };
   } finally {
     connection.close();
@@ -211,7 +203,7 @@ scenario('a long poll at the end of the log is woken by a produce and returns it
 
 scenario('an unknown topic beside an empty partition does not end the long poll early', async (t) => {
   const topic = 'fetch-long-poll-unknown-beside';
-  await createTopicWithLeaders(t, topic);
+  await createTopic(t, topic);
   return longPollWokenByProduce(
     t,
     {
@@ -266,8 +258,8 @@ scenario(
   'DeleteRecords inside a batch: the log start is the requested offset, the batch is still served',
   async (t) => {
     const topic = 'fetch-delete-inside-batch';
-    await createTopicWithLeaders(t, topic);
-    await produceBatch(t, topic, 0, sizedBatch(10, 3));
+    await createTopic(t, topic);
+    await produceOk(t, topic, 0, sizedBatch(10, 3));
     await deleteRecordsBefore(t, topic, 0, 1);
     return fetchObserved(t, { version: 11, partitions: [{ topic, offset: 1 }] });
   },

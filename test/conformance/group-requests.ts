@@ -18,13 +18,7 @@ import { ListGroupsSchema } from '../../local/broker/protocol/messages/16-list-g
 import { Writer } from '../../local/broker/protocol/primitives';
 import { errorName } from '../../local/broker/protocol/errors';
 import { until } from '../support/until';
-import { CLOSED, type Target } from './harness';
-
-/** The decoded answer, or an error naming the step the scenario could not get past. */
-export function answered(response: Struct | typeof CLOSED, what: string): Struct {
-  if (response === CLOSED) throw new Error(`${what}: the broker closed the connection`);
-  return response;
-}
+import { answered, CLOSED, type Target } from './harness';
 
 /** The client id every raw request carries (the harness's), which Kafka puts in member ids. */
 export const CLIENT_ID = 'conformance';

@@ -10,9 +10,7 @@ import { OffsetFetchSchema } from '../../local/broker/protocol/messages/09-offse
 import { DeleteGroupsSchema } from '../../local/broker/protocol/messages/42-delete-groups';
 import { OffsetDeleteSchema } from '../../local/broker/protocol/messages/47-offset-delete';
 import { until } from '../support/until';
-import { createTopicWithLeaders } from './fetch-requests';
 import {
-  answered,
   assignment,
   commitOffsets,
   coordinatorReady,
@@ -28,7 +26,8 @@ import {
   subscription,
   syncGroup,
 } from './group-requests';
-import { CLOSED, conformance, type ScenarioOptions, type Target } from './harness';
+import { answered, CLOSED, conformance, type ScenarioOptions, type Target } from './harness';
+import { createTopic } from './topic-requests';
 import { errorName } from '../../local/broker/protocol/errors';
 
 const scenario = conformance('group offsets');
@@ -48,8 +47,7 @@ function offsetScenario(
     async (t) => {
       await coordinatorReady(t);
       if (!ready.has(t.bootstrap)) {
-        for (const [topic, partitions] of Object.entries(TOPICS))
-          await createTopicWithLeaders(t, topic, partitions);
+        for (const [topic, partitions] of Object.entries(TOPICS)) await createTopic(t, topic, { partitions });
         ready.add(t.bootstrap);
       }
       return run(t);

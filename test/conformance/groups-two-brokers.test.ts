@@ -19,9 +19,9 @@ import { DeleteGroupsSchema } from '../../local/broker/protocol/messages/42-dele
 import { OffsetDeleteSchema } from '../../local/broker/protocol/messages/47-offset-delete';
 import type { ApiSchema } from '../../local/broker/protocol/schema';
 import { until } from '../support/until';
-import { answered, joinBody, memberIdShape } from './group-requests';
-import { conformance, type Target } from './harness';
-import { createTopicWithLeaders } from './fetch-requests';
+import { joinBody, memberIdShape } from './group-requests';
+import { answered, conformance, type Target } from './harness';
+import { createTopic } from './topic-requests';
 
 const scenario = conformance('groups (two brokers)', { brokers: 2 });
 
@@ -132,7 +132,7 @@ scenario(
   'OffsetCommit v8 at the other broker: NOT_COORDINATOR per partition, unknown topics first',
   async (t) => {
     const group = 'route-commit';
-    await createTopicWithLeaders(t, 'route-commit-topic');
+    await createTopic(t, 'route-commit-topic');
     const { coordinator, other } = await routing(t, group);
     const commit = (node: number) =>
       ask(t, node, OffsetCommitSchema, 8, {
@@ -186,7 +186,7 @@ scenario('DescribeGroups, DeleteGroups and OffsetDelete at the other broker: NOT
 
 scenario('ListGroups: a group is listed by its coordinator only', async (t) => {
   const group = 'route-listed';
-  await createTopicWithLeaders(t, 'route-listed-topic');
+  await createTopic(t, 'route-listed-topic');
   const { coordinator, other } = await routing(t, group);
   const committed = await ask(t, coordinator, OffsetCommitSchema, 8, {
     GroupId: group,
@@ -215,7 +215,7 @@ scenario(
   async (t) => {
     const topic = 'route-kafkajs';
     const group = 'route-kafkajs-group';
-    await createTopicWithLeaders(t, topic, 4);
+    await createTopic(t, topic, { partitions: 4 });
     const kafka = t.kafkajs();
     const producer = kafka.producer();
     await producer.connect();

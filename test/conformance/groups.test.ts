@@ -8,7 +8,6 @@ import { FindCoordinatorSchema } from '../../local/broker/protocol/messages/10-f
 import { JoinGroupSchema } from '../../local/broker/protocol/messages/11-join-group';
 import { SyncGroupSchema } from '../../local/broker/protocol/messages/14-sync-group';
 import {
-  answered,
   assignment,
   coordinatorReady,
   describeGroup,
@@ -25,7 +24,7 @@ import {
   syncGroup,
 } from './group-requests';
 import { until } from '../support/until';
-import { conformance, type ScenarioOptions, type Target } from './harness';
+import { answered, conformance, type ScenarioOptions, type Target } from './harness';
 
 const scenario = conformance('groups');
 

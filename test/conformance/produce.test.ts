@@ -11,10 +11,10 @@ import { Reader } from '../../local/broker/protocol/primitives';
 import { decodeMessage } from '../../local/broker/protocol/message-codec';
 import { requestFrame } from '../../local/broker/protocol/request-frame';
 import { batchHeaders, recordBatch, type BatchSpec, type StoredBatchHeader } from './batch-builder';
+import { fetchPartition } from './fetch-requests';
 import { CLOSED, conformance, only, type Target } from './harness';
 import {
   createTopic,
-  fetchPartition,
   listOffsets,
   listOffsetsBody,
   produce,
@@ -311,7 +311,7 @@ const PRODUCER_TIME = 1_700_000_000_000n;
  */
 async function storedBatches(t: Target, topic: string): Promise<StoredBatchHeader[]> {
   for (let attempt = 0; ; attempt++) {
-    const fetched = await fetchPartition(t, topic, 0, 0n);
+    const fetched = await fetchPartition(t, topic, 0, 0);
     const headers = batchHeaders(fetched.Records as Buffer | null);
     if (headers.length > 0 || attempt === 50) return headers;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,22 +1,20 @@
 /**
- * Raw requests the admin, produce and list-offsets scenarios share, through the project's codec:
- * creating a topic, producing a hand-built batch, asking for an offset, reading stored batches. Each
- * returns the decoded response part a scenario observes, or CLOSED when the broker hung up.
+ * Raw requests the scenarios share, through the project's codec: creating a topic and waiting until it
+ * is served, producing a hand-built batch, asking for an offset, deleting records. Each returns the
+ * decoded response part a scenario observes, or CLOSED when the broker hung up; the `…Ok`/`…Before`
+ * setup steps throw unless the broker answers NONE.
  */
 import type { Struct } from '../../local/broker/protocol/message-codec';
 import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-create-topics';
 import { DeleteRecordsSchema } from '../../local/broker/protocol/messages/21-delete-records';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
 import { ListOffsetsSchema } from '../../local/broker/protocol/messages/02-list-offsets';
 import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
 import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
-import { CLOSED, type Target } from './harness';
+import { until } from '../support/until';
+import { answered, CLOSED, type Target } from './harness';
 
-/** Fails a scenario's setup step loudly: the observation would be meaningless after it. */
-function expectAnswer<T>(answer: T | typeof CLOSED, what: string): T {
-  if (answer === CLOSED) throw new Error(`${what}: the broker closed the connection`);
-  return answer;
-}
+/** ListOffsets' timestamp for the latest offset. */
+const LATEST = -1n;
 
 export interface NewTopic {
   readonly partitions?: number;
@@ -43,43 +41,62 @@ export function createTopicsBody(
 }
 
 /**
- * Creates one topic (CreateTopics v5), failing unless the broker answers NONE, and waits until Metadata
- * lists a leader for every partition and each partition answers ListOffsets: Kafka's controller answers
- * before its brokers know the topic, so a request right after creation could otherwise find it unknown.
+ * Creates one topic (CreateTopics v5), failing unless the broker answers NONE, and resolves to its id
+ * once every broker's Metadata names a leader for each partition and each leader answers ListOffsets
+ * for it: Kafka's controller answers before its brokers know the topic, each broker learns of it in
+ * its own time, and a broker leads a partition a moment after Metadata names it leader.
  */
-export async function createTopic(t: Target, name: string, topic: NewTopic = {}): Promise<void> {
-  const response = expectAnswer(
+export async function createTopic(t: Target, name: string, topic: NewTopic = {}): Promise<Buffer> {
+  const response = answered(
     await t.request(CreateTopicsSchema, 5, createTopicsBody({ [name]: topic })),
     `create ${name}`,
   );
   const result = (response.Topics as Struct[])[0];
   if (result.ErrorCode !== 0) throw new Error(`create ${name}: error ${String(result.ErrorCode)}`);
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const metadata = expectAnswer(
-      await t.request(MetadataSchema, 9, {
-        Topics: [{ Name: name, TopicId: Buffer.alloc(16) }],
-        AllowAutoTopicCreation: false,
-        IncludeTopicAuthorizedOperations: false,
-      }),
-      `metadata of ${name}`,
-    );
-    const [listed] = metadata.Topics as Struct[];
-    const partitions = listed.Partitions as Struct[];
-    const led = partitions.length > 0 && partitions.every((p) => (p.LeaderId as number) >= 0);
-    // Kafka's broker leads a partition a moment after Metadata names it leader: ask each partition.
-    if (listed.ErrorCode === 0 && led && (await everyPartitionAnswers(t, name, partitions.length))) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  // A count of -1 takes the broker's default: then any number of partitions will do.
+  const expected = topic.partitions ?? 1;
+  let described: Struct = {};
+  for (let node = 1; node <= t.nodeIds.length; node++) {
+    described = await until(async () => {
+      const metadata = await describeTopic(t, name, node);
+      const partitions = metadata.Partitions as Struct[];
+      const led = partitions.filter((p) => (p.LeaderId as number) >= 0);
+      const all = expected > 0 ? partitions.length === expected : partitions.length > 0;
+      return metadata.ErrorCode === 0 && all && led.length === partitions.length && metadata;
+    }, `leaders for ${name} on ${t.name} broker ${node}`);
   }
-  throw new Error(`topic ${name} was created but its partitions did not answer within 5 s`);
+  for (const p of described.Partitions as Struct[]) {
+    const partition = p.PartitionIndex as number;
+    const leader = t.nodeIds.indexOf(p.LeaderId as number) + 1;
+    await until(async () => {
+      const answer = await listOffsets(t, name, partition, LATEST, 7, leader);
+      return answer !== CLOSED && answer.ErrorCode === 0;
+    }, `${name}-${partition} served by its leader on ${t.name}`);
+  }
+  return described.TopicId as Buffer;
 }
 
-/** Whether ListOffsets (latest) answers NONE for every partition of `topic`. */
-async function everyPartitionAnswers(t: Target, topic: string, partitions: number): Promise<boolean> {
-  for (let p = 0; p < partitions; p++) {
-    const answer = await listOffsets(t, topic, p, -1n);
-    if (answer === CLOSED || answer.ErrorCode !== 0) return false;
-  }
-  return true;
+/** Metadata (v12) of one topic, as broker `node` (1-based) knows it. */
+export async function describeTopic(t: Target, name: string, node = 1): Promise<Struct> {
+  const metadata = answered(
+    await t.request(
+      MetadataSchema,
+      12,
+      { Topics: [{ TopicId: Buffer.alloc(16), Name: name }], AllowAutoTopicCreation: false },
+      node,
+    ),
+    `metadata of ${name}`,
+  );
+  return (metadata.Topics as Struct[])[0];
+}
+
+/** The broker (1-based, as Target.connect takes it) that leads a partition. */
+async function leaderBroker(t: Target, topic: string, partition: number): Promise<number> {
+  const p = ((await describeTopic(t, topic)).Partitions as Struct[]).find(
+    (x) => x.PartitionIndex === partition,
+  );
+  if (!p) throw new Error(`${topic} has no partition ${partition}`);
+  return t.nodeIds.indexOf(p.LeaderId as number) + 1;
 }
 
 /** A Produce request body putting `records` into one partition. */
@@ -98,25 +115,30 @@ export async function produce(
   topic: string,
   partition: number,
   records: Buffer | null,
-  options: { version?: number; acks?: number } = {},
+  options: { version?: number; acks?: number; node?: number } = {},
 ): Promise<Struct | typeof CLOSED> {
   const response = await t.request(
     ProduceSchema,
     options.version ?? 8,
     produceBody(topic, partition, records, options.acks),
+    options.node,
   );
   if (response === CLOSED) return CLOSED;
   return ((response.Responses as Struct[])[0].PartitionResponses as Struct[])[0];
 }
 
-/** Produces and fails unless the broker answers NONE; resolves to the base offset. */
+/**
+ * Produces (acks all) to the partition's leader and fails unless it answers NONE; resolves to the base
+ * offset.
+ */
 export async function produceOk(
   t: Target,
   topic: string,
   partition: number,
   records: Buffer,
 ): Promise<number> {
-  const answer = expectAnswer(await produce(t, topic, partition, records), `produce to ${topic}`);
+  const node = t.nodeIds.length > 1 ? await leaderBroker(t, topic, partition) : 1;
+  const answer = answered(await produce(t, topic, partition, records, { node }), `produce to ${topic}`);
   if (answer.ErrorCode !== 0) throw new Error(`produce to ${topic}: error ${String(answer.ErrorCode)}`);
   return Number(answer.BaseOffset);
 }
@@ -147,15 +169,21 @@ export function listOffsetsBody(
   };
 }
 
-/** ListOffsets for one partition at `version`: that partition's answer. */
+/** ListOffsets for one partition at `version`, sent to broker `node`: that partition's answer. */
 export async function listOffsets(
   t: Target,
   topic: string,
   partition: number,
   timestamp: bigint,
   version = 7,
+  node = 1,
 ): Promise<Struct | typeof CLOSED> {
-  const response = await t.request(ListOffsetsSchema, version, listOffsetsBody(topic, partition, timestamp));
+  const response = await t.request(
+    ListOffsetsSchema,
+    version,
+    listOffsetsBody(topic, partition, timestamp),
+    node,
+  );
   if (response === CLOSED) return CLOSED;
   return ((response.Topics as Struct[])[0].Partitions as Struct[])[0];
 }
@@ -176,40 +204,17 @@ export async function deleteRecords(
   return ((response.Topics as Struct[])[0].Partitions as Struct[])[0];
 }
 
-/** Fetch v11 from `offset` of one partition, without waiting: that partition's answer. */
-export async function fetchPartition(
+/** DeleteRecords below `offset` (v1); fails the scenario unless the broker answers NONE. */
+export async function deleteRecordsBefore(
   t: Target,
   topic: string,
   partition: number,
-  offset: bigint,
-): Promise<Struct> {
-  const response = expectAnswer(
-    await t.request(FetchSchema, 11, {
-      ReplicaId: -1,
-      MaxWaitMs: 0,
-      MinBytes: 0,
-      MaxBytes: 1 << 20,
-      IsolationLevel: 0,
-      SessionId: 0,
-      SessionEpoch: -1,
-      Topics: [
-        {
-          Topic: topic,
-          Partitions: [
-            {
-              Partition: partition,
-              CurrentLeaderEpoch: -1,
-              FetchOffset: offset,
-              LogStartOffset: -1n,
-              PartitionMaxBytes: 1 << 20,
-            },
-          ],
-        },
-      ],
-      ForgottenTopicsData: [],
-      RackId: '',
-    }),
-    `fetch ${topic}-${partition}`,
+  offset: number,
+): Promise<void> {
+  const answer = answered(
+    await deleteRecords(t, topic, partition, BigInt(offset)),
+    `delete records of ${topic}`,
   );
-  return ((response.Responses as Struct[])[0].Partitions as Struct[])[0];
+  if (answer.ErrorCode !== 0)
+    throw new Error(`delete records of ${topic}: error ${String(answer.ErrorCode)}`);
 }
