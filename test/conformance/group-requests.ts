@@ -150,6 +150,46 @@ export async function stableGroupOfOne(t: Target, spec: JoinSpec): Promise<Membe
   return member;
 }
 
+/** Two members of one group, and which of them the coordinator made leader. */
+export interface Pair {
+  readonly a: Member;
+  readonly b: Member;
+  readonly leader: Member;
+  readonly follower: Member;
+}
+
+/**
+ * Two members joined to a group's second generation, neither synced yet: A (`first`) joins alone and
+ * syncs (generation 1), B (`second`) joins, A learns of the rebalance from its heartbeat and rejoins.
+ */
+export async function rejoinedPair(t: Target, first: JoinSpec, second: JoinSpec = first): Promise<Pair> {
+  const alone = await stableGroupOfOne(t, first);
+  const joiningB = joinGroup(t, 5, second);
+  await until(
+    async () => (await heartbeat(t, first.group, alone)) === 'REBALANCE_IN_PROGRESS',
+    'a rebalance',
+  );
+  const a = await joinGroup(t, 5, { ...first, memberId: alone.memberId });
+  const b = await joiningB;
+  const leader = a.memberId === a.leader ? a : b;
+  return { a, b, leader, follower: leader === a ? b : a };
+}
+
+/**
+ * The pair above, synced into a Stable group (generation 2): the leader gives A partition 0 of topic
+ * `t` and B partition 1.
+ */
+export async function stableGroupOfTwo(t: Target, first: JoinSpec, second: JoinSpec = first): Promise<Pair> {
+  const pair = await rejoinedPair(t, first, second);
+  const followerSync = syncGroup(t, first.group, pair.follower);
+  await syncGroup(t, first.group, pair.leader, [
+    { MemberId: pair.a.memberId, Assignment: assignment({ t: [0] }) },
+    { MemberId: pair.b.memberId, Assignment: assignment({ t: [1] }) },
+  ]);
+  await followerSync;
+  return pair;
+}
+
 /** Heartbeat (v3 by default): the error's name. */
 export async function heartbeat(
   t: Target,

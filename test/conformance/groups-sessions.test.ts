@@ -14,8 +14,9 @@ import {
   joinObservation,
   joinOnce,
   naming,
+  rejoinedPair,
+  stableGroupOfTwo,
   syncGroup,
-  type JoinSpec,
   type Member,
 } from './group-requests';
 import { conformance, type Target } from './harness';
@@ -49,41 +50,12 @@ function heartbeatUntilTold(t: Target, group: string, member: Member): Promise<u
   );
 }
 
-/**
- * A Stable group of two: `first` joins alone and syncs, `second` joins, `first` learns of the
- * rebalance from its heartbeat and rejoins, and both sync.
- */
-async function stableGroupOfTwo(
-  t: Target,
-  first: JoinSpec,
-  second: JoinSpec,
-): Promise<{ a: Member; b: Member }> {
-  const alone = await joinGroup(t, 5, first);
-  await syncGroup(t, first.group, alone, [{ MemberId: alone.memberId, Assignment: assignment({}) }]);
-  const joiningB = joinGroup(t, 5, second);
-  await until(
-    async () => (await heartbeat(t, first.group, alone)) === 'REBALANCE_IN_PROGRESS',
-    'a rebalance',
-  );
-  const a = await joinGroup(t, 5, { ...first, memberId: alone.memberId });
-  const b = await joiningB;
-  const leader = a.memberId === a.leader ? a : b;
-  const follower = leader === a ? b : a;
-  const followerSync = syncGroup(t, first.group, follower);
-  await syncGroup(t, first.group, leader, [
-    { MemberId: a.memberId, Assignment: assignment({ t: [0] }) },
-    { MemberId: b.memberId, Assignment: assignment({ t: [1] }) },
-  ]);
-  await followerSync;
-  return { a, b };
-}
-
 sessionScenario(
   'a member that stops heartbeating is removed: the other rejoins into the next generation',
   async (t) => {
     const group = 'sessions-expire-one';
     const spec = { group, sessionTimeoutMs: SESSION_MS, topics: ['t'] };
-    const { a, b } = await stableGroupOfTwo(t, spec, spec);
+    const { a, b } = await stableGroupOfTwo(t, spec);
     // b goes quiet; a keeps heartbeating until the coordinator drops b and starts a rebalance.
     const told = await heartbeatUntilTold(t, group, a);
     const rejoined = await joinOnce(t, 5, { ...spec, memberId: a.memberId });
@@ -119,9 +91,7 @@ sessionScenario(
   async (t) => {
     const group = 'sessions-no-rejoin';
     const spec = { group, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 3000, topics: ['t'] };
-    const { a, b } = await stableGroupOfTwo(t, spec, spec);
-    const leader = a.memberId === a.leader ? a : b;
-    const follower = leader === a ? b : a;
+    const { leader, follower } = await stableGroupOfTwo(t, spec);
     // The leader rejoins; the follower never does.
     const rejoined = await joinOnce(t, 5, { ...spec, memberId: leader.memberId });
     return {
@@ -140,14 +110,7 @@ sessionScenario(
     const group = 'sessions-no-sync';
     // Sessions far longer than the scenario: only the rebalance timeout can drop the follower.
     const spec = { group, sessionTimeoutMs: 300_000, rebalanceTimeoutMs: 3000, topics: ['t'] };
-    const first = await joinGroup(t, 5, spec);
-    await syncGroup(t, group, first, [{ MemberId: first.memberId, Assignment: assignment({}) }]);
-    const joiningB = joinGroup(t, 5, spec);
-    await until(async () => (await heartbeat(t, group, first)) === 'REBALANCE_IN_PROGRESS', 'a rebalance');
-    const a = await joinGroup(t, 5, { ...spec, memberId: first.memberId });
-    const b = await joiningB;
-    const leader = a.memberId === a.leader ? a : b;
-    const follower = leader === a ? b : a;
+    const { leader, follower } = await rejoinedPair(t, spec);
     // Only the leader syncs: the group is Stable, but the follower still owes its SyncGroup.
     const leaderSync = await syncGroup(t, group, leader, [
       { MemberId: leader.memberId, Assignment: assignment({}) },

@@ -19,7 +19,9 @@ import {
   leaveGroup,
   memberIdShape,
   naming,
+  rejoinedPair,
   stableGroupOfOne,
+  stableGroupOfTwo,
   subscription,
   syncGroup,
 } from './group-requests';
@@ -185,7 +187,7 @@ groupScenario(
   'a follower rejoining a Stable group with the same metadata gets the same generation',
   async (t) => {
     const group = 'groups-follower-rejoin';
-    const { a, b } = await stableGroupOfTwo(t, group);
+    const { a, b } = await stableGroupOfTwo(t, { group, topics: ['t'] });
     const again = await joinOnce(t, 5, { group, memberId: b.memberId, topics: ['t'] });
     const described = await describeGroup(t, group);
     return {
@@ -197,9 +199,7 @@ groupScenario(
 
 groupScenario('the leader rejoining a Stable group starts a rebalance: the next generation', async (t) => {
   const group = 'groups-leader-rejoin';
-  const { a, b } = await stableGroupOfTwo(t, group);
-  const leader = a.memberId === a.leader ? a : b;
-  const follower = leader === a ? b : a;
+  const { a, leader, follower } = await stableGroupOfTwo(t, { group, topics: ['t'] });
   const leaderJoin = joinOnce(t, 5, { group, memberId: leader.memberId, topics: ['t'] });
   await until(async () => (await heartbeat(t, group, follower)) === 'REBALANCE_IN_PROGRESS', 'a rebalance');
   const followerJoin = await joinOnce(t, 5, { group, memberId: follower.memberId, topics: ['t'] });
@@ -211,37 +211,9 @@ groupScenario('the leader rejoining a Stable group starts a rebalance: the next 
   };
 });
 
-/**
- * Two members in one Stable group: A joins alone and syncs (generation 1), B joins, A learns of the
- * rebalance from its heartbeat and rejoins, both sync (generation 2).
- */
-async function stableGroupOfTwo(t: Target, group: string) {
-  const first = await stableGroupOfOne(t, { group, topics: ['t'] });
-  const joiningB = joinGroup(t, 5, { group, topics: ['t'] });
-  await until(async () => (await heartbeat(t, group, first)) === 'REBALANCE_IN_PROGRESS', 'a rebalance');
-  const a = await joinGroup(t, 5, { group, memberId: first.memberId, topics: ['t'] });
-  const b = await joiningB;
-  const leader = a.memberId === a.leader ? a : b;
-  const assignments = [
-    { MemberId: a.memberId, Assignment: assignment({ t: [0] }) },
-    { MemberId: b.memberId, Assignment: assignment({ t: [1] }) },
-  ];
-  const follower = leader === a ? b : a;
-  const followerSync = syncGroup(t, group, follower);
-  await syncGroup(t, group, leader, assignments);
-  await followerSync;
-  return { a, b };
-}
-
 groupScenario('SyncGroup: the leader’s assignment reaches the follower that waited for it', async (t) => {
   const group = 'groups-sync-delivery';
-  const first = await stableGroupOfOne(t, { group, topics: ['t'] });
-  const joiningB = joinGroup(t, 5, { group, topics: ['t'] });
-  await until(async () => (await heartbeat(t, group, first)) === 'REBALANCE_IN_PROGRESS', 'a rebalance');
-  const a = await joinGroup(t, 5, { group, memberId: first.memberId, topics: ['t'] });
-  const b = await joiningB;
-  const leader = a.memberId === a.leader ? a : b;
-  const follower = leader === a ? b : a;
+  const { a, leader, follower } = await rejoinedPair(t, { group, topics: ['t'] });
   const followerSync = syncGroup(t, group, follower, [], { version: 5 });
   // The leader assigns partitions to the follower only; it gets an empty assignment itself.
   const leaderSync = await syncGroup(
