@@ -846,10 +846,10 @@ scenario(
   },
 );
 
-scenario('Metadata v9: a known topic’s partitions, leaders, replicas and ISR', async (t) => {
-  await createTopic(t, 'described-partitions', { partitions: 2 });
+/** Metadata v9 of one topic, its partitions in index order (a broker may list them in any order). */
+async function describedTopic(t: Target, name: string): Promise<Struct | typeof CLOSED> {
   const response = await t.request(MetadataSchema, 9, {
-    Topics: [{ Name: 'described-partitions', TopicId: Buffer.alloc(16) }],
+    Topics: [{ Name: name, TopicId: Buffer.alloc(16) }],
     AllowAutoTopicCreation: false,
     IncludeTopicAuthorizedOperations: false,
   });
@@ -858,7 +858,14 @@ scenario('Metadata v9: a known topic’s partitions, leaders, replicas and ISR',
   const partitions = [...(topic.Partitions as Struct[])].sort(
     (a, b) => (a.PartitionIndex as number) - (b.PartitionIndex as number),
   );
-  return only({ ...topic, Partitions: partitions }, [
+  return { ...topic, Partitions: partitions };
+}
+
+scenario('Metadata v9: a known topic’s partitions, leaders, replicas and ISR', async (t) => {
+  await createTopic(t, 'described-partitions', { partitions: 2 });
+  const topic = await describedTopic(t, 'described-partitions');
+  if (topic === CLOSED) return CLOSED;
+  return only(topic, [
     'ErrorCode',
     'Name',
     'IsInternal',
@@ -892,15 +899,9 @@ scenario(
   'Metadata v9: the leader epoch of each partition of a new topic',
   async (t) => {
     await createTopic(t, 'epoch-partitions', { partitions: 2 });
-    const response = await t.request(MetadataSchema, 9, {
-      Topics: [{ Name: 'epoch-partitions', TopicId: Buffer.alloc(16) }],
-      AllowAutoTopicCreation: false,
-      IncludeTopicAuthorizedOperations: false,
-    });
-    if (response === CLOSED) return CLOSED;
-    return ((response.Topics as Struct[])[0].Partitions as Struct[])
-      .sort((a, b) => (a.PartitionIndex as number) - (b.PartitionIndex as number))
-      .map((p) => p.LeaderEpoch);
+    const topic = await describedTopic(t, 'epoch-partitions');
+    if (topic === CLOSED) return CLOSED;
+    return (topic.Partitions as Struct[]).map((p) => p.LeaderEpoch);
   },
   { differs: { skipped: 'Leader epochs', apache: [0, 0], embedded: [-1, -1] } },
 );

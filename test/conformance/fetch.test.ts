@@ -10,17 +10,33 @@ import { createTopic, deleteRecordsBefore, produceOk } from './topic-requests';
 
 const scenario = conformance('fetch');
 
-/** A topic with `batches` one-record batches of `valueBytes` each in partition 0 (and empty others). */
-async function topicWithBatches(
+/**
+ * A topic of one partition per element of `sizes`, holding there one one-record batch per number, its
+ * value that many bytes long, produced partition by partition; resolves to the topic id.
+ */
+async function topicWithSizedBatches(
+  t: Target,
+  name: string,
+  sizes: readonly (readonly number[])[],
+): Promise<Buffer> {
+  const id = await createTopic(t, name, { partitions: sizes.length });
+  for (const [partition, values] of sizes.entries())
+    for (const valueBytes of values) await produceOk(t, name, partition, sizedBatch(valueBytes));
+  return id;
+}
+
+/** A one-partition topic with `batches` one-record batches of `valueBytes` each; resolves to its id. */
+function topicWithBatches(
   t: Target,
   name: string,
   batches: number,
-  options: { partitions?: number; valueBytes?: number } = {},
+  options: { valueBytes?: number } = {},
 ): Promise<Buffer> {
-  const id = await createTopic(t, name, { partitions: options.partitions });
-  for (let i = 0; i < batches; i++) await produceOk(t, name, 0, sizedBatch(options.valueBytes ?? 100));
-  return id;
+  return topicWithSizedBatches(t, name, [Array.from({ length: batches }, () => options.valueBytes ?? 100)]);
 }
+
+/** The size of a batch holding one 1000-byte value, which the byte limit scenarios count in. */
+const BATCH_OF_1000 = sizedBatch(1000).length;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -92,22 +108,21 @@ scenario('PartitionMaxBytes below the first batch: that batch still comes back, 
 scenario('PartitionMaxBytes of two and a half batches: two whole batches', async (t) => {
   const topic = 'fetch-partition-max-two';
   await topicWithBatches(t, topic, 4, { valueBytes: 1000 });
-  const size = sizedBatch(1000).length;
   return fetchObserved(t, {
     version: 11,
-    partitions: [{ topic, offset: 0, partitionMaxBytes: Math.floor(size * 2.5) }],
+    partitions: [{ topic, offset: 0, partitionMaxBytes: Math.floor(BATCH_OF_1000 * 2.5) }],
   });
 });
 
 scenario('MaxBytes spent on the first partition leaves later partitions empty', async (t) => {
   const topic = 'fetch-max-bytes-spent';
-  await createTopic(t, topic, { partitions: 2 });
-  for (const partition of [0, 1])
-    for (let i = 0; i < 2; i++) await produceOk(t, topic, partition, sizedBatch(1000));
-  const size = sizedBatch(1000).length;
+  await topicWithSizedBatches(t, topic, [
+    [1000, 1000],
+    [1000, 1000],
+  ]);
   return fetchObserved(t, {
     version: 11,
-    maxBytes: Math.floor(size * 1.5),
+    maxBytes: Math.floor(BATCH_OF_1000 * 1.5),
     partitions: [
       { topic, partition: 0, offset: 0 },
       { topic, partition: 1, offset: 0 },
@@ -119,9 +134,7 @@ scenario(
   'the first-batch rule holds once: a later partition whose first batch exceeds what is left gets none',
   async (t) => {
     const topic = 'fetch-first-batch-once';
-    await createTopic(t, topic, { partitions: 2 });
-    await produceOk(t, topic, 0, sizedBatch(100));
-    await produceOk(t, topic, 1, sizedBatch(5000));
+    await topicWithSizedBatches(t, topic, [[100], [5000]]);
     return fetchObserved(t, {
       version: 11,
       partitions: [
@@ -134,15 +147,12 @@ scenario(
 
 scenario('bytes of a batch cut off by PartitionMaxBytes count against MaxBytes', async (t) => {
   const topic = 'fetch-cut-batch-counts';
-  await createTopic(t, topic, { partitions: 2 });
-  for (let i = 0; i < 2; i++) await produceOk(t, topic, 0, sizedBatch(1000));
-  await produceOk(t, topic, 1, sizedBatch(1000));
-  const size = sizedBatch(1000).length;
+  await topicWithSizedBatches(t, topic, [[1000, 1000], [1000]]);
   return fetchObserved(t, {
     version: 11,
-    maxBytes: Math.floor(size * 2.5),
+    maxBytes: Math.floor(BATCH_OF_1000 * 2.5),
     partitions: [
-      { topic, partition: 0, offset: 0, partitionMaxBytes: Math.floor(size * 1.9) },
+      { topic, partition: 0, offset: 0, partitionMaxBytes: Math.floor(BATCH_OF_1000 * 1.9) },
       { topic, partition: 1, offset: 0 },
     ],
   });
@@ -150,8 +160,7 @@ scenario('bytes of a batch cut off by PartitionMaxBytes count against MaxBytes',
 
 scenario('an empty first partition does not use up the first-batch rule', async (t) => {
   const topic = 'fetch-first-batch-empty-first';
-  await createTopic(t, topic, { partitions: 2 });
-  await produceOk(t, topic, 1, sizedBatch(5000));
+  await topicWithSizedBatches(t, topic, [[], [5000]]);
   return fetchObserved(t, {
     version: 11,
     partitions: [

@@ -38,6 +38,12 @@ function offsetAnswer(answer: Struct | typeof CLOSED): unknown {
   return only(answer, ['ErrorCode', 'OldStyleOffsets', 'Timestamp', 'Offset']);
 }
 
+/** What a client reads from the first partition of a whole ListOffsets answer. */
+function firstOffsetAnswer(response: Struct | typeof CLOSED): unknown {
+  if (response === CLOSED) return CLOSED;
+  return offsetAnswer(((response.Topics as Struct[])[0].Partitions as Struct[])[0]);
+}
+
 /** A topic holding, in partition 0, one batch per element of `batches` (records at the given times). */
 async function topicWith(
   t: Target,
@@ -81,25 +87,20 @@ for (const version of [0, 1, 2, 4, 6, 7, 9]) {
   });
 }
 
+/** ListOffsets v0 for partition 0 of `topic`, asking for up to 10 offsets: what a client reads. */
+async function upToTenOffsets(t: Target, topic: string, timestamp: bigint): Promise<unknown> {
+  return firstOffsetAnswer(await t.request(ListOffsetsSchema, 0, listOffsetsBody(topic, 0, timestamp, 10)));
+}
+
 scenario('ListOffsets v0: MaxNumOffsets above 1 for latest and earliest', async (t) => {
   await topicWith(t, 'ends-v0-many', [[T, T + 1n], [T + 2n]]);
-  const answer = async (timestamp: bigint) => {
-    const response = await t.request(ListOffsetsSchema, 0, listOffsetsBody('ends-v0-many', 0, timestamp, 10));
-    return response === CLOSED
-      ? CLOSED
-      : offsetAnswer(((response.Topics as Struct[])[0].Partitions as Struct[])[0]);
-  };
+  const answer = (timestamp: bigint) => upToTenOffsets(t, 'ends-v0-many', timestamp);
   return { latest: await answer(LATEST), earliest: await answer(EARLIEST) };
 });
 
 scenario('ListOffsets v0 by timestamp: a time before any append, and one after now', async (t) => {
   await topicWith(t, 'v0-by-time', [[T, T + 1n], [T + 2n]]);
-  const answer = async (timestamp: bigint) => {
-    const response = await t.request(ListOffsetsSchema, 0, listOffsetsBody('v0-by-time', 0, timestamp, 10));
-    return response === CLOSED
-      ? CLOSED
-      : offsetAnswer(((response.Topics as Struct[])[0].Partitions as Struct[])[0]);
-  };
+  const answer = (timestamp: bigint) => upToTenOffsets(t, 'v0-by-time', timestamp);
   // v0 answers by when log segments were last written, not by record timestamps.
   return { past: await answer(T), future: await answer(BigInt(Date.now()) + 86_400_000n) };
 });
@@ -328,12 +329,12 @@ scenario(
   'ListOffsets v7 read_committed: latest is the last stable offset (no transactions: the end)',
   async (t) => {
     await topicWith(t, 'committed', [[T, T + 1n]]);
-    const response = await t.request(ListOffsetsSchema, 7, {
-      ...listOffsetsBody('committed', 0, LATEST),
-      IsolationLevel: 1,
-    });
-    if (response === CLOSED) return CLOSED;
-    return offsetAnswer(((response.Topics as Struct[])[0].Partitions as Struct[])[0]);
+    return firstOffsetAnswer(
+      await t.request(ListOffsetsSchema, 7, {
+        ...listOffsetsBody('committed', 0, LATEST),
+        IsolationLevel: 1,
+      }),
+    );
   },
 );
 
