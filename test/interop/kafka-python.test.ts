@@ -6,15 +6,10 @@ import { execFile } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { startCliBroker, type CliBroker } from '../support/kw-process';
+import { cliBrokerForTests } from '../support/kw-process';
 
 const run = promisify(execFile);
-let broker: CliBroker;
-
-beforeAll(async () => {
-  broker = await startCliBroker([]);
-});
-afterAll(() => broker.stop());
+const broker = cliBrokerForTests([]);
 
 test('kafka-python produces keyed JSON with headers and a group consumer reads it all back', async () => {
   const script = path.join(__dirname, 'clients', 'kafka_python_roundtrip.py');

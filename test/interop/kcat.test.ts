@@ -6,15 +6,10 @@ import { execFile, spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
 import { startDroppingProxy } from '../support/response-dropping-proxy';
-import { runKw, startCliBroker, type CliBroker } from '../support/kw-process';
+import { cliBrokerForTests, runKw } from '../support/kw-process';
 import { until } from '../support/until';
 
-let broker: CliBroker;
-
-beforeAll(async () => {
-  broker = await startCliBroker(['--brokers', '1']);
-});
-afterAll(() => broker.stop());
+const broker = cliBrokerForTests(['--brokers', '1']);
 
 async function kcat(args: string[], input?: string): Promise<string> {
   const child = execFile('kcat', ['-b', broker.bootstrap, ...args], { timeout: 20_000 });

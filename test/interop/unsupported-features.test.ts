@@ -10,10 +10,11 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { TRANSACTIONS_UNSUPPORTED } from '../../local/broker/handlers/10-find-coordinator';
 import { CONSUMER_PROTOCOL_UNSUPPORTED } from '../../local/broker/handlers/68-consumer-group-heartbeat';
-import { startCliBroker, type CliBroker } from '../support/kw-process';
+import { cliBrokerForTests } from '../support/kw-process';
 import { withAdmin } from './clients/broker-view';
 import {
   eventsNamed,
+  eventsOf,
   runFranzProbe,
   runJavaProbe,
   runPythonProbe,
@@ -25,16 +26,14 @@ import {
 jest.setTimeout(90_000);
 
 const topic = 'unsupported-features';
-let broker: CliBroker;
+const broker = cliBrokerForTests(['--brokers', '3']);
 /** One row per case for the table printed at the end. */
 const timings: { case: string; outcome: string; clientMs: number; processMs: number }[] = [];
 
 beforeAll(async () => {
-  broker = await startCliBroker(['--brokers', '3']);
   await withAdmin(broker.bootstrap, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 3 }] }));
 });
-afterAll(async () => {
-  await broker?.stop();
+afterAll(() => {
   console.log(
     [
       'Unsupported features: what each client got, and how long it took (client: from the call to the error)',
@@ -176,10 +175,7 @@ describe('the KIP-848 consumer group protocol', () => {
     );
     const failed = failure('@platformatic/kafka consumer, groupProtocol consumer', {
       code: 0,
-      events: out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as PeerEvent),
+      events: eventsOf(out),
       err: '',
       elapsedMs: Date.now() - started,
     });

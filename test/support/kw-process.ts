@@ -108,6 +108,24 @@ export async function startCliBroker(args: string[]): Promise<CliBroker> {
   return { bootstrap: broker.ready[1], process: broker.child, stop: () => broker.stop() };
 }
 
+/**
+ * Starts `kw broker --port 0 ARGS` before the calling file's tests and stops it after them. Its
+ * `bootstrap` can be read once the tests run.
+ */
+export function cliBrokerForTests(args: string[]): { readonly bootstrap: string } {
+  let broker: CliBroker | undefined;
+  beforeAll(async () => {
+    broker = await startCliBroker(args);
+  });
+  afterAll(() => broker?.stop());
+  return {
+    get bootstrap() {
+      if (!broker) throw new Error('kw broker did not start (see beforeAll)');
+      return broker.bootstrap;
+    },
+  };
+}
+
 /** The local endpoints in the ready block `kw up` (`npm start`) prints; empty before it has printed one. */
 export function readyEndpoints(output: string): {
   ingestUrl?: string;

@@ -33,7 +33,7 @@ export interface PeerRun {
 }
 
 /** The JSON lines of `out` (other output, such as a client's log lines, is skipped). */
-function eventsOf(out: string): PeerEvent[] {
+export function eventsOf(out: string): PeerEvent[] {
   return out
     .split('\n')
     .filter((line) => line.startsWith('{'))
