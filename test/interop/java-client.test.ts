@@ -5,57 +5,27 @@
  * the range and the cooperative-sticky assignors, commitSync, offsetsForTimes. Each record the client
  * reports is checked against what the broker holds (kafkajs admin, raw fetches).
  */
-import { startCliBroker, type CliBroker } from '../support/kw-process';
+import { cliBrokerForTests } from '../support/kw-process';
+import { clusterNodes, endOffsets } from './clients/broker-view';
+import { compileJavaProbe, eventsNamed, runJavaProbe, type PeerEvent } from './clients/peers';
 import {
-  committedOffsets,
-  endOffsets,
-  idempotenceProblems,
-  keyPartition,
-  storedBatches,
-  withAdmin,
-} from './clients/broker-view';
-import { compileJavaProbe, eventsNamed, runJavaProbe, succeeded, type PeerEvent } from './clients/peers';
+  byTopicPartition,
+  expectCommittedToTheEnd,
+  idempotentBatches,
+  perPartition,
+  placedOrders,
+  probeCommands,
+  recordFields,
+} from './clients/probe-records';
 
 jest.setTimeout(120_000);
 
-let broker: CliBroker;
-
-beforeAll(async () => {
+// Compiled once, before any test: without a JDK each test fails saying what to install.
+beforeAll(() => {
   compileJavaProbe();
-  broker = await startCliBroker(['--brokers', '3']);
-}, 120_000);
-afterAll(() => broker?.stop());
-
-async function java(...args: string[]) {
-  return succeeded(
-    await runJavaProbe([args[0], broker.bootstrap, ...args.slice(1)]),
-    `java probe ${args[0]}`,
-  );
-}
-
-/** What the probe sends as record i (KafkaClientProbe.order). */
-function order(i: number) {
-  return { key: `customer-${i % 5}`, value: `order-${i}`, headers: { trace: `t-${i}`, source: 'java' } };
-}
-
-/** Each record's offset: its position among the records sent before it to the same partition. */
-function expectedOffsets(partitions: readonly number[]): number[] {
-  const next = new Map<number, number>();
-  return partitions.map((p) => {
-    const offset = next.get(p) ?? 0;
-    next.set(p, offset + 1);
-    return offset;
-  });
-}
-
-/** The records as the probe reported them, without the fields that vary from run to run. */
-const recordFields = (e: PeerEvent) => ({
-  key: e.key,
-  value: e.value,
-  headers: e.headers,
-  partition: e.partition,
-  offset: e.offset,
 });
+const broker = cliBrokerForTests(['--brokers', '3']);
+const java = probeCommands('java probe', runJavaProbe, broker);
 
 describe('admin', () => {
   test('creates a topic, is refused a second one by that name, and describes it and the cluster', async () => {
@@ -80,13 +50,7 @@ describe('admin', () => {
     expect(new Set(partitions.map((p) => p.leader))).toEqual(new Set([1, 2, 3]));
 
     const [cluster] = eventsNamed(run, 'cluster');
-    const brokers = await withAdmin(
-      broker.bootstrap,
-      async (admin) => (await admin.describeCluster()).brokers,
-    );
-    expect(cluster.nodes).toEqual(
-      brokers.sort((a, b) => a.nodeId - b.nodeId).map((b) => ({ id: b.nodeId, host: b.host, port: b.port })),
-    );
+    expect(cluster.nodes).toEqual(await clusterNodes(broker.bootstrap));
     expect(cluster.nodes).toHaveLength(3);
     expect([1, 2, 3]).toContain(cluster.controller);
     expect(cluster.clusterId).toMatch(/^[\w-]{22}$/);
@@ -105,28 +69,16 @@ describe('an idempotent producer (enable.idempotence=true, acks=all)', () => {
   });
 
   test('writes every keyed record with its headers to the partition its key hashes to, in order', async () => {
-    const partitions = Array.from({ length: count }, (_, i) => keyPartition(order(i).key, 3));
-    const offsets = expectedOffsets(partitions);
-    expect(produced.map(recordFields)).toEqual(
-      Array.from({ length: count }, (_, i) => ({
-        ...order(i),
-        partition: partitions[i],
-        offset: offsets[i],
-      })),
-    );
+    expect(produced.map(recordFields)).toEqual(placedOrders(count, 'java'));
     expect(produced.map((e) => e.timestamp)).toEqual(
       Array.from({ length: count }, (_, i) => firstTimestamp + i * 1000),
     );
     // the broker holds exactly those records, per partition
-    expect(await endOffsets(broker.bootstrap, topic)).toEqual(
-      [0, 1, 2].map((p) => partitions.filter((q) => q === p).length),
-    );
+    expect(await endOffsets(broker.bootstrap, topic)).toEqual(perPartition(produced));
   });
 
   test('writes batches that carry its producer id and gap-free sequence numbers', async () => {
-    const batches = await storedBatches(broker.bootstrap, topic);
-    expect(batches.reduce((n, b) => n + b.recordCount, 0)).toBe(count);
-    expect(idempotenceProblems(batches)).toEqual([]);
+    const batches = await idempotentBatches(broker.bootstrap, topic, count);
     expect(new Set(batches.map((b) => b.producerId)).size).toBe(1);
   });
 
@@ -178,15 +130,7 @@ describe.each(['range', 'cooperative-sticky'])('two group members with the %s as
     const produced = eventsNamed(run, 'produced');
     const consumed = eventsNamed(run, 'consumed');
     expect(produced).toHaveLength(count);
-    const partitions = produced.map((e) => keyPartition(e.key as string, 3));
-    const offsets = expectedOffsets(partitions);
-    expect(produced.map(recordFields)).toEqual(
-      Array.from({ length: count }, (_, i) => ({
-        ...order(i),
-        partition: partitions[i],
-        offset: offsets[i],
-      })),
-    );
+    expect(produced.map(recordFields)).toEqual(placedOrders(count, 'java'));
     const sortedByValue = (events: PeerEvent[]) =>
       events.map(recordFields).sort((a, b) => String(a.value).localeCompare(String(b.value)));
     expect(sortedByValue(consumed)).toEqual(sortedByValue(produced));
@@ -198,11 +142,9 @@ describe.each(['range', 'cooperative-sticky'])('two group members with the %s as
   });
 
   test('commitSync stored each partition’s next offset, as the client and kafkajs both read back', async () => {
-    const ends = await endOffsets(broker.bootstrap, topic);
-    expect(await committedOffsets(broker.bootstrap, group, topic)).toEqual(ends);
     const lastCommitted: Record<string, number> = {};
     for (const e of eventsNamed(run, 'committed')) Object.assign(lastCommitted, e.offsets);
-    expect(lastCommitted).toEqual(Object.fromEntries(ends.map((end, p) => [`${topic}-${p}`, end])));
+    await expectCommittedToTheEnd(broker.bootstrap, group, topic, lastCommitted);
   });
 });
 
@@ -215,7 +157,7 @@ test('the admin client lists the groups with their state and committed offsets',
       event: 'group',
       groupId: `java-${assignor}`,
       state: 'Empty',
-      committed: Object.fromEntries(ends.map((end, p) => [`${topic}-${p}`, end])),
+      committed: byTopicPartition(topic, ends),
     });
   }
 });

@@ -32,6 +32,23 @@ export function keyPartition(key: string, partitions: number): number {
   });
 }
 
+/**
+ * Where a partitioner-correct broker stores records sent in this order with these keys to a topic of
+ * `partitions` partitions: the partition each key hashes to, and the next offset there.
+ */
+export function placements(
+  keys: readonly string[],
+  partitions: number,
+): { partition: number; offset: number }[] {
+  const next = new Map<number, number>();
+  return keys.map((key) => {
+    const partition = keyPartition(key, partitions);
+    const offset = next.get(partition) ?? 0;
+    next.set(partition, offset + 1);
+    return { partition, offset };
+  });
+}
+
 /** Runs `work` with a connected kafkajs admin client. */
 export async function withAdmin<T>(bootstrap: string, work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
@@ -57,6 +74,30 @@ export function committedOffsets(bootstrap: string, group: string, topic: string
     const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     return committed.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
   });
+}
+
+/** The cluster's brokers by id, with the address each is reached at. */
+export function clusterNodes(bootstrap: string): Promise<{ id: number; host: string; port: number }[]> {
+  return withAdmin(bootstrap, async (admin) =>
+    (await admin.describeCluster()).brokers
+      .sort((a, b) => a.nodeId - b.nodeId)
+      .map((b) => ({ id: b.nodeId, host: b.host, port: b.port })),
+  );
+}
+
+/**
+ * The topic's partitions by index, each with its leader, as the leader's only replica and in-sync
+ * replica: what a broker without replication holds.
+ */
+export function unreplicatedPartitions(
+  bootstrap: string,
+  topic: string,
+): Promise<{ partition: number; leader: number; replicas: number[]; isr: number[] }[]> {
+  return withAdmin(bootstrap, async (admin) =>
+    (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions
+      .sort((a, b) => a.partitionId - b.partitionId)
+      .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [p.leader], isr: [p.leader] })),
+  );
 }
 
 export interface StoredBatch {
