@@ -11,24 +11,23 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { runKafkaTool, type KafkaTool } from '../support/apache-kafka';
-import { startCliBroker, type CliBroker } from '../support/kw-process';
-import { committedOffsets, endOffsets, keyPartition, withAdmin } from './clients/broker-view';
+import { cliBrokerForTests, startCliBroker, type CliBroker } from '../support/kw-process';
+import { committedOffsets, endOffsets, placements, withAdmin } from './clients/broker-view';
 
 jest.setTimeout(180_000);
 
-let broker: CliBroker;
-
-beforeAll(async () => {
-  broker = await startCliBroker(['--brokers', '3']);
-});
-afterAll(() => broker?.stop());
+const broker = cliBrokerForTests(['--brokers', '3']);
 
 /** Runs `tool ARGS --bootstrap-server B`; returns stdout, or throws with stderr unless it exits 0. */
-async function kafka(tool: KafkaTool, args: string[], input?: string): Promise<string> {
-  const run = await runKafkaTool(tool, [...args, '--bootstrap-server', broker.bootstrap], { input });
+async function kafkaAt(bootstrap: string, tool: KafkaTool, args: string[], input?: string): Promise<string> {
+  const run = await runKafkaTool(tool, [...args, '--bootstrap-server', bootstrap], { input });
   if (run.code !== 0) throw new Error(`${tool} ${args.join(' ')} exited ${run.code}:\n${run.err}`);
   return run.out;
 }
+
+/** Runs a tool against the file's brokers (see kafkaAt). */
+const kafka = (tool: KafkaTool, args: string[], input?: string) =>
+  kafkaAt(broker.bootstrap, tool, args, input);
 
 /** Runs a tool expected to fail; returns what it printed. */
 async function kafkaFails(tool: KafkaTool, args: string[]): Promise<string> {
@@ -57,13 +56,14 @@ const PRODUCE_PROPERTIES = ['parse.key=true', 'parse.headers=true', 'key.separat
 
 /** The records a partitioner-correct broker holds after records 0 to count - 1, in partition and offset order. */
 function expectedRecords(count: number, partitions: number) {
-  const next = new Map<number, number>();
-  return Array.from({ length: count }, (_, i) => {
-    const partition = keyPartition(order(i).key, partitions);
-    const offset = next.get(partition) ?? 0;
-    next.set(partition, offset + 1);
-    return { partition, offset, headers: order(i).headers, key: order(i).key, value: order(i).value };
-  }).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  const records = Array.from({ length: count }, (_, i) => order(i));
+  const placed = placements(
+    records.map((r) => r.key),
+    partitions,
+  );
+  return records
+    .map((r, i) => ({ ...placed[i], ...r }))
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
 /** One row per record of the console consumer's print.partition/offset/headers/key output, '|' between fields. */
@@ -91,6 +91,24 @@ const CONSUME_PROPERTIES = [
   'print.key=true',
   'key.separator=|',
 ].flatMap((p) => ['--property', p]);
+
+/**
+ * The console consumer's records from `topic`, in partition and offset order: `max` of them (or what
+ * came in 30 s), read with `options` (a group, --from-beginning).
+ */
+async function consumed(topic: string, max: number, ...options: string[]) {
+  const out = await kafka('kafka-console-consumer.sh', [
+    '--topic',
+    topic,
+    ...options,
+    '--max-messages',
+    String(max),
+    '--timeout-ms',
+    '30000',
+    ...CONSUME_PROPERTIES,
+  ]);
+  return parseConsumed(out);
+}
 
 /** One row per line of a kafka-consumer-groups --describe table, by column name. */
 function describeRows(out: string): Record<string, string>[] {
@@ -178,36 +196,16 @@ describe('console producer, console consumer and consumer groups', () => {
       ['--topic', topic, ...PRODUCE_PROPERTIES],
       consoleInput(0, first),
     );
-    const out = await kafka('kafka-console-consumer.sh', [
-      '--topic',
-      topic,
-      '--from-beginning',
-      '--max-messages',
-      String(first),
-      '--timeout-ms',
-      '30000',
-      ...CONSUME_PROPERTIES,
-    ]);
-    expect(parseConsumed(out)).toEqual(expectedRecords(first, 3));
+    expect(await consumed(topic, first, '--from-beginning')).toEqual(expectedRecords(first, 3));
     expect(await endOffsets(broker.bootstrap, topic)).toEqual(
       [0, 1, 2].map((p) => expectedRecords(first, 3).filter((r) => r.partition === p).length),
     );
   });
 
   test('a console consumer in a group reads every record and commits; --describe shows no lag, then the lag of new records', async () => {
-    const out = await kafka('kafka-console-consumer.sh', [
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--from-beginning',
-      '--max-messages',
-      String(first),
-      '--timeout-ms',
-      '30000',
-      ...CONSUME_PROPERTIES,
-    ]);
-    expect(parseConsumed(out)).toEqual(expectedRecords(first, 3));
+    expect(await consumed(topic, first, '--group', group, '--from-beginning')).toEqual(
+      expectedRecords(first, 3),
+    );
     expect((await kafka('kafka-consumer-groups.sh', ['--list'])).split('\n')).toContain(group);
     const ends = await endOffsets(broker.bootstrap, topic);
     expect(await committedOffsets(broker.bootstrap, group, topic)).toEqual(ends);
@@ -275,18 +273,8 @@ describe('console producer, console consumer and consumer groups', () => {
     );
 
     // the group resumes where the reset put it: the records after offset 2 of that partition, and all of the others
-    const out = await kafka('kafka-console-consumer.sh', [
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--max-messages',
-      String(ends.reduce((n, e) => n + e, 0) - 2),
-      '--timeout-ms',
-      '30000',
-      ...CONSUME_PROPERTIES,
-    ]);
-    expect(parseConsumed(out)).toEqual(
+    const total = ends.reduce((n, e) => n + e, 0);
+    expect(await consumed(topic, total - 2, '--group', group)).toEqual(
       expectedRecords(first + more, 3).filter((r) => r.partition !== busiest || r.offset >= 2),
     );
   });
@@ -349,21 +337,16 @@ describe('kafka-configs', () => {
     await kafka('kafka-topics.sh', ['--create', '--topic', topic, '--partitions', '1']);
   });
 
-  const describeTopic = () =>
-    kafka('kafka-configs.sh', ['--describe', '--entity-type', 'topics', '--entity-name', topic]);
+  /** kafka-configs.sh ACTION --entity-type topics --entity-name <topic> OPTIONS. */
+  const topicConfigs = (action: string[], ...options: string[]) =>
+    kafka('kafka-configs.sh', [...action, '--entity-type', 'topics', '--entity-name', topic, ...options]);
+  const describeTopic = () => topicConfigs(['--describe']);
   const dynamicConfigs = (out: string) =>
     [...out.matchAll(/^ {2}(\S+)=(\S*) sensitive=false/gm)].map((m) => `${m[1]}=${m[2]}`);
 
   test('--describe shows no dynamic configs on a new topic, and --all shows the defaults', async () => {
     expect(dynamicConfigs(await describeTopic())).toEqual([]);
-    const all = await kafka('kafka-configs.sh', [
-      '--describe',
-      '--all',
-      '--entity-type',
-      'topics',
-      '--entity-name',
-      topic,
-    ]);
+    const all = await topicConfigs(['--describe', '--all']);
     expect(dynamicConfigs(all)).toEqual(
       expect.arrayContaining([
         'retention.ms=604800000',
@@ -374,15 +357,7 @@ describe('kafka-configs', () => {
   });
 
   test('--alter --add-config sets configs, --delete-config returns one to its default', async () => {
-    await kafka('kafka-configs.sh', [
-      '--alter',
-      '--entity-type',
-      'topics',
-      '--entity-name',
-      topic,
-      '--add-config',
-      'retention.ms=3600000,cleanup.policy=[delete,compact]',
-    ]);
+    await topicConfigs(['--alter'], '--add-config', 'retention.ms=3600000,cleanup.policy=[delete,compact]');
     expect(dynamicConfigs(await describeTopic()).sort()).toEqual([
       'cleanup.policy=delete,compact',
       'retention.ms=3600000',
@@ -397,15 +372,7 @@ describe('kafka-configs', () => {
       ['retention.ms', '3600000'],
     ]);
 
-    await kafka('kafka-configs.sh', [
-      '--alter',
-      '--entity-type',
-      'topics',
-      '--entity-name',
-      topic,
-      '--delete-config',
-      'retention.ms',
-    ]);
+    await topicConfigs(['--alter'], '--delete-config', 'retention.ms');
     expect(dynamicConfigs(await describeTopic())).toEqual(['cleanup.policy=delete,compact']);
   });
 
@@ -437,11 +404,7 @@ describe('kafka-configs', () => {
 
 test('configs altered by kafka-configs survive a restart of a broker with a data directory', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kw-cli-configs-'));
-  const tool = async (b: CliBroker, t: KafkaTool, args: string[]) => {
-    const run = await runKafkaTool(t, [...args, '--bootstrap-server', b.bootstrap]);
-    if (run.code !== 0) throw new Error(`${t} exited ${run.code}:\n${run.err}`);
-    return run.out;
-  };
+  const tool = (b: CliBroker, t: KafkaTool, args: string[]) => kafkaAt(b.bootstrap, t, args);
   let durable = await startCliBroker(['--data-dir', dir]);
   try {
     await tool(durable, 'kafka-topics.sh', ['--create', '--topic', 'kept', '--partitions', '1']);
