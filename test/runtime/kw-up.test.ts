@@ -68,13 +68,9 @@ describe('kw up (npm start)', () => {
       expect(first.output()).toMatch(/AWS_IAM auth is not enforced locally/);
       expect(first.output()).toMatch(/Not emulated[^\n]*\n\s+.*AWS::IAM::Role ×\d+/);
 
-      const res = await fetch(first.ingestUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(order('order-1')),
-      });
-      expect(res.status).toBe(202);
-      expect(await res.json()).toMatchObject({ orderId: 'order-1', topic: 'orders' });
+      const accepted = await post(first.ingestUrl, order('order-1'));
+      expect(accepted.status).toBe(202);
+      expect(accepted.body).toMatchObject({ orderId: 'order-1', topic: 'orders' });
 
       const items = await until(async () => {
         const all = await first.scanTable();
@@ -208,6 +204,8 @@ describe('kw up (npm start)', () => {
       const code = await main(args, io);
       return { code, err: io.stderr, out: io.stdout };
     };
+    /** `kw up ARGS` with the Function URL and DynamoDB on free ports. */
+    const runUp = (...args: string[]) => run(['up', ...args, '--port', '0', '--dynamodb-port', '0']);
 
     it.each([
       [['up', '--port', 'http'], /--port must be a port from 0 to 65535, got 'http'/],
@@ -234,17 +232,7 @@ describe('kw up (npm start)', () => {
     });
 
     it('an assembly folder without a manifest is reported with what to do', async () => {
-      const { code, err } = await run([
-        'up',
-        '--assembly',
-        tmpdir(),
-        '--port',
-        '0',
-        '--broker-port',
-        '0',
-        '--dynamodb-port',
-        '0',
-      ]);
+      const { code, err } = await runUp('--assembly', tmpdir(), '--broker-port', '0');
       expect(code).toBe(1);
       expect(err).toMatch(/is not a cloud assembly \(no manifest.json\)/);
     });
@@ -253,17 +241,7 @@ describe('kw up (npm start)', () => {
       const dir = writeAssembly({ Resources: {} });
       const taken = await startBroker({ port: 0 });
       try {
-        const { code, err } = await run([
-          'up',
-          '--assembly',
-          dir,
-          '--broker-port',
-          String(taken.port),
-          '--port',
-          '0',
-          '--dynamodb-port',
-          '0',
-        ]);
+        const { code, err } = await runUp('--assembly', dir, '--broker-port', String(taken.port));
         expect(code).toBe(1);
         expect(err).toMatch(
           new RegExp(`Kafka port ${taken.port} on 127.0.0.1 is already in use.*pass --broker-port`),
@@ -291,17 +269,7 @@ describe('kw up (npm start)', () => {
       const nowhere = await freePort();
       const broker = await startBroker({ port: 0, advertisedListeners: [`127.0.0.1:${nowhere}`] });
       try {
-        const { code, err } = await run([
-          'up',
-          '--assembly',
-          dir,
-          '--bootstrap',
-          broker.bootstrapServers,
-          '--port',
-          '0',
-          '--dynamodb-port',
-          '0',
-        ]);
+        const { code, err } = await runUp('--assembly', dir, '--bootstrap', broker.bootstrapServers);
         expect(code).toBe(1);
         expect(err).toMatch(
           new RegExp(
