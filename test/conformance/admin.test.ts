@@ -9,7 +9,9 @@ import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-crea
 import { DeleteTopicsSchema } from '../../local/broker/protocol/messages/20-delete-topics';
 import { DescribeConfigsSchema } from '../../local/broker/protocol/messages/32-describe-configs';
 import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
+import { ErrorCode } from '../../local/broker/protocol/errors';
 import type { Struct } from '../../local/broker/protocol/message-codec';
+import { until } from '../support/until';
 import { recordBatch } from './batch-builder';
 import { CLOSED, conformance, only, type Target } from './harness';
 import {
@@ -274,13 +276,18 @@ scenario('CreateTopics v7: a created topic has a topic id that Metadata v12 repo
   const response = await t.request(CreateTopicsSchema, 7, createTopicsBody({ 'with-id': {} }));
   if (response === CLOSED) return CLOSED;
   const [created] = response.Topics as Struct[];
-  const metadata = await t.request(MetadataSchema, 12, {
-    Topics: [{ Name: null, TopicId: created.TopicId }],
-    AllowAutoTopicCreation: false,
-    IncludeTopicAuthorizedOperations: false,
-  });
-  if (metadata === CLOSED) return CLOSED;
-  const [described] = metadata.Topics as Struct[];
+  // Kafka's controller answers before its broker's metadata has the topic: until then the id is unknown.
+  const described = await until(async () => {
+    const metadata = await t.request(MetadataSchema, 12, {
+      Topics: [{ Name: null, TopicId: created.TopicId }],
+      AllowAutoTopicCreation: false,
+      IncludeTopicAuthorizedOperations: false,
+    });
+    if (metadata === CLOSED) return CLOSED;
+    const [topic] = metadata.Topics as Struct[];
+    return topic.ErrorCode !== ErrorCode.UNKNOWN_TOPIC_ID && topic;
+  }, `the new topic's id in ${t.name}'s metadata`);
+  if (described === CLOSED) return CLOSED;
   return {
     nonZeroId: !(created.TopicId as Buffer).equals(Buffer.alloc(16)),
     describedByIdAs: described.Name,

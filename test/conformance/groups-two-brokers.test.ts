@@ -5,6 +5,7 @@
  * must look the coordinator up. Which broker coordinates depends on the group id's hash and on
  * placement, so scenarios observe "the coordinator" and "the other broker", never node ids.
  */
+import { ErrorCode } from '../../local/broker/protocol/errors';
 import type { Struct } from '../../local/broker/protocol/message-codec';
 import { OffsetCommitSchema } from '../../local/broker/protocol/messages/08-offset-commit';
 import { OffsetFetchSchema } from '../../local/broker/protocol/messages/09-offset-fetch';
@@ -71,17 +72,21 @@ async function ask(
 scenario('FindCoordinator asked of either broker names the same coordinator', async (t) => {
   const group = 'route-find';
   const { coordinator } = await routing(t, group);
-  const answers = await Promise.all(
+  // Each of Kafka's brokers learns who leads the offsets partitions on its own time: until it does, it
+  // answers COORDINATOR_NOT_AVAILABLE.
+  return Promise.all(
     [1, 2].map(async (node) => {
-      const found = await ask(t, node, FindCoordinatorSchema, 4, { KeyType: 0, CoordinatorKeys: [group] });
-      const [c] = found.Coordinators as Struct[];
+      const c = await until(async () => {
+        const found = await ask(t, node, FindCoordinatorSchema, 4, { KeyType: 0, CoordinatorKeys: [group] });
+        const [answer] = found.Coordinators as Struct[];
+        return answer.ErrorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE && answer;
+      }, `broker ${node} of ${t.name} to know the coordinator of ${group}`);
       return {
         ErrorCode: c.ErrorCode,
         isCoordinator: t.nodeIds.indexOf(c.NodeId as number) + 1 === coordinator,
       };
     }),
   );
-  return answers;
 });
 
 for (const version of [3, 5, 9]) {
