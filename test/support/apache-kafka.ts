@@ -58,13 +58,22 @@ export const KAFKA_TOOLS = {
 } as const;
 export type KafkaTool = keyof typeof KAFKA_TOOLS;
 
-let checked: string | undefined;
+/** Where to look for Java and Apache Kafka's jars. */
+export interface ApacheKafkaInstall {
+  /** A JDK's home; unset: `java` on PATH. */
+  readonly javaHome?: string;
+  /** The folder of jars. */
+  readonly libs: string;
+}
 
-/** The `java` to run, after checking that Java and the jars are there; throws PeerMissingError if not. */
-export function requireApacheKafka(): string {
-  if (checked) return checked;
-  const javaHome = process.env.JAVA_HOME;
-  const java = javaHome ? path.join(javaHome, 'bin', 'java') : 'java';
+/**
+ * The `java` to run, after checking that Java and Apache Kafka's jars are where `install` says;
+ * throws PeerMissingError naming what is missing and how to install it.
+ */
+export function findApacheKafka(
+  install: ApacheKafkaInstall = { javaHome: process.env.JAVA_HOME, libs: APACHE_KAFKA_LIBS },
+): string {
+  const java = install.javaHome ? path.join(install.javaHome, 'bin', 'java') : 'java';
   try {
     execFileSync(java, ['-version'], { stdio: 'ignore' });
   } catch {
@@ -73,14 +82,21 @@ export function requireApacheKafka(): string {
         'Run scripts/install-test-deps.sh, or install a JDK and Maven yourself.',
     );
   }
-  if (!existsSync(path.join(APACHE_KAFKA_LIBS, `kafka_2.13-${APACHE_KAFKA_VERSION}.jar`))) {
+  if (!existsSync(path.join(install.libs, `kafka_2.13-${APACHE_KAFKA_VERSION}.jar`))) {
     throw new PeerMissingError(
-      `Apache Kafka ${APACHE_KAFKA_VERSION} is not installed in ${path.relative(ROOT, APACHE_KAFKA_LIBS)}: ` +
+      `Apache Kafka ${APACHE_KAFKA_VERSION} is not installed in ${path.relative(ROOT, install.libs)}: ` +
         'run scripts/install-test-deps.sh (it resolves the jars from Maven Central with mvn).',
     );
   }
-  checked = java;
   return java;
+}
+
+let checked: string | undefined;
+
+/** findApacheKafka() for this machine, checked once per process. */
+export function requireApacheKafka(): string {
+  checked ??= findApacheKafka();
+  return checked;
 }
 
 /** Log4j 1 settings (Kafka 3.9 logs through reload4j): warnings and errors only, to stderr. */
