@@ -96,10 +96,12 @@ export const brokerCommand: Command = {
       return 1;
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready line.
+    const stopSignal = untilStopSignal();
     broker.ports.forEach((p, i) => io.out(`broker ${i + 1} listening on ${broker.host}:${p}`));
     io.out(`ready in ${ms.toFixed(0)} ms; bootstrap servers: ${broker.bootstrapServers} (Ctrl-C to stop)`);
 
-    io.out(`${await untilStopSignal()}: stopping`);
+    io.out(`${await stopSignal}: stopping`);
     await broker.close();
     io.out('stopped');
     return 0;

@@ -260,6 +260,8 @@ export const upCommand: Command = {
       if (error instanceof AssemblyError) io.err('Run without --assembly to synthesize the app first.');
       return 1;
     }
+    // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready block.
+    const stopSignal = untilStopSignal();
     io.out(readyBlock(runtime, (Date.now() - started) / 1000));
 
     let last = '';
@@ -271,7 +273,7 @@ export const upCommand: Command = {
       last = body;
     }, 1000);
 
-    const signal = await untilStopSignal();
+    const signal = await stopSignal;
     clearInterval(timer);
     status('');
     io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);

@@ -16,6 +16,14 @@ describe('kw broker', () => {
     expect(await broker.stop()).toBe(0);
   });
 
+  test('SIGTERM sent the moment it says it listens still stops it cleanly (a supervisor may do just that)', async () => {
+    // The signal used to arrive, now and then, before the handler was installed, killing the process.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const broker = await startCliBroker([]);
+      expect(await broker.stop()).toBe(0);
+    }
+  });
+
   test.each([
     [['--port', 'abc'], /--port must be an integer from 0 to 65535, got 'abc'/],
     [['--brokers', '0'], /--brokers must be an integer from 1 to 16/],
