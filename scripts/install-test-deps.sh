@@ -46,8 +46,14 @@ apache_kafka() {
   fi
   say "Apache Kafka $version from Maven Central into ${dir#"$root"/} (about 60 MB)"
   rm -rf "$dir"
-  mvn --batch-mode --no-transfer-progress -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$dir/libs"
+  # Maven's own output only when it fails (even quiet, it writes colour resets to the terminal).
+  local log="$deps/maven.log"
+  if ! mvn --batch-mode --no-transfer-progress -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$dir/libs" >"$log" 2>&1; then
+    cat "$log"
+    say "mvn could not resolve Apache Kafka $version (above): is Maven Central reachable?"
+    exit 1
+  fi
   echo "$stamp" >"$dir/.installed"
   say "Apache Kafka $version: $(find "$dir/libs" -name '*.jar' | wc -l) jars"
 }
