@@ -126,7 +126,7 @@ export class Cluster {
         const topic = plan.get(entry.name);
         if (topic) {
           topic.configs = entry.configs;
-          topic.overrides = entry.overrides ?? differingFromDefaults(entry.configs);
+          topic.overrides = entry.overrides;
         }
       } else if (entry.op === 'log-start') {
         plan.get(entry.topic)?.logStarts.set(entry.partition, entry.offset);

@@ -16,6 +16,7 @@ import {
   readBatch,
   readRecords,
   splitBatches,
+  type BatchInfo,
 } from '../log/record-batch';
 import { ErrorCode, errorName } from '../protocol/errors';
 import type { Struct } from '../protocol/message-codec';
@@ -39,7 +40,7 @@ interface Outcome {
 }
 
 /** The request's own rules, checked before acks and leadership: the batch, or the refusal. */
-function requestedBatch(records: Buffer | null, version: number): { batch: Buffer } | Outcome {
+function requestedBatch(records: Buffer | null, version: number): { batch: BatchInfo } | Outcome {
   if (!records) return { code: ErrorCode.CORRUPT_MESSAGE, message: 'no records' };
   if (records.length === 0) {
     return {
@@ -61,7 +62,8 @@ function requestedBatch(records: Buffer | null, version: number): { batch: Buffe
       message: `message format v${first.magic}: produce v3 and later take record batches (magic 2) only`,
     };
   }
-  if (readBatch(first.bytes).compression === COMPRESSION_ZSTD && version < 7) {
+  const batch = readBatch(first.bytes);
+  if (batch.compression === COMPRESSION_ZSTD && version < 7) {
     return {
       code: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
       message: `zstd needs produce v7 or later (got v${version})`,
@@ -73,11 +75,12 @@ function requestedBatch(records: Buffer | null, version: number): { batch: Buffe
       message: 'a produce request carries one record batch per partition',
     };
   }
-  return { batch: first.bytes };
+  return { batch };
 }
 
 /** What the log refuses in a batch, as Kafka's log checks it before appending; undefined if nothing. */
-function refusal(topic: Topic, partition: Partition, bytes: Buffer): Outcome | undefined {
+function refusal(topic: Topic, partition: Partition, batch: BatchInfo): Outcome | undefined {
+  const { bytes } = batch;
   const logStart = BigInt(partition.log.logStartOffset);
   const invalid = (message: string, recordErrors: Outcome['recordErrors'] = []): Outcome => ({
     code: ErrorCode.INVALID_RECORD,
@@ -95,7 +98,6 @@ function refusal(topic: Topic, partition: Partition, bytes: Buffer): Outcome | u
     };
   }
   if (!crcMatches(bytes)) return { code: ErrorCode.CORRUPT_MESSAGE, message: 'batch CRC mismatch' };
-  const batch = readBatch(bytes);
   const problem = headerProblem(batch);
   if (problem) return invalid(problem);
   if (batch.transactional) return invalid('transactional batches are not supported by this broker');
@@ -132,10 +134,9 @@ function refusal(topic: Topic, partition: Partition, bytes: Buffer): Outcome | u
 }
 
 /** Appends one partition's batch, or says why not. */
-function append(context: RequestContext, topic: Topic, partition: Partition, bytes: Buffer): Outcome {
-  const refused = refusal(topic, partition, bytes);
+function append(context: RequestContext, topic: Topic, partition: Partition, batch: BatchInfo): Outcome {
+  const refused = refusal(topic, partition, batch);
   if (refused) return refused;
-  const batch = readBatch(bytes);
   const log = partition.log;
   const check = log.producers.check(batch);
   if (check.kind === 'error') {

@@ -47,8 +47,8 @@ export type ClusterEntry =
       op: 'alter-configs';
       name: string;
       configs: Record<string, string>;
-      /** Configs set on the topic (absent in journals written before they were recorded). */
-      overrides?: string[];
+      /** Configs set on the topic. */
+      overrides: string[];
     }
   | { op: 'log-start'; topic: string; partition: number; offset: number }
   | { op: 'producer-ids'; next: string };
