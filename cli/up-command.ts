@@ -6,9 +6,9 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
-import { parseBootstrapServers, probeCluster } from '../local/runtime/kafka/bootstrap';
+import { parseBootstrapServers, probeCluster, type ClusterSummary } from '../local/runtime/kafka/bootstrap';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
-import { keyValueFlag, UsageError } from './arguments';
+import { integerFlag, keyValueFlag, UsageError } from './arguments';
 import type { Command, CommandIO } from './main';
 import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
@@ -156,12 +156,7 @@ export const upCommand: Command = {
           values['broker-port'] === undefined ? undefined : parsePort('--broker-port', values['broker-port']),
         dynamodb: parsePort('--dynamodb-port', values['dynamodb-port']),
       };
-      if (values.brokers !== undefined) {
-        brokers = Number(values.brokers);
-        if (!Number.isInteger(brokers) || brokers < 1 || brokers > 16) {
-          throw new UsageError(`--brokers must be an integer from 1 to 16, got '${values.brokers}'`);
-        }
-      }
+      if (values.brokers !== undefined) brokers = integerFlag('--brokers', values.brokers, 1, 16);
       if (values.bootstrap !== undefined) {
         const embeddedOnly = [
           ...(ports.broker === undefined ? [] : ['--broker-port']),
@@ -180,12 +175,7 @@ export const upCommand: Command = {
       }
       context = Object.fromEntries(keyValueFlag('-c', values.context, 'KEY=VALUE'));
       env = Object.fromEntries(keyValueFlag('--env', values.env, 'KEY=VALUE'));
-      maxConcurrency = Number(values['max-concurrency']);
-      if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 100) {
-        throw new UsageError(
-          `--max-concurrency must be an integer from 1 to 100, got '${values['max-concurrency']}'`,
-        );
-      }
+      maxConcurrency = integerFlag('--max-concurrency', values['max-concurrency'], 1, 100);
       if (values.assembly && (values.synth || values.context)) {
         throw new UsageError(
           '--assembly runs an existing assembly: it cannot be combined with --synth or -c',
@@ -198,10 +188,11 @@ export const upCommand: Command = {
 
     const started = Date.now();
     const status = (text: string) => (io.tty ? io.status?.(text) : undefined);
+    let probedCluster: ClusterSummary | undefined;
     if (bootstrap) {
       // Before a synthesis that may take seconds: an address that does not answer is the likelier mistake.
       try {
-        await probeCluster(bootstrap);
+        probedCluster = await probeCluster(bootstrap);
       } catch (error) {
         io.err(`kw up: ${(error as Error).message}`);
         return 1;
@@ -246,6 +237,7 @@ export const upCommand: Command = {
         brokerPort: ports.broker,
         brokers,
         bootstrapServers: bootstrap,
+        probedCluster,
         httpPort: ports.http,
         dynamodbPort: ports.dynamodb,
         dataDir: values['data-dir'] ? path.resolve(values['data-dir']) : undefined,

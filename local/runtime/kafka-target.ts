@@ -8,7 +8,7 @@ import { Kafka } from 'kafkajs';
 import * as path from 'node:path';
 import { startBroker, type RunningBroker } from '../broker/broker';
 import type { CloudAssemblyView } from './assembly';
-import { parseBootstrapServers, probeCluster } from './kafka/bootstrap';
+import { probeCluster, type ClusterSummary } from './kafka/bootstrap';
 
 /** The Kafka cluster the pipeline runs on. */
 export interface KafkaClusterInfo {
@@ -39,6 +39,8 @@ export interface KafkaTargetOptions {
   readonly brokers?: number;
   /** An existing cluster instead (excludes brokerPort and brokers). */
   readonly bootstrapServers?: readonly string[];
+  /** What probeCluster found at bootstrapServers, when the caller asked already. */
+  readonly probedCluster?: ClusterSummary;
   /** The embedded broker keeps its data under `broker/` here. */
   readonly dataDir?: string;
 }
@@ -48,8 +50,8 @@ export async function startKafkaTarget(options: KafkaTargetOptions): Promise<Kaf
   if (options.bootstrapServers) {
     if (options.brokers !== undefined || options.brokerPort !== undefined)
       throw new Error('an existing cluster (bootstrapServers) excludes brokerPort and brokers');
-    const bootstrap = parseBootstrapServers(options.bootstrapServers.join(','));
-    const summary = await probeCluster(bootstrap);
+    const bootstrap = options.bootstrapServers;
+    const summary = options.probedCluster ?? (await probeCluster(bootstrap));
     return {
       info: { kind: 'existing', clusterId: summary.clusterId ?? undefined, brokers: summary.brokers.length },
       broker: undefined,

@@ -34,6 +34,7 @@ import {
   type KafkaClusterInfo,
 } from './kafka-target';
 import { MappingPoller } from './esm/mapping-poller';
+import type { ClusterSummary } from './kafka/bootstrap';
 import { OnFailureWriter } from './esm/on-failure';
 import { FunctionPool } from './lambda/function-pool';
 import { startFunctionUrl, type RunningUrl } from './url-server';
@@ -52,6 +53,8 @@ export interface LocalRuntimeOptions {
    * brokerPort and brokers do not apply then.
    */
   readonly bootstrapServers?: readonly string[];
+  /** What probeCluster found at bootstrapServers, when the caller asked already (it is not asked again). */
+  readonly probedCluster?: ClusterSummary;
   /** First Function URL port; further URLs take the next ports (0: free ports). @default 3000 */
   readonly httpPort?: number;
   /** @default 8000 */
@@ -208,6 +211,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       brokerPort: options.brokerPort,
       brokers: options.brokers,
       bootstrapServers: options.bootstrapServers,
+      probedCluster: options.probedCluster,
       dataDir: options.dataDir,
     });
     onClose(Phase.stores, () => target.close());

@@ -66,7 +66,7 @@ describe('a function process killed mid-batch', () => {
         source: { kind: 'self-managed', bootstrapServers: h.broker.bootstrapServers },
       }),
       pool,
-      { bootstrapServers: [h.broker.bootstrapServers], maxRetryBackoffMs: 50 },
+      { bootstrapServers: h.broker.bootstrapServers.split(','), maxRetryBackoffMs: 50 },
     );
     poller.start();
 

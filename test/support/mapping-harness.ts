@@ -138,7 +138,7 @@ export async function startMappingHarness(
           )
         : undefined;
       const poller = new MappingPoller(spec, target, {
-        bootstrapServers: overrides.bootstrapServers ?? [broker.bootstrapServers],
+        bootstrapServers: overrides.bootstrapServers ?? broker.bootstrapServers.split(','),
         onFailure,
         maxRetryBackoffMs: 50,
         metadataIntervalMs: 200,

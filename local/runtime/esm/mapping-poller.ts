@@ -42,7 +42,6 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleepUnlessAborted } from 'node:timers/promises';
 import { ErrorCode } from '../../broker/protocol/errors';
-import { parseBootstrapServers } from '../kafka/bootstrap';
 import { ClusterView, type Connections } from '../kafka/cluster-view';
 import { PartitionReader } from '../kafka/partition-reader';
 import type { KafkaRecord } from '../kafka/records';
@@ -96,7 +95,7 @@ export interface MappingStats {
 }
 
 export interface MappingPollerOptions {
-  /** host:port of brokers to start from (an entry may itself be a comma-separated list). */
+  /** host:port of brokers to start from. */
   readonly bootstrapServers: readonly string[];
   readonly onFailure?: OnFailureWriter;
   /** Invocation payload cap in bytes. @default 6 MB */
@@ -152,11 +151,9 @@ export class MappingPoller extends EventEmitter {
     open: (address) => this.connect(address),
     release: (client) => this.release(client),
   };
-  private cluster: ClusterView | undefined;
   private stopping = new AbortController();
   private discovery: Promise<void> | undefined;
   private readonly log: (message: string) => void;
-  private wakeDiscovery: (() => void) | undefined;
 
   constructor(
     readonly spec: MappingSpec,
@@ -165,7 +162,7 @@ export class MappingPoller extends EventEmitter {
   ) {
     super();
     this.filter = compileFilters(spec.filters);
-    this.bootstrapServers = parseBootstrapServers(options.bootstrapServers.join(','));
+    this.bootstrapServers = options.bootstrapServers;
     this.log = options.log ?? (() => undefined);
     if (
       spec.provisioned === false &&
@@ -185,15 +182,13 @@ export class MappingPoller extends EventEmitter {
     if (this.running) return;
     this.running = true;
     this.stopping = new AbortController();
-    this.cluster = new ClusterView(this.bootstrapServers, this.connections);
-    this.discovery = this.discover(this.cluster);
+    this.discovery = this.discover(new ClusterView(this.bootstrapServers, this.connections));
   }
 
   /** Stops polling; an invocation in flight is not committed, so its batch comes again next time. */
   async stop(): Promise<void> {
     this.running = false;
     this.stopping.abort();
-    this.wakeDiscovery?.();
     for (const c of this.clients) c.close();
     await this.discovery;
     await Promise.all(this.workers.values());
@@ -234,13 +229,9 @@ export class MappingPoller extends EventEmitter {
         if (this.running) report(`metadata: ${(error as Error).message}`);
       }
       if (!this.running) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.metadataIntervalMs ?? 5000);
-        this.wakeDiscovery = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await sleepUnlessAborted(this.options.metadataIntervalMs ?? 5000, undefined, {
+        signal: this.stopping.signal,
+      }).catch(() => undefined);
     }
     cluster.close();
   }

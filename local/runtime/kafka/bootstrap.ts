@@ -37,7 +37,6 @@ export interface ClusterSummary {
   /** The bootstrap address that answered. */
   readonly answeredBy: string;
   readonly clusterId: string | null;
-  readonly controllerId: number;
   /** Live brokers, by node id. */
   readonly brokers: readonly { readonly nodeId: number; readonly address: string }[];
 }
@@ -61,7 +60,6 @@ export async function probeCluster(servers: readonly string[], timeoutMs = 5000)
       const summary: ClusterSummary = {
         answeredBy: address,
         clusterId: (res.ClusterId as string | null) ?? null,
-        controllerId: res.ControllerId as number,
         brokers: (res.Brokers as Struct[])
           .map((b) => ({ nodeId: b.NodeId as number, address: `${String(b.Host)}:${String(b.Port)}` }))
           .sort((a, b) => a.nodeId - b.nodeId),
