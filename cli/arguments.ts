@@ -36,6 +36,14 @@ export function wholeNumberFlag(flag: string, value: string | undefined, min: nu
   return n;
 }
 
+/** A flag that must be an integer from `min` to `max`; a UsageError naming the flag and the range otherwise. */
+export function integerFlag(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got '${value}'`);
+  return n;
+}
+
 /**
  * The items of a repeatable `key=value` flag as pairs, in order; a UsageError for an item without a
  * key. `form` is how the message spells the shape (`key=value`, or `KEY=VALUE` for environment names).

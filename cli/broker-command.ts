@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { BrokerOptionsError, startBroker } from '../local/broker/broker';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-dir';
+import { integerFlag } from './arguments';
 import type { Command } from './main';
 import { untilStopSignal } from './signals';
 
@@ -60,18 +61,14 @@ export const brokerCommand: Command = {
       io.err(`kw broker: ${(error as Error).message}\nRun 'kw broker --help' for the options.`);
       return 2;
     }
-    const port = Number(values.port);
-    const brokers = Number(values.brokers);
-    for (const [flag, value, min, max] of [
-      ['--port', port, 0, 65535],
-      ['--brokers', brokers, 1, 16],
-    ] as const) {
-      if (!Number.isInteger(value) || value < min || value > max) {
-        io.err(
-          `kw broker: ${flag} must be an integer from ${min} to ${max}, got '${flag === '--port' ? values.port : values.brokers}'`,
-        );
-        return 2;
-      }
+    let port: number;
+    let brokers: number;
+    try {
+      port = integerFlag('--port', values.port, 0, 65535);
+      brokers = integerFlag('--brokers', values.brokers, 1, 16);
+    } catch (error) {
+      io.err(`kw broker: ${(error as Error).message}`);
+      return 2;
     }
     if (!(FSYNC_POLICIES as readonly string[]).includes(values.fsync)) {
       io.err(`kw broker: --fsync must be one of ${FSYNC_POLICIES.join(', ')}, got '${values.fsync}'`);
