@@ -18,6 +18,8 @@ run_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 say() { echo "install-test-deps: $*"; }
 # A digest of the files an install was made from: a changed pin reinstalls, an unchanged one is reused.
 digest() { cat "$@" | sha256sum | cut -c1-16; }
+# Whether the marker file $1 records the digest $2, i.e. that install is current.
+current() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 debian() {
   local packages=(kcat python3-kafka curl shellcheck)
@@ -40,7 +42,7 @@ apache_kafka() {
   local dir="$deps/apache-kafka-$version"
   local stamp
   stamp=$(digest "$pom")
-  if [ -f "$dir/.installed" ] && [ "$(cat "$dir/.installed")" = "$stamp" ]; then
+  if current "$dir/.installed" "$stamp"; then
     say "Apache Kafka $version already in ${dir#"$root"/}"
     return
   fi
@@ -63,7 +65,7 @@ python_clients() {
   local venv="$deps/python"
   local stamp
   stamp=$(digest "$requirements")
-  if [ -f "$venv/.installed" ] && [ "$(cat "$venv/.installed")" = "$stamp" ]; then
+  if current "$venv/.installed" "$stamp"; then
     say "Python clients already in ${venv#"$root"/}"
     return
   fi
@@ -79,7 +81,7 @@ franz_go() {
   local out="$deps/go/franz-probe"
   local stamp
   stamp=$(digest "$source/go.mod" "$source/go.sum" "$source"/*.go)
-  if [ -x "$out" ] && [ -f "$out.installed" ] && [ "$(cat "$out.installed")" = "$stamp" ]; then
+  if [ -x "$out" ] && current "$out.installed" "$stamp"; then
     say "franz-go probe already built at ${out#"$root"/}"
     return
   fi
