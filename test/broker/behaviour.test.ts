@@ -2,21 +2,17 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
 import { ErrorCode } from '../../local/broker/protocol/errors';
-import { decodeMessage } from '../../local/broker/protocol/message-codec';
 import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
 import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
 import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
-import { Reader } from '../../local/broker/protocol/primitives';
-import { inRange, type MessageSchema } from '../../local/broker/protocol/schema';
+import { decodeResponse } from '../../local/broker/protocol/response-frame';
+import type { ApiSchema } from '../../local/broker/protocol/schema';
 import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
 import { fetchRequest as fetchFrame, RawConnection, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 
-function decode(schema: MessageSchema, version: number, frame: Buffer) {
-  const r = new Reader(frame);
-  r.int32(); // correlation id
-  if (inRange(schema.flexibleVersions, version)) r.taggedFields(() => undefined); // response header v1
-  return decodeMessage(schema, version, r) as Record<string, unknown>;
+function decode(schema: ApiSchema, version: number, frame: Buffer) {
+  return decodeResponse(schema, version, frame).body;
 }
 
 describe('broker behaviour', () => {
@@ -45,7 +41,7 @@ describe('broker behaviour', () => {
     expect(Number(meta.logAppendTime)).toBeGreaterThanOrEqual(before);
     const conn = await RawConnection.open(broker.port);
     conn.write(fetchFrame('append-time', 0n, { maxWaitMs: 0 }));
-    const body = decode(FetchSchema.response, 11, (await conn.response())!) as {
+    const body = decode(FetchSchema, 11, (await conn.response())!) as {
       Responses: { Partitions: { Records: Buffer }[] }[];
     };
     conn.end();
@@ -100,7 +96,7 @@ describe('broker behaviour', () => {
         .then(() => producer.send({ topic: 'long-poll', messages: [{ value: 'wake' }] }))
         .then(() => producer.disconnect());
     }, 200);
-    const body = decode(FetchSchema.response, 11, (await conn.response(50_000))!) as {
+    const body = decode(FetchSchema, 11, (await conn.response(50_000))!) as {
       Responses: { Partitions: { Records: Buffer; HighWatermark: bigint }[] }[];
     };
     conn.end();
@@ -112,7 +108,7 @@ describe('broker behaviour', () => {
     broker.cluster.createTopic('ranges', 1);
     const conn = await RawConnection.open(broker.port);
     conn.write(fetchFrame('ranges', 5n, { maxWaitMs: 600_000 })); // a wait the test's timeout would never see the end of
-    const body = decode(FetchSchema.response, 11, (await conn.response())!) as {
+    const body = decode(FetchSchema, 11, (await conn.response())!) as {
       Responses: { Partitions: { ErrorCode: number }[] }[];
     };
     conn.end();
@@ -187,7 +183,7 @@ describe('leadership and auto-creation', () => {
           TopicData: [{ Name: 'led', PartitionData: [{ Index: 0, Records: batch(Buffer.from('x')) }] }],
         }),
       );
-      const body = decode(ProduceSchema.response, 7, (await conn.response())!) as {
+      const body = decode(ProduceSchema, 7, (await conn.response())!) as {
         Responses: { PartitionResponses: { ErrorCode: number }[] }[];
       };
       conn.end();
@@ -215,7 +211,7 @@ describe('leadership and auto-creation', () => {
               correlationId,
             ),
           );
-          const body = decode(MetadataSchema.response, 9, (await conn.response())!) as {
+          const body = decode(MetadataSchema, 9, (await conn.response())!) as {
             Topics: { ErrorCode: number; Partitions: unknown[] }[];
           };
           return body.Topics[0];

@@ -5,11 +5,11 @@
  */
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
 import { ErrorCode } from '../../local/broker/protocol/errors';
-import { decodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
+import type { Struct } from '../../local/broker/protocol/message-codec';
 import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
 import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { Reader } from '../../local/broker/protocol/primitives';
-import { inRange, type ApiSchema } from '../../local/broker/protocol/schema';
+import { decodeResponse } from '../../local/broker/protocol/response-frame';
+import type { ApiSchema } from '../../local/broker/protocol/schema';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 
@@ -29,10 +29,7 @@ async function roundTrip(
   const conn = await RawConnection.open(broker.port);
   try {
     conn.write(frame);
-    const r = new Reader((await conn.response(timeoutMs))!);
-    r.int32(); // correlation id
-    if (inRange(schema.response.flexibleVersions, version)) r.taggedFields(() => undefined); // header v1
-    return decodeMessage(schema.response, version, r);
+    return decodeResponse(schema, version, (await conn.response(timeoutMs))!).body;
   } finally {
     conn.end();
   }

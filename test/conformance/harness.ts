@@ -17,10 +17,10 @@ import * as path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { startBroker, type BrokerOptions, type RunningBroker } from '../../local/broker/broker';
 import { errorName } from '../../local/broker/protocol/errors';
-import { decodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
-import { Reader } from '../../local/broker/protocol/primitives';
+import type { Struct } from '../../local/broker/protocol/message-codec';
 import { requestFrame } from '../../local/broker/protocol/request-frame';
-import { inRange, type ApiSchema } from '../../local/broker/protocol/schema';
+import { decodeResponse } from '../../local/broker/protocol/response-frame';
+import type { ApiSchema } from '../../local/broker/protocol/schema';
 import { startApacheKafka, type ApacheKafkaCluster, type ApacheKafkaOptions } from '../support/apache-kafka';
 import { RawConnection } from '../support/raw-kafka';
 
@@ -151,14 +151,11 @@ class RawTargetConnection implements TargetConnection {
     this.send(requestFrame(schema.request, version, body, correlationId, 'conformance'));
     const frame = await this.nextFrame();
     if (frame === CLOSED) return CLOSED;
-    const r = new Reader(frame);
-    const echoed = r.int32();
-    if (echoed !== correlationId) throw new Error(`response to ${echoed}, expected ${correlationId}`);
-    // Response header v1 carries tagged fields, except ApiVersions' (always v0).
-    if (schema.request.apiKey !== 18 && inRange(schema.response.flexibleVersions, version)) {
-      r.taggedFields(() => undefined);
+    const response = decodeResponse(schema, version, frame);
+    if (response.correlationId !== correlationId) {
+      throw new Error(`response to ${response.correlationId}, expected ${correlationId}`);
     }
-    return decodeMessage(schema.response, version, r);
+    return response.body;
   }
 
   close(): void {

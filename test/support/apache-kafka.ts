@@ -22,10 +22,9 @@ import {
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { decodeMessage } from '../../local/broker/protocol/message-codec';
 import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { Reader } from '../../local/broker/protocol/primitives';
 import { requestFrame } from '../../local/broker/protocol/request-frame';
+import { decodeResponse } from '../../local/broker/protocol/response-frame';
 
 const ROOT = path.join(__dirname, '..', '..');
 /** Where scripts/install-test-deps.sh puts what it installs. */
@@ -446,7 +445,7 @@ function brokersListed(port: number): Promise<number> {
       clearTimeout(timer);
       socket.destroy();
       try {
-        const body = decodeMessage(MetadataSchema.response, 1, new Reader(buffered.subarray(8)));
+        const { body } = decodeResponse(MetadataSchema, 1, buffered.subarray(4));
         resolve((body.Brokers as unknown[]).length);
       } catch (error) {
         reject(error as Error);

@@ -12,8 +12,9 @@
  * Brokers advertise the proxies (`advertisedListeners`), so clients reach them through Metadata.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { decodeMessage, encodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
+import { decodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
 import { Reader } from '../../local/broker/protocol/primitives';
+import { responseFrame } from '../../local/broker/protocol/response-frame';
 import { inRange, type ApiSchema } from '../../local/broker/protocol/schema';
 
 /** Builds the response to a request, or undefined to let the request through. */
@@ -41,7 +42,7 @@ interface Rule {
   left: number;
 }
 
-/** The request header fields the proxy reads, and where the body starts. */
+/** The request header fields the proxy reads, and where the rest (tagged fields of header v2, body) starts. */
 function requestHeader(frame: Buffer) {
   const apiKey = frame.readInt16BE(4);
   const version = frame.readInt16BE(6);
@@ -61,19 +62,14 @@ export async function startFaultProxy(target: () => number): Promise<FaultProxy>
     counts.set(apiKey, (counts.get(apiKey) ?? 0) + 1);
     for (const rule of rules) {
       if (rule.left <= 0 || rule.schema.request.apiKey !== apiKey) continue;
-      // Flexible versions carry a tagged-field section in the header; the clients faults are aimed at
-      // here (the mapping poller) speak classic versions.
-      if (inRange(rule.schema.request.flexibleVersions, version)) continue;
-      const request = decodeMessage(rule.schema.request, version, new Reader(frame.subarray(bodyAt)));
+      const r = new Reader(frame.subarray(bodyAt));
+      // Request header v2 (flexible versions) ends with a tagged-field section.
+      if (inRange(rule.schema.request.flexibleVersions, version)) r.taggedFields(() => undefined);
+      const request = decodeMessage(rule.schema.request, version, r);
       const body = rule.respond(request, { version, clientId });
       if (!body) continue;
       rule.left--;
-      const encoded = encodeMessage(rule.schema.response, version, body).toBuffer();
-      const out = Buffer.alloc(8 + encoded.length);
-      out.writeInt32BE(4 + encoded.length, 0);
-      out.writeInt32BE(correlationId, 4);
-      encoded.copy(out, 8);
-      return out;
+      return responseFrame(rule.schema, version, correlationId, body);
     }
     return undefined;
   };

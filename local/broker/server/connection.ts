@@ -9,8 +9,9 @@
 import type { Socket } from 'node:net';
 import { CloseConnection, type ApiHandler, type RequestContext, type RequestHeader } from '../handlers/api';
 import { ErrorCode } from '../protocol/errors';
-import { decodeMessage, encodeMessage, type Struct } from '../protocol/message-codec';
-import { ProtocolError, Reader, Writer } from '../protocol/primitives';
+import { decodeMessage, type Struct } from '../protocol/message-codec';
+import { ProtocolError, Reader } from '../protocol/primitives';
+import { responseFrame } from '../protocol/response-frame';
 import { inRange } from '../protocol/schema';
 
 export interface ConnectionOptions {
@@ -152,37 +153,20 @@ export class Connection {
     this.enqueue(
       (async () => {
         const response = await h.handle(request, context);
-        return response === null ? null : this.frameResponse(h, header, response);
+        return response === null
+          ? null
+          : responseFrame(h.schema, header.apiVersion, header.correlationId, response);
       })(),
     );
-  }
-
-  private frameResponse(handler: ApiHandler, header: RequestHeader, body: Struct): Buffer {
-    const w = new Writer(512);
-    const sizeAt = w.reserveInt32();
-    w.int32(header.correlationId);
-    // Response header v1 (tagged fields) for flexible versions, except ApiVersions, always v0.
-    if (
-      header.apiKey !== API_VERSIONS_KEY &&
-      inRange(handler.schema.response.flexibleVersions, header.apiVersion)
-    )
-      w.uvarint(0);
-    encodeMessage(handler.schema.response, header.apiVersion, body, w);
-    w.patchInt32(sizeAt, w.length - 4);
-    return w.toBuffer();
   }
 
   /** ApiVersions at a version we do not speak: a v0 body with UNSUPPORTED_VERSION and our key list. */
   private unsupportedApiVersions(header: RequestHeader): Buffer {
     const handler = this.options.handlers.get(API_VERSIONS_KEY)!;
-    return this.frameResponse(
-      handler,
-      { ...header, apiVersion: 0 },
-      {
-        ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
-        ApiKeys: this.options.context.apiKeys,
-      },
-    );
+    return responseFrame(handler.schema, 0, header.correlationId, {
+      ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
+      ApiKeys: this.options.context.apiKeys,
+    });
   }
 
   private enqueue(response: Promise<Buffer | null>): void {

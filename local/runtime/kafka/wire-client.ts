@@ -14,9 +14,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { errorName } from '../../broker/protocol/errors';
-import { decodeMessage, type Struct } from '../../broker/protocol/message-codec';
-import { Reader } from '../../broker/protocol/primitives';
+import type { Struct } from '../../broker/protocol/message-codec';
 import { requestFrame } from '../../broker/protocol/request-frame';
+import { decodeResponse } from '../../broker/protocol/response-frame';
 import { inRange, type ApiSchema } from '../../broker/protocol/schema';
 
 /** Raised when the connection fails or closes with requests outstanding. */
@@ -146,7 +146,7 @@ export class WireClient {
       this.pending.delete(correlationId);
       clearTimeout(waiter.timer);
       try {
-        waiter.resolve(decodeMessage(waiter.schema.response, waiter.version, new Reader(frame.subarray(4))));
+        waiter.resolve(decodeResponse(waiter.schema, waiter.version, frame).body);
       } catch (error) {
         waiter.reject(error as Error);
       }

@@ -6,9 +6,8 @@
  */
 import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
 import { parseBatches } from '../../../local/broker/log/record-batch';
-import { decodeMessage } from '../../../local/broker/protocol/message-codec';
 import { FetchSchema } from '../../../local/broker/protocol/messages/01-fetch';
-import { Reader } from '../../../local/broker/protocol/primitives';
+import { decodeResponse } from '../../../local/broker/protocol/response-frame';
 import { fetchRequest, RawConnection } from '../../support/raw-kafka';
 
 const defaultPartitioner = Partitioners.DefaultPartitioner();
@@ -124,8 +123,7 @@ export async function storedBatches(bootstrap: string, topic: string): Promise<S
       connection.write(fetchRequest(topic, 0n, { partition: partitionId }));
       const frame = await connection.response();
       if (!frame) throw new Error(`broker ${leader} closed the connection instead of answering a fetch`);
-      // After the correlation id: a Fetch v11 body.
-      const body = decodeMessage(FetchSchema.response, 11, new Reader(frame.subarray(4)));
+      const { body } = decodeResponse(FetchSchema, 11, frame);
       const [answer] = (
         body.Responses as { Partitions: { ErrorCode: number; Records: Buffer | null }[] }[]
       )[0].Partitions;
