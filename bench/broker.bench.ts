@@ -10,11 +10,11 @@
  */
 import { createServer, connect, type Socket } from 'node:net';
 import { startBroker } from '../local/broker/broker';
-import { crc32c } from '../local/broker/log/crc32c';
-import { decodeMessage } from '../local/broker/protocol/message-codec';
-import { FetchSchema } from '../local/broker/protocol/messages/01-fetch';
-import { ProduceSchema } from '../local/broker/protocol/messages/00-produce';
-import { Reader, Writer } from '../local/broker/protocol/primitives';
+import { crc32c } from '../local/kafka/crc32c';
+import { decodeMessage } from '../local/kafka/message-codec';
+import { FetchSchema } from '../local/kafka/messages/01-fetch';
+import { ProduceSchema } from '../local/kafka/messages/00-produce';
+import { Reader, Writer } from '../local/kafka/primitives';
 import { fetchRequest, requestFrame } from '../test/support/raw-kafka';
 
 export const RECORD_BYTES = 1024;

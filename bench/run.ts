@@ -1,5 +1,5 @@
 /** `npm run bench`: runs every benchmark and prints its figures (medians of several rounds). */
-import { crc32cImplementation } from '../local/broker/log/crc32c';
+import { crc32cImplementation } from '../local/kafka/crc32c';
 import { runSideBySideBench, type SideBySide } from './apache-kafka.bench';
 import { runBrokerBench, type Figure } from './broker.bench';
 import { runPipelineBench } from './pipeline.bench';

@@ -5,12 +5,12 @@
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import { decodeMessage } from '../../local/broker/protocol/message-codec';
-import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
-import { Reader } from '../../local/broker/protocol/primitives';
+import { ErrorCode } from '../../local/kafka/errors';
+import { decodeMessage } from '../../local/kafka/message-codec';
+import { ApiVersionsSchema } from '../../local/kafka/messages/18-api-versions';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
+import { ProduceSchema } from '../../local/kafka/messages/00-produce';
+import { Reader } from '../../local/kafka/primitives';
 import { frameOf, mutatedFrames, randomFrames, RawConnection, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 

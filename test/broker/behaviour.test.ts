@@ -1,13 +1,13 @@
 /** Broker behaviour a client relies on: timestamps, retention, long polls, acks=0, leadership, auto-create. */
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
-import { decodeResponse } from '../../local/broker/protocol/response-frame';
-import type { ApiSchema } from '../../local/broker/protocol/schema';
-import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
+import { ErrorCode } from '../../local/kafka/errors';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
+import { ProduceSchema } from '../../local/kafka/messages/00-produce';
+import { decodeResponse } from '../../local/kafka/response-frame';
+import type { ApiSchema } from '../../local/kafka/schema';
+import { ApiVersionsSchema } from '../../local/kafka/messages/18-api-versions';
 import { fetchRequest as fetchFrame, RawConnection, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 

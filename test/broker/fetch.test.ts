@@ -4,12 +4,12 @@
  * by isolation level, out-of-range offsets, the first-batch rule, and what ends a long poll.
  */
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { decodeResponse } from '../../local/broker/protocol/response-frame';
-import type { ApiSchema } from '../../local/broker/protocol/schema';
+import { ErrorCode } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { ProduceSchema } from '../../local/kafka/messages/00-produce';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
+import { decodeResponse } from '../../local/kafka/response-frame';
+import type { ApiSchema } from '../../local/kafka/schema';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
 import { batch } from '../support/record-batches';
 

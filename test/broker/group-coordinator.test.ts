@@ -3,7 +3,7 @@
  * that `npm test` should catch breaking (test/conformance/groups*.test.ts holds them up against Kafka).
  */
 import { GroupCoordinator, type JoinRequest } from '../../local/broker/groups/group-coordinator';
-import { ErrorCode } from '../../local/broker/protocol/errors';
+import { ErrorCode } from '../../local/kafka/errors';
 
 const join = (
   coordinator: GroupCoordinator,

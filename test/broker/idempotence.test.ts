@@ -5,7 +5,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
 import { ProducerStates } from '../../local/broker/log/producer-state';
-import { ErrorCode } from '../../local/broker/protocol/errors';
+import { ErrorCode } from '../../local/kafka/errors';
 import { startDroppingProxy, type DroppingProxy } from '../support/response-dropping-proxy';
 
 describe('producer sequence checks', () => {

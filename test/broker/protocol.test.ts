@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HANDLERS } from '../../local/broker/handlers';
 import { batch as oneRecordBatch } from '../support/record-batches';
-import { crc32c, crc32cPortable } from '../../local/broker/log/crc32c';
+import { crc32c, crc32cPortable } from '../../local/kafka/crc32c';
 import { PartitionLog } from '../../local/broker/log/partition-log';
 import {
   assignBaseOffset,
@@ -12,12 +12,12 @@ import {
   InvalidBatchError,
   readBatch,
   readRecords,
-} from '../../local/broker/log/record-batch';
+} from '../../local/kafka/record-batch';
 import { recordBatch } from '../conformance/batch-builder';
-import { decodeMessage, encodeMessage } from '../../local/broker/protocol/message-codec';
-import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { ProtocolError, Reader, Writer } from '../../local/broker/protocol/primitives';
+import { decodeMessage, encodeMessage } from '../../local/kafka/message-codec';
+import { ApiVersionsSchema } from '../../local/kafka/messages/18-api-versions';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
+import { ProtocolError, Reader, Writer } from '../../local/kafka/primitives';
 
 const hex = (w: Writer) => w.toBuffer().toString('hex');
 

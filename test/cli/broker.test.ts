@@ -2,7 +2,7 @@ import { startBroker } from '../../local/broker/broker';
 import { startCliBroker } from '../support/kw-process';
 import { main, type CommandIO } from '../../cli/main';
 import { RawConnection, requestFrame } from '../support/raw-kafka';
-import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
+import { ApiVersionsSchema } from '../../local/kafka/messages/18-api-versions';
 import { capture } from '../support/command-io';
 
 describe('kw broker', () => {

@@ -4,13 +4,13 @@
  * would turn each error code into an exception and retry some), plus kafkajs where what its admin
  * client makes of an answer is the point.
  */
-import { CreatePartitionsSchema } from '../../local/broker/protocol/messages/37-create-partitions';
-import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-create-topics';
-import { DeleteTopicsSchema } from '../../local/broker/protocol/messages/20-delete-topics';
-import { DescribeConfigsSchema } from '../../local/broker/protocol/messages/32-describe-configs';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import type { Struct } from '../../local/broker/protocol/message-codec';
+import { CreatePartitionsSchema } from '../../local/kafka/messages/37-create-partitions';
+import { CreateTopicsSchema } from '../../local/kafka/messages/19-create-topics';
+import { DeleteTopicsSchema } from '../../local/kafka/messages/20-delete-topics';
+import { DescribeConfigsSchema } from '../../local/kafka/messages/32-describe-configs';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
+import { ErrorCode } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
 import { until } from '../support/until';
 import { recordBatch } from './batch-builder';
 import { CLOSED, conformance, only, type Target } from './harness';

@@ -4,11 +4,11 @@
  * scenario observes the answer and then the topic's configs as DescribeConfigs gives them (value and
  * source of the configs the scenario touches).
  */
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { DescribeConfigsSchema } from '../../local/broker/protocol/messages/32-describe-configs';
-import { AlterConfigsSchema } from '../../local/broker/protocol/messages/33-alter-configs';
-import { IncrementalAlterConfigsSchema } from '../../local/broker/protocol/messages/44-incremental-alter-configs';
+import { ErrorCode } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { DescribeConfigsSchema } from '../../local/kafka/messages/32-describe-configs';
+import { AlterConfigsSchema } from '../../local/kafka/messages/33-alter-configs';
+import { IncrementalAlterConfigsSchema } from '../../local/kafka/messages/44-incremental-alter-configs';
 import { until } from '../support/until';
 import { answered, conformance, type Target } from './harness';
 import { createTopic } from './topic-requests';

@@ -2,8 +2,8 @@
  * Conformance: ApiVersions, unsupported versions and unknown API keys, sent as raw frames (a client
  * library would negotiate around all of them).
  */
-import { ApiVersionsSchema } from '../../local/broker/protocol/messages/18-api-versions';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
+import { ApiVersionsSchema } from '../../local/kafka/messages/18-api-versions';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
 import { HANDLERS } from '../../local/broker/handlers';
 import { frameOf } from '../support/raw-kafka';
 import { CLOSED, conformance, type Target } from './harness';

@@ -4,8 +4,8 @@
  * resent sequence number on request, and hides what a broker stored (timestamp type, max timestamp).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { crc32c } from '../../local/broker/log/crc32c';
-import { Reader, Writer } from '../../local/broker/protocol/primitives';
+import { crc32c } from '../../local/kafka/crc32c';
+import { Reader, Writer } from '../../local/kafka/primitives';
 
 export interface RecordSpec {
   readonly value: string | null;

@@ -4,8 +4,8 @@
  * bytes, since a broker may end a fetch inside a batch that clients then ignore). Topics are created
  * and produced to with topic-requests.ts.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
+import type { Struct } from '../../local/kafka/message-codec';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
 import { recordBatch } from './batch-builder';
 import { answered, CLOSED, type Target } from './harness';
 

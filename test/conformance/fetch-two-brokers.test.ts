@@ -2,8 +2,8 @@
  * Conformance: Fetch sent to a broker that does not lead the partition, in a two-broker cluster on
  * each side: NOT_LEADER_OR_FOLLOWER, and from v16 the leader named in CurrentLeader with its endpoint.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
+import type { Struct } from '../../local/kafka/message-codec';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
 import { fetchBody, fetchObservation, sizedBatch } from './fetch-requests';
 import { conformance, type Target } from './harness';
 import { createTopic, describeTopic, produceOk } from './topic-requests';

@@ -3,7 +3,7 @@
  * waits and error fields): size limits and the first-batch rule, long polls, out-of-range offsets,
  * isolation levels, deleted records, unknown topics and partitions, across versions.
  */
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
 import { fetchBody, fetchObservation, fetchObserved, sizedBatch, type FetchSpec } from './fetch-requests';
 import { conformance, type Target } from './harness';
 import { createTopic, deleteRecordsBefore, produceOk } from './topic-requests';

@@ -5,18 +5,18 @@
  * subscription and assignment encodings. Member ids differ in text between brokers, so they are
  * observed by shape (`memberIdShape`) or by identity with an id seen before.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { OffsetCommitSchema } from '../../local/broker/protocol/messages/08-offset-commit';
-import { OffsetFetchSchema } from '../../local/broker/protocol/messages/09-offset-fetch';
-import { FindCoordinatorSchema } from '../../local/broker/protocol/messages/10-find-coordinator';
-import { JoinGroupSchema } from '../../local/broker/protocol/messages/11-join-group';
-import { HeartbeatSchema } from '../../local/broker/protocol/messages/12-heartbeat';
-import { LeaveGroupSchema } from '../../local/broker/protocol/messages/13-leave-group';
-import { SyncGroupSchema } from '../../local/broker/protocol/messages/14-sync-group';
-import { DescribeGroupsSchema } from '../../local/broker/protocol/messages/15-describe-groups';
-import { ListGroupsSchema } from '../../local/broker/protocol/messages/16-list-groups';
-import { Writer } from '../../local/broker/protocol/primitives';
-import { errorName } from '../../local/broker/protocol/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { OffsetCommitSchema } from '../../local/kafka/messages/08-offset-commit';
+import { OffsetFetchSchema } from '../../local/kafka/messages/09-offset-fetch';
+import { FindCoordinatorSchema } from '../../local/kafka/messages/10-find-coordinator';
+import { JoinGroupSchema } from '../../local/kafka/messages/11-join-group';
+import { HeartbeatSchema } from '../../local/kafka/messages/12-heartbeat';
+import { LeaveGroupSchema } from '../../local/kafka/messages/13-leave-group';
+import { SyncGroupSchema } from '../../local/kafka/messages/14-sync-group';
+import { DescribeGroupsSchema } from '../../local/kafka/messages/15-describe-groups';
+import { ListGroupsSchema } from '../../local/kafka/messages/16-list-groups';
+import { Writer } from '../../local/kafka/primitives';
+import { errorName } from '../../local/kafka/errors';
 import { until } from '../support/until';
 import { answered, CLOSED, type Target } from './harness';
 

@@ -4,11 +4,11 @@
  * DescribeGroups in every state, ListGroups with filters, DeleteGroups and OffsetDelete; and one
  * kafkajs group, where what a client does with the answers is the point.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { OffsetCommitSchema } from '../../local/broker/protocol/messages/08-offset-commit';
-import { OffsetFetchSchema } from '../../local/broker/protocol/messages/09-offset-fetch';
-import { DeleteGroupsSchema } from '../../local/broker/protocol/messages/42-delete-groups';
-import { OffsetDeleteSchema } from '../../local/broker/protocol/messages/47-offset-delete';
+import type { Struct } from '../../local/kafka/message-codec';
+import { OffsetCommitSchema } from '../../local/kafka/messages/08-offset-commit';
+import { OffsetFetchSchema } from '../../local/kafka/messages/09-offset-fetch';
+import { DeleteGroupsSchema } from '../../local/kafka/messages/42-delete-groups';
+import { OffsetDeleteSchema } from '../../local/kafka/messages/47-offset-delete';
 import { until } from '../support/until';
 import {
   assignment,
@@ -28,7 +28,7 @@ import {
 } from './group-requests';
 import { answered, CLOSED, conformance, type ScenarioOptions, type Target } from './harness';
 import { createTopic } from './topic-requests';
-import { errorName } from '../../local/broker/protocol/errors';
+import { errorName } from '../../local/kafka/errors';
 
 const scenario = conformance('group offsets');
 

@@ -3,7 +3,7 @@
  * or rebalance timeout): members whose session ends, members that do not rejoin or sync in time,
  * static members kept through a rebalance, and member ids handed out but never used.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
+import type { Struct } from '../../local/kafka/message-codec';
 import { until } from '../support/until';
 import {
   assignment,

@@ -5,20 +5,20 @@
  * must look the coordinator up. Which broker coordinates depends on the group id's hash and on
  * placement, so scenarios observe "the coordinator" and "the other broker", never node ids.
  */
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { OffsetCommitSchema } from '../../local/broker/protocol/messages/08-offset-commit';
-import { OffsetFetchSchema } from '../../local/broker/protocol/messages/09-offset-fetch';
-import { FindCoordinatorSchema } from '../../local/broker/protocol/messages/10-find-coordinator';
-import { JoinGroupSchema } from '../../local/broker/protocol/messages/11-join-group';
-import { HeartbeatSchema } from '../../local/broker/protocol/messages/12-heartbeat';
-import { LeaveGroupSchema } from '../../local/broker/protocol/messages/13-leave-group';
-import { SyncGroupSchema } from '../../local/broker/protocol/messages/14-sync-group';
-import { DescribeGroupsSchema } from '../../local/broker/protocol/messages/15-describe-groups';
-import { ListGroupsSchema } from '../../local/broker/protocol/messages/16-list-groups';
-import { DeleteGroupsSchema } from '../../local/broker/protocol/messages/42-delete-groups';
-import { OffsetDeleteSchema } from '../../local/broker/protocol/messages/47-offset-delete';
-import type { ApiSchema } from '../../local/broker/protocol/schema';
+import { ErrorCode } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { OffsetCommitSchema } from '../../local/kafka/messages/08-offset-commit';
+import { OffsetFetchSchema } from '../../local/kafka/messages/09-offset-fetch';
+import { FindCoordinatorSchema } from '../../local/kafka/messages/10-find-coordinator';
+import { JoinGroupSchema } from '../../local/kafka/messages/11-join-group';
+import { HeartbeatSchema } from '../../local/kafka/messages/12-heartbeat';
+import { LeaveGroupSchema } from '../../local/kafka/messages/13-leave-group';
+import { SyncGroupSchema } from '../../local/kafka/messages/14-sync-group';
+import { DescribeGroupsSchema } from '../../local/kafka/messages/15-describe-groups';
+import { ListGroupsSchema } from '../../local/kafka/messages/16-list-groups';
+import { DeleteGroupsSchema } from '../../local/kafka/messages/42-delete-groups';
+import { OffsetDeleteSchema } from '../../local/kafka/messages/47-offset-delete';
+import type { ApiSchema } from '../../local/kafka/schema';
 import { until } from '../support/until';
 import { joinBody, memberIdShape } from './group-requests';
 import { answered, conformance, type Target } from './harness';

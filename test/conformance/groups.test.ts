@@ -3,10 +3,10 @@
  * every error here): FindCoordinator, JoinGroup, SyncGroup, Heartbeat and LeaveGroup with wrong
  * generations, unknown members and rebalances in progress, and static members.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { FindCoordinatorSchema } from '../../local/broker/protocol/messages/10-find-coordinator';
-import { JoinGroupSchema } from '../../local/broker/protocol/messages/11-join-group';
-import { SyncGroupSchema } from '../../local/broker/protocol/messages/14-sync-group';
+import type { Struct } from '../../local/kafka/message-codec';
+import { FindCoordinatorSchema } from '../../local/kafka/messages/10-find-coordinator';
+import { JoinGroupSchema } from '../../local/kafka/messages/11-join-group';
+import { SyncGroupSchema } from '../../local/kafka/messages/14-sync-group';
 import {
   assignment,
   coordinatorReady,

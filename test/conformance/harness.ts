@@ -16,11 +16,11 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { startBroker, type BrokerOptions, type RunningBroker } from '../../local/broker/broker';
-import { errorName } from '../../local/broker/protocol/errors';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { requestFrame } from '../../local/broker/protocol/request-frame';
-import { decodeResponse } from '../../local/broker/protocol/response-frame';
-import type { ApiSchema } from '../../local/broker/protocol/schema';
+import { errorName } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { requestFrame } from '../../local/kafka/request-frame';
+import { decodeResponse } from '../../local/kafka/response-frame';
+import type { ApiSchema } from '../../local/kafka/schema';
 import { startApacheKafka, type ApacheKafkaCluster, type ApacheKafkaOptions } from '../support/apache-kafka';
 import { RawConnection } from '../support/raw-kafka';
 

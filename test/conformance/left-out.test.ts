@@ -7,14 +7,14 @@
  * Apache Kafka's log cleaner is set to look every 100 ms and to clean any dirty log, so compaction
  * shows within seconds instead of Kafka's default 15 s back-off.
  */
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { FindCoordinatorSchema } from '../../local/broker/protocol/messages/10-find-coordinator';
-import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-create-topics';
-import { InitProducerIdSchema } from '../../local/broker/protocol/messages/22-init-producer-id';
-import { CreatePartitionsSchema } from '../../local/broker/protocol/messages/37-create-partitions';
-import { ConsumerGroupHeartbeatSchema } from '../../local/broker/protocol/messages/68-consumer-group-heartbeat';
+import { ErrorCode } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
+import { FindCoordinatorSchema } from '../../local/kafka/messages/10-find-coordinator';
+import { CreateTopicsSchema } from '../../local/kafka/messages/19-create-topics';
+import { InitProducerIdSchema } from '../../local/kafka/messages/22-init-producer-id';
+import { CreatePartitionsSchema } from '../../local/kafka/messages/37-create-partitions';
+import { ConsumerGroupHeartbeatSchema } from '../../local/kafka/messages/68-consumer-group-heartbeat';
 import { until } from '../support/until';
 import { batchHeaders, recordBatch, storedRecords } from './batch-builder';
 import { fetchBody, fetchPartition } from './fetch-requests';

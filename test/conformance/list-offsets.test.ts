@@ -5,8 +5,8 @@
  */
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
-import { ListOffsetsSchema } from '../../local/broker/protocol/messages/02-list-offsets';
-import type { Struct } from '../../local/broker/protocol/message-codec';
+import { ListOffsetsSchema } from '../../local/kafka/messages/02-list-offsets';
+import type { Struct } from '../../local/kafka/message-codec';
 import { recordBatch, type RecordSpec } from './batch-builder';
 import { CLOSED, conformance, only, type Target } from './harness';
 import {

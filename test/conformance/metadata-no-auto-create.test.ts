@@ -3,8 +3,8 @@
  * auto.create.topics.enable=false, the embedded broker's autoCreateTopics: false, `kw broker
  * --no-auto-create`): what a raw request and a kafkajs producer see for a topic that does not exist.
  */
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import type { Struct } from '../../local/broker/protocol/message-codec';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
+import type { Struct } from '../../local/kafka/message-codec';
 import { CLOSED, conformance, type Target } from './harness';
 
 const scenario = conformance('metadata without auto-creation', {

@@ -3,13 +3,13 @@
  * a bad CRC, a wrong magic or a resent sequence on request, and retries what it can), and kafkajs
  * where what a producer library gets out of the answers is the point.
  */
-import { InitProducerIdSchema } from '../../local/broker/protocol/messages/22-init-producer-id';
-import { ListOffsetsSchema } from '../../local/broker/protocol/messages/02-list-offsets';
-import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { Reader } from '../../local/broker/protocol/primitives';
-import { decodeMessage } from '../../local/broker/protocol/message-codec';
-import { requestFrame } from '../../local/broker/protocol/request-frame';
+import { InitProducerIdSchema } from '../../local/kafka/messages/22-init-producer-id';
+import { ListOffsetsSchema } from '../../local/kafka/messages/02-list-offsets';
+import { ProduceSchema } from '../../local/kafka/messages/00-produce';
+import type { Struct } from '../../local/kafka/message-codec';
+import { Reader } from '../../local/kafka/primitives';
+import { decodeMessage } from '../../local/kafka/message-codec';
+import { requestFrame } from '../../local/kafka/request-frame';
 import { batchHeaders, recordBatch, type BatchSpec, type StoredBatchHeader } from './batch-builder';
 import { fetchPartition } from './fetch-requests';
 import { CLOSED, conformance, only, type Target } from './harness';

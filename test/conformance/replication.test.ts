@@ -3,8 +3,8 @@
  * one copy of each partition (SKIPPED.md, Replication): what Metadata reports of a replicated topic
  * is pinned here, so replication's arrival shows.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-create-topics';
+import type { Struct } from '../../local/kafka/message-codec';
+import { CreateTopicsSchema } from '../../local/kafka/messages/19-create-topics';
 import { answered, conformance, type Target } from './harness';
 import { createTopic, createTopicsBody, describeTopic } from './topic-requests';
 

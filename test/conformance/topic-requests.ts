@@ -4,12 +4,12 @@
  * decoded response part a scenario observes, or CLOSED when the broker hung up; the `…Ok`/`…Before`
  * setup steps throw unless the broker answers NONE.
  */
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { CreateTopicsSchema } from '../../local/broker/protocol/messages/19-create-topics';
-import { DeleteRecordsSchema } from '../../local/broker/protocol/messages/21-delete-records';
-import { ListOffsetsSchema } from '../../local/broker/protocol/messages/02-list-offsets';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { ProduceSchema } from '../../local/broker/protocol/messages/00-produce';
+import type { Struct } from '../../local/kafka/message-codec';
+import { CreateTopicsSchema } from '../../local/kafka/messages/19-create-topics';
+import { DeleteRecordsSchema } from '../../local/kafka/messages/21-delete-records';
+import { ListOffsetsSchema } from '../../local/kafka/messages/02-list-offsets';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
+import { ProduceSchema } from '../../local/kafka/messages/00-produce';
 import { until } from '../support/until';
 import { answered, CLOSED, type Target } from './harness';
 

@@ -4,12 +4,12 @@
  * no elections: test/conformance/pipeline-on-apache-kafka.test.ts moves them for real on Apache Kafka).
  * Records are written by kafkajs; the function is an in-process handler recording its events.
  */
-import { ErrorCode } from '../../local/broker/protocol/errors';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { OffsetCommitSchema } from '../../local/broker/protocol/messages/08-offset-commit';
-import { OffsetFetchSchema } from '../../local/broker/protocol/messages/09-offset-fetch';
-import { FindCoordinatorSchema } from '../../local/broker/protocol/messages/10-find-coordinator';
+import { ErrorCode } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
+import { OffsetCommitSchema } from '../../local/kafka/messages/08-offset-commit';
+import { OffsetFetchSchema } from '../../local/kafka/messages/09-offset-fetch';
+import { FindCoordinatorSchema } from '../../local/kafka/messages/10-find-coordinator';
 import { WireClient } from '../../local/runtime/kafka/wire-client';
 import { startFaultProxy, type FaultProxy } from '../support/kafka-fault-proxy';
 import { startMappingHarness, valueOf, type MappingHarness } from '../support/mapping-harness';

@@ -22,9 +22,9 @@ import {
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { MetadataSchema } from '../../local/broker/protocol/messages/03-metadata';
-import { requestFrame } from '../../local/broker/protocol/request-frame';
-import { decodeResponse } from '../../local/broker/protocol/response-frame';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
+import { requestFrame } from '../../local/kafka/request-frame';
+import { decodeResponse } from '../../local/kafka/response-frame';
 
 const ROOT = path.join(__dirname, '..', '..');
 /** Where scripts/install-test-deps.sh puts what it installs. */

@@ -12,10 +12,10 @@
  * Brokers advertise the proxies (`advertisedListeners`), so clients reach them through Metadata.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { decodeMessage, type Struct } from '../../local/broker/protocol/message-codec';
-import { Reader } from '../../local/broker/protocol/primitives';
-import { responseFrame } from '../../local/broker/protocol/response-frame';
-import { inRange, type ApiSchema } from '../../local/broker/protocol/schema';
+import { decodeMessage, type Struct } from '../../local/kafka/message-codec';
+import { Reader } from '../../local/kafka/primitives';
+import { responseFrame } from '../../local/kafka/response-frame';
+import { inRange, type ApiSchema } from '../../local/kafka/schema';
 
 /** Builds the response to a request, or undefined to let the request through. */
 export type Responder = (

@@ -1,10 +1,10 @@
 /** A bare TCP Kafka client for tests that must send what no well-behaved client would. */
 import fc from 'fast-check';
 import { connect, type Socket } from 'node:net';
-import type { Struct } from '../../local/broker/protocol/message-codec';
-import { FetchSchema } from '../../local/broker/protocol/messages/01-fetch';
-import { requestFrame as encodeRequest } from '../../local/broker/protocol/request-frame';
-import type { MessageSchema } from '../../local/broker/protocol/schema';
+import type { Struct } from '../../local/kafka/message-codec';
+import { FetchSchema } from '../../local/kafka/messages/01-fetch';
+import { requestFrame as encodeRequest } from '../../local/kafka/request-frame';
+import type { MessageSchema } from '../../local/kafka/schema';
 
 /** A request frame, as a client named `raw` sends it. */
 export function requestFrame(

@@ -1,6 +1,6 @@
 /** Hand-built record batches for tests that bypass client libraries. */
-import { crc32c } from '../../local/broker/log/crc32c';
-import { Writer } from '../../local/broker/protocol/primitives';
+import { crc32c } from '../../local/kafka/crc32c';
+import { Writer } from '../../local/kafka/primitives';
 
 /** A one-record, uncompressed v2 batch with a correct CRC. */
 export function batch(value: Buffer, options: { key?: Buffer; timestamp?: bigint } = {}): Buffer {

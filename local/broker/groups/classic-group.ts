@@ -4,7 +4,7 @@
  * chosen protocol and leader, and who still owes a SyncGroup. Pure state and rules, no clock and no
  * I/O: the coordinator (group-coordinator.ts) drives it and owns the deadlines.
  */
-import { ErrorCode } from '../protocol/errors';
+import { ErrorCode } from '../../kafka/errors';
 
 /** A JoinGroup protocol: a name and the member's metadata for it (a subscription, for consumers). */
 export interface Protocol {

@@ -15,7 +15,7 @@
  * retention check does. One coordinator serves every group of the process.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode } from '../protocol/errors';
+import { ErrorCode } from '../../kafka/errors';
 import type { Journal } from '../storage/journal';
 import type { OffsetEntry } from '../storage/data-dir';
 import {

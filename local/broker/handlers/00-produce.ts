@@ -17,10 +17,10 @@ import {
   readRecords,
   splitBatches,
   type BatchInfo,
-} from '../log/record-batch';
-import { ErrorCode, errorName } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { ProduceSchema } from '../protocol/messages/00-produce';
+} from '../../kafka/record-batch';
+import { ErrorCode, errorName } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { ProduceSchema } from '../../kafka/messages/00-produce';
 import { StorageError } from '../storage/partition-store';
 import { CloseConnection, type ApiHandler, type RequestContext } from './api';
 

@@ -10,9 +10,9 @@
 // read_committed sees the same data (no transactions) with an empty aborted-transactions list, where
 // read_uncommitted gets none (null). From v16 a partition this broker does not lead names its leader
 // (CurrentLeader, leader epoch -1 as in Metadata) and the response lists that broker's endpoint.
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { FetchSchema } from '../protocol/messages/01-fetch';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { FetchSchema } from '../../kafka/messages/01-fetch';
 import type { PartitionLog } from '../log/partition-log';
 import type { ApiHandler, RequestContext } from './api';
 

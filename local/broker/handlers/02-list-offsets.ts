@@ -5,9 +5,9 @@
 // (records inside batches compressed other than with gzip cannot be read: SKIPPED.md). v0 answers a
 // list of segment offsets instead (PartitionLog.legacyOffsetsBefore). From v1 a partition asked for
 // twice in one request gets INVALID_REQUEST both times. Leader epochs are -1 (SKIPPED.md).
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { ListOffsetsSchema } from '../protocol/messages/02-list-offsets';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { ListOffsetsSchema } from '../../kafka/messages/02-list-offsets';
 import type { ApiHandler } from './api';
 
 const LATEST = -1n;

@@ -5,9 +5,9 @@
 // answered UNKNOWN_TOPIC_OR_PARTITION and the client's next Metadata request finds it. Leader epoch -1:
 // clients skip epoch validation.
 import { TopicError, topicNameProblem, type Topic } from '../cluster/cluster';
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { MetadataSchema } from '../protocol/messages/03-metadata';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { MetadataSchema } from '../../kafka/messages/03-metadata';
 import type { ApiHandler, RequestContext } from './api';
 
 const UNKNOWN_OPERATIONS = -2147483648;

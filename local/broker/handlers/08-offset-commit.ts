@@ -6,8 +6,8 @@
 // NOT_COORDINATOR for the partitions that exist. Offsets are kept until the group is deleted
 // (retention times are accepted and ignored). v0 stored offsets in ZooKeeper: a KRaft Kafka answers it
 // UNSUPPORTED_VERSION for every partition (once one exists), and so does this broker.
-import { ErrorCode } from '../protocol/errors';
-import { OffsetCommitSchema } from '../protocol/messages/08-offset-commit';
+import { ErrorCode } from '../../kafka/errors';
+import { OffsetCommitSchema } from '../../kafka/messages/08-offset-commit';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 interface CommitPartition {

@@ -2,9 +2,9 @@
 // unknown groups and topics); a null topic list (v2+) means every partition with a commit. One group
 // per request before v8, a batch after. v0 read offsets from ZooKeeper: a KRaft Kafka answers it
 // UNSUPPORTED_VERSION for every partition, and so does this broker.
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { OffsetFetchSchema } from '../protocol/messages/09-offset-fetch';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { OffsetFetchSchema } from '../../kafka/messages/09-offset-fetch';
 import type { GroupCoordinator } from '../groups/group-coordinator';
 import { coordinatesGroup, type ApiHandler } from './api';
 

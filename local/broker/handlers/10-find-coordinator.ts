@@ -6,8 +6,8 @@
 // code until its timeout (only 31 and 53 are fatal in rdkafka_txnmgr.c); the Java client and
 // kafka-python fail on any non-retriable code, but turn 53 into a generic authorization error that
 // drops the message. Other key types get INVALID_REQUEST.
-import { ErrorCode } from '../protocol/errors';
-import { FindCoordinatorSchema } from '../protocol/messages/10-find-coordinator';
+import { ErrorCode } from '../../kafka/errors';
+import { FindCoordinatorSchema } from '../../kafka/messages/10-find-coordinator';
 import type { ApiHandler } from './api';
 
 const GROUP = 0;

@@ -2,8 +2,8 @@
 // without a member id gets MEMBER_ID_REQUIRED with the id to rejoin with (static members, with a
 // group.instance.id, join at once). From v9 a static leader rejoining a Stable group may be told to
 // skip the assignment. The response waits for the join phase to end.
-import { ErrorCode } from '../protocol/errors';
-import { JoinGroupSchema } from '../protocol/messages/11-join-group';
+import { ErrorCode } from '../../kafka/errors';
+import { JoinGroupSchema } from '../../kafka/messages/11-join-group';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const joinGroup: ApiHandler = {

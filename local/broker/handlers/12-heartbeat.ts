@@ -1,7 +1,7 @@
 // Heartbeat: v0–4. Behaviour: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
 // A static member's group.instance.id (v3+) must map to its member id (FENCED_INSTANCE_ID otherwise).
-import { HeartbeatSchema } from '../protocol/messages/12-heartbeat';
-import { ErrorCode } from '../protocol/errors';
+import { HeartbeatSchema } from '../../kafka/messages/12-heartbeat';
+import { ErrorCode } from '../../kafka/errors';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const heartbeat: ApiHandler = {

@@ -1,8 +1,8 @@
 // LeaveGroup: v0–5. Behaviour: one member (v0–2) or a batch (v3+, a static member also by its
 // group.instance.id alone) leaves; the rest rebalance. A batch answers per member, with the ids as
 // sent; v0–2 carry the member's error (or the request's) in the one top-level error code.
-import { ErrorCode } from '../protocol/errors';
-import { LeaveGroupSchema } from '../protocol/messages/13-leave-group';
+import { ErrorCode } from '../../kafka/errors';
+import { LeaveGroupSchema } from '../../kafka/messages/13-leave-group';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const leaveGroup: ApiHandler = {

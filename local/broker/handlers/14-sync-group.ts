@@ -1,8 +1,8 @@
 // SyncGroup: v0–5. Behaviour: the leader's request carries every member's assignment; each member's
 // response carries its own, once the leader has synced. From v5 the request must name the group's
 // protocol type and name (INCONSISTENT_GROUP_PROTOCOL when it does not, as Kafka answers).
-import { ErrorCode } from '../protocol/errors';
-import { SyncGroupSchema } from '../protocol/messages/14-sync-group';
+import { ErrorCode } from '../../kafka/errors';
+import { SyncGroupSchema } from '../../kafka/messages/14-sync-group';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const syncGroup: ApiHandler = {

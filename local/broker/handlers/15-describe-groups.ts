@@ -1,8 +1,8 @@
 // DescribeGroups: v0–5. Behaviour: state, protocol type and members; the chosen protocol and each
 // member's subscription and assignment only while the group is Stable, as Kafka gives them. An unknown
 // group is described as Dead with no members, as Kafka does.
-import { ErrorCode } from '../protocol/errors';
-import { DescribeGroupsSchema } from '../protocol/messages/15-describe-groups';
+import { ErrorCode } from '../../kafka/errors';
+import { DescribeGroupsSchema } from '../../kafka/messages/15-describe-groups';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const describeGroups: ApiHandler = {

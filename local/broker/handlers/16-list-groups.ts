@@ -1,7 +1,7 @@
 // ListGroups: v0–5. Behaviour: every group the coordinator knows (Empty ones too, until they are
 // forgotten), filtered by state (v4+, any case) and type (v5+: only "classic" groups exist here).
-import { ErrorCode } from '../protocol/errors';
-import { ListGroupsSchema } from '../protocol/messages/16-list-groups';
+import { ErrorCode } from '../../kafka/errors';
+import { ListGroupsSchema } from '../../kafka/messages/16-list-groups';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const listGroups: ApiHandler = {

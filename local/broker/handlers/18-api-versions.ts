@@ -1,7 +1,7 @@
 // ApiVersions: v0–4. Behaviour: lists every registered API and its version range. A request at a
 // version we do not speak is answered by the connection (UNSUPPORTED_VERSION in a v0 body).
-import { ErrorCode } from '../protocol/errors';
-import { ApiVersionsSchema } from '../protocol/messages/18-api-versions';
+import { ErrorCode } from '../../kafka/errors';
+import { ApiVersionsSchema } from '../../kafka/messages/18-api-versions';
 import type { ApiHandler } from './api';
 
 export const apiVersions: ApiHandler = {

@@ -4,9 +4,9 @@
 // of brokers is accepted, but each partition keeps one copy (SKIPPED.md); manual assignments are
 // refused. A name given twice in one request gets one INVALID_REQUEST answer and is not created.
 import { TopicError } from '../cluster/cluster';
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { CreateTopicsSchema } from '../protocol/messages/19-create-topics';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { CreateTopicsSchema } from '../../kafka/messages/19-create-topics';
 import type { ApiHandler } from './api';
 
 interface CreatableTopic {

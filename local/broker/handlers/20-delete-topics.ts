@@ -1,9 +1,9 @@
 // DeleteTopics: v0–6. Behaviour: by name (all versions) or, from v6, by topic id. The topic and its
 // data go at once. As in Kafka, a topic named (or identified) twice in one request, or given both a
 // name and an id, gets INVALID_REQUEST and is left alone.
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { DeleteTopicsSchema } from '../protocol/messages/20-delete-topics';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { DeleteTopicsSchema } from '../../kafka/messages/20-delete-topics';
 import type { ApiHandler } from './api';
 
 const ZERO_UUID = Buffer.alloc(16);

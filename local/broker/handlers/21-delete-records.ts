@@ -1,8 +1,8 @@
 // DeleteRecords: v0–2. Behaviour: moves the log start offset up to Offset (-1 = the high watermark);
 // records before it can no longer be fetched. An offset past the high watermark is OFFSET_OUT_OF_RANGE.
 // Topics whose cleanup.policy lacks 'delete' (compacted only) refuse with POLICY_VIOLATION, as in Kafka.
-import { ErrorCode } from '../protocol/errors';
-import { DeleteRecordsSchema } from '../protocol/messages/21-delete-records';
+import { ErrorCode } from '../../kafka/errors';
+import { DeleteRecordsSchema } from '../../kafka/messages/21-delete-records';
 import type { ApiHandler } from './api';
 
 export const deleteRecords: ApiHandler = {

@@ -4,8 +4,8 @@
 // so a transactional id only arrives here from a client that skipped that step. It gets the same
 // CLUSTER_AUTHORIZATION_FAILED, which librdkafka, the Java client and kafkajs all treat as final
 // (INVALID_REQUEST would have librdkafka retry until its timeout).
-import { ErrorCode } from '../protocol/errors';
-import { InitProducerIdSchema } from '../protocol/messages/22-init-producer-id';
+import { ErrorCode } from '../../kafka/errors';
+import { InitProducerIdSchema } from '../../kafka/messages/22-init-producer-id';
 import type { ApiHandler } from './api';
 
 export const initProducerId: ApiHandler = {

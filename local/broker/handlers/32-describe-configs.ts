@@ -6,9 +6,9 @@
 // broker id, or another resource type, gets INVALID_REQUEST.
 import { topicNameProblem, type Topic } from '../cluster/cluster';
 import { TOPIC_CONFIGS } from '../cluster/topic-config';
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { DescribeConfigsSchema } from '../protocol/messages/32-describe-configs';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { DescribeConfigsSchema } from '../../kafka/messages/32-describe-configs';
 import type { ApiHandler } from './api';
 import { ResourceType } from './config-resources';
 

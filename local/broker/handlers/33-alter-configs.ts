@@ -3,8 +3,8 @@
 // this API); the topic configs SKIPPED.md lists are the only ones accepted. Broker resources (type 4)
 // and other types are refused with INVALID_REQUEST: the broker has no dynamic broker configs.
 import { TopicError } from '../cluster/cluster';
-import { ErrorCode } from '../protocol/errors';
-import { AlterConfigsSchema } from '../protocol/messages/33-alter-configs';
+import { ErrorCode } from '../../kafka/errors';
+import { AlterConfigsSchema } from '../../kafka/messages/33-alter-configs';
 import type { ApiHandler } from './api';
 import { alterResource, type AlterResource } from './config-resources';
 

@@ -2,9 +2,9 @@
 // new partitions are spread over the brokers; manual assignments are refused. A topic named twice in
 // one request gets one INVALID_REQUEST answer and is left as it is.
 import { TopicError } from '../cluster/cluster';
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { CreatePartitionsSchema } from '../protocol/messages/37-create-partitions';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { CreatePartitionsSchema } from '../../kafka/messages/37-create-partitions';
 import type { ApiHandler } from './api';
 
 export const createPartitions: ApiHandler = {

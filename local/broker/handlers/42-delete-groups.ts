@@ -1,7 +1,7 @@
 // DeleteGroups: v0–2. Behaviour: deletes Empty groups and their committed offsets; a group with
 // members gets NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND. A group named twice is answered once.
-import { DeleteGroupsSchema } from '../protocol/messages/42-delete-groups';
-import { ErrorCode } from '../protocol/errors';
+import { DeleteGroupsSchema } from '../../kafka/messages/42-delete-groups';
+import { ErrorCode } from '../../kafka/errors';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const deleteGroups: ApiHandler = {

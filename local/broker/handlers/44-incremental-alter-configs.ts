@@ -5,8 +5,8 @@
 // with INVALID_REQUEST: the broker has no dynamic broker configs.
 import { TopicError } from '../cluster/cluster';
 import { TOPIC_CONFIGS } from '../cluster/topic-config';
-import { ErrorCode } from '../protocol/errors';
-import { IncrementalAlterConfigsSchema } from '../protocol/messages/44-incremental-alter-configs';
+import { ErrorCode } from '../../kafka/errors';
+import { IncrementalAlterConfigsSchema } from '../../kafka/messages/44-incremental-alter-configs';
 import type { ApiHandler } from './api';
 import { alterResource, type AlterResource } from './config-resources';
 

@@ -2,9 +2,9 @@
 // UNKNOWN_TOPIC_OR_PARTITION. A group with members keeps the offsets of topics it subscribes to
 // (GROUP_SUBSCRIBED_TO_TOPIC); a non-consumer group with members, an unknown group or an empty group
 // id fail the whole request (its top-level error, no topics), as in Kafka.
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
-import { OffsetDeleteSchema } from '../protocol/messages/47-offset-delete';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { OffsetDeleteSchema } from '../../kafka/messages/47-offset-delete';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const offsetDelete: ApiHandler = {

@@ -3,8 +3,8 @@
 // disabled. The API is advertised so that clients asking for it stop at once: without it, librdkafka
 // (group.protocol=consumer) waits for a coordinator forever; with this answer it raises a fatal error,
 // the Java client fails its poll, and franz-go (ServerSideBalancer) falls back to the classic protocol.
-import { ErrorCode } from '../protocol/errors';
-import { ConsumerGroupHeartbeatSchema } from '../protocol/messages/68-consumer-group-heartbeat';
+import { ErrorCode } from '../../kafka/errors';
+import { ConsumerGroupHeartbeatSchema } from '../../kafka/messages/68-consumer-group-heartbeat';
 import type { ApiHandler } from './api';
 
 /** What a client asking for the consumer group protocol is told (the Java client shows it). */

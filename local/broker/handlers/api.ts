@@ -1,8 +1,8 @@
 /** What every API handler file exports, and what a handler gets to work with. */
 import type { Cluster, BrokerInfo } from '../cluster/cluster';
 import type { GroupCoordinator } from '../groups/group-coordinator';
-import type { Struct } from '../protocol/message-codec';
-import type { ApiSchema } from '../protocol/schema';
+import type { Struct } from '../../kafka/message-codec';
+import type { ApiSchema } from '../../kafka/schema';
 
 export interface RequestHeader {
   readonly apiKey: number;

@@ -3,8 +3,8 @@
  * and the per-resource answer of the two alter APIs.
  */
 import { TopicError } from '../cluster/cluster';
-import { ErrorCode } from '../protocol/errors';
-import type { Struct } from '../protocol/message-codec';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
 
 /** Kafka's ConfigResource.Type codes that the broker knows. */
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;

@@ -12,7 +12,7 @@ import {
   stampLogAppendTime,
   type BatchInfo,
   type RecordView,
-} from './record-batch';
+} from '../../kafka/record-batch';
 
 interface StoredBatch {
   readonly baseOffset: number;

@@ -9,8 +9,8 @@
  * from a producer the partition never saw. Known producers must continue without gaps, and start
  * again at 0 when their epoch goes up.
  */
-import { ErrorCode } from '../protocol/errors';
-import type { BatchInfo } from './record-batch';
+import { ErrorCode } from '../../kafka/errors';
+import type { BatchInfo } from '../../kafka/record-batch';
 
 const RECENT = 5;
 

@@ -8,11 +8,11 @@
  */
 import type { Socket } from 'node:net';
 import { CloseConnection, type ApiHandler, type RequestContext, type RequestHeader } from '../handlers/api';
-import { ErrorCode } from '../protocol/errors';
-import { decodeMessage, type Struct } from '../protocol/message-codec';
-import { ProtocolError, Reader } from '../protocol/primitives';
-import { responseFrame } from '../protocol/response-frame';
-import { inRange } from '../protocol/schema';
+import { ErrorCode } from '../../kafka/errors';
+import { decodeMessage, type Struct } from '../../kafka/message-codec';
+import { ProtocolError, Reader } from '../../kafka/primitives';
+import { responseFrame } from '../../kafka/response-frame';
+import { inRange } from '../../kafka/schema';
 
 export interface ConnectionOptions {
   readonly handlers: ReadonlyMap<number, ApiHandler>;

@@ -19,9 +19,9 @@ import {
   writeSync,
 } from 'node:fs';
 import * as path from 'node:path';
-import { crc32c } from '../log/crc32c';
+import { crc32c } from '../../kafka/crc32c';
 import { fsyncDirectory } from './journal';
-import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../log/record-batch';
+import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../../kafka/record-batch';
 
 const SEGMENT = /^(\d{20})\.log$/;
 

@@ -41,7 +41,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleepUnlessAborted } from 'node:timers/promises';
-import { ErrorCode } from '../../broker/protocol/errors';
+import { ErrorCode } from '../../kafka/errors';
 import { ClusterView, type Connections } from '../kafka/cluster-view';
 import { PartitionReader } from '../kafka/partition-reader';
 import type { KafkaRecord } from '../kafka/records';

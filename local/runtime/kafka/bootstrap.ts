@@ -6,8 +6,8 @@
  * Only plaintext listeners are spoken here (as by the functions with KAFKA_AUTH=none): a TLS or SASL
  * listener closes the connection or answers nothing a plaintext client understands.
  */
-import type { Struct } from '../../broker/protocol/message-codec';
-import { MetadataSchema } from '../../broker/protocol/messages/03-metadata';
+import type { Struct } from '../../kafka/message-codec';
+import { MetadataSchema } from '../../kafka/messages/03-metadata';
 import { parseHostPort, WireClient } from './wire-client';
 
 /** A bootstrap list that cannot be read, or a cluster that cannot be reached; the message says why. */

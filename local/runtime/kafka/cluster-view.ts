@@ -8,10 +8,10 @@
  * to learn the cluster). Answers are not cached past the caller's need: a partition whose leader moved
  * asks again, and gets the controller's current view.
  */
-import { ErrorCode } from '../../broker/protocol/errors';
-import type { Struct } from '../../broker/protocol/message-codec';
-import { FindCoordinatorSchema } from '../../broker/protocol/messages/10-find-coordinator';
-import { MetadataSchema } from '../../broker/protocol/messages/03-metadata';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { FindCoordinatorSchema } from '../../kafka/messages/10-find-coordinator';
+import { MetadataSchema } from '../../kafka/messages/03-metadata';
 import { KafkaConnectionError, KafkaResponseError, type WireClient } from './wire-client';
 
 /** Opens connections on behalf of their owner, which closes whatever is still open when it stops. */

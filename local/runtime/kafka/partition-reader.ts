@@ -20,12 +20,12 @@
  * The first failure of a spell and the recovery from it are logged, not every attempt.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode } from '../../broker/protocol/errors';
-import type { Struct } from '../../broker/protocol/message-codec';
-import { FetchSchema } from '../../broker/protocol/messages/01-fetch';
-import { ListOffsetsSchema } from '../../broker/protocol/messages/02-list-offsets';
-import { OffsetCommitSchema } from '../../broker/protocol/messages/08-offset-commit';
-import { OffsetFetchSchema } from '../../broker/protocol/messages/09-offset-fetch';
+import { ErrorCode } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { FetchSchema } from '../../kafka/messages/01-fetch';
+import { ListOffsetsSchema } from '../../kafka/messages/02-list-offsets';
+import { OffsetCommitSchema } from '../../kafka/messages/08-offset-commit';
+import { OffsetFetchSchema } from '../../kafka/messages/09-offset-fetch';
 import type { BrokerAddress, ClusterView, Connections } from './cluster-view';
 import { decodeRecords, type KafkaRecord } from './records';
 import { KafkaConnectionError, KafkaResponseError, REQUEST_TIMEOUT_MS, type WireClient } from './wire-client';

@@ -4,14 +4,14 @@
  * markers) hold no user records and are dropped here.
  */
 import { gunzipSync } from 'node:zlib';
-import { Reader } from '../../broker/protocol/primitives';
+import { Reader } from '../../kafka/primitives';
 import {
   ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
   BATCH_HEADER_SIZE,
   LOG_OVERHEAD,
-} from '../../broker/log/record-batch';
+} from '../../kafka/record-batch';
 
 export interface KafkaRecord {
   readonly offset: number;

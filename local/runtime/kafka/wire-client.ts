@@ -13,11 +13,11 @@
  * request unanswered: a timeout closes the connection, as Kafka's own clients do.
  */
 import { connect, type Socket } from 'node:net';
-import { errorName } from '../../broker/protocol/errors';
-import type { Struct } from '../../broker/protocol/message-codec';
-import { requestFrame } from '../../broker/protocol/request-frame';
-import { decodeResponse } from '../../broker/protocol/response-frame';
-import { inRange, type ApiSchema } from '../../broker/protocol/schema';
+import { errorName } from '../../kafka/errors';
+import type { Struct } from '../../kafka/message-codec';
+import { requestFrame } from '../../kafka/request-frame';
+import { decodeResponse } from '../../kafka/response-frame';
+import { inRange, type ApiSchema } from '../../kafka/schema';
 
 /** Raised when the connection fails or closes with requests outstanding. */
 export class KafkaConnectionError extends Error {

@@ -5,9 +5,9 @@
  * requests, and the partition Kafka's default partitioner picks for a key.
  */
 import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
-import { parseBatches } from '../../../local/broker/log/record-batch';
-import { FetchSchema } from '../../../local/broker/protocol/messages/01-fetch';
-import { decodeResponse } from '../../../local/broker/protocol/response-frame';
+import { parseBatches } from '../../../local/kafka/record-batch';
+import { FetchSchema } from '../../../local/kafka/messages/01-fetch';
+import { decodeResponse } from '../../../local/kafka/response-frame';
 import { fetchRequest, RawConnection } from '../../support/raw-kafka';
 
 const defaultPartitioner = Partitioners.DefaultPartitioner();
