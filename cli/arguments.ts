@@ -1,6 +1,6 @@
 /** Argument handling every `kw` command shares: one shape for usage errors, and parseArgs without throws. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { CommandIO } from './main';
+import type { CommandIO } from './command';
 
 /** A function that reports a usage problem of `command` and gives exit code 2. */
 export function usageError(command: string, io: CommandIO): (why: string) => 2 {

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { BrokerOptionsError, startBroker } from '../local/broker/broker';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-dir';
 import { integerFlag } from './arguments';
-import type { Command } from './main';
+import type { Command } from './command';
 import { untilStopSignal } from './signals';
 
 const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [--data-dir D [--fsync P]]

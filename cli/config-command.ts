@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_KEYS, ConfigError, readConfig } from '../lib/config';
-import type { Command } from './main';
+import type { Command } from './command';
 
 const HELP = `Usage: kw config [key=value ...]
 

@@ -15,7 +15,7 @@ import {
 } from './kafka-connection';
 import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
 import { untilStopSignal } from './signals';
-import type { Command, CommandIO } from './main';
+import type { Command, CommandIO } from './command';
 
 const HELP = `Usage: kw consume TOPIC [--from-beginning | --offset N | --from-timestamp ISO] [--partition N]
                   [--group G] [--max-messages N] [--timeout-ms MS] [--format text|json]

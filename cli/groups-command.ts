@@ -11,7 +11,7 @@ import {
   type ConnectionFlags,
 } from './kafka-connection';
 import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
-import type { Command, CommandIO } from './main';
+import type { Command, CommandIO } from './command';
 
 const HELP = `Usage: kw groups list
        kw groups describe GROUP

@@ -13,7 +13,7 @@ import {
   type KafkaConnectionSettings,
 } from '../functions/commons/kafka-client';
 import { parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
-import type { CommandIO } from './main';
+import type { CommandIO } from './command';
 
 const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 

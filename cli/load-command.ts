@@ -4,7 +4,7 @@
  */
 import { Agent, request } from 'node:http';
 import { parseCommandArgs, usageError } from './arguments';
-import type { Command } from './main';
+import type { Command } from './command';
 
 const HELP = `Usage: kw load [--url http://127.0.0.1:3000/] [--count 1000] [--rate 200] [--concurrency 32]
                [--customers 50] [--invalid 0]

@@ -4,25 +4,10 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- a command's module loads only when it runs */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { Command, CommandIO } from './command';
 
-export interface Command {
-  /** Full help, with examples. */
-  readonly help: string;
-  /** Runs the command; resolves to the process exit code. */
-  run(args: string[], io: CommandIO): Promise<number>;
-}
-
-/** Where commands write, so tests can capture it. */
-export interface CommandIO {
-  out(text: string): void;
-  err(text: string): void;
-  /** Where `kw produce` reads records from when no --file is given. */
-  readonly stdin?: NodeJS.ReadableStream;
-  /** True when output goes to a terminal: colour, tables and in-place status lines are allowed. */
-  readonly tty?: boolean;
-  /** Replaces the current status line (terminals only); an empty text clears it. */
-  status?(text: string): void;
-}
+// Callers of main() (tests) take the types from here, beside it.
+export type { Command, CommandIO };
 
 /**
  * Every command with its one-line summary. A command's module is loaded only when it runs or its

@@ -15,7 +15,7 @@ import {
   type ConnectionFlags,
 } from './kafka-connection';
 import { keyValueFlag, parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
-import type { Command, CommandIO } from './main';
+import type { Command, CommandIO } from './command';
 
 const HELP = `Usage: kw produce TOPIC [--key-separator SEP] [--header key=value]... [--partition N]
                   [--acks all|1|0] [--compression none|gzip|snappy|lz4] [--file F]

@@ -4,7 +4,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { parseCommandArgs, usageError } from './arguments';
-import type { Command } from './main';
+import type { Command } from './command';
 import { sweep } from './sweep/sweeper';
 
 const HELP = `Usage: kw sweep [--dry-run] [--stage S] [--region R] [--now ISO]

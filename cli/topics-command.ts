@@ -5,7 +5,7 @@ import type { Admin, ITopicConfig } from 'kafkajs';
 import { table } from './groups-command';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
 import { keyValueFlag, parseCommandArgs, UsageError, usageError, wholeNumberFlag } from './arguments';
-import type { Command, CommandIO } from './main';
+import type { Command, CommandIO } from './command';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
        kw topics list

@@ -9,7 +9,7 @@ import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
 import { parseBootstrapServers, probeCluster, type ClusterSummary } from '../local/runtime/kafka/bootstrap';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
 import { integerFlag, keyValueFlag, UsageError } from './arguments';
-import type { Command, CommandIO } from './main';
+import type { Command, CommandIO } from './command';
 import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
 
