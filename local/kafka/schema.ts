@@ -41,8 +41,13 @@ export function inRange(range: VersionRange | undefined, version: number): boole
   return range !== undefined && version >= range.min && version <= range.max;
 }
 
-export interface Field {
-  readonly name: string;
+/**
+ * One field of a message layout. The type parameters exist for the compiler only: `N` is the field's
+ * name, `V` the value a decoder yields, `W` what an encoder takes, and `Optional` whether an encoder
+ * may leave the field out (it has a declared default, or is tagged and so absent unless set).
+ */
+export interface Field<N extends string = string, V = unknown, W = V, Optional extends boolean = boolean> {
+  readonly name: N;
   /** A primitive, an array of primitives (`[]int32`), a nested struct or an array of structs. */
   readonly kind: 'primitive' | 'array' | 'struct' | 'structArray';
   /** The primitive type, or the element type of a primitive array. */
@@ -59,6 +64,8 @@ export interface Field {
   readonly default?: unknown;
   /** Fields of a struct or of each struct in an array. */
   readonly fields?: readonly Field[];
+  /** Never set: carries the decoded and encodable value types and optionality for inference. */
+  readonly phantom?: { readonly read: V; readonly write: W; readonly optional: Optional };
 }
 
 export interface FieldOptions {
@@ -72,26 +79,85 @@ export interface FieldOptions {
   readonly default?: unknown;
 }
 
-function withOptions(
+/**
+ * The bytes of a `records` field as an encoder takes them: one buffer, or several chunks (stored
+ * batches) written back to back. A decoder always yields one buffer (or null).
+ */
+export type RecordsValue = Buffer | readonly Buffer[] | null;
+
+/** What each primitive decodes to. */
+interface PrimitiveValues {
+  bool: boolean;
+  int8: number;
+  int16: number;
+  int32: number;
+  int64: bigint;
+  uint16: number;
+  float64: number;
+  string: string;
+  bytes: Buffer;
+  records: Buffer | null;
+  uuid: Buffer;
+}
+
+type NullIf<O> = O extends { readonly nullable: string } ? null : never;
+type OptionalIf<O> = O extends { readonly default: unknown } | { readonly tag: number } ? true : false;
+type ScalarRead<T> = T extends `[]${infer P extends Primitive}`
+  ? PrimitiveValues[P][]
+  : T extends Primitive
+    ? PrimitiveValues[T]
+    : never;
+type ScalarWrite<T> = T extends 'records' ? RecordsValue : ScalarRead<T>;
+
+/** The decoded form of a list of fields: every field present, typed by its declaration. */
+export type ReadFields<Fs extends readonly Field[]> = {
+  [F in Fs[number] as F['name']]: F extends Field<string, infer V, unknown> ? V : never;
+};
+
+/** What an encoder takes for a list of fields: misspelt names fail, defaulted or tagged ones may be left out. */
+export type WriteFields<Fs extends readonly Field[]> = {
+  [F in Fs[number] as F extends Field<string, unknown, unknown, false> ? F['name'] : never]: F extends Field<
+    string,
+    unknown,
+    infer W
+  >
+    ? W
+    : never;
+} & {
+  [F in Fs[number] as F extends Field<string, unknown, unknown, false> ? never : F['name']]?: F extends Field<
+    string,
+    unknown,
+    infer W
+  >
+    ? W
+    : never;
+};
+
+function withOptions<F extends Field>(
   base: Omit<Field, 'nullableVersions' | 'tag' | 'taggedVersions' | 'default'>,
   options: FieldOptions,
-): Field {
+): F {
+  // The declared types live only in the phantom parameters, so this one assertion is where they attach.
   return {
     ...base,
     nullableVersions: options.nullable ? versions(options.nullable) : undefined,
     tag: options.tag,
     taggedVersions: options.tagged ? versions(options.tagged) : undefined,
     default: options.default,
-  };
+  } as F;
 }
 
 /** A scalar field, or an array of scalars when `type` starts with `[]`. */
-export function field(
-  name: string,
-  type: Primitive | `[]${Primitive}`,
+export function field<
+  const N extends string,
+  const T extends Primitive | `[]${Primitive}`,
+  const O extends FieldOptions = FieldOptions,
+>(
+  name: N,
+  type: T,
   versionSpec: string,
-  options: FieldOptions = {},
-): Field {
+  options?: O,
+): Field<N, ScalarRead<T> | NullIf<O>, ScalarWrite<T> | NullIf<O>, OptionalIf<O>> {
   const isArray = type.startsWith('[]');
   return withOptions(
     {
@@ -100,47 +166,55 @@ export function field(
       type: (isArray ? type.slice(2) : type) as Primitive,
       versions: versions(versionSpec),
     },
-    options,
+    options ?? {},
   );
 }
 
 /** An array of structs. */
-export function structs(
-  name: string,
+export function structs<
+  const N extends string,
+  const Fs extends readonly Field[],
+  const O extends FieldOptions = FieldOptions,
+>(
+  name: N,
   versionSpec: string,
-  fields: Field[],
-  options: FieldOptions = {},
-): Field {
-  return withOptions({ name, kind: 'structArray', versions: versions(versionSpec), fields }, options);
+  fields: Fs,
+  options?: O,
+): Field<N, ReadFields<Fs>[] | NullIf<O>, WriteFields<Fs>[] | NullIf<O>, OptionalIf<O>> {
+  return withOptions({ name, kind: 'structArray', versions: versions(versionSpec), fields }, options ?? {});
 }
 
 /** A single nested struct. */
-export function struct(
-  name: string,
+export function struct<
+  const N extends string,
+  const Fs extends readonly Field[],
+  const O extends FieldOptions = FieldOptions,
+>(
+  name: N,
   versionSpec: string,
-  fields: Field[],
-  options: FieldOptions = {},
-): Field {
-  return withOptions({ name, kind: 'struct', versions: versions(versionSpec), fields }, options);
+  fields: Fs,
+  options?: O,
+): Field<N, ReadFields<Fs> | NullIf<O>, WriteFields<Fs> | NullIf<O>, OptionalIf<O>> {
+  return withOptions({ name, kind: 'struct', versions: versions(versionSpec), fields }, options ?? {});
 }
 
-export interface MessageSchema {
+export interface MessageSchema<Fs extends readonly Field[] = readonly Field[]> {
   readonly name: string;
   readonly apiKey: number;
   readonly validVersions: VersionRange;
   /** Versions using compact types and tagged fields. */
   readonly flexibleVersions: VersionRange;
-  readonly fields: readonly Field[];
+  readonly fields: Fs;
 }
 
 /** Declares a request or response layout. */
-export function message(spec: {
+export function message<const Fs extends readonly Field[]>(spec: {
   name: string;
   apiKey: number;
   valid: string;
   flexible: string;
-  fields: Field[];
-}): MessageSchema {
+  fields: Fs;
+}): MessageSchema<Fs> {
   return {
     name: spec.name,
     apiKey: spec.apiKey,
@@ -151,7 +225,25 @@ export function message(spec: {
 }
 
 /** A request layout and its response layout. */
-export interface ApiSchema {
-  readonly request: MessageSchema;
-  readonly response: MessageSchema;
+export interface ApiSchema<
+  Req extends MessageSchema = MessageSchema,
+  Res extends MessageSchema = MessageSchema,
+> {
+  readonly request: Req;
+  readonly response: Res;
 }
+
+/** A decoded message of `M`. */
+export type MessageOf<M extends MessageSchema> = M extends MessageSchema<infer Fs> ? ReadFields<Fs> : never;
+/** What an encoder of `M` takes. */
+export type MessageInput<M extends MessageSchema> =
+  M extends MessageSchema<infer Fs> ? WriteFields<Fs> : never;
+
+/** The request a handler of `S` reads. */
+export type RequestOf<S extends ApiSchema> = MessageOf<S['request']>;
+/** The response a handler of `S` returns. */
+export type ResponseInput<S extends ApiSchema> = MessageInput<S['response']>;
+/** The response a client of `S` reads. */
+export type ResponseOf<S extends ApiSchema> = MessageOf<S['response']>;
+/** The request a client of `S` sends; every field may be left to its default. */
+export type RequestInput<S extends ApiSchema> = Partial<MessageInput<S['request']>>;

@@ -19,15 +19,15 @@ import {
   type BatchInfo,
 } from '../../kafka/record-batch';
 import { ErrorCode, errorName } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { ProduceSchema } from '../../kafka/messages/00-produce';
+import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import { StorageError } from '../storage/partition-store';
 import { CloseConnection, type ApiHandler, type RequestContext } from './api';
 
-interface PartitionData {
-  Index: number;
-  Records: Buffer | null;
-}
+type PartitionData = RequestOf<typeof ProduceSchema>['TopicData'][number]['PartitionData'][number];
+type PartitionResponse = ResponseInput<
+  typeof ProduceSchema
+>['Responses'][number]['PartitionResponses'][number];
 
 /** A partition's answer: the error, and what a failed append still tells (Kafka's log start offset). */
 interface Outcome {
@@ -36,7 +36,7 @@ interface Outcome {
   readonly baseOffset?: bigint;
   readonly logStartOffset?: bigint;
   readonly logAppendTime?: bigint;
-  readonly recordErrors?: readonly { BatchIndex: number; BatchIndexErrorMessage: string }[];
+  readonly recordErrors?: PartitionResponse['RecordErrors'];
 }
 
 /** The request's own rules, checked before acks and leadership: the batch, or the refusal. */
@@ -172,9 +172,9 @@ function producePartition(
   topicName: string,
   data: PartitionData,
   acks: number,
-): Struct {
+): PartitionResponse {
   const { cluster } = context;
-  const answer = (o: Outcome): Struct => ({
+  const answer = (o: Outcome): PartitionResponse => ({
     Index: data.Index,
     ErrorCode: o.code,
     BaseOffset: o.baseOffset ?? -1n,
@@ -200,16 +200,15 @@ function producePartition(
   return answer(append(context, topic, partition, requested.batch));
 }
 
-export const produce: ApiHandler = {
+export const produce: ApiHandler<typeof ProduceSchema> = {
   key: 0,
   name: 'Produce',
   schema: ProduceSchema,
   minVersion: 3,
   maxVersion: 11,
   handle(request, context) {
-    const acks = request.Acks as number;
-    const topics = request.TopicData as { Name: string; PartitionData: PartitionData[] }[];
-    const responses = topics.map((t) => ({
+    const acks = request.Acks;
+    const responses = request.TopicData.map((t) => ({
       Name: t.Name,
       PartitionResponses: t.PartitionData.map((p) => producePartition(context, t.Name, p, acks)),
     }));
@@ -217,8 +216,7 @@ export const produce: ApiHandler = {
     if (acks !== 0) return { Responses: responses, ThrottleTimeMs: 0 };
     // acks=0 has no answer to carry an error: Kafka closes the connection instead.
     const failed = responses.flatMap((t) => t.PartitionResponses).find((p) => p.ErrorCode !== ErrorCode.NONE);
-    if (failed)
-      throw new CloseConnection(`acks=0 produce failed with ${errorName(failed.ErrorCode as number)}`);
+    if (failed) throw new CloseConnection(`acks=0 produce failed with ${errorName(failed.ErrorCode)}`);
     return null;
   },
 };

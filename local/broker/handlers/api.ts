@@ -2,7 +2,7 @@
 import type { Cluster, BrokerInfo } from '../cluster/cluster';
 import type { GroupCoordinator } from '../groups/group-coordinator';
 import type { Struct } from '../../kafka/message-codec';
-import type { ApiSchema } from '../../kafka/schema';
+import type { ApiSchema, RequestOf, ResponseInput } from '../../kafka/schema';
 
 export interface RequestHeader {
   readonly apiKey: number;
@@ -25,15 +25,19 @@ export interface RequestContext {
   readonly apiKeys: readonly Struct[];
 }
 
-export interface ApiHandler {
+/** A handler of one API; `S` types the request it reads and the response it returns. */
+export interface ApiHandler<S extends ApiSchema = ApiSchema> {
   readonly key: number;
   readonly name: string;
-  readonly schema: ApiSchema;
+  readonly schema: S;
   /** Versions advertised in ApiVersions and accepted. */
   readonly minVersion: number;
   readonly maxVersion: number;
   /** Returns the response body, or null when Kafka sends no response (Produce with acks=0). */
-  handle(request: Struct, context: RequestContext): Promise<Struct | null> | Struct | null;
+  handle(
+    request: RequestOf<S>,
+    context: RequestContext,
+  ): Promise<ResponseInput<S> | null> | ResponseInput<S> | null;
 }
 
 /**

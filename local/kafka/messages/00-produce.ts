@@ -2,7 +2,7 @@
 // v10 adds tagged CurrentLeader (per partition) and NodeEndpoints (top level), both using tag 0 in their own scopes.
 import { field, message, struct, structs, type ApiSchema } from '../schema';
 
-export const ProduceSchema: ApiSchema = {
+export const ProduceSchema = {
   request: message({
     name: 'ProduceRequest',
     apiKey: 0,
@@ -65,4 +65,4 @@ export const ProduceSchema: ApiSchema = {
       ),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -5,7 +5,7 @@
 // CurrentLeader; v17 adds each partition's tagged ReplicaDirectoryId.
 import { field, message, struct, structs, type ApiSchema } from '../schema';
 
-export const FetchSchema: ApiSchema = {
+export const FetchSchema = {
   request: message({
     name: 'FetchRequest',
     apiKey: 1,
@@ -120,4 +120,4 @@ export const FetchSchema: ApiSchema = {
       ),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // v0 alone carries MaxNumOffsets and returns an OldStyleOffsets array instead of a single Timestamp/Offset.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const ListOffsetsSchema: ApiSchema = {
+export const ListOffsetsSchema = {
   request: message({
     name: 'ListOffsetsRequest',
     apiKey: 2,
@@ -42,4 +42,4 @@ export const ListOffsetsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // A null Topics array means "all topics" from v1 (v0 uses an empty array); topic IDs appear in v10 but are only honoured from v12.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const MetadataSchema: ApiSchema = {
+export const MetadataSchema = {
   request: message({
     name: 'MetadataRequest',
     apiKey: 3,
@@ -56,4 +56,4 @@ export const MetadataSchema: ApiSchema = {
       field('ClusterAuthorizedOperations', 'int32', '8-10', { default: -2147483648 }),
     ],
   }),
-};
+} satisfies ApiSchema;

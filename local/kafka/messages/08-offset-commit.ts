@@ -2,7 +2,7 @@
 // v1 alone carries a per-partition CommitTimestamp; v2–4 carry a request-level RetentionTimeMs instead.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const OffsetCommitSchema: ApiSchema = {
+export const OffsetCommitSchema = {
   request: message({
     name: 'OffsetCommitRequest',
     apiKey: 8,
@@ -42,4 +42,4 @@ export const OffsetCommitSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

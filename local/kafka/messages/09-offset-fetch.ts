@@ -2,7 +2,7 @@
 // v8 replaces the single-group layout (v0–7) with a batch of Groups; Topics may be null from v2 (all topics).
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const OffsetFetchSchema: ApiSchema = {
+export const OffsetFetchSchema = {
   request: message({
     name: 'OffsetFetchRequest',
     apiKey: 9,
@@ -61,4 +61,4 @@ export const OffsetFetchSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // v4 replaces the single Key (and flat response) with a batch: CoordinatorKeys in, Coordinators out.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const FindCoordinatorSchema: ApiSchema = {
+export const FindCoordinatorSchema = {
   request: message({
     name: 'FindCoordinatorRequest',
     apiKey: 10,
@@ -36,4 +36,4 @@ export const FindCoordinatorSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // The response ProtocolName is non-nullable before v7 but nullable from v7.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const JoinGroupSchema: ApiSchema = {
+export const JoinGroupSchema = {
   request: message({
     name: 'JoinGroupRequest',
     apiKey: 11,
@@ -40,4 +40,4 @@ export const JoinGroupSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -1,7 +1,7 @@
 // Heartbeat (key 12): v0–4, flexible from v4.
 import { field, message, type ApiSchema } from '../schema';
 
-export const HeartbeatSchema: ApiSchema = {
+export const HeartbeatSchema = {
   request: message({
     name: 'HeartbeatRequest',
     apiKey: 12,
@@ -21,4 +21,4 @@ export const HeartbeatSchema: ApiSchema = {
     flexible: '4+',
     fields: [field('ThrottleTimeMs', 'int32', '1+'), field('ErrorCode', 'int16', '0+')],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // v3 replaces the single MemberId with a batch of Members.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const LeaveGroupSchema: ApiSchema = {
+export const LeaveGroupSchema = {
   request: message({
     name: 'LeaveGroupRequest',
     apiKey: 13,
@@ -33,4 +33,4 @@ export const LeaveGroupSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

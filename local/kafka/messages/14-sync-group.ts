@@ -1,7 +1,7 @@
 // SyncGroup (key 14): v0–5, flexible from v4.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const SyncGroupSchema: ApiSchema = {
+export const SyncGroupSchema = {
   request: message({
     name: 'SyncGroupRequest',
     apiKey: 14,
@@ -30,4 +30,4 @@ export const SyncGroupSchema: ApiSchema = {
       field('Assignment', 'bytes', '0+'),
     ],
   }),
-};
+} satisfies ApiSchema;

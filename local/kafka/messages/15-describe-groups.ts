@@ -1,7 +1,7 @@
 // DescribeGroups (key 15): v0–5, flexible from v5.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const DescribeGroupsSchema: ApiSchema = {
+export const DescribeGroupsSchema = {
   request: message({
     name: 'DescribeGroupsRequest',
     apiKey: 15,
@@ -34,4 +34,4 @@ export const DescribeGroupsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -1,7 +1,7 @@
 // ListGroups (key 16): v0–5, flexible from v3.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const ListGroupsSchema: ApiSchema = {
+export const ListGroupsSchema = {
   request: message({
     name: 'ListGroupsRequest',
     apiKey: 16,
@@ -25,4 +25,4 @@ export const ListGroupsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -1,7 +1,7 @@
 // ApiVersions (key 18): v0–4, flexible from v3. The response header is always v0 (no tagged fields).
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const ApiVersionsSchema: ApiSchema = {
+export const ApiVersionsSchema = {
   request: message({
     name: 'ApiVersionsRequest',
     apiKey: 18,
@@ -46,4 +46,4 @@ export const ApiVersionsSchema: ApiSchema = {
       field('ZkMigrationReady', 'bool', '3+', { tag: 3, tagged: '3+', default: false }),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // The request's timeoutMs/validateOnly keep Kafka's lower-case names; the response gains TopicId in v7.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const CreateTopicsSchema: ApiSchema = {
+export const CreateTopicsSchema = {
   request: message({
     name: 'CreateTopicsRequest',
     apiKey: 19,
@@ -56,4 +56,4 @@ export const CreateTopicsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // v6 replaces the request's TopicNames with Topics (name or ID), and response names become nullable.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const DeleteTopicsSchema: ApiSchema = {
+export const DeleteTopicsSchema = {
   request: message({
     name: 'DeleteTopicsRequest',
     apiKey: 20,
@@ -32,4 +32,4 @@ export const DeleteTopicsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -1,7 +1,7 @@
 // DeleteRecords (key 21): v0–2, flexible from v2.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const DeleteRecordsSchema: ApiSchema = {
+export const DeleteRecordsSchema = {
   request: message({
     name: 'DeleteRecordsRequest',
     apiKey: 21,
@@ -32,4 +32,4 @@ export const DeleteRecordsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

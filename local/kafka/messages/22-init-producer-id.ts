@@ -2,7 +2,7 @@
 // From v3 the request may carry an existing ProducerId/ProducerEpoch (both default -1).
 import { field, message, type ApiSchema } from '../schema';
 
-export const InitProducerIdSchema: ApiSchema = {
+export const InitProducerIdSchema = {
   request: message({
     name: 'InitProducerIdRequest',
     apiKey: 22,
@@ -27,4 +27,4 @@ export const InitProducerIdSchema: ApiSchema = {
       field('ProducerEpoch', 'int16', '0+'),
     ],
   }),
-};
+} satisfies ApiSchema;

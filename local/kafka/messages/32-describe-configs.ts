@@ -2,7 +2,7 @@
 // IsDefault exists only in v0; from v1 ConfigSource and Synonyms take its place.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const DescribeConfigsSchema: ApiSchema = {
+export const DescribeConfigsSchema = {
   request: message({
     name: 'DescribeConfigsRequest',
     apiKey: 32,
@@ -48,4 +48,4 @@ export const DescribeConfigsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // v1 is the same as v0; the request replaces a resource's whole set of dynamic configs.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const AlterConfigsSchema: ApiSchema = {
+export const AlterConfigsSchema = {
   request: message({
     name: 'AlterConfigsRequest',
     apiKey: 33,
@@ -35,4 +35,4 @@ export const AlterConfigsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -1,7 +1,7 @@
 // CreatePartitions (key 37): v0–3, flexible from v2.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const CreatePartitionsSchema: ApiSchema = {
+export const CreatePartitionsSchema = {
   request: message({
     name: 'CreatePartitionsRequest',
     apiKey: 37,
@@ -31,4 +31,4 @@ export const CreatePartitionsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -1,7 +1,7 @@
 // DeleteGroups (key 42): v0–2, flexible from v2.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const DeleteGroupsSchema: ApiSchema = {
+export const DeleteGroupsSchema = {
   request: message({
     name: 'DeleteGroupsRequest',
     apiKey: 42,
@@ -19,4 +19,4 @@ export const DeleteGroupsSchema: ApiSchema = {
       structs('Results', '0+', [field('GroupId', 'string', '0+'), field('ErrorCode', 'int16', '0+')]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -2,7 +2,7 @@
 // Each config carries an operation (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT) applied to the current value.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const IncrementalAlterConfigsSchema: ApiSchema = {
+export const IncrementalAlterConfigsSchema = {
   request: message({
     name: 'IncrementalAlterConfigsRequest',
     apiKey: 44,
@@ -36,4 +36,4 @@ export const IncrementalAlterConfigsSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -1,7 +1,7 @@
 // OffsetDelete (key 47): v0 only, never flexible.
 import { field, message, structs, type ApiSchema } from '../schema';
 
-export const OffsetDeleteSchema: ApiSchema = {
+export const OffsetDeleteSchema = {
   request: message({
     name: 'OffsetDeleteRequest',
     apiKey: 47,
@@ -32,4 +32,4 @@ export const OffsetDeleteSchema: ApiSchema = {
       ]),
     ],
   }),
-};
+} satisfies ApiSchema;

@@ -5,7 +5,7 @@ import { field, message, struct, structs, type ApiSchema } from '../schema';
 /** Partitions by topic id: what a member owns (request) or is assigned (response). */
 const topicPartitionFields = () => [field('TopicId', 'uuid', '0+'), field('Partitions', '[]int32', '0+')];
 
-export const ConsumerGroupHeartbeatSchema: ApiSchema = {
+export const ConsumerGroupHeartbeatSchema = {
   request: message({
     name: 'ConsumerGroupHeartbeatRequest',
     apiKey: 68,
@@ -42,4 +42,4 @@ export const ConsumerGroupHeartbeatSchema: ApiSchema = {
       }),
     ],
   }),
-};
+} satisfies ApiSchema;
