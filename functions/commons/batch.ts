@@ -16,7 +16,6 @@
 import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import { KafkaConsumerError } from '@aws-lambda-powertools/kafka/errors';
 import type { ConsumerRecord, ConsumerRecords } from '@aws-lambda-powertools/kafka/types';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, MSKEvent } from 'aws-lambda';
 import type { z } from 'zod';
 
@@ -100,22 +99,13 @@ export type KafkaBatchHandler = (event: MSKEvent, context: Context) => Promise<B
 
 /**
  * Wraps a batch processor for Lambda: Powertools' Kafka consumer decodes each record's base64 key
- * and JSON value and validates the value against `valueSchema` when the record is first read; the
- * batch's metrics are published however it ends.
+ * and JSON value and validates the value against `valueSchema` when the record is first read.
  */
 export function kafkaBatchHandler<S extends z.ZodType>(
   valueSchema: S,
-  metrics: Metrics,
   processBatch: (event: ConsumerRecords<string | undefined, z.infer<S>>) => Promise<BatchResponse>,
 ): KafkaBatchHandler {
-  return kafkaConsumer<string | undefined, z.infer<S>>(
-    async (event) => {
-      try {
-        return await processBatch(event);
-      } finally {
-        metrics.publishStoredMetrics();
-      }
-    },
-    { value: { type: 'json', parserSchema: valueSchema } },
-  ) as KafkaBatchHandler;
+  return kafkaConsumer<string | undefined, z.infer<S>>(processBatch, {
+    value: { type: 'json', parserSchema: valueSchema },
+  }) as KafkaBatchHandler;
 }

@@ -29,7 +29,7 @@ export interface EnrichDependencies {
 
 /** Builds the Lambda handler; record values are validated against {@link OrderSchema} as they are read. */
 export function createEnrichHandler(deps: EnrichDependencies): KafkaBatchHandler {
-  return kafkaBatchHandler(OrderSchema, deps.metrics, async (event) => {
+  return kafkaBatchHandler(OrderSchema, async (event) => {
     const enriched: Message[] = [];
     const deadLetters = new DeadLetters(deps.logger, deps.functionName);
 

@@ -1,12 +1,15 @@
 /** Lambda entry point of the ingest function (Function URL, AWS_IAM auth). */
 import { getProducer } from '../commons/kafka-client';
 import { PIPELINE_TOPICS, topicFromEnv } from '../commons/names';
-import { logger, metrics } from '../commons/powertools';
+import { instrumented, logger, metrics } from '../commons/powertools';
 import { createIngestHandler } from './ingest';
 
-export const handler = createIngestHandler({
-  producer: getProducer,
-  topic: topicFromEnv('ORDERS_TOPIC', PIPELINE_TOPICS.orders),
-  logger,
-  metrics,
-});
+export const handler = instrumented(
+  createIngestHandler({
+    producer: getProducer,
+    topic: topicFromEnv('ORDERS_TOPIC', PIPELINE_TOPICS.orders),
+    logger,
+    metrics,
+  }),
+  { logger, metrics },
+);

@@ -24,12 +24,12 @@ function reply(statusCode: number, body: unknown): APIGatewayProxyStructuredResu
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-/** Builds the Function URL handler. */
+/** Builds the Function URL handler; the entry point's wrapper flushes the metrics it adds. */
 export function createIngestHandler(deps: IngestDependencies) {
   const newOrderId = deps.newOrderId ?? randomUUID;
   const now = deps.now ?? (() => new Date());
 
-  const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const method = event.requestContext?.http?.method ?? 'POST';
     if (method !== 'POST') {
       return {
@@ -106,13 +106,6 @@ export function createIngestHandler(deps: IngestDependencies) {
         error: 'the order could not be stored; retry with the same orderId',
         orderId: order.orderId,
       });
-    }
-  };
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    try {
-      return await handle(event);
-    } finally {
-      deps.metrics.publishStoredMetrics();
     }
   };
 }

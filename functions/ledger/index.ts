@@ -3,23 +3,26 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { poisonPolicyFromEnv } from '../commons/batch';
 import { getProducer } from '../commons/kafka-client';
 import { PIPELINE_TOPICS, topicFromEnv } from '../commons/names';
-import { logger, metrics } from '../commons/powertools';
+import { instrumented, logger, metrics } from '../commons/powertools';
 import { createLedgerHandler } from './ledger';
 import { LedgerWriter } from './ledger-writer';
 
 const tableName = process.env.LEDGER_TABLE_NAME;
 if (!tableName) throw new Error('LEDGER_TABLE_NAME is not set: the ledger needs its DynamoDB table');
 
-export const handler = createLedgerHandler({
-  // DYNAMODB_ENDPOINT points the SDK at a local DynamoDB-compatible store when running offline.
-  writer: new LedgerWriter(
-    new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT || undefined }),
-    tableName,
-  ),
-  producer: getProducer,
-  deadLetterTopic: topicFromEnv('DEAD_LETTER_TOPIC', PIPELINE_TOPICS.deadLetter),
-  policy: poisonPolicyFromEnv(),
-  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'ledger',
-  logger,
-  metrics,
-});
+export const handler = instrumented(
+  createLedgerHandler({
+    // DYNAMODB_ENDPOINT points the SDK at a local DynamoDB-compatible store when running offline.
+    writer: new LedgerWriter(
+      new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT || undefined }),
+      tableName,
+    ),
+    producer: getProducer,
+    deadLetterTopic: topicFromEnv('DEAD_LETTER_TOPIC', PIPELINE_TOPICS.deadLetter),
+    policy: poisonPolicyFromEnv(),
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'ledger',
+    logger,
+    metrics,
+  }),
+  { logger, metrics },
+);

@@ -34,7 +34,7 @@ const OUTCOME_METRICS: Record<LedgerOutcome, string> = {
 
 /** Builds the Lambda handler; values are validated against {@link EnrichedOrderSchema} as they are read. */
 export function createLedgerHandler(deps: LedgerDependencies): KafkaBatchHandler {
-  return kafkaBatchHandler(EnrichedOrderSchema, deps.metrics, async (event) => {
+  return kafkaBatchHandler(EnrichedOrderSchema, async (event) => {
     const counts: Record<LedgerOutcome, number> = { applied: 0, replayed: 0, 'duplicate-order': 0 };
     const deadLetters = new DeadLetters(deps.logger, deps.functionName);
 

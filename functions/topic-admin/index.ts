@@ -1,11 +1,12 @@
 /** Lambda entry point of the topic-admin custom resource (invoked by CloudFormation). */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { getAdmin } from '../commons/kafka-client';
-import { logger } from '../commons/powertools';
+import { instrumented, logger } from '../commons/powertools';
 import { responseDocument, sendResponse, type ResourceOutcome } from './cfn-response';
 import { handleTopicRequest } from './topic-admin';
 
-export const handler = async (event: CloudFormationCustomResourceEvent, context: Context): Promise<void> => {
+/** Answers one CloudFormation request, within the invocation's time. */
+async function answer(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
   logger.info('topic request', { requestType: event.RequestType, logicalId: event.LogicalResourceId });
   // Answer before Lambda's timeout cuts us off: a missing answer stalls the stack for an hour.
   const deadline = new Promise<ResourceOutcome>((resolve) =>
@@ -24,4 +25,6 @@ export const handler = async (event: CloudFormationCustomResourceEvent, context:
   );
   const outcome = await Promise.race([handleTopicRequest(event, getAdmin, (m) => logger.info(m)), deadline]);
   await sendResponse(event.ResponseURL, responseDocument(event, outcome, context.logStreamName));
-};
+}
+
+export const handler = instrumented(answer, { logger });
