@@ -1,0 +1,64 @@
+/**
+ * A real entry point (functions/ingest/index.ts) run by the local runtime's function pool, with the
+ * Lambda-like context its host passes: the Powertools wrapper accepts that context, and its log lines
+ * and metrics come out as they do in Lambda.
+ */
+import * as path from 'node:path';
+import { FunctionPool } from '../../local/runtime/lambda/function-pool';
+import { functionUrlEvent } from '../support/events';
+
+const ORDER = JSON.stringify({ customerId: 'c-1', items: [{ sku: 'A', quantity: 1, unitPrice: 2 }] });
+
+describe('ingest entry point in the local runtime', () => {
+  const lines: Record<string, unknown>[] = [];
+  const pool = new FunctionPool(
+    {
+      name: 'kw-dev-ingest',
+      arn: 'arn:aws:lambda:local:000000000000:function:kw-dev-ingest',
+      codeDir: path.join(__dirname, '..', '..', 'functions', 'ingest'),
+      handler: 'index.handler',
+      timeoutSeconds: 20,
+      memoryMb: 256,
+      environment: {
+        PATH: process.env.PATH ?? '',
+        POWERTOOLS_SERVICE_NAME: 'ingest',
+        // Lambda sets this in on-demand environments; Powertools reports a cold start only then.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        // A setting Kafka cannot be reached with: every order fails fast with 503, no broker needed.
+        KAFKA_AUTH: 'unknown',
+        KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9',
+      },
+    },
+    {
+      maxConcurrency: 1,
+      log: (line) => {
+        if (line.startsWith('{')) lines.push(JSON.parse(line));
+      },
+    },
+  );
+  afterAll(() => pool.close());
+
+  test('GIVEN two orders THEN each log line names its request, and ColdStart is counted once', async () => {
+    // WHEN
+    const outcomes = [
+      await pool.invoke(functionUrlEvent({ body: ORDER })),
+      await pool.invoke(functionUrlEvent({ body: ORDER })),
+    ];
+    // THEN the answers are the ones ingest always gave
+    for (const outcome of outcomes) expect(outcome).toMatchObject({ ok: true, payload: { statusCode: 503 } });
+    const failures = lines.filter((line) => line.message === 'could not produce order');
+    expect(failures).toEqual([
+      expect.objectContaining({ cold_start: true, function_name: 'kw-dev-ingest', service: 'ingest' }),
+      expect.objectContaining({ cold_start: false, function_name: 'kw-dev-ingest' }),
+    ]);
+    const requestIds = failures.map((line) => line.function_request_id);
+    expect(new Set(requestIds).size).toBe(2);
+    for (const id of requestIds) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    // AND the metrics are flushed after each invocation, the cold start once
+    const metric = (name: string) => lines.filter((line) => line._aws !== undefined && name in line);
+    expect(metric('IngestFailures').map((line) => line.IngestFailures)).toEqual([1, 1]);
+    expect(metric('ColdStart')).toEqual([
+      expect.objectContaining({ ColdStart: 1, service: 'ingest', function_name: 'kw-dev-ingest' }),
+    ]);
+  });
+});
