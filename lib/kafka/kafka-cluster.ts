@@ -52,11 +52,11 @@ export interface IKafkaCluster {
   /** Environment variables telling functions/commons/kafka-client.ts how to connect. */
   readonly clientEnvironment: Readonly<Record<string, string>>;
   /** Lets `grantee` write to the topics. */
-  grantProduce(grantee: iam.IGrantable, ...topics: string[]): void;
+  grantProduce(grantee: iam.IGrantable, ...topics: string[]): iam.Grant;
   /** Lets `grantee` read the topic as the consumer group. */
-  grantConsume(grantee: iam.IGrantable, topic: string, consumerGroupId: string): void;
+  grantConsume(grantee: iam.IGrantable, topic: string, consumerGroupId: string): iam.Grant;
   /** Lets `grantee` create, grow, describe and delete the topics. */
-  grantTopicAdmin(grantee: iam.IGrantable, ...topics: string[]): void;
+  grantTopicAdmin(grantee: iam.IGrantable, ...topics: string[]): iam.Grant;
   /** Subscribes `fn` to a topic with an event source mapping, granting what the mapping needs. */
   addConsumer(fn: lambda.IFunction, options: KafkaConsumerOptions): void;
 }
@@ -91,6 +91,12 @@ export interface MskClusterProps {
 /** Construct id of the mapping that feeds a function from `topic`. */
 function mappingId(topic: string): string {
   return `KafkaEventSource${topic.replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
+/** The actions and resources of one IAM statement on the cluster. */
+interface KafkaStatement {
+  readonly actions: string[];
+  readonly resourceArns: string[];
 }
 
 /** Event source mapping options common to MSK and self-managed Kafka. */
@@ -226,59 +232,62 @@ export class MskCluster extends Construct implements IKafkaCluster {
     });
   }
 
-  private grant(grantee: iam.IGrantable, actions: string[], resourceArns: string[]): void {
-    iam.Grant.addToPrincipal({ grantee, actions, resourceArns });
+  /**
+   * Adds one statement per entry to `grantee`'s policy, in order, and returns them as one grant, as
+   * aws-cdk's own grantX methods do.
+   */
+  private grant(grantee: iam.IGrantable, ...statements: KafkaStatement[]): iam.Grant {
+    return statements
+      .map(({ actions, resourceArns }) => iam.Grant.addToPrincipal({ grantee, actions, resourceArns }))
+      .reduce((all, next) => all.combine(next));
   }
 
   private scopeOf(grantee: iam.IGrantable): Construct {
     return grantee instanceof Construct ? grantee : this;
   }
 
-  private grantConnect(grantee: iam.IGrantable): void {
-    this.grant(
-      grantee,
-      [
+  /** What every client needs before anything else: connect, and find the brokers. */
+  private connectStatement(): KafkaStatement {
+    return {
+      actions: [
         'kafka-cluster:Connect',
         'kafka:GetBootstrapBrokers',
         'kafka:DescribeCluster',
         'kafka:DescribeClusterV2',
       ],
-      [this.clusterArn],
+      resourceArns: [this.clusterArn],
+    };
+  }
+
+  public grantProduce(grantee: iam.IGrantable, ...topics: string[]): iam.Grant {
+    const scope = this.scopeOf(grantee);
+    return this.grant(grantee, this.connectStatement(), {
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      resourceArns: topics.map((t) => this.dataArn(scope, 'topic', t)),
+    });
+  }
+
+  public grantConsume(grantee: iam.IGrantable, topic: string, consumerGroupId: string): iam.Grant {
+    const scope = this.scopeOf(grantee);
+    return this.grant(
+      grantee,
+      this.connectStatement(),
+      { actions: ['kafka-cluster:DescribeClusterDynamicConfiguration'], resourceArns: [this.clusterArn] },
+      {
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        resourceArns: [this.dataArn(scope, 'topic', topic)],
+      },
+      {
+        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        resourceArns: [this.dataArn(scope, 'group', consumerGroupId)],
+      },
     );
   }
 
-  public grantProduce(grantee: iam.IGrantable, ...topics: string[]): void {
-    this.grantConnect(grantee);
+  public grantTopicAdmin(grantee: iam.IGrantable, ...topics: string[]): iam.Grant {
     const scope = this.scopeOf(grantee);
-    this.grant(
-      grantee,
-      ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
-      topics.map((t) => this.dataArn(scope, 'topic', t)),
-    );
-  }
-
-  public grantConsume(grantee: iam.IGrantable, topic: string, consumerGroupId: string): void {
-    this.grantConnect(grantee);
-    const scope = this.scopeOf(grantee);
-    this.grant(grantee, ['kafka-cluster:DescribeClusterDynamicConfiguration'], [this.clusterArn]);
-    this.grant(
-      grantee,
-      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-      [this.dataArn(scope, 'topic', topic)],
-    );
-    this.grant(
-      grantee,
-      ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-      [this.dataArn(scope, 'group', consumerGroupId)],
-    );
-  }
-
-  public grantTopicAdmin(grantee: iam.IGrantable, ...topics: string[]): void {
-    this.grantConnect(grantee);
-    const scope = this.scopeOf(grantee);
-    this.grant(
-      grantee,
-      [
+    return this.grant(grantee, this.connectStatement(), {
+      actions: [
         'kafka-cluster:CreateTopic',
         'kafka-cluster:DescribeTopic',
         'kafka-cluster:AlterTopic',
@@ -286,8 +295,8 @@ export class MskCluster extends Construct implements IKafkaCluster {
         'kafka-cluster:DescribeTopicDynamicConfiguration',
         'kafka-cluster:AlterTopicDynamicConfiguration',
       ],
-      topics.map((t) => this.dataArn(scope, 'topic', t)),
-    );
+      resourceArns: topics.map((t) => this.dataArn(scope, 'topic', t)),
+    });
   }
 
   public addConsumer(fn: lambda.IFunction, options: KafkaConsumerOptions): void {
@@ -330,9 +339,17 @@ export class SelfManagedKafka implements IKafkaCluster {
     };
   }
 
-  public grantProduce(): void {}
-  public grantConsume(): void {}
-  public grantTopicAdmin(): void {}
+  public grantProduce(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.drop(grantee, 'produce to self-managed Kafka, which has no IAM');
+  }
+
+  public grantConsume(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.drop(grantee, 'consume from self-managed Kafka, which has no IAM');
+  }
+
+  public grantTopicAdmin(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.drop(grantee, 'manage topics of self-managed Kafka, which has no IAM');
+  }
 
   public addConsumer(fn: lambda.IFunction, options: KafkaConsumerOptions): void {
     // CDK's SelfManagedKafkaEventSource insists on a secret or a VPC; a plain broker needs neither,
