@@ -1,23 +1,20 @@
 /**
  * The local event source mapping: reads one topic as the mapping's consumer group and invokes the
- * function with batches, following AWS's documented behaviour for Kafka mappings.
+ * function with batches, following AWS's documented behaviour for Kafka mappings. This class is the
+ * shell that does the I/O and keeps the time; the rules live beside it:
+ * - esm/batcher.ts: which fetched records form the next batch (BatchSize, the 6 MB payload cap, the
+ *   batching window counted from the first record buffered);
+ * - esm/delivery-policy.ts: what follows an invocation (retries, bisecting, ReportBatchItemFailures,
+ *   maximum record age, the on-failure destination) and which offset to commit;
+ * - kafka/partition-reader.ts: fetches, offsets and commits, from each partition's leader and the
+ *   group's coordinator, found again when they move, so the poller keeps going on a cluster of
+ *   several brokers whose nodes stop and restart.
  *
- * - Each partition is polled on its own connections and delivered in order; batches of one partition
- *   never overlap, and a partition stuck on a failing batch does not hold up the others.
- * - Each partition reads from its leader and commits to the group's coordinator, both found through
- *   Metadata and FindCoordinator and found again when they move (kafka/partition-reader.ts), so the
- *   poller keeps going on a cluster of several brokers whose nodes stop and restart.
- * - A batch is sent when it holds BatchSize records, when the event would pass 6 MB, or when the
- *   batching window (counted from the first record buffered) runs out.
- * - Offsets are committed to the group only after the function succeeded (filtered-out records are
- *   committed too). Commits are made as a standalone consumer (generation -1): the poller owns every
- *   partition, so the group shows committed offsets and lag but no members.
- * - On-demand mode retries a failing batch until it succeeds, blocking that partition. Provisioned
- *   mode adds retry attempts, bisecting, ReportBatchItemFailures, maximum record age and the
- *   on-failure destination.
- * - ReportBatchItemFailures: AWS does not document where a Kafka mapping resumes after a partial
- *   failure; this poller follows Kinesis's rule: commit below the lowest failed offset and retry from
- *   it. An identifier that is not in the batch fails the whole batch.
+ * Each partition is polled on its own connections and delivered in order; batches of one partition
+ * never overlap, and a partition stuck on a failing batch does not hold up the others. Offsets are
+ * committed to the group only after the function succeeded (filtered-out records are committed too).
+ * Commits are made as a standalone consumer (generation -1): the poller owns every partition, so the
+ * group shows committed offsets and lag but no members.
  *
  * Differences from AWS, on purpose: one invocation holds one partition's records (AWS may mix
  * partitions); polling starts at once (AWS takes minutes); records compressed with snappy, lz4 or
@@ -47,9 +44,28 @@ import { PartitionReader } from '../kafka/partition-reader';
 import type { KafkaRecord } from '../kafka/records';
 import { KafkaResponseError, WireClient } from '../kafka/wire-client';
 import type { InvokeOutcome } from '../lambda/function-pool';
-import { estimatedEventBytes, eventRecord, kafkaEvent, type EventRecord, type EventSource } from './event';
+import {
+  addFetched,
+  EMPTY_BUFFER,
+  fetchWaitMs,
+  isReady,
+  reopenWindow,
+  takeBatch,
+  type BatchLimits,
+} from './batcher';
+import {
+  plan,
+  react,
+  startDelivery,
+  type Delivery,
+  type DeliveryRules,
+  type FailedRecords,
+  type Reaction,
+  type Step,
+} from './delivery-policy';
+import { eventRecord, kafkaEvent, type EventRecord, type EventSource } from './event';
 import { compileFilters, type RecordFilter } from './filter';
-import type { FailedBatch, FailureCondition, OnFailureWriter } from './on-failure';
+import type { FailedBatch, OnFailureWriter } from './on-failure';
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
@@ -112,15 +128,12 @@ export interface MappingPollerOptions {
 const SIX_MB = 6 * 1024 * 1024;
 /** Long-poll wait while a partition has nothing buffered. */
 const IDLE_WAIT_MS = 500;
+/** ListOffsets timestamps for a partition's first and next offsets. */
+const EARLIEST = -2;
+const LATEST = -1;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-interface BufferedRecord {
-  readonly record: KafkaRecord;
-  /** Its estimated size in the invocation event. */
-  readonly bytes: number;
 }
 
 /** Emitted as `invoke` before each invocation, for benchmarks and live views. */
@@ -154,6 +167,8 @@ export class MappingPoller extends EventEmitter {
   private stopping = new AbortController();
   private discovery: Promise<void> | undefined;
   private readonly log: (message: string) => void;
+  private readonly limits: BatchLimits;
+  private readonly rules: DeliveryRules;
 
   constructor(
     readonly spec: MappingSpec,
@@ -164,6 +179,20 @@ export class MappingPoller extends EventEmitter {
     this.filter = compileFilters(spec.filters);
     this.bootstrapServers = options.bootstrapServers;
     this.log = options.log ?? (() => undefined);
+    this.limits = {
+      batchSize: spec.batchSize,
+      maxPayloadBytes: options.maxPayloadBytes ?? SIX_MB,
+      windowMs: spec.batchWindowMs,
+    };
+    this.rules = {
+      provisioned: spec.provisioned,
+      retryAttempts: spec.retryAttempts,
+      bisectBatchOnError: spec.bisectBatchOnError,
+      maxRecordAgeSeconds: spec.maxRecordAgeSeconds,
+      reportBatchItemFailures: spec.reportBatchItemFailures,
+      hasDestination: options.onFailure !== undefined,
+      maxRetryBackoffMs: options.maxRetryBackoffMs ?? 2000,
+    };
     if (
       spec.provisioned === false &&
       (spec.retryAttempts !== -1 ||
@@ -280,221 +309,116 @@ export class MappingPoller extends EventEmitter {
 
   /** Where the partition starts: the group's committed offset, else the starting position. */
   private async startOffset(reader: PartitionReader, partition: number): Promise<number> {
-    const committed = await reader.committedOffset();
-    if (committed >= 0) return committed;
     const { startingPosition, startingTimestampMs } = this.spec;
-    let offset =
+    const timestamp =
       startingPosition === 'TRIM_HORIZON'
-        ? await reader.listOffset(-2)
+        ? EARLIEST
         : startingPosition === 'LATEST'
-          ? await reader.listOffset(-1)
-          : await reader.listOffset(startingTimestampMs ?? 0);
-    // No record at or after the timestamp: start at the end.
-    if (offset < 0) offset = await reader.listOffset(-1);
-    // Committed at once, so a restart resumes here (LATEST would otherwise move on).
-    await this.commit(reader, partition, offset);
+          ? LATEST
+          : (startingTimestampMs ?? 0);
+    const { offset, committed } = await reader.resumeOffset(timestamp);
+    if (committed) this.stats.committed.set(partition, offset);
     return offset;
   }
 
+  /** Fetches records into the buffer and delivers a batch whenever the batcher says one is ready. */
   private async consume(partition: number, reader: PartitionReader): Promise<void> {
     let position = await this.startOffset(reader, partition);
-    let committed = position;
-    // Each record with its estimated size in the event, worked out once when it is buffered.
-    const buffer: BufferedRecord[] = [];
-    let bufferedBytes = 0;
-    let deadline = 0;
-    const cap = this.options.maxPayloadBytes ?? SIX_MB;
+    let buffered = EMPTY_BUFFER;
     while (this.running) {
-      const full = buffer.length >= this.spec.batchSize || bufferedBytes >= cap;
-      const due = buffer.length > 0 && Date.now() >= deadline;
-      if (full || due) {
-        const take = this.takeBatch(buffer, cap);
-        bufferedBytes -= take.bytes;
-        committed = await this.deliver(partition, take.records, reader, committed);
-        if (buffer.length > 0) deadline = Date.now() + this.spec.batchWindowMs;
+      if (isReady(this.limits, buffered, Date.now())) {
+        const { records, rest } = takeBatch(this.limits, buffered);
+        await this.deliver(partition, records, reader);
+        buffered = reopenWindow(this.limits, rest, Date.now());
         continue;
       }
-      const wait = buffer.length === 0 ? IDLE_WAIT_MS : deadline - Date.now();
-      let fetched;
+      let fetched: KafkaRecord[];
       try {
-        fetched = await reader.fetch(position, wait);
+        fetched = await reader.fetch(position, fetchWaitMs(buffered, Date.now(), IDLE_WAIT_MS));
       } catch (error) {
         if (error instanceof KafkaResponseError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-          const start = await reader.listOffset(-2);
+          const start = await reader.listOffset(EARLIEST);
           this.log(
             `${this.spec.name}: ${this.spec.topic}-${partition}: offset ${position} is gone (retention); resuming at ${start}`,
           );
           position = start;
-          buffer.length = 0;
-          bufferedBytes = 0;
+          buffered = EMPTY_BUFFER;
           continue;
         }
         throw error;
       }
       if (fetched.length === 0) continue;
-      if (buffer.length === 0) deadline = Date.now() + this.spec.batchWindowMs;
-      for (const record of fetched) {
-        const bytes = estimatedEventBytes(record);
-        buffer.push({ record, bytes });
-        bufferedBytes += bytes;
-      }
+      buffered = addFetched(this.limits, buffered, fetched, Date.now());
       position = fetched[fetched.length - 1].offset + 1;
     }
   }
 
-  /** The next batch: up to BatchSize records whose event stays under the payload cap. */
-  private takeBatch(buffer: BufferedRecord[], cap: number): { records: KafkaRecord[]; bytes: number } {
-    let bytes = 200;
-    let count = 0;
-    while (count < buffer.length && count < this.spec.batchSize) {
-      const size = buffer[count].bytes;
-      if (count > 0 && bytes + size > cap) break;
-      bytes += size;
-      count++;
-    }
-    return { records: buffer.splice(0, count).map((b) => b.record), bytes: bytes - 200 };
-  }
-
-  /** Delivers one batch until it is done with; resolves to the new committed offset. */
-  private async deliver(
-    partition: number,
-    records: KafkaRecord[],
-    reader: PartitionReader,
-    committed: number,
-  ): Promise<number> {
+  /**
+   * Delivers one batch until the delivery policy is done with it, carrying out what it decides:
+   * invocations, commits, records for the on-failure destination, pauses before retries. Returns
+   * early when the poller stops; what was not committed comes again next time.
+   */
+  private async deliver(partition: number, records: KafkaRecord[], reader: PartitionReader): Promise<void> {
     const end = records[records.length - 1].offset + 1;
     const matched = this.filter ? records.filter((r) => this.filter!(r.value)) : records;
     this.stats.recordsFiltered += records.length - matched.length;
-    if (matched.length > 0) {
-      const events = matched.map((r) => eventRecord(this.spec.topic, partition, r));
-      const done = await this.process(events, { attempts: 0 }, async (offset) => {
-        await this.commit(reader, partition, offset);
-        committed = offset;
-      });
-      if (!done) return committed; // stopping: leave the rest for next time
+    const events = matched.map((r) => eventRecord(this.spec.topic, partition, r));
+    let step: Step = plan(this.rules, startDelivery(events, end), Date.now());
+    for (;;) {
+      for (const effect of step.effects) {
+        if (effect.kind === 'commit') await this.commit(reader, partition, effect.offset);
+        else await this.toDestination(effect.failed);
+      }
+      const { then } = step;
+      if (then.kind === 'done') return;
+      if (then.kind === 'invoke') {
+        const outcome = await this.invoke(then.records);
+        if (!this.running) return;
+        step = this.react(step.delivery, outcome);
+        continue;
+      }
+      if (then.kind === 'wait') await sleep(then.ms);
+      if (!this.running) return;
+      step = plan(this.rules, step.delivery, Date.now());
     }
-    await this.commit(reader, partition, end);
-    return end;
   }
 
-  /**
-   * Invokes the function with `records` until they are all handled: succeeded, or (provisioned mode)
-   * sent to the on-failure destination. `commitBefore` records progress inside the batch after a
-   * partial failure. Resolves false if the poller stopped first.
-   */
-  private async process(
-    records: EventRecord[],
-    retry: { attempts: number },
-    commitBefore: (offset: number) => Promise<void>,
-  ): Promise<boolean> {
-    let batch = records;
-    let backoff = 100;
-    const { provisioned, retryAttempts, bisectBatchOnError, maxRecordAgeSeconds } = this.spec;
-    const maxRetries = !provisioned
-      ? -1
-      : retryAttempts === -1 && this.options.onFailure
-        ? 10
-        : retryAttempts;
-    while (this.running) {
-      if (provisioned && maxRecordAgeSeconds >= 0) {
-        const oldest = Date.now() - maxRecordAgeSeconds * 1000;
-        const expired = batch.filter((r) => r.timestamp < oldest);
-        if (expired.length > 0) {
-          await this.toDestination(expired, 'RecordAgeExceeded', retry.attempts);
-          batch = batch.filter((r) => r.timestamp >= oldest);
-          if (batch.length === 0) return true;
-        }
-      }
-      const event = kafkaEvent(this.spec.source, { [`${this.spec.topic}-${batch[0].partition}`]: batch });
-      this.stats.invocations++;
-      retry.attempts++;
-      const notice: InvokeNotice = {
-        partition: batch[0].partition,
-        records: batch.length,
-        firstTimestamp: batch[0].timestamp,
-        invokedAt: Date.now(),
-      };
-      this.emit('invoke', notice);
-      const outcome = await this.target.invoke(event);
-      if (!this.running) return false;
-      let failedFrom: number | undefined;
-      let functionError = 'Unhandled';
-      if (outcome.ok) {
-        const partial = this.spec.reportBatchItemFailures
-          ? this.firstFailedOffset(batch, outcome.payload)
-          : undefined;
-        if (partial === undefined) {
-          this.stats.recordsDelivered += batch.length;
-          return true;
-        }
-        failedFrom = partial;
-        functionError = 'PartialBatchFailure';
-      } else {
-        this.log(
-          `${this.spec.name}: ${this.spec.functionName} failed (${outcome.kind}): ${outcome.error.errorMessage}`,
-        );
-      }
-      this.stats.functionErrors++;
-      if (failedFrom !== undefined && failedFrom > batch[0].offset) {
-        // Records before the first failed one succeeded: commit them and retry from there.
-        const done = batch.filter((r) => r.offset < failedFrom);
-        this.stats.recordsDelivered += done.length;
-        await commitBefore(failedFrom);
-        batch = batch.filter((r) => r.offset >= failedFrom);
-      }
-      if (provisioned && bisectBatchOnError && batch.length > 1 && failedFrom === undefined) {
-        return this.bisect(batch, commitBefore);
-      }
-      if (maxRetries >= 0 && retry.attempts - 1 >= maxRetries) {
-        await this.toDestination(batch, 'RetryAttemptsExhausted', retry.attempts, functionError);
-        return true;
-      }
-      await sleep(backoff);
-      backoff = Math.min(backoff * 2, this.options.maxRetryBackoffMs ?? 2000);
+  private invoke(records: readonly EventRecord[]): Promise<InvokeOutcome> {
+    const [first] = records;
+    const event = kafkaEvent(this.spec.source, { [`${this.spec.topic}-${first.partition}`]: [...records] });
+    this.stats.invocations++;
+    const notice: InvokeNotice = {
+      partition: first.partition,
+      records: records.length,
+      firstTimestamp: first.timestamp,
+      invokedAt: Date.now(),
+    };
+    this.emit('invoke', notice);
+    return this.target.invoke(event);
+  }
+
+  /** The policy's reaction to an invocation's outcome, counted and logged. */
+  private react(delivery: Delivery, outcome: InvokeOutcome): Reaction {
+    const reaction = react(this.rules, delivery, outcome);
+    if (reaction.unknownItem) {
+      this.log(
+        `${this.spec.name}: batchItemFailures names ${JSON.stringify(reaction.unknownItem.identifier)}, not in the batch: retrying it whole`,
+      );
     }
-    return false;
-  }
-
-  /** Splits a failing batch and handles each half in order; splitting does not use up retries. */
-  private async bisect(
-    batch: EventRecord[],
-    commitBefore: (offset: number) => Promise<void>,
-  ): Promise<boolean> {
-    const half = Math.ceil(batch.length / 2);
-    // As for Kinesis (AWS documents no Kafka-specific rule): splitting does not count towards the
-    // retry quota, so each half gets its own retries.
-    if (!(await this.process(batch.slice(0, half), { attempts: 0 }, commitBefore))) return false;
-    await commitBefore(batch[half].offset);
-    return this.process(batch.slice(half), { attempts: 0 }, commitBefore);
-  }
-
-  /** The lowest offset the response reports as failed; undefined when the batch succeeded. */
-  private firstFailedOffset(batch: EventRecord[], payload: unknown): number | undefined {
-    const failures = (payload as { batchItemFailures?: unknown } | null)?.batchItemFailures;
-    if (!Array.isArray(failures) || failures.length === 0) return undefined;
-    const key = `${this.spec.topic}-${batch[0].partition}`;
-    let lowest = Infinity;
-    for (const f of failures) {
-      const id = (f as { itemIdentifier?: { partition?: unknown; offset?: unknown } })?.itemIdentifier;
-      const offset = Number(id?.offset);
-      if (id?.partition !== key || !batch.some((r) => r.offset === offset)) {
-        this.log(
-          `${this.spec.name}: batchItemFailures names ${JSON.stringify(id)}, not in the batch: retrying it whole`,
-        );
-        return batch[0].offset;
-      }
-      lowest = Math.min(lowest, offset);
+    if (!outcome.ok) {
+      this.log(
+        `${this.spec.name}: ${this.spec.functionName} failed (${outcome.kind}): ${outcome.error.errorMessage}`,
+      );
     }
-    return lowest;
+    if (reaction.functionError) this.stats.functionErrors++;
+    this.stats.recordsDelivered += reaction.delivered;
+    return reaction;
   }
 
-  private async toDestination(
-    records: EventRecord[],
-    condition: FailureCondition,
-    invokeCount: number,
-    functionError?: string,
-  ): Promise<void> {
+  /** Writes failed records to the on-failure destination, retrying until it takes them; without one they are dropped. */
+  private async toDestination(failed: FailedRecords): Promise<void> {
     const writer = this.options.onFailure;
+    const { records, condition } = failed;
     const first = records[0];
     const where = `${this.spec.topic}-${first.partition} offsets ${first.offset}..${records[records.length - 1].offset}`;
     if (!writer) {
@@ -502,14 +426,7 @@ export class MappingPoller extends EventEmitter {
       this.log(`${this.spec.name}: ${condition}: ${where} discarded (no on-failure destination)`);
       return;
     }
-    const batch: FailedBatch = {
-      records,
-      condition,
-      functionArn: this.spec.functionArn,
-      approximateInvokeCount: invokeCount,
-      functionError,
-      source: this.spec.source,
-    };
+    const batch: FailedBatch = { ...failed, functionArn: this.spec.functionArn, source: this.spec.source };
     for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5000)) {
       try {
         await writer.write(batch, randomUUID());

@@ -235,6 +235,20 @@ export class PartitionReader {
   }
 
   /**
+   * Where the group resumes: its committed offset, else the offset `listOffset(timestamp)` gives (the
+   * end when no record is at or after the timestamp), which is then committed at once so a restart
+   * resumes there (LATEST would otherwise move on). `committed` says whether that commit was made.
+   */
+  async resumeOffset(timestamp: number): Promise<{ offset: number; committed: boolean }> {
+    const stored = await this.committedOffset();
+    if (stored >= 0) return { offset: stored, committed: false };
+    let offset = await this.listOffset(timestamp);
+    if (offset < 0) offset = await this.listOffset(-1);
+    await this.commit(offset);
+    return { offset, committed: true };
+  }
+
+  /**
    * Commits `offset` for the group, as a standalone consumer (generation -1, no member id): the
    * mapping owns every partition, so there is no group membership to keep.
    */
