@@ -49,26 +49,72 @@ export interface RunningBroker {
   readonly cluster: Cluster;
   /** The group coordinator, likewise. */
   readonly groups: GroupCoordinator;
+  /** What every topic holds right now, as plain data that later writes do not change. */
+  stats(): BrokerStats;
   /** Stops listening, closes client connections and timers. */
   close(): Promise<void>;
 }
 
+/** One partition's offsets and size, as ListOffsets and DescribeLogDirs would report them. */
+export interface PartitionStats {
+  readonly partition: number;
+  /** Node id of the broker leading it. */
+  readonly leader: number;
+  /** First offset still in the log. */
+  readonly logStartOffset: number;
+  /** Offset the next record will get (also the last stable offset: there are no transactions). */
+  readonly highWatermark: number;
+  readonly sizeInBytes: number;
+}
+
+export interface TopicStats {
+  readonly name: string;
+  /** By partition index. */
+  readonly partitions: readonly PartitionStats[];
+}
+
+export interface BrokerStats {
+  /** Every topic, internal ones (`__...`) included. */
+  readonly topics: readonly TopicStats[];
+}
+
 /** Raised for options that cannot work; the message says what to change. */
 export class BrokerOptionsError extends Error {
-  public override readonly name = 'BrokerOptionsError';
+  public override readonly name: string = 'BrokerOptionsError';
+}
+
+/** Raised when a broker's port is taken, so callers can name their own flag for it. */
+export class PortInUseError extends BrokerOptionsError {
+  public override readonly name = 'PortInUseError';
+
+  constructor(
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(`port ${port} on ${host} is already in use: stop what runs there or pass another --port`);
+  }
+}
+
+function clusterStats(cluster: Cluster): BrokerStats {
+  return {
+    topics: [...cluster.topics.values()].map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((p) => ({
+        partition: p.index,
+        leader: p.leader,
+        logStartOffset: p.log.logStartOffset,
+        highWatermark: p.log.highWatermark,
+        sizeInBytes: p.log.sizeInBytes,
+      })),
+    })),
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new BrokerOptionsError(
-              `port ${port} on ${host} is already in use: stop what runs there or pass another --port`,
-            )
-          : error,
-      );
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, host) : error);
     };
     const onListening = () => {
       server.off('error', onError);
@@ -155,6 +201,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     bootstrapServers: ports.map((p) => `${host}:${p}`).join(','),
     cluster,
     groups,
+    stats: () => clusterStats(cluster),
     close: closeAll,
   };
 }
