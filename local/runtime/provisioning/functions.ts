@@ -1,0 +1,139 @@
+/**
+ * The template's functions: one pool of local processes each, output in a log file per function (and
+ * on the terminal with --verbose). Functions something invokes locally (a mapping or a URL) are warmed
+ * before the runtime is ready.
+ *
+ * Functions get the template's environment plus local overrides, so the same bundles that deploy
+ * to AWS reach the local services: `KAFKA_BOOTSTRAP_SERVERS` and `KAFKA_AUTH=none` (the functions'
+ * Kafka settings, see functions/commons/kafka-client.ts), `DYNAMODB_ENDPOINT` and
+ * `AWS_ENDPOINT_URL_DYNAMODB`, and a local region with placeholder credentials. The function pool
+ * adds the variables Lambda itself sets (function name, memory, version...).
+ */
+import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
+import * as path from 'node:path';
+import { LOCAL_REGION, type CloudAssemblyView, type LocalFunctionSpec } from '../assembly';
+import { FunctionPool } from '../lambda/function-pool';
+import { StopPhase, type Lifecycle } from '../lifecycle';
+
+export interface RunningFunction {
+  readonly spec: LocalFunctionSpec;
+  readonly pool: FunctionPool;
+  /** Where this function's output goes. */
+  readonly logFile: string;
+}
+
+/** The local services functions reach instead of AWS's. */
+export interface LocalEndpoints {
+  /** Comma-separated host:port list. */
+  readonly bootstrapServers: string;
+  readonly dynamodbEndpoint: string;
+}
+
+export interface FunctionsOptions {
+  readonly endpoints: LocalEndpoints;
+  /** Log files go to `logs/` here. */
+  readonly outputDir: string;
+  /** Extra environment for every function, applied last. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Most environments per function. */
+  readonly maxConcurrency?: number;
+  readonly log: (message: string) => void;
+  /** Receives function output lines, prefixed with the function's short name, besides its log file. */
+  readonly functionOutput?: (line: string) => void;
+}
+
+/** Short, readable name for a function: the last part of its construct path. */
+export function shortName(spec: LocalFunctionSpec): string {
+  return spec.displayName.split('/').pop()!.toLowerCase();
+}
+
+/** The environment a function's process gets: template values plus the local overrides. */
+export function localEnvironment(
+  spec: LocalFunctionSpec,
+  endpoints: LocalEndpoints,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    ...spec.environment,
+    KAFKA_BOOTSTRAP_SERVERS: endpoints.bootstrapServers,
+    KAFKA_AUTH: 'none',
+    DYNAMODB_ENDPOINT: endpoints.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    PATH: process.env.PATH ?? '',
+    ...extra,
+  };
+}
+
+/** Starts a pool per function, by function id, and warms those a mapping or a URL invokes. */
+export async function startFunctions(
+  assembly: CloudAssemblyView,
+  options: FunctionsOptions,
+  lifecycle: Lifecycle,
+): Promise<Map<string, RunningFunction>> {
+  const { log, functionOutput } = options;
+  const functions = new Map<string, RunningFunction>();
+  const logStreams: WriteStream[] = [];
+  lifecycle.onStop(StopPhase.streams, () =>
+    Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve)))),
+  );
+  for (const spec of assembly.functions) {
+    const name = shortName(spec);
+    const logFile = path.join(options.outputDir, 'logs', `${name}.log`);
+    // Without --verbose, output goes straight to the file; with it, through here to the terminal too.
+    const fd = openSync(logFile, 'a');
+    lifecycle.onStop(StopPhase.files, async () => closeSync(fd));
+    const stream = functionOutput ? createWriteStream('', { fd, autoClose: false }) : undefined;
+    if (stream) {
+      stream.on('error', (error) => log(`${name} log: ${error.message}`));
+      logStreams.push(stream);
+    }
+    const pool = new FunctionPool(
+      {
+        name: spec.name,
+        arn: spec.arn,
+        codeDir: spec.codeDir,
+        handler: spec.handler,
+        timeoutSeconds: spec.timeoutSeconds,
+        memoryMb: spec.memoryMb,
+        environment: localEnvironment(spec, options.endpoints, options.environment),
+      },
+      {
+        maxConcurrency: options.maxConcurrency,
+        outputFd: fd,
+        log: functionOutput
+          ? (line) => {
+              stream!.write(`${line}\n`);
+              functionOutput(`${name} | ${line}`);
+            }
+          : undefined,
+      },
+    );
+    pool.on('invoked', (outcome: { ok: boolean; kind?: string; error?: { errorMessage: string } }) => {
+      if (!outcome.ok && outcome.kind !== 'function')
+        log(`${name}: ${outcome.kind}: ${outcome.error?.errorMessage}`);
+    });
+    lifecycle.onStop(StopPhase.functions, () => pool.close());
+    functions.set(spec.id, { spec, pool, logFile });
+  }
+  const triggered = new Set([
+    ...assembly.mappings.map((m) => m.functionId),
+    ...assembly.urls.map((u) => u.functionId),
+  ]);
+  await Promise.all(
+    [...functions.values()]
+      .filter((f) => triggered.has(f.spec.id))
+      .map(async (f) => {
+        await f.pool.warm().catch((error: Error) => {
+          throw new Error(`${f.spec.displayName} failed to load: ${error.message} (see ${f.logFile})`);
+        });
+        log(
+          `function ${shortName(f.spec)} ready (${f.spec.runtime}, ${f.spec.memoryMb} MB, ${f.spec.timeoutSeconds} s)`,
+        );
+      }),
+  );
+  return functions;
+}

@@ -1,0 +1,182 @@
+/**
+ * The Kafka side of provisioning: the template's topics on the cluster (created when missing; an
+ * existing cluster's topics belong to whoever runs it and are used as they are), the on-failure
+ * topics mappings write to, and what an existing cluster remembers of the mappings' groups.
+ */
+import type { Kafka } from 'kafkajs';
+import type { CloudAssemblyView } from '../assembly';
+import type { KafkaClusterInfo } from '../kafka-target';
+
+type Admin = ReturnType<Kafka['admin']>;
+
+/**
+ * Creates the template's topics and checks the mappings' on-failure topics; resolves to warnings for
+ * the ready block.
+ */
+export async function provisionTopics(
+  assembly: CloudAssemblyView,
+  admin: Admin,
+  cluster: KafkaClusterInfo,
+  log: (message: string) => void,
+): Promise<string[]> {
+  const warnings = await createTopics(assembly, admin, log, {
+    existing: cluster.kind === 'existing',
+    brokers: cluster.brokers,
+  });
+  await checkOnFailureTopics(assembly, admin);
+  return warnings;
+}
+
+/**
+ * A warning when the mappings' groups on an existing cluster resume from offsets an earlier run
+ * committed while the tables start empty: the records before those offsets will not reach them.
+ */
+export async function resumedGroupsWarning(
+  assembly: CloudAssemblyView,
+  admin: Admin,
+): Promise<string | undefined> {
+  const resumed = await groupsWithOffsets(assembly, admin);
+  if (resumed.length === 0) return undefined;
+  return (
+    `groups ${resumed.join(', ')} resume from offsets an earlier run committed on this cluster, but ` +
+    `the tables start empty: records before those offsets will not be in them (keep tables ` +
+    `across runs with --data-dir, or start the groups over with 'kw groups reset-offsets')`
+  );
+}
+
+/**
+ * A Kafka on-failure destination must be another topic that exists: otherwise every failed record
+ * would be retried against it forever and block its partition.
+ */
+async function checkOnFailureTopics(assembly: CloudAssemblyView, admin: Admin): Promise<void> {
+  const topics = new Set(await admin.listTopics());
+  for (const m of assembly.mappings) {
+    if (m.onFailure?.kind !== 'kafka') continue;
+    if (m.onFailure.topic === m.topic) {
+      throw new Error(
+        `${m.name}: the on-failure topic is the topic the mapping reads (${m.topic}); AWS refuses this`,
+      );
+    }
+    if (!topics.has(m.onFailure.topic)) {
+      throw new Error(
+        `${m.name}: on-failure topic ${m.onFailure.topic} does not exist: declare it among the app's topics`,
+      );
+    }
+  }
+}
+
+/**
+ * Creates the template's topics where missing, with their partitions and configs. The replication
+ * factor is the template's (AWS::MSK::Topic states one; -1 leaves it to the cluster's default), lowered
+ * to the number of brokers when there are fewer. An existing topic with fewer partitions than the
+ * template says is grown on the embedded broker (it is this runtime's own) but only reported on an
+ * existing cluster, whose topics belong to whoever runs it. Resolves to warnings for the ready block.
+ */
+async function createTopics(
+  assembly: CloudAssemblyView,
+  admin: Admin,
+  log: (message: string) => void,
+  cluster: { readonly existing: boolean; readonly brokers: number },
+): Promise<string[]> {
+  const warnings: string[] = [];
+  const existing = new Map(
+    (await admin.fetchTopicMetadata()).topics.map((t) => [t.name, t.partitions.length] as const),
+  );
+  const missing = assembly.topics.filter((t) => !existing.has(t.name));
+  const replicationOf = (t: (typeof assembly.topics)[number]) => {
+    if (t.replicationFactor <= cluster.brokers) return t.replicationFactor;
+    log(
+      `topic ${t.name}: replication factor ${t.replicationFactor} in the template, ${cluster.brokers} broker(s) here: using ${cluster.brokers}`,
+    );
+    return cluster.brokers;
+  };
+  if (missing.length > 0) {
+    // Leaders are waited for below: kafkajs's own wait gives up on a moment Apache Kafka goes through.
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: replicationOf(t),
+        configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    await untilLed(
+      admin,
+      missing.map((t) => t.name),
+    );
+  }
+  for (const t of assembly.topics) {
+    const had = existing.get(t.name);
+    if (had === undefined) {
+      log(`topic ${t.name}: created (${t.partitions} partitions)`);
+    } else if (had >= t.partitions) {
+      log(`topic ${t.name}: kept (${had} partitions)`);
+    } else if (cluster.existing) {
+      const warning = `topic ${t.name} has ${had} partition(s) on the cluster, the template says ${t.partitions}: used as it is (grow it with 'kw topics alter ${t.name} --partitions ${t.partitions}')`;
+      log(warning);
+      warnings.push(warning);
+    } else {
+      await admin.createPartitions({ topicPartitions: [{ topic: t.name, count: t.partitions }] });
+      log(`topic ${t.name}: grown from ${had} to ${t.partitions} partitions`);
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Resolves once every partition of `topics` has a leader. kafkajs's own waitForLeaders gives up when a
+ * broker of a multi-node cluster answers before it has heard of a new topic (UNKNOWN_TOPIC_OR_PARTITION),
+ * which Apache Kafka does for a moment after CreateTopics; that answer is waited out here too.
+ */
+async function untilLed(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = found.filter(
+        (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
+      );
+      if (leaderless.length === 0) return;
+      last = `no leader yet for ${leaderless.map((t) => t.name).join(', ')}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${topics.join(', ')} were created but ${last} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Runs an admin call again while the cluster answers with an error Kafka marks retriable, such as a
+ * group coordinator still loading the offsets topic, which a new Apache Kafka cluster answers for a
+ * few seconds after a group is first asked about and which kafkajs's admin passes on.
+ */
+async function whileRetriable<T>(what: string, call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      // kafkajs wraps the broker's error once its own retries run out.
+      const e = error as { retriable?: boolean; cause?: { retriable?: boolean } };
+      const retriable = e.retriable === true || e.cause?.retriable === true;
+      if (!retriable || Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/** Consumer groups of the mappings that already hold committed offsets for their topic. */
+async function groupsWithOffsets(assembly: CloudAssemblyView, admin: Admin): Promise<string[]> {
+  const found: string[] = [];
+  for (const m of assembly.mappings) {
+    const offsets = await whileRetriable(`offsets of group ${m.consumerGroupId}`, () =>
+      admin.fetchOffsets({ groupId: m.consumerGroupId, topics: [m.topic] }),
+    );
+    if (offsets.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) found.push(m.consumerGroupId);
+  }
+  return found;
+}

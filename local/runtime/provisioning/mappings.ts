@@ -1,0 +1,107 @@
+/**
+ * The template's Kafka event source mappings: a poller each, reading the mapping's topic and invoking
+ * its function's pool, with its on-failure destination. The assembly describes a mapping; this turns
+ * that description into the poller's spec.
+ */
+import * as path from 'node:path';
+import type { Kafka, Producer } from 'kafkajs';
+import type { CloudAssemblyView, LocalMappingSpec } from '../assembly';
+import { MappingPoller, type MappingSpec } from '../esm/mapping-poller';
+import { OnFailureWriter } from '../esm/on-failure';
+import { StopPhase, type Lifecycle } from '../lifecycle';
+import type { RunningFunction } from './functions';
+
+export interface RunningMapping {
+  readonly spec: LocalMappingSpec;
+  readonly poller: MappingPoller;
+}
+
+export interface MappingsOptions {
+  /** Where the pollers and the functions reach Kafka. */
+  readonly bootstrap: readonly string[];
+  /** Client for the producer that writes to Kafka on-failure topics. */
+  readonly kafka: Kafka;
+  /** On-failure destinations that are not emulated are written to files in `destinations/` here. */
+  readonly outputDir: string;
+  readonly log: (message: string) => void;
+}
+
+/** What the poller takes for a mapping the assembly describes. */
+export function pollerSpec(spec: LocalMappingSpec, bootstrapServers: string): MappingSpec {
+  return {
+    name: spec.name,
+    functionName: spec.functionName,
+    functionArn: spec.functionArn,
+    topic: spec.topic,
+    consumerGroupId: spec.consumerGroupId,
+    batchSize: spec.batchSize,
+    batchWindowMs: spec.batchWindowMs,
+    startingPosition: spec.startingPosition,
+    startingTimestampMs: spec.startingTimestampMs,
+    filters: spec.filters,
+    provisioned: spec.provisioned,
+    retryAttempts: spec.retryAttempts,
+    bisectBatchOnError: spec.bisectBatchOnError,
+    maxRecordAgeSeconds: spec.maxRecordAgeSeconds,
+    reportBatchItemFailures: spec.reportBatchItemFailures,
+    source:
+      spec.sourceKind === 'msk'
+        ? { kind: 'msk', arn: spec.clusterArn, bootstrapServers }
+        : { kind: 'self-managed', bootstrapServers },
+  };
+}
+
+/**
+ * One producer for Kafka on-failure topics, connected on first use; a failed connect is forgotten so
+ * the next write tries again. Refused once the runtime is stopping.
+ */
+function lazyProducer(kafka: Kafka, lifecycle: Lifecycle): () => Promise<Producer> {
+  let producer: Promise<Producer> | undefined;
+  lifecycle.onStop(StopPhase.clients, async () => (await producer?.catch(() => undefined))?.disconnect());
+  return () => {
+    if (lifecycle.stopping) return Promise.reject(new Error('the local runtime is stopping'));
+    producer ??= (async () => {
+      const p = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
+      await p.connect();
+      return p;
+    })().catch((error: Error) => {
+      producer = undefined;
+      throw error;
+    });
+    return producer;
+  };
+}
+
+/** Starts a poller for each enabled mapping. */
+export function startMappings(
+  assembly: CloudAssemblyView,
+  functions: ReadonlyMap<string, RunningFunction>,
+  options: MappingsOptions,
+  lifecycle: Lifecycle,
+): RunningMapping[] {
+  const { log } = options;
+  const producer = lazyProducer(options.kafka, lifecycle);
+  const bootstrapServers = options.bootstrap.join(',');
+  const mappings: RunningMapping[] = [];
+  for (const spec of assembly.mappings) {
+    if (!spec.enabled) {
+      log(`mapping ${spec.name} is disabled in the template; not polling`);
+      continue;
+    }
+    const fn = functions.get(spec.functionId)!;
+    const onFailure = spec.onFailure
+      ? new OnFailureWriter(spec.onFailure, producer, path.join(options.outputDir, 'destinations'))
+      : undefined;
+    const poller = new MappingPoller(pollerSpec(spec, bootstrapServers), fn.pool, {
+      bootstrapServers: options.bootstrap,
+      onFailure,
+      log,
+    });
+    poller.start();
+    let stopped: Promise<void> | undefined;
+    lifecycle.onStop(StopPhase.stopPollers, async () => void (stopped = poller.stop()));
+    lifecycle.onStop(StopPhase.pollersDone, async () => stopped);
+    mappings.push({ spec, poller });
+  }
+  return mappings;
+}
