@@ -1,144 +1,540 @@
 /**
- * One classic consumer group's state, as Apache Kafka's group coordinator keeps it: members (dynamic,
- * or static by group.instance.id), ids handed out but not yet joined (pending), the generation, the
- * chosen protocol and leader, and who still owes a SyncGroup. Pure state and rules, no clock and no
- * I/O: the coordinator (group-coordinator.ts) drives it and owns the deadlines.
+ * One classic consumer group and its state machine, as Apache Kafka 3.9's classic coordinator runs it
+ * (kafka.coordinator.group.GroupCoordinator and GroupMetadata): JoinGroup, SyncGroup, Heartbeat and
+ * LeaveGroup move it through Empty → PreparingRebalance → CompletingRebalance → Stable, and only this
+ * class changes its state. Members are dynamic, or static by group.instance.id (a rejoin takes a new
+ * member id and fences the old one, without a rebalance when nothing changed); ids handed out with
+ * MEMBER_ID_REQUIRED wait here (pending) until used or lapsed.
+ *
+ * Deadlines, as Kafka's: a member's session ends unless it is heard from within its session timeout
+ * (members waiting in JoinGroup or SyncGroup are exempt); a join phase waits up to the largest
+ * rebalance timeout for members to rejoin, then drops the dynamic ones that did not; members that do
+ * not send SyncGroup within it are dropped too; pending ids lapse after the session timeout. A
+ * rebalance of an Empty group completes at once (group.initial.rebalance.delay.ms 0). The coordinator
+ * (group-coordinator.ts) calls expire() on a timer; the clock is given, so tests need not sleep.
  */
+import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../kafka/errors';
-
-/** A JoinGroup protocol: a name and the member's metadata for it (a subscription, for consumers). */
-export interface Protocol {
-  readonly name: string;
-  readonly metadata: Buffer;
-}
+import {
+  GroupMember,
+  joinError,
+  NO_BYTES,
+  subscriptionTopics,
+  syncError,
+  type JoinResult,
+  type Protocol,
+  type SyncResult,
+} from './group-member';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
-/** What a JoinGroup is answered with. */
-export interface JoinResult {
-  readonly errorCode: number;
-  readonly generationId: number;
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  readonly leader: string;
-  readonly skipAssignment: boolean;
+export interface JoinRequest {
+  readonly groupId: string;
   readonly memberId: string;
-  readonly members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
+  readonly groupInstanceId: string | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly protocolType: string;
+  readonly protocols: readonly Protocol[];
+  /** JoinGroup v4+ from a dynamic member: a first join without a member id is answered MEMBER_ID_REQUIRED. */
+  readonly requireKnownMemberId: boolean;
+  /** JoinGroup v9+: a static leader rejoining a Stable group is told to skip the assignment. */
+  readonly supportSkippingAssignment?: boolean;
 }
 
-/** What a SyncGroup is answered with. */
-export interface SyncResult {
-  readonly errorCode: number;
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  readonly assignment: Buffer;
+/** What SyncGroup v5+ names, to be checked against the group; the member's instance id. */
+export interface SyncOptions {
+  readonly groupInstanceId?: string | null;
+  readonly protocolType?: string | null;
+  readonly protocolName?: string | null;
 }
 
-const EMPTY = Buffer.alloc(0);
-
-/** A JoinGroup answer carrying only an error (Kafka's JoinGroupResult(memberId, error)). */
-export function joinError(memberId: string, errorCode: number): JoinResult {
-  return {
-    errorCode,
-    generationId: -1,
-    protocolType: null,
-    protocolName: null,
-    leader: '',
-    skipAssignment: false,
-    memberId,
-    members: [],
-  };
+/** A member leaving: by member id, or a static one by its instance id alone. */
+export interface LeavingMember {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
 }
 
-/** A SyncGroup answer carrying only an error. */
-export function syncError(errorCode: number): SyncResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+export interface GroupDescription {
+  readonly state: GroupState;
+  readonly protocolType: string;
+  /** The chosen protocol, given only while Stable (as Kafka's). */
+  readonly protocolName: string;
+  readonly members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    /** Subscription and assignment, given only while Stable. */
+    metadata: Buffer;
+    assignment: Buffer;
+  }[];
 }
 
-export class GroupMember {
-  assignment: Buffer = EMPTY;
-  /** Joined in the current join phase and not yet through a completed one (Kafka's isNew). */
-  isNew = true;
-  /** When the member's session ends unless it is heard from. */
-  sessionDeadline = 0;
-  awaitingJoin?: (result: JoinResult) => void;
-  awaitingSync?: (result: SyncResult) => void;
-
-  constructor(
-    public memberId: string,
-    readonly groupInstanceId: string | null,
-    readonly clientId: string,
-    readonly clientHost: string,
-    public rebalanceTimeoutMs: number,
-    public sessionTimeoutMs: number,
-    readonly protocolType: string,
-    public protocols: readonly Protocol[],
-  ) {}
-
-  /** The metadata it sent for `protocol`. */
-  metadata(protocol: string): Buffer {
-    return this.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY;
-  }
-
-  /** Whether `protocols` are exactly the ones it joined with (names, order and metadata). */
-  matches(protocols: readonly Protocol[]): boolean {
-    return (
-      protocols.length === this.protocols.length &&
-      protocols.every(
-        (p, i) => p.name === this.protocols[i].name && p.metadata.equals(this.protocols[i].metadata),
-      )
-    );
-  }
-
-  /** Its preferred protocol among `candidates` (its own order is its preference). */
-  vote(candidates: ReadonlySet<string>): string {
-    const choice = this.protocols.find((p) => candidates.has(p.name));
-    if (!choice) throw new Error(`member ${this.memberId} supports none of ${[...candidates].join(', ')}`);
-    return choice.name;
-  }
-}
+/** How long a new member may wait in its first JoinGroup before it is dropped (Kafka's constant). */
+const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
 
 export class ClassicGroup {
-  state: GroupState = 'Empty';
-  generationId = 0;
+  private currentState: GroupState = 'Empty';
+  private generationId = 0;
   /** Set by the first member and kept while the group lives (DescribeGroups shows it when Empty). */
-  protocolType: string | null = null;
-  protocolName: string | null = null;
-  leaderId: string | null = null;
+  private protocolType: string | null = null;
+  private protocolName: string | null = null;
+  private leaderId: string | null = null;
   /** Members in joining order (the order a new leader is picked in). */
-  readonly members = new Map<string, GroupMember>();
+  private readonly members = new Map<string, GroupMember>();
   /** group.instance.id → member id. */
-  readonly staticMembers = new Map<string, string>();
+  private readonly staticMembers = new Map<string, string>();
   /** Ids handed out with MEMBER_ID_REQUIRED → when they lapse unless used to join. */
-  readonly pendingMembers = new Map<string, number>();
+  private readonly pendingMembers = new Map<string, number>();
   /** Members that have not sent SyncGroup for the current generation. */
-  readonly pendingSync = new Set<string>();
+  private readonly pendingSync = new Set<string>();
   /** Topics the members subscribe to (consumer groups); undefined when not known. */
-  subscribedTopics: ReadonlySet<string> | undefined;
+  private subscribedTopics: ReadonlySet<string> | undefined;
   /** When the join phase ends (PreparingRebalance) or unsynced members are dropped (CompletingRebalance). */
-  rebalanceDeadline?: number;
+  private rebalanceDeadline?: number;
 
-  constructor(readonly groupId: string) {}
+  /** A new group is Empty, at generation 0. */
+  constructor(
+    readonly groupId: string,
+    private readonly now: () => number,
+  ) {}
 
-  is(state: GroupState): boolean {
-    return this.state === state;
+  get state(): GroupState {
+    return this.currentState;
   }
 
-  isLeader(memberId: string): boolean {
+  is(state: GroupState): boolean {
+    return this.currentState === state;
+  }
+
+  // ---- JoinGroup
+
+  /** A JoinGroup of a known group; `respond` is called once the member's answer is decided. */
+  join(req: JoinRequest, respond: (result: JoinResult) => void): void {
+    if (req.memberId === '') this.joinNewMember(req, respond);
+    else this.joinCurrentMember(req, respond);
+    this.maybeCompleteJoin();
+  }
+
+  private joinNewMember(req: JoinRequest, respond: (result: JoinResult) => void): void {
+    if (!this.supportsProtocols(req.protocolType, req.protocols)) {
+      return respond(joinError('', ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    const newMemberId = `${req.groupInstanceId ?? req.clientId}-${randomUUID()}`;
+    if (req.groupInstanceId !== null) {
+      const oldMemberId = this.staticMembers.get(req.groupInstanceId);
+      if (oldMemberId) this.replaceStaticMember(req, req.groupInstanceId, oldMemberId, newMemberId, respond);
+      else this.addMemberAndRebalance(req, newMemberId, respond);
+    } else if (req.requireKnownMemberId) {
+      this.pendingMembers.set(newMemberId, this.now() + req.sessionTimeoutMs);
+      respond(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
+    } else {
+      this.addMemberAndRebalance(req, newMemberId, respond);
+    }
+  }
+
+  private joinCurrentMember(req: JoinRequest, respond: (result: JoinResult) => void): void {
+    const memberId = req.memberId;
+    if (!this.supportsProtocols(req.protocolType, req.protocols)) {
+      return respond(joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    if (this.pendingMembers.has(memberId)) {
+      // Ids handed out with MEMBER_ID_REQUIRED are dynamic members' (Kafka fails the request otherwise).
+      if (req.groupInstanceId !== null) return respond(joinError(memberId, ErrorCode.UNKNOWN_SERVER_ERROR));
+      return this.addMemberAndRebalance(req, memberId, respond);
+    }
+    const error = this.validateCurrentMember(memberId, req.groupInstanceId);
+    if (error !== ErrorCode.NONE) return respond(joinError(memberId, error));
+    const member = this.members.get(memberId)!;
+    switch (this.currentState) {
+      case 'PreparingRebalance':
+        this.updateMember(member, req, respond);
+        return;
+      case 'CompletingRebalance':
+        // The same metadata again: the member missed its JoinGroup answer; it gets it once more.
+        if (member.matches(req.protocols))
+          return respond(this.currentGeneration(member, this.isLeader(memberId)));
+        this.updateMember(member, req, respond);
+        this.maybePrepareRebalance();
+        return;
+      case 'Stable':
+        // The leader rejoins to have the assignment redone (topic metadata changed, say).
+        if (this.isLeader(memberId) || !member.matches(req.protocols)) {
+          this.updateMember(member, req, respond);
+          this.maybePrepareRebalance();
+          return;
+        }
+        return respond(this.currentGeneration(member, false));
+      default:
+        return respond(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    }
+  }
+
+  /** The current generation, for a member that joins without changing anything. */
+  private currentGeneration(member: GroupMember, withMembers: boolean): JoinResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader: this.leaderId ?? '',
+      skipAssignment: false,
+      memberId: member.memberId,
+      members: withMembers ? this.currentMemberMetadata() : [],
+    };
+  }
+
+  /** A member's protocols and timeouts from its latest JoinGroup, which now waits for the join phase. */
+  private updateMember(member: GroupMember, req: JoinRequest, respond: (result: JoinResult) => void): void {
+    member.protocols = req.protocols;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.answerJoin(joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID)); // a superseded JoinGroup
+    member.awaitingJoin = respond;
+  }
+
+  private addMemberAndRebalance(
+    req: JoinRequest,
+    memberId: string,
+    respond: (result: JoinResult) => void,
+  ): void {
+    const member = new GroupMember(
+      memberId,
+      req.groupInstanceId,
+      req.clientId,
+      req.clientHost,
+      req.rebalanceTimeoutMs,
+      req.sessionTimeoutMs,
+      req.protocolType,
+      req.protocols,
+    );
+    member.awaitingJoin = respond;
+    // It cannot heartbeat before its JoinGroup is answered; if that never happens, it goes in time.
+    member.sessionDeadline = this.now() + NEW_MEMBER_JOIN_TIMEOUT_MS;
+    this.add(member);
+    this.maybePrepareRebalance();
+  }
+
+  /**
+   * A static member rejoining without its member id takes a new one, and whoever still waits on a
+   * JoinGroup or SyncGroup under the old id is fenced. In a Stable group whose protocol stays the same
+   * it gets the current generation back at once (JoinGroup v9+ tells a leader to skip the assignment;
+   * before, it is told the old leader id so it does not assign); otherwise the group rebalances.
+   */
+  private replaceStaticMember(
+    req: JoinRequest,
+    groupInstanceId: string,
+    oldMemberId: string,
+    newMemberId: string,
+    respond: (result: JoinResult) => void,
+  ): void {
+    const leaderBefore = this.leaderId ?? '';
+    const member = this.members.get(oldMemberId);
+    if (!member) throw new Error(`no member ${oldMemberId} to replace`);
+    this.members.delete(oldMemberId);
+    member.answerJoin(joinError(oldMemberId, ErrorCode.FENCED_INSTANCE_ID));
+    member.answerSync(syncError(ErrorCode.FENCED_INSTANCE_ID));
+    member.memberId = newMemberId;
+    this.members.set(newMemberId, member);
+    if (this.isLeader(oldMemberId)) this.leaderId = newMemberId;
+    this.staticMembers.set(groupInstanceId, newMemberId);
+    member.sessionDeadline = this.now() + member.sessionTimeoutMs;
+    this.updateMember(member, req, respond);
+    if (this.is('Stable')) {
+      if (this.protocolName !== this.selectProtocol()) return this.maybePrepareRebalance();
+      const isLeader = this.isLeader(newMemberId);
+      const skip = req.supportSkippingAssignment === true;
+      member.answerJoin({
+        errorCode: ErrorCode.NONE,
+        generationId: this.generationId,
+        protocolType: this.protocolType,
+        protocolName: this.protocolName,
+        leader: skip ? (this.leaderId ?? '') : leaderBefore,
+        skipAssignment: skip && isLeader,
+        memberId: newMemberId,
+        members: skip && isLeader ? this.currentMemberMetadata() : [],
+      });
+    } else if (this.is('CompletingRebalance')) {
+      // The leader may be assigning to the old id: start over.
+      this.prepareRebalance();
+    }
+  }
+
+  // ---- SyncGroup, Heartbeat, LeaveGroup and offset commits
+
+  /** A SyncGroup; the leader's carries the assignment. `respond` is called once the answer is decided. */
+  sync(
+    generationId: number,
+    memberId: string,
+    assignments: readonly { memberId: string; assignment: Buffer }[],
+    options: SyncOptions,
+    respond: (result: SyncResult) => void,
+  ): void {
+    const error = this.validateCurrentMember(memberId, options.groupInstanceId ?? null);
+    if (error !== ErrorCode.NONE) return respond(syncError(error));
+    if (generationId !== this.generationId) return respond(syncError(ErrorCode.ILLEGAL_GENERATION));
+    const { protocolType = null, protocolName = null } = options;
+    if (
+      (protocolType !== null && protocolType !== this.protocolType) ||
+      (protocolName !== null && protocolName !== this.protocolName)
+    ) {
+      return respond(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    const member = this.members.get(memberId)!;
+    switch (this.currentState) {
+      case 'Empty':
+        return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      case 'PreparingRebalance':
+        return respond(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      case 'CompletingRebalance':
+        member.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID)); // a superseded SyncGroup
+        member.awaitingSync = respond;
+        this.pendingSync.delete(memberId);
+        if (this.isLeader(memberId)) this.completeSync(assignments);
+        return;
+      default:
+        this.pendingSync.delete(memberId);
+        member.sessionDeadline = this.now() + member.sessionTimeoutMs;
+        return respond(this.assignmentOf(member));
+    }
+  }
+
+  /** A Heartbeat: the error code it is answered with (REBALANCE_IN_PROGRESS tells the member to rejoin). */
+  heartbeat(generationId: number, memberId: string, groupInstanceId: string | null): number {
+    const error = this.validateCurrentMember(memberId, groupInstanceId);
+    if (error !== ErrorCode.NONE) return error;
+    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (this.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
+    const member = this.members.get(memberId)!;
+    member.sessionDeadline = this.now() + member.sessionTimeoutMs;
+    return this.is('PreparingRebalance') ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** Removes members (by member id, or by instance id alone for a static member): the error code of each. */
+  leave(leaving: readonly LeavingMember[]): number[] {
+    return leaving.map((m) => {
+      if (m.memberId === '') {
+        const current = m.groupInstanceId === null ? undefined : this.staticMembers.get(m.groupInstanceId);
+        if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+        this.removeMember(this.members.get(current)!);
+        return ErrorCode.NONE;
+      }
+      if (this.pendingMembers.has(m.memberId)) {
+        this.removePendingMember(m.memberId);
+        return ErrorCode.NONE;
+      }
+      const error = this.validateCurrentMember(m.memberId, m.groupInstanceId);
+      if (error === ErrorCode.NONE) this.removeMember(this.members.get(m.memberId)!);
+      return error;
+    });
+  }
+
+  /**
+   * Checks an offset commit against the group (Kafka's validateOffsetCommit): generation -1 without a
+   * member id commits from outside the group protocol, allowed while the group is Empty; members commit
+   * within their generation, also while a rebalance is being prepared, not between join and assignment.
+   */
+  commitCheck(generationId: number, memberId: string, groupInstanceId: string | null): number {
+    if (!(generationId < 0 && this.is('Empty'))) {
+      if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
+        const error = this.validateCurrentMember(memberId, groupInstanceId);
+        if (error !== ErrorCode.NONE) return error;
+        if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+      } else if (!this.is('Empty')) {
+        return ErrorCode.UNKNOWN_MEMBER_ID; // only members commit to a group that has some
+      }
+    }
+    if (this.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+    const member = this.members.get(memberId);
+    if (member) member.sessionDeadline = this.now() + member.sessionTimeoutMs;
+    return ErrorCode.NONE;
+  }
+
+  /** Whether OffsetDelete may remove offsets: an Empty group's or a consumer group's (NON_EMPTY_GROUP otherwise). */
+  offsetDeleteError(): number {
+    return this.is('Empty') || this.protocolType === 'consumer' ? ErrorCode.NONE : ErrorCode.NON_EMPTY_GROUP;
+  }
+
+  /** Whether members subscribe to `topic` (OffsetDelete keeps its offsets: GROUP_SUBSCRIBED_TO_TOPIC). */
+  readsTopic(topic: string): boolean {
+    return !this.is('Empty') && this.isSubscribedToTopic(topic);
+  }
+
+  // ---- DescribeGroups and ListGroups
+
+  describe(): GroupDescription {
+    const stable = this.is('Stable');
+    return {
+      state: this.currentState,
+      protocolType: this.protocolType ?? '',
+      protocolName: stable ? (this.protocolName ?? '') : '',
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: stable ? m.metadata(this.protocolName ?? '') : NO_BYTES,
+        assignment: stable ? m.assignment : NO_BYTES,
+      })),
+    };
+  }
+
+  /** What ListGroups shows of the group. */
+  listing(): { groupId: string; protocolType: string; state: GroupState } {
+    return { groupId: this.groupId, protocolType: this.protocolType ?? '', state: this.currentState };
+  }
+
+  // ---- Deadlines
+
+  /** Sessions, join phases and syncs that ran out of time, and ids handed out but never used. */
+  expire(): void {
+    const now = this.now();
+    for (const [memberId, deadline] of this.pendingMembers) {
+      if (deadline <= now) this.removePendingMember(memberId);
+    }
+    for (const m of [...this.members.values()]) {
+      // Members waiting on a rebalance need not heartbeat; a new one only has its first join's time.
+      const waiting = !m.isNew && (m.awaitingJoin !== undefined || m.awaitingSync !== undefined);
+      if (!waiting && m.sessionDeadline <= now && this.members.get(m.memberId) === m) this.removeMember(m);
+    }
+    if (this.rebalanceDeadline === undefined || this.rebalanceDeadline > now) return;
+    if (this.is('PreparingRebalance')) this.completeJoin();
+    else if (this.is('CompletingRebalance') || this.is('Stable')) this.expirePendingSync();
+  }
+
+  /** Members that did not send SyncGroup in time are dropped, and the rest rebalance. */
+  private expirePendingSync(): void {
+    this.rebalanceDeadline = undefined;
+    if (this.pendingSync.size === 0) return;
+    for (const memberId of [...this.pendingSync]) this.remove(memberId);
+    this.prepareRebalance();
+  }
+
+  // ---- Transitions: the only places the state changes
+
+  private maybePrepareRebalance(): void {
+    // A rebalance can start from Empty, Stable and CompletingRebalance.
+    if (this.is('Empty') || this.is('Stable') || this.is('CompletingRebalance')) this.prepareRebalance();
+  }
+
+  /** → PreparingRebalance: a join phase starts; members waiting in SyncGroup are told to rejoin. */
+  private prepareRebalance(): void {
+    if (this.is('CompletingRebalance')) {
+      for (const m of this.members.values()) {
+        m.assignment = NO_BYTES;
+        m.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      }
+    }
+    this.pendingSync.clear();
+    const fromEmpty = this.is('Empty');
+    this.currentState = 'PreparingRebalance';
+    // An Empty group waits group.initial.rebalance.delay.ms (0 here) for more members, then goes ahead
+    // with whoever joined; otherwise the phase waits for every member up to the rebalance timeout.
+    this.rebalanceDeadline = this.now() + (fromEmpty ? 0 : this.rebalanceTimeoutMs());
+    this.maybeCompleteJoin();
+  }
+
+  private maybeCompleteJoin(): void {
+    if (!this.is('PreparingRebalance')) return;
+    if (this.hasAllMembersJoined() || this.now() >= (this.rebalanceDeadline ?? Infinity)) this.completeJoin();
+  }
+
+  /**
+   * Ends a join phase: the next generation, answered to every member that rejoined (→
+   * CompletingRebalance), or → Empty when nobody is left.
+   */
+  private completeJoin(): void {
+    // Dynamic members that did not rejoin are gone; static ones keep their place until their session ends.
+    for (const m of [...this.members.values()]) {
+      if (!m.awaitingJoin && m.groupInstanceId === null) this.remove(m.memberId);
+    }
+    if (!this.electJoinedLeader() && this.members.size > 0) {
+      // Nobody rejoined (all remaining members are static): wait another rebalance timeout.
+      this.rebalanceDeadline = this.now() + this.rebalanceTimeoutMs();
+      return;
+    }
+    this.generationId++;
+    this.pendingSync.clear();
+    this.rebalanceDeadline = undefined;
+    this.protocolName = this.members.size > 0 ? this.selectProtocol() : null;
+    this.subscribedTopics = this.computeSubscribedTopics();
+    if (this.members.size === 0) {
+      this.currentState = 'Empty';
+      return;
+    }
+    this.currentState = 'CompletingRebalance';
+    const now = this.now();
+    for (const m of this.members.values()) {
+      m.answerJoin(this.currentGeneration(m, this.isLeader(m.memberId)));
+      m.sessionDeadline = now + m.sessionTimeoutMs;
+      m.isNew = false;
+      this.pendingSync.add(m.memberId);
+    }
+    // Members that do not sync within the rebalance timeout are dropped.
+    this.rebalanceDeadline = now + this.rebalanceTimeoutMs();
+  }
+
+  /** → Stable: the leader's assignment (members it left out get an empty one) goes to everyone waiting. */
+  private completeSync(assignments: readonly { memberId: string; assignment: Buffer }[]): void {
+    const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
+    const now = this.now();
+    for (const m of this.members.values()) {
+      m.assignment = byMember.get(m.memberId) ?? NO_BYTES;
+      if (!m.awaitingSync) continue;
+      m.answerSync(this.assignmentOf(m));
+      m.sessionDeadline = now + m.sessionTimeoutMs;
+    }
+    this.currentState = 'Stable';
+  }
+
+  /** A member leaves or its session ended: the rest rebalance. */
+  private removeMember(member: GroupMember): void {
+    member.answerJoin(joinError('', ErrorCode.UNKNOWN_MEMBER_ID));
+    member.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    this.remove(member.memberId);
+    if (this.is('Stable') || this.is('CompletingRebalance')) this.maybePrepareRebalance();
+    else this.maybeCompleteJoin();
+  }
+
+  private removePendingMember(memberId: string): void {
+    this.pendingMembers.delete(memberId);
+    this.maybeCompleteJoin();
+  }
+
+  // ---- Members and protocols
+
+  private isLeader(memberId: string): boolean {
     return this.leaderId === memberId;
   }
 
-  /** A rebalance can start from Empty, Stable and CompletingRebalance. */
-  get canRebalance(): boolean {
-    return this.state === 'Empty' || this.state === 'Stable' || this.state === 'CompletingRebalance';
+  /** Kafka's validateCurrentMember: a static member's instance id must map to its member id. */
+  private validateCurrentMember(memberId: string, groupInstanceId: string | null): number {
+    if (groupInstanceId !== null) {
+      const current = this.staticMembers.get(groupInstanceId);
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (current !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
+    }
+    return this.members.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+
+  private assignmentOf(member: GroupMember): SyncResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      assignment: member.assignment,
+    };
   }
 
   /** The largest rebalance timeout of the members: how long a join phase waits for them. */
-  get rebalanceTimeoutMs(): number {
+  private rebalanceTimeoutMs(): number {
     return Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
   }
 
-  get hasAllMembersJoined(): boolean {
+  private hasAllMembersJoined(): boolean {
     return [...this.members.values()].every((m) => m.awaitingJoin) && this.pendingMembers.size === 0;
   }
 
@@ -153,7 +549,7 @@ export class ClassicGroup {
    * Whether a member joining with `protocolType` and `protocols` fits: any non-empty type and at least
    * one protocol while the group is Empty, otherwise the group's type and a protocol every member has.
    */
-  supportsProtocols(protocolType: string, protocols: readonly Protocol[]): boolean {
+  private supportsProtocols(protocolType: string, protocols: readonly Protocol[]): boolean {
     if (this.is('Empty')) return protocolType !== '' && protocols.length > 0;
     const members = [...this.members.values()];
     return (
@@ -163,7 +559,7 @@ export class ClassicGroup {
   }
 
   /** The protocol most members prefer among those all support (ties: the one voted for first). */
-  selectProtocol(): string {
+  private selectProtocol(): string {
     const candidates = this.candidateProtocols();
     const votes = new Map<string, number>();
     for (const m of this.members.values()) {
@@ -178,7 +574,7 @@ export class ClassicGroup {
     return best;
   }
 
-  add(member: GroupMember): void {
+  private add(member: GroupMember): void {
     if (this.members.size === 0) this.protocolType = member.protocolType;
     if (this.leaderId === null) this.leaderId = member.memberId;
     if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
@@ -186,7 +582,7 @@ export class ClassicGroup {
     this.pendingMembers.delete(member.memberId);
   }
 
-  remove(memberId: string): void {
+  private remove(memberId: string): void {
     const member = this.members.get(memberId);
     this.members.delete(memberId);
     if (member?.groupInstanceId != null) this.staticMembers.delete(member.groupInstanceId);
@@ -196,29 +592,10 @@ export class ClassicGroup {
   }
 
   /**
-   * A static member rejoining without its member id takes `newMemberId`; whoever still waits on a
-   * JoinGroup or SyncGroup under the old id is fenced.
-   */
-  replaceStaticMember(groupInstanceId: string, oldMemberId: string, newMemberId: string): GroupMember {
-    const member = this.members.get(oldMemberId);
-    if (!member) throw new Error(`no member ${oldMemberId} to replace`);
-    this.members.delete(oldMemberId);
-    member.awaitingJoin?.(joinError(oldMemberId, ErrorCode.FENCED_INSTANCE_ID));
-    member.awaitingJoin = undefined;
-    member.awaitingSync?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
-    member.awaitingSync = undefined;
-    member.memberId = newMemberId;
-    this.members.set(newMemberId, member);
-    if (this.isLeader(oldMemberId)) this.leaderId = newMemberId;
-    this.staticMembers.set(groupInstanceId, newMemberId);
-    return member;
-  }
-
-  /**
    * Before a join phase ends: if the leader did not rejoin, any member that did leads. False when no
    * member rejoined (or there is no leader, the group being empty).
    */
-  electJoinedLeader(): boolean {
+  private electJoinedLeader(): boolean {
     if (this.leaderId === null) return false;
     if (this.members.get(this.leaderId)?.awaitingJoin) return true;
     const joined = [...this.members.values()].find((m) => m.awaitingJoin);
@@ -227,22 +604,8 @@ export class ClassicGroup {
     return true;
   }
 
-  /** Moves to the next generation: CompletingRebalance with a chosen protocol, or Empty. */
-  initNextGeneration(): void {
-    this.generationId++;
-    if (this.members.size > 0) {
-      this.protocolName = this.selectProtocol();
-      this.state = 'CompletingRebalance';
-    } else {
-      this.protocolName = null;
-      this.state = 'Empty';
-    }
-    this.subscribedTopics = this.computeSubscribedTopics();
-    this.pendingSync.clear();
-  }
-
   /** The leader's view in a JoinGroup answer: every member with its metadata for the chosen protocol. */
-  currentMemberMetadata(): JoinResult['members'] {
+  private currentMemberMetadata(): JoinResult['members'] {
     return [...this.members.values()].map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
@@ -265,32 +628,7 @@ export class ClassicGroup {
   }
 
   /** Whether the group reads `topic`; when not known (not a consumer group, unreadable metadata): yes. */
-  isSubscribedToTopic(topic: string): boolean {
+  private isSubscribedToTopic(topic: string): boolean {
     return this.subscribedTopics ? this.subscribedTopics.has(topic) : true;
-  }
-}
-
-/**
- * The topics of a consumer-protocol subscription, read as Kafka reads it for this: a version (int16,
- * ≥ 0), then version 0's fields, which prefix every version: the topic names (int32 count, int16-length
- * strings) and the user data (int32-length bytes, -1 for none). Undefined when the bytes do not read so.
- */
-export function subscriptionTopics(metadata: Buffer): string[] | undefined {
-  try {
-    if (metadata.readInt16BE(0) < 0) return undefined;
-    const count = metadata.readInt32BE(2);
-    if (count < 0 || count > metadata.length) return undefined;
-    const topics: string[] = [];
-    let at = 6;
-    for (let i = 0; i < count; i++) {
-      const length = metadata.readInt16BE(at);
-      if (length < 0 || at + 2 + length > metadata.length) return undefined;
-      topics.push(metadata.toString('utf8', at + 2, at + 2 + length));
-      at += 2 + length;
-    }
-    const userData = metadata.readInt32BE(at);
-    return userData <= metadata.length - at - 4 ? topics : undefined;
-  } catch {
-    return undefined; // it ends before a field does (Buffer reads throw past the end)
   }
 }
