@@ -1,10 +1,9 @@
 /**
  * `kw broker`: runs the embedded Kafka-protocol broker in the foreground until Ctrl-C / SIGTERM.
  */
-import { parseArgs } from 'node:util';
 import { BrokerOptionsError, startBroker } from '../local/broker/broker';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-dir';
-import { integerFlag } from './arguments';
+import { choiceFlag, integerFlag, parseCommandArgs, reportUsage, usageError } from './arguments';
 import type { Command } from './command';
 import { untilStopSignal } from './signals';
 
@@ -41,9 +40,9 @@ Examples:
 export const brokerCommand: Command = {
   help: HELP,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
+    // Unknown flags end with the pointer to --help; a bad value is reported on its own line.
+    const parsed = parseCommandArgs(
+      {
         args,
         options: {
           port: { type: 'string', default: '9092' },
@@ -56,23 +55,20 @@ export const brokerCommand: Command = {
           verbose: { type: 'boolean', default: false },
         },
         strict: true,
-      }));
-    } catch (error) {
-      io.err(`kw broker: ${(error as Error).message}\nRun 'kw broker --help' for the options.`);
-      return 2;
-    }
+      },
+      usageError('broker', io, 'for the options'),
+    );
+    if (parsed === 2) return 2;
+    const values = parsed.values;
     let port: number;
     let brokers: number;
+    let fsync: FsyncPolicy;
     try {
       port = integerFlag('--port', values.port, 0, 65535);
       brokers = integerFlag('--brokers', values.brokers, 1, 16);
+      fsync = choiceFlag('--fsync', values.fsync, FSYNC_POLICIES, `one of ${FSYNC_POLICIES.join(', ')}`);
     } catch (error) {
-      io.err(`kw broker: ${(error as Error).message}`);
-      return 2;
-    }
-    if (!(FSYNC_POLICIES as readonly string[]).includes(values.fsync)) {
-      io.err(`kw broker: --fsync must be one of ${FSYNC_POLICIES.join(', ')}, got '${values.fsync}'`);
-      return 2;
+      return reportUsage(error, usageError('broker', io, false));
     }
     const started = process.hrtime.bigint();
     let broker;
@@ -82,7 +78,7 @@ export const brokerCommand: Command = {
         host: values.host,
         brokers,
         dataDir: values['data-dir'],
-        fsync: values.fsync as FsyncPolicy,
+        fsync,
         advertisedListeners: values['advertised-listeners']?.split(','),
         autoCreateTopics: !values['no-auto-create'],
         log: values.verbose ? (m) => io.err(`broker: ${m}`) : undefined,

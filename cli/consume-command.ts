@@ -13,7 +13,15 @@ import {
   withAdmin,
   type ConnectionFlags,
 } from './kafka-connection';
-import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
+import {
+  choiceFlag,
+  noExtraArguments,
+  parseCommandArgs,
+  reportUsage,
+  timeFlag,
+  usageError,
+  wholeNumberFlag,
+} from './arguments';
 import { untilStopSignal } from './signals';
 import type { Command, CommandIO } from './command';
 
@@ -48,7 +56,7 @@ type Start =
   | { kind: 'offset'; offset: number }
   | { kind: 'time'; at: number };
 
-function render(topic: string, partition: number, m: KafkaMessage, format: string): string {
+function render(topic: string, partition: number, m: KafkaMessage, format: 'text' | 'json'): string {
   if (format === 'text') return m.value === null ? 'null' : m.value.toString('utf8');
   const headers: Record<string, string> = {};
   for (const [k, val] of Object.entries(m.headers ?? {}))
@@ -109,14 +117,14 @@ export const consumeCommand: Command = {
     const v = parsed.values;
     const [topic, ...extra] = parsed.positionals;
     if (!topic) return usage('needs a TOPIC');
-    if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
-    if (v.format !== 'text' && v.format !== 'json')
-      return usage(`--format must be text or json, got '${v.format}'`);
+    let format: 'text' | 'json';
     let partition: number | undefined;
     let maxMessages: number | undefined;
     let timeoutMs: number | undefined;
     let start: Start = { kind: 'latest' };
     try {
+      noExtraArguments(extra);
+      format = choiceFlag('--format', v.format, ['text', 'json']);
       partition = wholeNumberFlag('--partition', v.partition, 0);
       maxMessages = wholeNumberFlag('--max-messages', v['max-messages'], 1);
       timeoutMs = wholeNumberFlag('--timeout-ms', v['timeout-ms'], 1);
@@ -127,16 +135,13 @@ export const consumeCommand: Command = {
       if (v['from-beginning']) start = { kind: 'earliest' };
       if (v.offset !== undefined) {
         if (partition === undefined) return usage('--offset needs --partition (offsets are per partition)');
-        start = { kind: 'offset', offset: wholeNumberFlag('--offset', v.offset, 0)! };
+        start = { kind: 'offset', offset: wholeNumberFlag('--offset', v.offset, 0) };
       }
       if (v['from-timestamp'] !== undefined) {
-        const at = Date.parse(v['from-timestamp']);
-        if (Number.isNaN(at))
-          return usage(`--from-timestamp must be an ISO 8601 time, got '${v['from-timestamp']}'`);
-        start = { kind: 'time', at };
+        start = { kind: 'time', at: timeFlag('--from-timestamp', v['from-timestamp']) };
       }
     } catch (error) {
-      return usage((error as Error).message);
+      return reportUsage(error, usage);
     }
     if (v.group && partition !== undefined)
       return usage('--partition reads without a group: drop --group or --partition');
@@ -215,7 +220,7 @@ export const consumeCommand: Command = {
             eachMessage: async ({ partition: p, message }) => {
               if (maxMessages !== undefined && printed >= maxMessages) return;
               if (partition !== undefined && p !== partition) return;
-              io.out(render(topic, p, message, v.format));
+              io.out(render(topic, p, message, format));
               printed++;
               if (!throwaway) {
                 await consumer.commitOffsets([

@@ -10,7 +10,7 @@ import {
   withAdmin,
   type ConnectionFlags,
 } from './kafka-connection';
-import { parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
+import { noExtraArguments, parseCommandArgs, reportUsage, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './command';
 
 const HELP = `Usage: kw groups list
@@ -204,45 +204,41 @@ export const groupsCommand: Command = {
     const [action, groupId, ...extra] = parsed.positionals;
     const flags: ConnectionFlags = parsed.values;
     const v = parsed.values;
-    if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
-    switch (action) {
-      case 'list':
-        if (groupId !== undefined) return usage(`'list' takes no group, got '${groupId}'`);
-        return (await withAdmin('groups', flags, io, (a) => list(a, io))) ?? 1;
-      case 'describe':
-        if (groupId === undefined) return usage("'describe' needs a GROUP");
-        return (await withAdmin('groups', flags, io, (a) => describe(a, groupId, io))) ?? 1;
-      case 'delete':
-        if (groupId === undefined) return usage("'delete' needs a GROUP");
-        return (await withAdmin('groups', flags, io, (a) => deleteGroup(a, groupId, io))) ?? 1;
-      case 'reset-offsets': {
-        if (groupId === undefined) return usage("'reset-offsets' needs a GROUP");
-        if (!v.topic) return usage("'reset-offsets' needs --topic T");
-        const targets = [v['to-earliest'], v['to-latest'], v['to-offset'] !== undefined].filter(
-          Boolean,
-        ).length;
-        if (targets !== 1) return usage('give exactly one of --to-earliest, --to-latest, --to-offset N');
-        const offset = v['to-offset'] === undefined ? undefined : Number(v['to-offset']);
-        if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) {
-          return usage(`--to-offset must be an offset (an integer ≥ 0), got '${v['to-offset']}'`);
+    try {
+      noExtraArguments(extra);
+      switch (action) {
+        case 'list':
+          if (groupId !== undefined) return usage(`'list' takes no group, got '${groupId}'`);
+          return (await withAdmin('groups', flags, io, (a) => list(a, io))) ?? 1;
+        case 'describe':
+          if (groupId === undefined) return usage("'describe' needs a GROUP");
+          return (await withAdmin('groups', flags, io, (a) => describe(a, groupId, io))) ?? 1;
+        case 'delete':
+          if (groupId === undefined) return usage("'delete' needs a GROUP");
+          return (await withAdmin('groups', flags, io, (a) => deleteGroup(a, groupId, io))) ?? 1;
+        case 'reset-offsets': {
+          if (groupId === undefined) return usage("'reset-offsets' needs a GROUP");
+          if (!v.topic) return usage("'reset-offsets' needs --topic T");
+          const targets = [v['to-earliest'], v['to-latest'], v['to-offset'] !== undefined].filter(
+            Boolean,
+          ).length;
+          if (targets !== 1) return usage('give exactly one of --to-earliest, --to-latest, --to-offset N');
+          const offset = wholeNumberFlag('--to-offset', v['to-offset'], 0, 'an offset (an integer ≥ 0)');
+          const partition = wholeNumberFlag('--partition', v.partition, 0);
+          const to = offset ?? (v['to-earliest'] ? 'earliest' : 'latest');
+          return (
+            (await withAdmin('groups', flags, io, (a) =>
+              resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
+            )) ?? 1
+          );
         }
-        let partition: number | undefined;
-        try {
-          partition = wholeNumberFlag('--partition', v.partition, 0);
-        } catch (error) {
-          return usage((error as Error).message);
-        }
-        const to = offset ?? (v['to-earliest'] ? 'earliest' : 'latest');
-        return (
-          (await withAdmin('groups', flags, io, (a) =>
-            resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
-          )) ?? 1
-        );
+        default:
+          return usage(
+            `expected list, describe GROUP, reset-offsets GROUP or delete GROUP, got '${parsed.positionals.join(' ')}'`,
+          );
       }
-      default:
-        return usage(
-          `expected list, describe GROUP, reset-offsets GROUP or delete GROUP, got '${parsed.positionals.join(' ')}'`,
-        );
+    } catch (error) {
+      return reportUsage(error, usage);
     }
   },
 };

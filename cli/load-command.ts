@@ -3,7 +3,14 @@
  * progress bar, and prints what happened: sent, accepted, rejected, failed and latency percentiles.
  */
 import { Agent, request } from 'node:http';
-import { parseCommandArgs, usageError } from './arguments';
+import {
+  FlagValueError,
+  integerFlag,
+  numberFlag,
+  parseCommandArgs,
+  usageError,
+  wholeNumberFlag,
+} from './arguments';
 import type { Command } from './command';
 
 const HELP = `Usage: kw load [--url http://127.0.0.1:3000/] [--count 1000] [--rate 200] [--concurrency 32]
@@ -72,27 +79,24 @@ export const loadCommand: Command = {
     if (parsed === 2) return 2;
     const values = parsed.values;
     if (!URL.canParse(values.url)) return usage(`Invalid URL: ${values.url}`);
-    const count = Number(values.count);
-    const rate = Number(values.rate);
-    const concurrency = Number(values.concurrency);
-    const customers = Number(values.customers);
-    const invalidShare = Number(values.invalid);
-    const checks: [string, number, boolean][] = [
-      ['--count', count, Number.isInteger(count) && count >= 1],
-      ['--rate', rate, Number.isFinite(rate) && rate >= 0],
-      [
-        '--concurrency',
-        concurrency,
-        Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1024,
-      ],
-      ['--customers', customers, Number.isInteger(customers) && customers >= 1],
-      ['--invalid', invalidShare, invalidShare >= 0 && invalidShare <= 1],
-    ];
-    for (const [flag, value, ok] of checks) {
-      if (!ok) {
-        io.err(`kw load: ${flag} has an invalid value '${String(value)}'. Run 'kw load --help'.`);
-        return 2;
-      }
+    let count: number;
+    let rate: number;
+    let concurrency: number;
+    let customers: number;
+    let invalidShare: number;
+    try {
+      count = wholeNumberFlag('--count', values.count, 1);
+      rate = numberFlag('--rate', values.rate, 0);
+      concurrency = integerFlag('--concurrency', values.concurrency, 1, 1024);
+      customers = wholeNumberFlag('--customers', values.customers, 1);
+      invalidShare = numberFlag('--invalid', values.invalid, 0, 1);
+    } catch (error) {
+      if (!(error instanceof FlagValueError)) throw error;
+      // kw load words it its own way, quoting the value as read as a number ('NaN' for 'abc').
+      io.err(
+        `kw load: ${error.flag} has an invalid value '${String(Number(error.value))}'. Run 'kw load --help'.`,
+      );
+      return 2;
     }
 
     const url = new URL(values.url);

@@ -14,7 +14,15 @@ import {
   withAdmin,
   type ConnectionFlags,
 } from './kafka-connection';
-import { keyValueFlag, parseCommandArgs, usageError, wholeNumberFlag } from './arguments';
+import {
+  choiceFlag,
+  keyValueFlag,
+  noExtraArguments,
+  parseCommandArgs,
+  reportUsage,
+  usageError,
+  wholeNumberFlag,
+} from './arguments';
 import type { Command, CommandIO } from './command';
 
 const HELP = `Usage: kw produce TOPIC [--key-separator SEP] [--header key=value]... [--partition N]
@@ -114,24 +122,23 @@ export const produceCommand: Command = {
     const v = parsed.values;
     const [topic, ...extra] = parsed.positionals;
     if (!topic) return usage('needs a TOPIC');
-    if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
-    const acks = ACKS[v.acks];
-    if (acks === undefined) return usage(`--acks must be all, 1 or 0, got '${v.acks}'`);
-    if (v.compression === 'zstd') {
-      return usage(
-        'zstd has no codec in kw (kafkajs ships gzip; snappy and lz4 are added): use kcat -z zstd',
-      );
-    }
-    const compression = COMPRESSION[v.compression];
-    if (compression === undefined)
-      return usage(`--compression must be none, gzip, snappy or lz4, got '${v.compression}'`);
+    let acks: number;
+    let compression: CompressionTypes;
     let partition: number | undefined;
     let headers: IHeaders;
     try {
+      noExtraArguments(extra);
+      acks = ACKS[choiceFlag('--acks', v.acks, Object.keys(ACKS), 'all, 1 or 0')];
+      if (v.compression === 'zstd') {
+        return usage(
+          'zstd has no codec in kw (kafkajs ships gzip; snappy and lz4 are added): use kcat -z zstd',
+        );
+      }
+      compression = COMPRESSION[choiceFlag('--compression', v.compression, Object.keys(COMPRESSION))];
       partition = wholeNumberFlag('--partition', v.partition, 0);
       headers = Object.fromEntries(keyValueFlag('--header', v.header));
     } catch (error) {
-      return usage((error as Error).message);
+      return reportUsage(error, usage);
     }
     const separator = v['key-separator'];
     if (separator === '') return usage('--key-separator cannot be empty');

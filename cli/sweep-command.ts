@@ -3,7 +3,7 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { parseCommandArgs, usageError } from './arguments';
+import { parseCommandArgs, reportUsage, timeFlag, usageError } from './arguments';
 import type { Command } from './command';
 import { sweep } from './sweep/sweeper';
 
@@ -45,10 +45,11 @@ export const sweepCommand: Command = {
     );
     if (parsed === 2) return 2;
     const values = parsed.values;
-    const now = values.now ? new Date(values.now) : new Date();
-    if (Number.isNaN(now.getTime())) {
-      io.err(`kw sweep: --now must be an ISO 8601 time, got '${values.now}'`);
-      return 2;
+    let now: Date;
+    try {
+      now = values.now ? new Date(timeFlag('--now', values.now)) : new Date();
+    } catch (error) {
+      return reportUsage(error, usageError('sweep', io, false));
     }
     const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (!region) {

@@ -4,7 +4,14 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { table } from './groups-command';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
-import { keyValueFlag, parseCommandArgs, UsageError, usageError, wholeNumberFlag } from './arguments';
+import {
+  keyValueFlag,
+  noExtraArguments,
+  parseCommandArgs,
+  reportUsage,
+  usageError,
+  wholeNumberFlag,
+} from './arguments';
 import type { Command, CommandIO } from './command';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
@@ -110,10 +117,6 @@ async function remove(admin: Admin, name: string, io: CommandIO): Promise<number
   return 0;
 }
 
-function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
-  return wholeNumberFlag(flag, value, 1) ?? fallback;
-}
-
 export const topicsCommand: Command = {
   help: HELP,
   async run(args, io) {
@@ -135,10 +138,10 @@ export const topicsCommand: Command = {
     const [action, name, ...extra] = parsed.positionals;
     const v = parsed.values;
     const flags: ConnectionFlags = v;
-    if (extra.length > 0) return usage(`unexpected '${extra.join(' ')}'`);
-    if (action !== 'list' && action !== undefined && name === undefined)
-      return usage(`'${action}' needs a topic NAME`);
     try {
+      noExtraArguments(extra);
+      if (action !== 'list' && action !== undefined && name === undefined)
+        return usage(`'${action}' needs a topic NAME`);
       switch (action) {
         case 'create': {
           const configEntries = keyValueFlag('--config', v.config).map(([key, value]) => ({
@@ -147,8 +150,8 @@ export const topicsCommand: Command = {
           }));
           const topic: ITopicConfig = {
             topic: name!,
-            numPartitions: positiveInteger('--partitions', v.partitions, 1),
-            replicationFactor: positiveInteger('--replication-factor', v['replication-factor'], 1),
+            numPartitions: wholeNumberFlag('--partitions', v.partitions, 1) ?? 1,
+            replicationFactor: wholeNumberFlag('--replication-factor', v['replication-factor'], 1) ?? 1,
             configEntries,
           };
           return (await withAdmin('topics', flags, io, (a) => create(a, topic, io))) ?? 1;
@@ -166,7 +169,7 @@ export const topicsCommand: Command = {
           return (await withAdmin('topics', flags, io, (a) => describe(a, name!, io))) ?? 1;
         case 'alter': {
           if (v.partitions === undefined) return usage("'alter' needs --partitions N");
-          const partitions = positiveInteger('--partitions', v.partitions, 1);
+          const partitions = wholeNumberFlag('--partitions', v.partitions, 1);
           return (await withAdmin('topics', flags, io, (a) => alter(a, name!, partitions, io))) ?? 1;
         }
         case 'delete':
@@ -175,8 +178,7 @@ export const topicsCommand: Command = {
           return usage(`expected create, list, describe, alter or delete, got '${action ?? ''}'`);
       }
     } catch (error) {
-      if (error instanceof UsageError) return usage(error.message);
-      throw error;
+      return reportUsage(error, usage);
     }
   },
 };

@@ -4,11 +4,18 @@
  * Ctrl-C.
  */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
 import { parseBootstrapServers, probeCluster, type ClusterSummary } from '../local/runtime/kafka/bootstrap';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
-import { integerFlag, keyValueFlag, UsageError } from './arguments';
+import {
+  integerFlag,
+  keyValueFlag,
+  parseCommandArgs,
+  portFlag,
+  reportUsage,
+  usageError,
+  UsageError,
+} from './arguments';
 import type { Command, CommandIO } from './command';
 import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
@@ -49,14 +56,6 @@ Examples:
   npx kw up -c esmMode=provisioned -c retryAttempts=2
   npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000
   npx kw up --bootstrap 127.0.0.1:9092,127.0.0.1:9093 --data-dir .kw-data`;
-
-function parsePort(flag: string, value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`${flag} must be a port from 0 to 65535, got '${value}'`);
-  }
-  return port;
-}
 
 /** One line for the live summary. */
 function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
@@ -123,15 +122,9 @@ function readyBlock(runtime: LocalRuntime, seconds: number): string {
 export const upCommand: Command = {
   help: HELP,
   async run(args, io: CommandIO) {
-    let values;
-    let ports: { http: number; broker?: number; dynamodb: number };
-    let brokers: number | undefined;
-    let bootstrap: string[] | undefined;
-    let context: Record<string, string>;
-    let env: Record<string, string>;
-    let maxConcurrency: number;
-    try {
-      ({ values } = parseArgs({
+    const usage = usageError('up', io, 'for the options');
+    const parsed = parseCommandArgs(
+      {
         args,
         options: {
           assembly: { type: 'string' },
@@ -149,12 +142,23 @@ export const upCommand: Command = {
           verbose: { type: 'boolean', default: false },
         },
         strict: true,
-      }));
+      },
+      usage,
+    );
+    if (parsed === 2) return 2;
+    const values = parsed.values;
+    let ports: { http: number; broker?: number; dynamodb: number };
+    let brokers: number | undefined;
+    let bootstrap: string[] | undefined;
+    let context: Record<string, string>;
+    let env: Record<string, string>;
+    let maxConcurrency: number;
+    try {
       ports = {
-        http: parsePort('--port', values.port),
+        http: portFlag('--port', values.port),
         broker:
-          values['broker-port'] === undefined ? undefined : parsePort('--broker-port', values['broker-port']),
-        dynamodb: parsePort('--dynamodb-port', values['dynamodb-port']),
+          values['broker-port'] === undefined ? undefined : portFlag('--broker-port', values['broker-port']),
+        dynamodb: portFlag('--dynamodb-port', values['dynamodb-port']),
       };
       if (values.brokers !== undefined) brokers = integerFlag('--brokers', values.brokers, 1, 16);
       if (values.bootstrap !== undefined) {
@@ -182,8 +186,7 @@ export const upCommand: Command = {
         );
       }
     } catch (error) {
-      io.err(`kw up: ${(error as Error).message}\nRun 'kw up --help' for the options.`);
-      return 2;
+      return reportUsage(error, usage);
     }
 
     const started = Date.now();

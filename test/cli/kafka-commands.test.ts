@@ -163,6 +163,9 @@ describe('kw produce and kw consume', () => {
     [['produce', 'nowhere'], 'x\n', 1, /no topic named 'nowhere'. Create it first: kw topics create nowhere/],
     [['produce', 'fixed', '--partition', '9'], 'x\n', 1, /topic 'fixed' has 1 partition\(s\) \(0-0\), not 9/],
     [['produce', 'fixed', '--acks', 'most'], 'x\n', 2, /--acks must be all, 1 or 0, got 'most'/],
+    // A name every object has is not a setting either (it used to reach kafkajs as a function).
+    [['produce', 'fixed', '--acks', 'toString'], 'x\n', 2, /--acks must be all, 1 or 0, got 'toString'/],
+    [['produce', 'fixed', '--compression', 'constructor'], 'x\n', 2, /--compression must be none, gzip/],
     [['produce', 'fixed', '--compression', 'zstd'], 'x\n', 2, /zstd has no codec in kw/],
     [
       ['produce', 'fixed', '--compression', 'brotli'],
