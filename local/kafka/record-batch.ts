@@ -4,13 +4,40 @@
  * them too: their framing in uncompressed batches, keys for compacted topics, and timestamps for
  * ListOffsets; those reads also see inside gzip batches (Node's zlib), not the other codecs.
  *
- * Header layout (61 bytes): baseOffset int64 @0, batchLength int32 @8, partitionLeaderEpoch int32 @12,
- * magic int8 @16, crc uint32 @17 (CRC-32C of bytes 21..end), attributes int16 @21, lastOffsetDelta
- * int32 @23, baseTimestamp int64 @27, maxTimestamp int64 @35, producerId int64 @43, producerEpoch
- * int16 @51, baseSequence int32 @53, recordCount int32 @57.
+ * The header's layout is `BatchField` below; the CRC (CRC-32C) covers the bytes from attributes on.
  */
 import { gunzipSync } from 'node:zlib';
 import { crc32c } from './crc32c';
+
+/** Where each field of a batch header starts, and its wire type (Kafka's DefaultRecordBatch). */
+export const BatchField = {
+  /** int64 */
+  baseOffset: 0,
+  /** int32: the bytes after this field */
+  batchLength: 8,
+  /** int32 */
+  partitionLeaderEpoch: 12,
+  /** int8: 2 for record batches */
+  magic: 16,
+  /** uint32: CRC-32C of the bytes from `attributes` to the end */
+  crc: 17,
+  /** int16: compression, timestamp type, transactional, control bits */
+  attributes: 21,
+  /** int32 */
+  lastOffsetDelta: 23,
+  /** int64 */
+  baseTimestamp: 27,
+  /** int64 */
+  maxTimestamp: 35,
+  /** int64 */
+  producerId: 43,
+  /** int16 */
+  producerEpoch: 51,
+  /** int32 */
+  baseSequence: 53,
+  /** int32 */
+  recordCount: 57,
+} as const;
 
 export const BATCH_HEADER_SIZE = 61;
 /** Bytes before batchLength's count starts (baseOffset + batchLength). */
@@ -18,7 +45,7 @@ export const LOG_OVERHEAD = 12;
 /** The smallest message of format v0 (Kafka's floor for any batch length). */
 const SMALLEST_MESSAGE = 14;
 
-/** Bits of a batch's attributes (int16 @21). */
+/** Bits of a batch's attributes. */
 export const ATTR_COMPRESSION_MASK = 0x07;
 export const ATTR_TIMESTAMP_TYPE = 0x08;
 const ATTR_TRANSACTIONAL = 0x10;
@@ -69,14 +96,14 @@ export function splitBatches(records: Buffer): { bytes: Buffer; magic: number }[
     if (records.length - at < LOG_OVERHEAD + 5) {
       throw new InvalidBatchError(`truncated batch at byte ${at}`, 'corrupt');
     }
-    const batchLength = records.readInt32BE(at + 8);
+    const batchLength = records.readInt32BE(at + BatchField.batchLength);
     if (batchLength < SMALLEST_MESSAGE || at + LOG_OVERHEAD + batchLength > records.length) {
       throw new InvalidBatchError(
         `batch length ${batchLength} at byte ${at} does not fit the request`,
         'corrupt',
       );
     }
-    const magic = records.readInt8(at + 16);
+    const magic = records.readInt8(at + BatchField.magic);
     if (magic < 0 || magic > 2) throw new InvalidBatchError(`invalid magic byte ${magic}`, 'corrupt');
     if (magic === 2 && LOG_OVERHEAD + batchLength < BATCH_HEADER_SIZE) {
       throw new InvalidBatchError(
@@ -92,16 +119,16 @@ export function splitBatches(records: Buffer): { bytes: Buffer; magic: number }[
 
 /** The header of a v2 batch (whose framing splitBatches checked). */
 export function readBatch(bytes: Buffer): BatchInfo {
-  const attributes = bytes.readInt16BE(21);
+  const attributes = bytes.readInt16BE(BatchField.attributes);
   return {
     bytes,
-    recordCount: bytes.readInt32BE(57),
-    lastOffsetDelta: bytes.readInt32BE(23),
-    baseTimestamp: bytes.readBigInt64BE(27),
-    maxTimestamp: bytes.readBigInt64BE(35),
-    producerId: bytes.readBigInt64BE(43),
-    producerEpoch: bytes.readInt16BE(51),
-    baseSequence: bytes.readInt32BE(53),
+    recordCount: bytes.readInt32BE(BatchField.recordCount),
+    lastOffsetDelta: bytes.readInt32BE(BatchField.lastOffsetDelta),
+    baseTimestamp: bytes.readBigInt64BE(BatchField.baseTimestamp),
+    maxTimestamp: bytes.readBigInt64BE(BatchField.maxTimestamp),
+    producerId: bytes.readBigInt64BE(BatchField.producerId),
+    producerEpoch: bytes.readInt16BE(BatchField.producerEpoch),
+    baseSequence: bytes.readInt32BE(BatchField.baseSequence),
     compression: attributes & ATTR_COMPRESSION_MASK,
     transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
     control: (attributes & ATTR_CONTROL) !== 0,
@@ -110,7 +137,7 @@ export function readBatch(bytes: Buffer): BatchInfo {
 
 /** Whether the stored CRC-32C matches the batch's content. */
 export function crcMatches(bytes: Buffer): boolean {
-  return bytes.readUInt32BE(17) === crc32c(bytes, 21, bytes.length);
+  return bytes.readUInt32BE(BatchField.crc) === crc32c(bytes, BatchField.attributes, bytes.length);
 }
 
 /**
@@ -141,7 +168,7 @@ export function parseBatches(records: Buffer): BatchInfo[] {
     }
     if (!crcMatches(bytes)) {
       throw new InvalidBatchError(
-        `batch CRC mismatch: header says ${bytes.readUInt32BE(17)}, content gives ${crc32c(bytes, 21, bytes.length)}`,
+        `batch CRC mismatch: header says ${bytes.readUInt32BE(BatchField.crc)}, content gives ${crc32c(bytes, BatchField.attributes, bytes.length)}`,
         'corrupt',
       );
     }
@@ -151,7 +178,7 @@ export function parseBatches(records: Buffer): BatchInfo[] {
 
 /** Assigns the batch its first offset: baseOffset sits outside the CRC, so nothing else changes. */
 export function assignBaseOffset(bytes: Buffer, baseOffset: number): void {
-  bytes.writeBigInt64BE(BigInt(baseOffset), 0);
+  bytes.writeBigInt64BE(BigInt(baseOffset), BatchField.baseOffset);
 }
 
 /**
@@ -159,9 +186,9 @@ export function assignBaseOffset(bytes: Buffer, baseOffset: number): void {
  * Attributes and maxTimestamp are inside the CRC, so the CRC is recomputed.
  */
 export function stampLogAppendTime(bytes: Buffer, now: number): void {
-  bytes.writeInt16BE(bytes.readInt16BE(21) | ATTR_TIMESTAMP_TYPE, 21);
-  bytes.writeBigInt64BE(BigInt(now), 35);
-  bytes.writeUInt32BE(crc32c(bytes, 21, bytes.length), 17);
+  bytes.writeInt16BE(bytes.readInt16BE(BatchField.attributes) | ATTR_TIMESTAMP_TYPE, BatchField.attributes);
+  bytes.writeBigInt64BE(BigInt(now), BatchField.maxTimestamp);
+  bytes.writeUInt32BE(crc32c(bytes, BatchField.attributes, bytes.length), BatchField.crc);
 }
 
 /** One record of a batch, as far as the broker reads it. */
@@ -175,7 +202,7 @@ export interface RecordView {
 
 /** The records section of a batch, decompressed if it is gzip; undefined for the other codecs. */
 function recordsSection(bytes: Buffer): Buffer | undefined {
-  const compression = bytes.readInt16BE(21) & ATTR_COMPRESSION_MASK;
+  const compression = bytes.readInt16BE(BatchField.attributes) & ATTR_COMPRESSION_MASK;
   const section = bytes.subarray(BATCH_HEADER_SIZE);
   if (compression === 0) return section;
   if (compression !== COMPRESSION_GZIP) return undefined;
@@ -240,7 +267,7 @@ function walkRecords(
 ): boolean {
   const section = recordsSection(bytes);
   if (!section) return false;
-  const count = bytes.readInt32BE(57);
+  const count = bytes.readInt32BE(BatchField.recordCount);
   const c = new RecordCursor(section);
   try {
     for (let index = 0; index < count; index++) {
@@ -287,9 +314,9 @@ export function checkRecords(bytes: Buffer): boolean {
  * (unreadable without their libraries). Throws as walkRecords does.
  */
 export function readRecords(bytes: Buffer): RecordView[] | undefined {
-  const logAppendTime = (bytes.readInt16BE(21) & ATTR_TIMESTAMP_TYPE) !== 0;
-  const baseTimestamp = bytes.readBigInt64BE(27);
-  const maxTimestamp = bytes.readBigInt64BE(35);
+  const logAppendTime = (bytes.readInt16BE(BatchField.attributes) & ATTR_TIMESTAMP_TYPE) !== 0;
+  const baseTimestamp = bytes.readBigInt64BE(BatchField.baseTimestamp);
+  const maxTimestamp = bytes.readBigInt64BE(BatchField.maxTimestamp);
   const out: RecordView[] = [];
   const readable = walkRecords(bytes, (index, timestampDelta, offsetDelta, keyLength) =>
     out.push({

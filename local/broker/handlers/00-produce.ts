@@ -8,6 +8,7 @@
 // are stored as received (LogAppendTime topics also get their timestamp stamped and CRC recomputed).
 import type { Partition, Topic } from '../cluster/cluster';
 import {
+  BatchField,
   checkRecords,
   COMPRESSION_ZSTD,
   crcMatches,
@@ -88,7 +89,7 @@ function refusal(topic: Topic, partition: Partition, batch: BatchInfo): Outcome 
     logStartOffset: logStart,
     recordErrors,
   });
-  if (bytes.readBigInt64BE(0) !== 0n)
+  if (bytes.readBigInt64BE(BatchField.baseOffset) !== 0n)
     return invalid('a producer writes base offset 0; the broker assigns offsets');
   const limit = Number(topic.configs['max.message.bytes']);
   if (bytes.length > limit) {

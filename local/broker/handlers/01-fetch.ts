@@ -11,22 +11,16 @@
 // read_uncommitted gets none (null). From v16 a partition this broker does not lead names its leader
 // (CurrentLeader, leader epoch -1 as in Metadata) and the response lists that broker's endpoint.
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { FetchSchema } from '../../kafka/messages/01-fetch';
+import { BatchField } from '../../kafka/record-batch';
+import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import type { PartitionLog } from '../log/partition-log';
 import type { ApiHandler, RequestContext } from './api';
 
-interface FetchPartition {
-  Partition: number;
-  FetchOffset: bigint;
-  PartitionMaxBytes: number;
-}
-
-interface FetchTopic {
-  Topic: string;
-  TopicId: Buffer;
-  Partitions: FetchPartition[];
-}
+type FetchTopic = RequestOf<typeof FetchSchema>['Topics'][number];
+type FetchPartition = FetchTopic['Partitions'][number];
+type FetchResponse = ResponseInput<typeof FetchSchema>;
+type PartitionData = FetchResponse['Responses'][number]['Partitions'][number];
 
 const READ_COMMITTED = 1;
 
@@ -36,11 +30,11 @@ const BROKER_FETCH_MAX_BYTES = 55 * 1024 * 1024;
 /** One partition's answer, in the order Kafka lists it. */
 interface PartitionAnswer {
   readonly topic: FetchTopic;
-  readonly data: Struct;
+  readonly data: PartitionData;
 }
 
 /** A partition answer that carries an error and no data. */
-function failed(req: FetchPartition, code: number, abortedTransactions: [] | null): Struct {
+function failed(req: FetchPartition, code: number, abortedTransactions: [] | null): PartitionData {
   return {
     PartitionIndex: req.Partition,
     ErrorCode: code,
@@ -141,17 +135,21 @@ function readSlice(
     return firstBatchRule ? { batches: [first], bytes: first.length } : { batches: [], bytes: 0 };
   }
   const last = found.batches[found.batches.length - 1];
-  const nextOffset = Number(last.readBigInt64BE(0)) + last.readInt32BE(23) + 1;
+  const nextOffset =
+    Number(last.readBigInt64BE(BatchField.baseOffset)) + last.readInt32BE(BatchField.lastOffsetDelta) + 1;
   // A batch that did not fit whole follows: Kafka's byte range runs into it, up to maxBytes.
   const bytes = nextOffset < log.highWatermark ? maxBytes : found.bytes;
   return { batches: found.batches, bytes };
 }
 
 /** The endpoints of the leaders named in CurrentLeader (v16+), once each. */
-function nodeEndpoints(answers: PartitionAnswer[], context: RequestContext): Struct[] {
+function nodeEndpoints(
+  answers: PartitionAnswer[],
+  context: RequestContext,
+): NonNullable<FetchResponse['NodeEndpoints']> {
   const leaders = new Set(
     answers.flatMap((a) =>
-      a.data.CurrentLeader ? [(a.data.CurrentLeader as Struct).LeaderId as number] : [],
+      a.data.CurrentLeader?.LeaderId !== undefined ? [a.data.CurrentLeader.LeaderId] : [],
     ),
   );
   return context.cluster.brokers
@@ -160,8 +158,8 @@ function nodeEndpoints(answers: PartitionAnswer[], context: RequestContext): Str
 }
 
 /** The response's topics: consecutive answers of the same topic share one entry, as in Kafka's. */
-function responseTopics(answers: PartitionAnswer[]): Struct[] {
-  const out: { topic: FetchTopic; Partitions: Struct[] }[] = [];
+function responseTopics(answers: PartitionAnswer[]): FetchResponse['Responses'] {
+  const out: { topic: FetchTopic; Partitions: PartitionData[] }[] = [];
   for (const answer of answers) {
     const last = out.at(-1);
     if (last && last.topic === answer.topic) last.Partitions.push(answer.data);
@@ -170,19 +168,17 @@ function responseTopics(answers: PartitionAnswer[]): Struct[] {
   return out.map((t) => ({ Topic: t.topic.Topic, TopicId: t.topic.TopicId, Partitions: t.Partitions }));
 }
 
-export const fetch: ApiHandler = {
+export const fetch: ApiHandler<typeof FetchSchema> = {
   key: 1,
   name: 'Fetch',
   schema: FetchSchema,
   minVersion: 4,
   maxVersion: 17,
   async handle(request, context) {
-    const topics = request.Topics as FetchTopic[];
-    const maxBytes = Math.min(Number(request.MaxBytes), BROKER_FETCH_MAX_BYTES);
-    const minBytes = Math.min(Number(request.MinBytes), maxBytes);
-    const isolationLevel = Number(request.IsolationLevel);
-    const deadline = Date.now() + Math.max(Number(request.MaxWaitMs), 0);
-    const pass = () => collect(topics, maxBytes, isolationLevel, context);
+    const maxBytes = Math.min(request.MaxBytes, BROKER_FETCH_MAX_BYTES);
+    const minBytes = Math.min(request.MinBytes, maxBytes);
+    const deadline = Date.now() + Math.max(request.MaxWaitMs, 0);
+    const pass = () => collect(request.Topics, maxBytes, request.IsolationLevel, context);
     let result = pass();
     // Kafka answers at once when nothing is readable, on a read error, or once MinBytes are there;
     // otherwise it waits for more data until MaxWaitMs.

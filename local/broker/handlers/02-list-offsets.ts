@@ -6,8 +6,8 @@
 // list of segment offsets instead (PartitionLog.legacyOffsetsBefore). From v1 a partition asked for
 // twice in one request gets INVALID_REQUEST both times. Leader epochs are -1 (SKIPPED.md).
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { ListOffsetsSchema } from '../../kafka/messages/02-list-offsets';
+import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
 const LATEST = -1n;
@@ -23,13 +23,10 @@ const DEFINED_FROM = new Map([
   [LATEST_TIERED, 9],
 ]);
 
-interface PartitionRequest {
-  PartitionIndex: number;
-  Timestamp: bigint;
-  MaxNumOffsets: number;
-}
+type PartitionRequest = RequestOf<typeof ListOffsetsSchema>['Topics'][number]['Partitions'][number];
+type PartitionResponse = ResponseInput<typeof ListOffsetsSchema>['Topics'][number]['Partitions'][number];
 
-export const listOffsets: ApiHandler = {
+export const listOffsets: ApiHandler<typeof ListOffsetsSchema> = {
   key: 2,
   name: 'ListOffsets',
   schema: ListOffsetsSchema,
@@ -38,7 +35,7 @@ export const listOffsets: ApiHandler = {
   handle(request, context) {
     const { cluster, broker, header } = context;
     const version = header.apiVersion;
-    const topics = request.Topics as { Name: string; Partitions: PartitionRequest[] }[];
+    const topics = request.Topics;
     const asked = new Map<string, number>();
     for (const t of topics) {
       for (const p of t.Partitions) {
@@ -46,8 +43,13 @@ export const listOffsets: ApiHandler = {
         asked.set(key, (asked.get(key) ?? 0) + 1);
       }
     }
-    const answerFor = (topic: string, p: PartitionRequest): Struct => {
-      const answer = (code: number, offset = -1n, timestamp = -1n, oldStyle: bigint[] = []): Struct => ({
+    const answerFor = (topic: string, p: PartitionRequest): PartitionResponse => {
+      const answer = (
+        code: number,
+        offset = -1n,
+        timestamp = -1n,
+        oldStyle: bigint[] = [],
+      ): PartitionResponse => ({
         PartitionIndex: p.PartitionIndex,
         ErrorCode: code,
         OldStyleOffsets: oldStyle,

@@ -6,14 +6,16 @@
 // clients skip epoch validation.
 import { TopicError, topicNameProblem, type Topic } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { MetadataSchema } from '../../kafka/messages/03-metadata';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler, RequestContext } from './api';
 
 const UNKNOWN_OPERATIONS = -2147483648;
 const ZERO_UUID = Buffer.alloc(16);
 
-function describeTopic(topic: Topic): Struct {
+type TopicResponse = ResponseInput<typeof MetadataSchema>['Topics'][number];
+
+function describeTopic(topic: Topic): TopicResponse {
   return {
     ErrorCode: ErrorCode.NONE,
     Name: topic.name,
@@ -32,7 +34,7 @@ function describeTopic(topic: Topic): Struct {
   };
 }
 
-function unknownTopic(name: string | null, id: Buffer, code: number): Struct {
+function unknownTopic(name: string | null, id: Buffer, code: number): TopicResponse {
   return {
     ErrorCode: code,
     Name: name,
@@ -43,7 +45,7 @@ function unknownTopic(name: string | null, id: Buffer, code: number): Struct {
   };
 }
 
-export const metadata: ApiHandler = {
+export const metadata: ApiHandler<typeof MetadataSchema> = {
   key: 3,
   name: 'Metadata',
   schema: MetadataSchema,
@@ -51,12 +53,11 @@ export const metadata: ApiHandler = {
   maxVersion: 12,
   handle(request, context: RequestContext) {
     const { cluster, header } = context;
-    const requested = request.Topics as { Name: string | null; TopicId: Buffer }[] | null;
+    const requested = request.Topics;
     const all = requested === null || (header.apiVersion === 0 && requested.length === 0);
-    const allowCreate =
-      cluster.autoCreateTopics && (header.apiVersion < 4 || request.AllowAutoTopicCreation === true);
+    const allowCreate = cluster.autoCreateTopics && (header.apiVersion < 4 || request.AllowAutoTopicCreation);
 
-    const topics: Struct[] = [];
+    const topics: TopicResponse[] = [];
     if (all) {
       for (const t of cluster.topics.values()) topics.push(describeTopic(t));
     } else {

@@ -4,7 +4,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { ApiVersionsSchema } from '../../kafka/messages/18-api-versions';
 import type { ApiHandler } from './api';
 
-export const apiVersions: ApiHandler = {
+export const apiVersions: ApiHandler<typeof ApiVersionsSchema> = {
   key: 18,
   name: 'ApiVersions',
   schema: ApiVersionsSchema,

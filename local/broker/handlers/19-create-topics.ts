@@ -5,25 +5,22 @@
 // refused. A name given twice in one request gets one INVALID_REQUEST answer and is not created.
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { CreateTopicsSchema } from '../../kafka/messages/19-create-topics';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
-interface CreatableTopic {
-  Name: string;
-  NumPartitions: number;
-  ReplicationFactor: number;
-  Assignments: unknown[];
-  Configs: { Name: string; Value: string | null }[];
-}
+type TopicResult = ResponseInput<typeof CreateTopicsSchema>['Topics'][number];
 
+/** The topic id of a topic that was not created, as Kafka answers it. */
+const NO_TOPIC_ID = Buffer.alloc(16);
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 
 /** The answer for a topic that was not created. */
-function failure(name: string, code: number, message: string): Struct {
+function failure(name: string, code: number, message: string): TopicResult {
   return {
     Name: name,
+    TopicId: NO_TOPIC_ID,
     ErrorCode: code,
     ErrorMessage: message,
     NumPartitions: -1,
@@ -32,7 +29,7 @@ function failure(name: string, code: number, message: string): Struct {
   };
 }
 
-export const createTopics: ApiHandler = {
+export const createTopics: ApiHandler<typeof CreateTopicsSchema> = {
   key: 19,
   name: 'CreateTopics',
   schema: CreateTopicsSchema,
@@ -40,14 +37,14 @@ export const createTopics: ApiHandler = {
   maxVersion: 7,
   handle(request, context) {
     const { cluster } = context;
-    const validateOnly = request.validateOnly === true;
-    const topics = request.Topics as CreatableTopic[];
+    const validateOnly = request.validateOnly;
+    const topics = request.Topics;
     const seen = new Set<string>();
     const duplicates = new Set<string>();
     for (const t of topics) (seen.has(t.Name) ? duplicates : seen).add(t.Name);
     const results = topics
       .filter((t) => !duplicates.has(t.Name))
-      .map((t): Struct => {
+      .map((t): TopicResult => {
         if (t.Assignments.length > 0)
           return failure(t.Name, ErrorCode.INVALID_REQUEST, 'manual replica assignments are not supported');
         try {

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { DeleteRecordsSchema } from '../../kafka/messages/21-delete-records';
 import type { ApiHandler } from './api';
 
-export const deleteRecords: ApiHandler = {
+export const deleteRecords: ApiHandler<typeof DeleteRecordsSchema> = {
   key: 21,
   name: 'DeleteRecords',
   schema: DeleteRecordsSchema,
@@ -13,13 +13,9 @@ export const deleteRecords: ApiHandler = {
   maxVersion: 2,
   handle(request, context) {
     const { cluster, broker } = context;
-    const topics = request.Topics as {
-      Name: string;
-      Partitions: { PartitionIndex: number; Offset: bigint }[];
-    }[];
     return {
       ThrottleTimeMs: 0,
-      Topics: topics.map((t) => ({
+      Topics: request.Topics.map((t) => ({
         Name: t.Name,
         Partitions: t.Partitions.map((p) => {
           const answer = (code: number, low = -1n) => ({

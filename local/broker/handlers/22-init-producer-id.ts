@@ -8,7 +8,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { InitProducerIdSchema } from '../../kafka/messages/22-init-producer-id';
 import type { ApiHandler } from './api';
 
-export const initProducerId: ApiHandler = {
+export const initProducerId: ApiHandler<typeof InitProducerIdSchema> = {
   key: 22,
   name: 'InitProducerId',
   schema: InitProducerIdSchema,
@@ -23,8 +23,8 @@ export const initProducerId: ApiHandler = {
         ProducerEpoch: -1,
       };
     }
-    const current = request.ProducerId as bigint;
-    const epoch = request.ProducerEpoch as number;
+    const current = request.ProducerId;
+    const epoch = request.ProducerEpoch;
     if (current >= 0n && epoch >= 0 && epoch < 32767) {
       return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NONE, ProducerId: current, ProducerEpoch: epoch + 1 };
     }

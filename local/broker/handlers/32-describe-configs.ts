@@ -7,22 +7,19 @@
 import { topicNameProblem, type Topic } from '../cluster/cluster';
 import { TOPIC_CONFIGS } from '../cluster/topic-config';
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { DescribeConfigsSchema } from '../../kafka/messages/32-describe-configs';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 import { ResourceType } from './config-resources';
 
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 
-interface Resource {
-  ResourceType: number;
-  ResourceName: string;
-  ConfigurationKeys: string[] | null;
-}
+type Result = ResponseInput<typeof DescribeConfigsSchema>['Results'][number];
+type Config = Result['Configs'][number];
 
 /** One config of a topic as DescribeConfigs lists it. */
-function describeConfig(topic: Topic, name: string, synonyms: boolean, documentation: boolean): Struct {
+function describeConfig(topic: Topic, name: string, synonyms: boolean, documentation: boolean): Config {
   const spec = TOPIC_CONFIGS[name];
   const value = topic.configs[name];
   const set = topic.overrides.has(name);
@@ -45,20 +42,19 @@ function describeConfig(topic: Topic, name: string, synonyms: boolean, documenta
   };
 }
 
-export const describeConfigs: ApiHandler = {
+export const describeConfigs: ApiHandler<typeof DescribeConfigsSchema> = {
   key: 32,
   name: 'DescribeConfigs',
   schema: DescribeConfigsSchema,
   minVersion: 0,
   maxVersion: 4,
   handle(request, context) {
-    const resources = request.Resources as Resource[];
-    const synonyms = request.IncludeSynonyms === true;
-    const documentation = request.IncludeDocumentation === true;
+    const synonyms = request.IncludeSynonyms;
+    const documentation = request.IncludeDocumentation;
     return {
       ThrottleTimeMs: 0,
-      Results: resources.map((r): Struct => {
-        const answer = (code: number, message: string | null, configs: Struct[] = []) => ({
+      Results: request.Resources.map((r): Result => {
+        const answer = (code: number, message: string | null, configs: Config[] = []) => ({
           ResourceType: r.ResourceType,
           ResourceName: r.ResourceName,
           ErrorCode: code,

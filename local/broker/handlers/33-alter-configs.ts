@@ -6,13 +6,9 @@ import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
 import { AlterConfigsSchema } from '../../kafka/messages/33-alter-configs';
 import type { ApiHandler } from './api';
-import { alterResource, type AlterResource } from './config-resources';
+import { alterResource } from './config-resources';
 
-interface Resource extends AlterResource {
-  Configs: { Name: string; Value: string | null }[];
-}
-
-export const alterConfigs: ApiHandler = {
+export const alterConfigs: ApiHandler<typeof AlterConfigsSchema> = {
   key: 33,
   name: 'AlterConfigs',
   schema: AlterConfigsSchema,
@@ -21,7 +17,7 @@ export const alterConfigs: ApiHandler = {
   handle(request, context) {
     return {
       ThrottleTimeMs: 0,
-      Responses: (request.Resources as Resource[]).map((r) =>
+      Responses: request.Resources.map((r) =>
         alterResource(r, () => {
           const names = r.Configs.map((c) => c.Name);
           const repeated = names.find((n, i) => names.indexOf(n) !== i);
@@ -31,7 +27,7 @@ export const alterConfigs: ApiHandler = {
           context.cluster.alterTopicConfigs(
             r.ResourceName,
             Object.fromEntries(r.Configs.map((c) => [c.Name, c.Value])),
-            request.ValidateOnly === true,
+            request.ValidateOnly,
           );
         }),
       ),

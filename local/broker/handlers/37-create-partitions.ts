@@ -3,22 +3,22 @@
 // one request gets one INVALID_REQUEST answer and is left as it is.
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { CreatePartitionsSchema } from '../../kafka/messages/37-create-partitions';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
-export const createPartitions: ApiHandler = {
+export const createPartitions: ApiHandler<typeof CreatePartitionsSchema> = {
   key: 37,
   name: 'CreatePartitions',
   schema: CreatePartitionsSchema,
   minVersion: 0,
   maxVersion: 3,
   handle(request, context) {
-    const topics = request.Topics as { Name: string; Count: number; Assignments: unknown[] | null }[];
+    const topics = request.Topics;
     const seen = new Set<string>();
     const duplicates = new Set<string>();
     for (const t of topics) (seen.has(t.Name) ? duplicates : seen).add(t.Name);
-    const results: Struct[] = topics
+    const results: ResponseInput<typeof CreatePartitionsSchema>['Results'] = topics
       .filter((t) => !duplicates.has(t.Name))
       .map((t) => {
         if (t.Assignments && t.Assignments.length > 0) {
@@ -29,7 +29,7 @@ export const createPartitions: ApiHandler = {
           };
         }
         try {
-          context.cluster.createPartitions(t.Name, t.Count, request.ValidateOnly === true);
+          context.cluster.createPartitions(t.Name, t.Count, request.ValidateOnly);
           return { Name: t.Name, ErrorCode: ErrorCode.NONE, ErrorMessage: null };
         } catch (error) {
           if (!(error instanceof TopicError)) throw error;

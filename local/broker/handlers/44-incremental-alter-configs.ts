@@ -7,8 +7,9 @@ import { TopicError } from '../cluster/cluster';
 import { TOPIC_CONFIGS } from '../cluster/topic-config';
 import { ErrorCode } from '../../kafka/errors';
 import { IncrementalAlterConfigsSchema } from '../../kafka/messages/44-incremental-alter-configs';
+import type { RequestOf } from '../../kafka/schema';
 import type { ApiHandler } from './api';
-import { alterResource, type AlterResource } from './config-resources';
+import { alterResource } from './config-resources';
 
 const SET = 0;
 const DELETE = 1;
@@ -17,15 +18,7 @@ const SUBTRACT = 3;
 /** Topic configs whose value is a comma-separated list, the only ones APPEND and SUBTRACT apply to. */
 const LIST_CONFIGS = new Set(['cleanup.policy']);
 
-interface Change {
-  Name: string;
-  ConfigOperation: number;
-  Value: string | null;
-}
-
-interface Resource extends AlterResource {
-  Configs: Change[];
-}
+type Change = RequestOf<typeof IncrementalAlterConfigsSchema>['Resources'][number]['Configs'][number];
 
 /**
  * The configs set on a topic after `changes` to those set before (`current`); throws TopicError for a
@@ -70,7 +63,7 @@ function applyChanges(current: Readonly<Record<string, string>>, changes: readon
   return next;
 }
 
-export const incrementalAlterConfigs: ApiHandler = {
+export const incrementalAlterConfigs: ApiHandler<typeof IncrementalAlterConfigsSchema> = {
   key: 44,
   name: 'IncrementalAlterConfigs',
   schema: IncrementalAlterConfigsSchema,
@@ -79,7 +72,7 @@ export const incrementalAlterConfigs: ApiHandler = {
   handle(request, context) {
     return {
       ThrottleTimeMs: 0,
-      Responses: (request.Resources as Resource[]).map((r) =>
+      Responses: request.Resources.map((r) =>
         alterResource(r, () => {
           const topic = context.cluster.topics.get(r.ResourceName);
           if (!topic) {
@@ -89,7 +82,7 @@ export const incrementalAlterConfigs: ApiHandler = {
           context.cluster.alterTopicConfigs(
             r.ResourceName,
             applyChanges(current, r.Configs),
-            request.ValidateOnly === true,
+            request.ValidateOnly,
           );
         }),
       ),

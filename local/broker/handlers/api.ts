@@ -1,7 +1,7 @@
 /** What every API handler file exports, and what a handler gets to work with. */
 import type { Cluster, BrokerInfo } from '../cluster/cluster';
 import type { GroupCoordinator } from '../groups/group-coordinator';
-import type { Struct } from '../../kafka/message-codec';
+import type { ApiVersionsSchema } from '../../kafka/messages/18-api-versions';
 import type { ApiSchema, RequestOf, ResponseInput } from '../../kafka/schema';
 
 export interface RequestHeader {
@@ -22,7 +22,7 @@ export interface RequestContext {
   /** Runs `callback` when the connection closes, so long waits can stop early; returns an unsubscribe. */
   readonly onClose: (callback: () => void) => () => void;
   /** The ApiVersions list (key, min, max of every registered handler). */
-  readonly apiKeys: readonly Struct[];
+  readonly apiKeys: ResponseInput<typeof ApiVersionsSchema>['ApiKeys'];
 }
 
 /** A handler of one API; `S` types the request it reads and the response it returns. */

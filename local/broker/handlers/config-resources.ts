@@ -4,7 +4,6 @@
  */
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 
 /** Kafka's ConfigResource.Type codes that the broker knows. */
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
@@ -20,7 +19,7 @@ export interface AlterResource {
  * throws becomes the resource's error; other resource types are refused, since the broker has no
  * dynamic broker configs.
  */
-export function alterResource(resource: AlterResource, alter: () => void): Struct {
+export function alterResource(resource: AlterResource, alter: () => void) {
   const answer = (code: number, message: string | null) => ({
     ErrorCode: code,
     ErrorMessage: message,

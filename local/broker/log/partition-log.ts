@@ -6,6 +6,7 @@
 import type { PartitionStore } from '../storage/partition-store';
 import { ProducerStates } from './producer-state';
 import {
+  BatchField,
   assignBaseOffset,
   InvalidBatchError,
   readRecords,
@@ -59,25 +60,25 @@ export class PartitionLog {
     const now = Date.now();
     const recovered = store.recover();
     for (const bytes of recovered.batches) {
-      const baseOffset = Number(bytes.readBigInt64BE(0));
-      const next = baseOffset + bytes.readInt32BE(23) + 1;
+      const baseOffset = Number(bytes.readBigInt64BE(BatchField.baseOffset));
+      const next = baseOffset + bytes.readInt32BE(BatchField.lastOffsetDelta) + 1;
       if (this.batches.length === 0) this.logStartOffset = baseOffset;
       this.batches.push({
         baseOffset,
         nextOffset: next,
-        maxTimestamp: bytes.readBigInt64BE(35),
+        maxTimestamp: bytes.readBigInt64BE(BatchField.maxTimestamp),
         bytes,
         appendedAt: now,
       });
       this.size += bytes.length;
       this.endOffset = next;
       this.producers.record(
-        bytes.readBigInt64BE(43),
-        bytes.readInt16BE(51),
-        bytes.readInt32BE(53),
-        bytes.readInt32BE(23),
+        bytes.readBigInt64BE(BatchField.producerId),
+        bytes.readInt16BE(BatchField.producerEpoch),
+        bytes.readInt32BE(BatchField.baseSequence),
+        bytes.readInt32BE(BatchField.lastOffsetDelta),
         baseOffset,
-        bytes.readBigInt64BE(35),
+        bytes.readBigInt64BE(BatchField.maxTimestamp),
       );
     }
     // Never hand out an offset again: a segment's name, or a journaled log start, may lie past the

@@ -21,7 +21,7 @@ import {
 import * as path from 'node:path';
 import { crc32c } from '../../kafka/crc32c';
 import { fsyncDirectory } from './journal';
-import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../../kafka/record-batch';
+import { BATCH_HEADER_SIZE, BatchField, LOG_OVERHEAD } from '../../kafka/record-batch';
 
 const SEGMENT = /^(\d{20})\.log$/;
 
@@ -78,23 +78,26 @@ export class PartitionStore {
       let at = 0;
       let valid = true;
       while (at < data.length) {
-        const size = data.length - at >= LOG_OVERHEAD ? LOG_OVERHEAD + data.readInt32BE(at + 8) : -1;
+        const size =
+          data.length - at >= LOG_OVERHEAD
+            ? LOG_OVERHEAD + data.readInt32BE(at + BatchField.batchLength)
+            : -1;
         if (size < BATCH_HEADER_SIZE || at + size > data.length) {
           valid = false;
           break;
         }
         const batch = data.subarray(at, at + size);
-        const offset = Number(batch.readBigInt64BE(0));
+        const offset = Number(batch.readBigInt64BE(BatchField.baseOffset));
         if (
-          batch.readInt8(16) !== 2 ||
-          batch.readUInt32BE(17) !== crc32c(batch, 21, size) ||
+          batch.readInt8(BatchField.magic) !== 2 ||
+          batch.readUInt32BE(BatchField.crc) !== crc32c(batch, BatchField.attributes, size) ||
           (expected !== undefined && offset !== expected)
         ) {
           valid = false;
           break;
         }
         batches.push(batch);
-        expected = offset + batch.readInt32BE(23) + 1;
+        expected = offset + batch.readInt32BE(BatchField.lastOffsetDelta) + 1;
         at += size;
       }
       if (!valid) {
@@ -160,7 +163,7 @@ export class PartitionStore {
       let active = this.segments.at(-1);
       if (!active || (active.size > 0 && active.size + batch.length > this.segmentBytes())) {
         this.closeActive();
-        const baseOffset = Number(batch.readBigInt64BE(0));
+        const baseOffset = Number(batch.readBigInt64BE(BatchField.baseOffset));
         active = { baseOffset, file: path.join(this.dir, PartitionStore.fileName(baseOffset)), size: 0 };
         this.segments.push(active);
       }
