@@ -230,8 +230,7 @@ test('retention, a delete cut short by a crash, topic deletion and stale locks a
   const start = kept.partitions[0].log.logStartOffset;
   expect(start).toBeGreaterThan(0);
   first.groups.commitOffset('readers', 'read', 0, { offset: 1n, leaderEpoch: -1, metadata: null });
-  first.cluster.deleteTopic('read');
-  first.groups.forgetTopic('read');
+  first.groups.deleteTopic(first.cluster, 'read');
   await first.close();
   // a broker that died after journaling the delete of 'doomed' but before removing its folder
   appendFileSync(

@@ -46,6 +46,11 @@ export interface GroupCoordinatorOptions {
   readonly maxSessionTimeoutMs?: number;
 }
 
+/** What deleting a topic needs of the cluster. */
+export interface TopicDeleter {
+  deleteTopic(name: string): void;
+}
+
 /** offsets.retention.check.interval.ms: how often Empty groups without offsets are forgotten. */
 const EMPTY_GROUP_CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -193,8 +198,12 @@ export class GroupCoordinator {
     return this.offsets.partitions(groupId);
   }
 
-  /** Forgets every group's committed offsets of a deleted topic, so a new topic of that name starts clean. */
-  forgetTopic(topic: string): void {
+  /**
+   * Deletes a topic from the cluster, and with it every group's committed offsets of it (as Kafka
+   * does), so a new topic of that name starts clean.
+   */
+  deleteTopic(cluster: TopicDeleter, topic: string): void {
+    cluster.deleteTopic(topic);
     this.offsets.forgetTopic(topic);
   }
 

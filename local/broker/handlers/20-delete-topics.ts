@@ -48,8 +48,7 @@ export const deleteTopics: ApiHandler = {
             ErrorMessage: `unknown topic ${name ?? id.toString('hex')}`,
           };
         }
-        cluster.deleteTopic(topic.name);
-        context.groups.forgetTopic(topic.name);
+        context.groups.deleteTopic(cluster, topic.name);
         return { Name: topic.name, TopicId: topic.id, ErrorCode: ErrorCode.NONE, ErrorMessage: null };
       });
     for (const key of duplicates) {
