@@ -8,15 +8,24 @@
  *
  * Run by hand after scripts/install-test-deps.sh (it needs Java, the Python venv, the franz-go probe):
  *   npx tsx scripts/capture-kafka-fixtures.ts [CLIENT...]
- * CLIENT is any of kafkajs, java, confluent-kafka, kafka-python, franz-go, platformatic (default all);
- * the fixtures of the clients named are replaced, the others kept.
+ * then, needing only Node, fill in what no client spoke and list the coverage in the README:
+ *   npx tsx scripts/capture-kafka-fixtures.ts --encode-missing
+ * which encodes, with our codec, a fixture for each message's lowest and highest version that has no
+ * captured one (`v<N>.encoded-here.json`, from exemplar values: every field present and set to a
+ * value other than its default, so each field, tagged ones included, shows in the bytes).
+ * CLIENT is any of the keys of CLIENTS below (default all); the fixtures of the clients named are
+ * replaced, the others kept. kafka-python pinned to an old broker version (api_version) is how the
+ * lowest versions of many apis are captured from a real client.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { requestFrame } from '../local/kafka/request-frame';
+import { responseFrame } from '../local/kafka/response-frame';
+import { inRange, type ApiSchema, type Field, type Primitive } from '../local/kafka/schema';
 import {
   APACHE_KAFKA_VERSION,
   freePorts,
@@ -40,6 +49,8 @@ const CLIENTS = {
   java: `Apache Kafka ${APACHE_KAFKA_VERSION} Java client and tools`,
   'confluent-kafka': 'confluent-kafka 2.16.1 (librdkafka 2.16.0)',
   'kafka-python': 'kafka-python 3.0.12',
+  'kafka-python-0-11': 'kafka-python 3.0.12 with api_version=(0, 11, 0)',
+  'kafka-python-0-10': 'kafka-python 3.0.12 with api_version=(0, 10, 1)',
   'franz-go': 'franz-go 1.22.3',
   platformatic: '@platformatic/kafka 1.35.0',
 } as const;
@@ -243,6 +254,10 @@ async function java(bootstrap: string): Promise<void> {
   await tool('kafka-consumer-groups.sh', ['--delete-offsets', '--group', group, '--topic', topic]);
   await tool('kafka-consumer-groups.sh', ['--delete', '--group', group]);
   await tool('kafka-topics.sh', ['--delete', '--topic', topic]);
+  check(
+    await runJavaProbe(['consumer-protocol', bootstrap, 'java-consumer-protocol']),
+    'java consumer-protocol',
+  );
 }
 
 /** What the confluent-kafka probe leaves out: listing, describing and deleting through AdminClient. */
@@ -294,6 +309,62 @@ async function kafkaPython(bootstrap: string): Promise<void> {
   check(await runPythonProbe(probe, ['consume', bootstrap, topic, 'kafka-python-readers', '4']), 'consume');
 }
 
+/** kafka-python told the broker is an old one, so that it speaks the versions that broker had. */
+const KAFKA_PYTHON_PINNED = `
+import sys, time
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
+bootstrap, topic, group = sys.argv[1:4]
+version = tuple(int(x) for x in sys.argv[4].split("."))
+def attempt(what, call):
+    try:
+        call()
+    except Exception as e:
+        print(what, "failed:", repr(e), file=sys.stderr)
+admin = KafkaAdminClient(bootstrap_servers=bootstrap, api_version=version)
+attempt("create", lambda: admin.create_topics([NewTopic(topic, 2, 1)]))
+attempt("describe configs", lambda: admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)]))
+attempt("alter configs", lambda: admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"retention.ms": "86400000"})]))
+attempt("create partitions", lambda: admin.create_partitions({topic: NewPartitions(3)}))
+producer = KafkaProducer(bootstrap_servers=bootstrap, api_version=version)
+for i in range(4):
+    producer.send(topic, key=b"key-%d" % i, value=b"value-%d" % i, partition=0)
+producer.flush()
+producer.close()
+consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, api_version=version,
+    auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=15000, heartbeat_interval_ms=300)
+seen = 0
+for message in consumer:
+    seen += 1
+    if seen == 4:
+        break
+time.sleep(1)
+consumer.commit()
+consumer.close()
+attempt("list groups", lambda: admin.list_consumer_groups())
+attempt("describe groups", lambda: admin.describe_consumer_groups([group]))
+attempt("group offsets", lambda: admin.list_consumer_group_offsets(group))
+attempt("delete groups", lambda: admin.delete_consumer_groups([group]))
+attempt("delete topics", lambda: admin.delete_topics([topic]))
+admin.close()
+`;
+
+function kafkaPythonPinned(version: string): (bootstrap: string) => Promise<void> {
+  return async (bootstrap) => {
+    const slug = version.replaceAll('.', '-');
+    const run = await runPython([
+      '-c',
+      KAFKA_PYTHON_PINNED,
+      bootstrap,
+      `kp-${slug}-orders`,
+      `kp-${slug}-readers`,
+      version,
+    ]);
+    check(run, `kafka-python api_version ${version}`);
+    if (run.code === 0 && run.err.includes('failed:')) console.warn(run.err.trim());
+  };
+}
+
 async function franzGo(bootstrap: string): Promise<void> {
   const topic = 'franz-orders';
   check(await runFranzProbe(['admin', bootstrap, topic, '2']), 'franz-go admin');
@@ -322,6 +393,8 @@ const DRIVERS: Record<ClientName, (bootstrap: string) => Promise<void>> = {
   java,
   'confluent-kafka': confluentKafka,
   'kafka-python': kafkaPython,
+  'kafka-python-0-11': kafkaPythonPinned('0.11.0'),
+  'kafka-python-0-10': kafkaPythonPinned('0.10.1'),
   'franz-go': franzGo,
   platformatic,
 };
@@ -372,7 +445,120 @@ function writeFixtures(exchanges: readonly Exchange[], clients: readonly ClientN
   if (unknown.size > 0) console.log(`not kept (no message file): ${[...unknown].sort().join(', ')}`);
 }
 
+/** A value of `type` other than its default, from a running counter `n` (so values differ by field). */
+function primitiveExemplar(type: Primitive, name: string, n: number): unknown {
+  switch (type) {
+    case 'bool':
+      return true;
+    case 'int64':
+      return BigInt(n);
+    case 'float64':
+      return n + 0.5;
+    case 'string':
+      return name;
+    case 'bytes':
+      return Buffer.from(name);
+    case 'records':
+      return null;
+    case 'uuid':
+      return Buffer.alloc(16, n);
+    default:
+      return n;
+  }
+}
+
+/** Every field of `fields` present in `version`, each set; arrays hold one element. */
+function exemplar(fields: readonly Field[], version: number, next: () => number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (!inRange(f.versions, version)) continue;
+    switch (f.kind) {
+      case 'primitive':
+        out[f.name] = primitiveExemplar(f.type!, f.name, next());
+        break;
+      case 'array':
+        out[f.name] = [primitiveExemplar(f.type!, f.name, next())];
+        break;
+      case 'structArray':
+        out[f.name] = [exemplar(f.fields!, version, next)];
+        break;
+      case 'struct':
+        out[f.name] = exemplar(f.fields!, version, next);
+        break;
+    }
+  }
+  return out;
+}
+
+/** The schema each message file exports (`<Api>Schema`). */
+async function schemaOf(file: string): Promise<ApiSchema> {
+  const module = (await import(path.join(MESSAGES, file))) as Record<string, ApiSchema>;
+  const [schema] = Object.entries(module).filter(([name]) => name.endsWith('Schema'));
+  return schema[1];
+}
+
+/** Fixture versions by message file, from the file names. */
+function fixtureVersions(folder: string): Map<number, string[]> {
+  const versions = new Map<number, string[]>();
+  const dir = path.join(FIXTURES, folder);
+  const files = readdirSync(FIXTURES).includes(folder) ? readdirSync(dir) : [];
+  for (const file of files.sort()) {
+    const match = /^v(\d+)\.([a-z0-9-]+)\.json$/.exec(file);
+    if (match) versions.set(Number(match[1]), [...(versions.get(Number(match[1])) ?? []), match[2]]);
+  }
+  return new Map([...versions.entries()].sort(([a], [b]) => a - b));
+}
+
+async function encodeMissing(): Promise<void> {
+  for (const folder of [...messageFiles().values()].sort()) {
+    const schema = await schemaOf(folder);
+    const { min, max } = schema.request.validVersions;
+    for (const version of new Set([min, max])) {
+      const file = path.join(FIXTURES, folder, `v${version}.encoded-here.json`);
+      const captured = (fixtureVersions(folder).get(version) ?? []).filter((c) => c !== 'encoded-here');
+      if (captured.length > 0) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      let n = 0;
+      const next = () => ++n;
+      const request = exemplar(schema.request.fields, version, next);
+      const response = exemplar(schema.response.fields, version, next);
+      const fixture = {
+        apiKey: schema.request.apiKey,
+        version,
+        source:
+          'encoded here: our codec, from exemplar values (scripts/capture-kafka-fixtures.ts --encode-missing)',
+        clientId: 'encoded-here',
+        request: requestFrame(schema.request, version, request, 1, 'encoded-here')
+          .subarray(4)
+          .toString('hex'),
+        response: responseFrame(schema, version, 1, response).subarray(4).toString('hex'),
+      };
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(fixture, null, 2)}\n`);
+      console.log(`${folder} v${version}: encoded here`);
+    }
+  }
+  const listing = [...messageFiles().values()].sort().map((folder) => {
+    const versions = [...fixtureVersions(folder).entries()].map(
+      ([v, clients]) => `v${v} (${clients.join(', ')})`,
+    );
+    return `${folder}: ${versions.join(', ')}`;
+  });
+  const readme = path.join(FIXTURES, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  writeFileSync(
+    readme,
+    text.replace(
+      /<!-- coverage -->\n+```\n[\s\S]*?```/,
+      `<!-- coverage -->\n\n\`\`\`\n${listing.join('\n')}\n\`\`\``,
+    ),
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--encode-missing') return encodeMissing();
   const names = process.argv.slice(2) as ClientName[];
   for (const name of names) if (!(name in CLIENTS)) throw new Error(`unknown client "${name}"`);
   const clients = names.length > 0 ? names : (Object.keys(CLIENTS) as ClientName[]);
@@ -380,7 +566,11 @@ async function main(): Promise<void> {
   const proxy = recordingProxy(proxyPort);
   await proxy.listen();
   const cluster = await startApacheKafka({
-    config: { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxyPort}` },
+    config: {
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxyPort}`,
+      // The KIP-848 consumer group protocol (ConsumerGroupHeartbeat) is a preview in 3.9, off unless named.
+      'group.coordinator.rebalance.protocols': 'classic,consumer',
+    },
   });
   proxy.forwardTo(cluster.nodes[0].port);
   const bootstrap = `127.0.0.1:${proxyPort}`;
