@@ -245,5 +245,12 @@ export type RequestOf<S extends ApiSchema> = MessageOf<S['request']>;
 export type ResponseInput<S extends ApiSchema> = MessageInput<S['response']>;
 /** The response a client of `S` reads. */
 export type ResponseOf<S extends ApiSchema> = MessageOf<S['response']>;
-/** The request a client of `S` sends; every field may be left to its default. */
-export type RequestInput<S extends ApiSchema> = Partial<MessageInput<S['request']>>;
+/** `T` with every field, at every depth, optional: what a client may leave to the defaults. */
+type Loose<T> = T extends Buffer | bigint | string | number | boolean | null
+  ? T
+  : T extends readonly (infer E)[]
+    ? Loose<E>[]
+    : { [K in keyof T]?: Loose<T[K]> };
+
+/** The request a client of `S` sends; any field, at any depth, may be left to its default. */
+export type RequestInput<S extends ApiSchema> = Loose<MessageInput<S['request']>>;

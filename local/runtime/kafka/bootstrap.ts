@@ -6,7 +6,6 @@
  * Only plaintext listeners are spoken here (as by the functions with KAFKA_AUTH=none): a TLS or SASL
  * listener closes the connection or answers nothing a plaintext client understands.
  */
-import type { Struct } from '../../kafka/message-codec';
 import { MetadataSchema } from '../../kafka/messages/03-metadata';
 import { parseHostPort, WireClient } from './wire-client';
 
@@ -59,10 +58,10 @@ export async function probeCluster(servers: readonly string[], timeoutMs = 5000)
       );
       const summary: ClusterSummary = {
         answeredBy: address,
-        clusterId: (res.ClusterId as string | null) ?? null,
-        brokers: (res.Brokers as Struct[])
-          .map((b) => ({ nodeId: b.NodeId as number, address: `${String(b.Host)}:${String(b.Port)}` }))
-          .sort((a, b) => a.nodeId - b.nodeId),
+        clusterId: res.ClusterId ?? null,
+        brokers: res.Brokers.map((b) => ({ nodeId: b.NodeId, address: `${b.Host}:${b.Port}` })).sort(
+          (a, b) => a.nodeId - b.nodeId,
+        ),
       };
       await checkAdvertised(summary, timeoutMs);
       return summary;

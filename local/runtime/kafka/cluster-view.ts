@@ -9,7 +9,6 @@
  * asks again, and gets the controller's current view.
  */
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { FindCoordinatorSchema } from '../../kafka/messages/10-find-coordinator';
 import { MetadataSchema } from '../../kafka/messages/03-metadata';
 import { KafkaConnectionError, KafkaResponseError, type WireClient } from './wire-client';
@@ -66,18 +65,17 @@ export class ClusterView {
       client.request(MetadataSchema, 8, { Topics: [{ Name: name }], AllowAutoTopicCreation: false }),
     );
     this.brokers.clear();
-    for (const b of res.Brokers as Struct[])
-      this.brokers.set(b.NodeId as number, `${String(b.Host)}:${String(b.Port)}`);
-    const topic = (res.Topics as Struct[]).find((t) => t.Name === name);
+    for (const b of res.Brokers) this.brokers.set(b.NodeId, `${b.Host}:${b.Port}`);
+    const topic = res.Topics.find((t) => t.Name === name);
     const partitions = new Map<number, PartitionLayout>();
     if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partitions };
-    for (const p of (topic.Partitions as Struct[] | null) ?? []) {
-      partitions.set(p.PartitionIndex as number, {
-        errorCode: p.ErrorCode as number,
-        leader: p.LeaderId as number,
+    for (const p of topic.Partitions ?? []) {
+      partitions.set(p.PartitionIndex, {
+        errorCode: p.ErrorCode,
+        leader: p.LeaderId,
       });
     }
-    return { errorCode: topic.ErrorCode as number, partitions };
+    return { errorCode: topic.ErrorCode, partitions };
   }
 
   /** The broker coordinating `group`; throws KafkaResponseError while there is none (e.g. after a move). */
@@ -86,8 +84,8 @@ export class ClusterView {
       client.request(FindCoordinatorSchema, 2, { Key: group, KeyType: 0 }),
     );
     if (res.ErrorCode !== ErrorCode.NONE)
-      throw new KafkaResponseError(res.ErrorCode as number, `FindCoordinator ${group}`);
-    return { nodeId: res.NodeId as number, address: `${String(res.Host)}:${String(res.Port)}` };
+      throw new KafkaResponseError(res.ErrorCode, `FindCoordinator ${group}`);
+    return { nodeId: res.NodeId, address: `${res.Host}:${res.Port}` };
   }
 
   /** Closes the connection kept for Metadata and FindCoordinator. */
@@ -97,7 +95,7 @@ export class ClusterView {
   }
 
   /** Runs `request` on the kept connection, reconnecting to another broker once if that one failed. */
-  private async ask(request: (client: WireClient) => Promise<Struct>): Promise<Struct> {
+  private async ask<T>(request: (client: WireClient) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.anyBroker();
       try {

@@ -21,7 +21,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { FetchSchema } from '../../kafka/messages/01-fetch';
 import { ListOffsetsSchema } from '../../kafka/messages/02-list-offsets';
 import { OffsetCommitSchema } from '../../kafka/messages/08-offset-commit';
@@ -179,15 +178,11 @@ export class PartitionReader {
         },
         wait + REQUEST_TIMEOUT_MS,
       );
-      if ((res.ErrorCode as number) !== ErrorCode.NONE)
-        throw new KafkaResponseError(res.ErrorCode as number, 'Fetch');
-      const p = ((res.Responses as Struct[])[0].Partitions as Struct[])[0];
+      if (res.ErrorCode !== ErrorCode.NONE) throw new KafkaResponseError(res.ErrorCode, 'Fetch');
+      const p = res.Responses[0].Partitions[0];
       if (p.ErrorCode !== ErrorCode.NONE)
-        throw new KafkaResponseError(
-          p.ErrorCode as number,
-          `Fetch ${this.where}@${offset} from ${client.address}`,
-        );
-      const bytes = p.Records as Buffer | null;
+        throw new KafkaResponseError(p.ErrorCode, `Fetch ${this.where}@${offset} from ${client.address}`);
+      const bytes = p.Records;
       return bytes && bytes.length > 0 ? decodeRecords(bytes).filter((r) => r.offset >= offset) : [];
     });
   }
@@ -205,12 +200,9 @@ export class PartitionReader {
           },
         ],
       });
-      const p = ((res.Topics as Struct[])[0].Partitions as Struct[])[0];
+      const p = res.Topics[0].Partitions[0];
       if (p.ErrorCode !== ErrorCode.NONE)
-        throw new KafkaResponseError(
-          p.ErrorCode as number,
-          `ListOffsets ${this.where} from ${client.address}`,
-        );
+        throw new KafkaResponseError(p.ErrorCode, `ListOffsets ${this.where} from ${client.address}`);
       return Number(p.Offset);
     });
   }
@@ -223,13 +215,10 @@ export class PartitionReader {
         Topics: [{ Name: this.options.topic, PartitionIndexes: [this.options.partition] }],
       });
       if (res.ErrorCode !== ErrorCode.NONE)
-        throw new KafkaResponseError(res.ErrorCode as number, `OffsetFetch from ${client.address}`);
-      const p = ((res.Topics as Struct[])[0]?.Partitions as Struct[] | undefined)?.[0];
+        throw new KafkaResponseError(res.ErrorCode, `OffsetFetch from ${client.address}`);
+      const p = res.Topics[0]?.Partitions?.[0];
       if (p && p.ErrorCode !== ErrorCode.NONE)
-        throw new KafkaResponseError(
-          p.ErrorCode as number,
-          `OffsetFetch ${this.where} from ${client.address}`,
-        );
+        throw new KafkaResponseError(p.ErrorCode, `OffsetFetch ${this.where} from ${client.address}`);
       return p ? Number(p.CommittedOffset) : -1;
     });
   }
@@ -273,7 +262,7 @@ export class PartitionReader {
           },
         ],
       });
-      const code = ((res.Topics as Struct[])[0].Partitions as Struct[])[0].ErrorCode as number;
+      const code = res.Topics[0].Partitions[0].ErrorCode;
       if (code !== ErrorCode.NONE)
         throw new KafkaResponseError(code, `OffsetCommit ${this.where}@${offset} to ${client.address}`);
     });

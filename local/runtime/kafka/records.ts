@@ -9,7 +9,9 @@ import {
   ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
+  COMPRESSION_GZIP,
   BATCH_HEADER_SIZE,
+  BatchField,
   LOG_OVERHEAD,
 } from '../../kafka/record-batch';
 
@@ -34,20 +36,20 @@ export function decodeRecords(bytes: Buffer): KafkaRecord[] {
   const out: KafkaRecord[] = [];
   let at = 0;
   while (bytes.length - at >= BATCH_HEADER_SIZE) {
-    const size = LOG_OVERHEAD + bytes.readInt32BE(at + 8);
+    const size = LOG_OVERHEAD + bytes.readInt32BE(at + BatchField.batchLength);
     if (at + size > bytes.length) break; // a fetch may end inside a batch
     const batch = bytes.subarray(at, at + size);
     at += size;
-    const attributes = batch.readInt16BE(21);
+    const attributes = batch.readInt16BE(BatchField.attributes);
     if (attributes & ATTR_CONTROL) continue; // control batch
-    const baseOffset = Number(batch.readBigInt64BE(0));
-    const baseTimestamp = Number(batch.readBigInt64BE(27));
-    const maxTimestamp = Number(batch.readBigInt64BE(35));
+    const baseOffset = Number(batch.readBigInt64BE(BatchField.baseOffset));
+    const baseTimestamp = Number(batch.readBigInt64BE(BatchField.baseTimestamp));
+    const maxTimestamp = Number(batch.readBigInt64BE(BatchField.maxTimestamp));
     const logAppendTime = (attributes & ATTR_TIMESTAMP_TYPE) !== 0;
-    const count = batch.readInt32BE(57);
+    const count = batch.readInt32BE(BatchField.recordCount);
     const compression = attributes & ATTR_COMPRESSION_MASK;
     let body = batch.subarray(BATCH_HEADER_SIZE);
-    if (compression === 1) body = gunzipSync(body);
+    if (compression === COMPRESSION_GZIP) body = gunzipSync(body);
     else if (compression !== 0) {
       throw new UnsupportedCompressionError(
         `records compressed with ${COMPRESSION_NAMES[compression] ?? compression} cannot be read by the local poller: produce with none or gzip`,

@@ -17,7 +17,7 @@ import { errorName } from '../../kafka/errors';
 import type { Struct } from '../../kafka/message-codec';
 import { requestFrame } from '../../kafka/request-frame';
 import { decodeResponse } from '../../kafka/response-frame';
-import { inRange, type ApiSchema } from '../../kafka/schema';
+import { inRange, type ApiSchema, type RequestInput, type ResponseOf } from '../../kafka/schema';
 
 /** Raised when the connection fails or closes with requests outstanding. */
 export class KafkaConnectionError extends Error {
@@ -99,14 +99,19 @@ export class WireClient {
    * Sends one request at a non-flexible `version` and resolves to the decoded response body. Without
    * an answer within `timeoutMs` the connection is closed and every request on it rejected.
    */
-  request(schema: ApiSchema, version: number, body: Struct, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Struct> {
+  request<S extends ApiSchema>(
+    schema: S,
+    version: number,
+    body: RequestInput<S>,
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<ResponseOf<S>> {
     if (inRange(schema.request.flexibleVersions, version)) {
       throw new Error(`${schema.request.name} v${version} is flexible: this client speaks classic versions`);
     }
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId++;
     const frame = requestFrame(schema.request, version, body, correlationId, this.clientId);
-    return new Promise((resolve, reject) => {
+    return new Promise<Struct>((resolve, reject) => {
       const timer = setTimeout(
         () =>
           this.fail(
@@ -118,7 +123,8 @@ export class WireClient {
       );
       this.pending.set(correlationId, { schema, version, timer, resolve, reject });
       this.socket.write(frame);
-    });
+      // The codec decoded the body by `schema.response`, which is what ResponseOf<S> describes.
+    }) as Promise<ResponseOf<S>>;
   }
 
   /** Whether the connection is closed (by either side, or after a failure). */
