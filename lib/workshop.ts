@@ -1,8 +1,9 @@
 import { Tags, Validations, type App, type Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { WorkshopConfig } from './config';
-import { SelfManagedKafka, type IKafkaCluster } from './kafka/kafka-cluster';
+import type { IKafkaCluster } from './kafka/kafka-cluster';
 import { KafkaStack } from './kafka/kafka-stack';
+import { SelfManagedKafkaCluster } from './kafka/self-managed-kafka-cluster';
 import { NetworkStack } from './network/network-stack';
 import { PipelineStack } from './pipeline/pipeline-stack';
 import { PROJECT_TAG, stackNames } from './stack-names';
@@ -31,7 +32,10 @@ export function buildWorkshop(
   let cluster: IKafkaCluster;
 
   if (config.cluster === 'self-managed') {
-    cluster = new SelfManagedKafka({ bootstrapServers: config.bootstrapServers });
+    // It deploys nothing, so it needs no stack of its own: it sits beside the pipeline stack that uses it.
+    cluster = new SelfManagedKafkaCluster(app, 'SelfManagedKafka', {
+      bootstrapServers: config.bootstrapServers,
+    });
   } else {
     network = new NetworkStack(app, names.network, {
       description: 'Serverless Kafka workshop: VPC and endpoints',
