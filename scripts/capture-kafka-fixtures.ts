@@ -10,7 +10,11 @@
  *   npx tsx scripts/capture-kafka-fixtures.ts [CLIENT...]
  * then, needing only Node, fill in what no client spoke and list the coverage in the README:
  *   npx tsx scripts/capture-kafka-fixtures.ts --encode-missing
- * which encodes, with our codec, a fixture for each message's lowest and highest version that has no
+ * and, to check every fixture against Kafka's own reading of it (Java and Kafka's jars needed):
+ *   npx tsx scripts/capture-kafka-fixtures.ts --check-with-kafka
+ * which has Apache Kafka's generated message classes parse each request and response body at its
+ * version, write it back, and compares the fields and values they read with what our codec reads.
+ * --encode-missing encodes, with our codec, a fixture for each message's lowest and highest version that has no
  * captured one (`v<N>.encoded-here.json`, from exemplar values: every field present and set to a
  * value other than its default, so each field, tagged ones included, shows in the bytes).
  * CLIENT is any of the keys of CLIENTS below (default all); the fixtures of the clients named are
@@ -23,12 +27,16 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { decodeMessage } from '../local/kafka/message-codec';
+import { Reader } from '../local/kafka/primitives';
 import { requestFrame } from '../local/kafka/request-frame';
-import { responseFrame } from '../local/kafka/response-frame';
+import { decodeResponse, responseFrame } from '../local/kafka/response-frame';
 import { inRange, type ApiSchema, type Field, type Primitive } from '../local/kafka/schema';
 import {
+  APACHE_KAFKA_LIBS,
   APACHE_KAFKA_VERSION,
   freePorts,
+  runJavaClass,
   runKafkaTool,
   startApacheKafka,
   TEST_DEPS,
@@ -557,8 +565,209 @@ async function encodeMissing(): Promise<void> {
   );
 }
 
+/**
+ * Reads fixture files (named on the command line) with Apache Kafka's generated message classes: for
+ * each side, the header parsed by Kafka, the body read at the fixture's version, how many bytes were
+ * left unread, whether writing it back gives the same bytes, and the message as Kafka's JSON converter
+ * writes it. One JSON line per side.
+ */
+const KAFKA_READER = `
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HexFormat;
+import org.apache.kafka.common.message.ApiMessageType;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.ResponseHeader;
+
+public final class KafkaFixtureReader {
+  public static void main(String[] args) throws Exception {
+    ObjectMapper mapper = new ObjectMapper();
+    for (String file : args) {
+      JsonNode fixture = mapper.readTree(new File(file));
+      short key = (short) fixture.get("apiKey").asInt();
+      short version = (short) fixture.get("version").asInt();
+      ApiMessageType type = ApiMessageType.fromApiKey(key);
+      read(mapper, file, true, type, version, fixture.get("request").asText());
+      if (!fixture.get("response").isNull()) read(mapper, file, false, type, version, fixture.get("response").asText());
+    }
+  }
+
+  private static void read(ObjectMapper mapper, String file, boolean request, ApiMessageType type, short version, String hex) {
+    ObjectNode out = mapper.createObjectNode();
+    out.put("file", file);
+    out.put("side", request ? "request" : "response");
+    try {
+      byte[] bytes = HexFormat.of().parseHex(hex);
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      if (request) RequestHeader.parse(buffer);
+      else ResponseHeader.parse(buffer, type.responseHeaderVersion(version));
+      int start = buffer.position();
+      ApiMessage message = request ? type.newRequest() : type.newResponse();
+      message.read(new ByteBufferAccessor(buffer), version);
+      out.put("unread", buffer.remaining());
+      ByteBuffer again = MessageUtil.toByteBuffer(message, version);
+      byte[] written = new byte[again.remaining()];
+      again.get(written);
+      out.put("sameBytes", Arrays.equals(written, Arrays.copyOfRange(bytes, start, bytes.length - buffer.remaining())));
+      out.put("unknownTags", message.unknownTaggedFields().size());
+      Class<?> converter = Class.forName(message.getClass().getName() + "JsonConverter");
+      out.set("json", (JsonNode) converter.getMethod("write", message.getClass(), short.class, boolean.class).invoke(null, message, version, false));
+    } catch (Throwable e) {
+      out.put("error", e.toString());
+    }
+    System.out.println(out);
+  }
+}
+`;
+
+/** One side of a fixture as Kafka's message classes read it. */
+interface KafkaReading {
+  readonly file: string;
+  readonly side: 'request' | 'response';
+  readonly unread?: number;
+  readonly sameBytes?: boolean;
+  readonly unknownTags?: number;
+  readonly json?: unknown;
+  readonly error?: string;
+}
+
+/** Where our reading of a message (`ours`, decoded with `fields`) and Kafka's JSON (`theirs`) disagree. */
+function disagreements(
+  fields: readonly Field[],
+  version: number,
+  ours: unknown,
+  theirs: unknown,
+  at: string,
+): string[] {
+  const o = ours as Record<string, unknown>;
+  const t = theirs as Record<string, unknown>;
+  const found: string[] = [];
+  for (const f of fields) {
+    if (!inRange(f.versions, version)) continue;
+    // Kafka's converter writes a records field as its size unless asked to serialize the records.
+    const camel = `${f.name[0].toLowerCase()}${f.name.slice(1)}`;
+    const name = f.type === 'records' && `${camel}SizeInBytes` in t ? `${camel}SizeInBytes` : camel;
+    const where = `${at}.${f.name}`;
+    if (!(name in t)) {
+      if (f.taggedVersions === undefined || !inRange(f.taggedVersions, version))
+        found.push(`${where}: Kafka has no such field`);
+      continue;
+    }
+    found.push(...valueDisagreements(f, version, o[f.name], t[name], where));
+  }
+  return found;
+}
+
+function valueDisagreements(f: Field, version: number, ours: unknown, theirs: unknown, at: string): string[] {
+  if (ours === null || theirs === null)
+    return ours === theirs ? [] : [`${at}: ours ${String(ours)}, Kafka's ${JSON.stringify(theirs)}`];
+  switch (f.kind) {
+    case 'struct':
+      return disagreements(f.fields!, version, ours, theirs, at);
+    case 'structArray':
+    case 'array': {
+      const a = ours as unknown[];
+      const b = theirs as unknown[];
+      if (a.length !== b.length) return [`${at}: ${a.length} elements, Kafka's ${b.length}`];
+      return a.flatMap((x, i) =>
+        f.kind === 'structArray'
+          ? disagreements(f.fields!, version, x, b[i], `${at}[${i}]`)
+          : primitiveDisagreement(f.type!, x, b[i], `${at}[${i}]`),
+      );
+    }
+    case 'primitive':
+      return primitiveDisagreement(f.type!, ours, theirs, at);
+  }
+}
+
+function primitiveDisagreement(type: Primitive, ours: unknown, theirs: unknown, at: string): string[] {
+  let same: boolean;
+  if (Buffer.isBuffer(ours)) {
+    same =
+      theirs === ours.toString('base64') ||
+      theirs === ours.toString('base64url') ||
+      (type === 'records' && theirs === ours.length);
+  } else if (typeof ours === 'bigint') same = BigInt(theirs as number) === ours || Number(ours) === theirs;
+  else same = ours === theirs;
+  return same ? [] : [`${at}: ours ${String(ours)}, Kafka's ${JSON.stringify(theirs)}`];
+}
+
+async function checkWithKafka(): Promise<void> {
+  const classes = mkdtempSync(path.join(tmpdir(), 'kw-fixture-reader-'));
+  try {
+    const source = path.join(classes, 'KafkaFixtureReader.java');
+    writeFileSync(source, KAFKA_READER);
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        'javac',
+        ['-d', classes, '-cp', path.join(APACHE_KAFKA_LIBS, '*'), source],
+        (error, _o, err) => (error ? reject(new Error(err)) : resolve()),
+      ),
+    );
+    const files = [...messageFiles().values()].flatMap((folder) =>
+      [...fixtureVersions(folder).entries()].flatMap(([v, clients]) =>
+        clients.map((c) => path.join(FIXTURES, folder, `v${v}.${c}.json`)),
+      ),
+    );
+    const run = await runJavaClass('KafkaFixtureReader', files, { classpath: classes, timeoutMs: 300_000 });
+    if (run.code !== 0) throw new Error(`the Kafka reader exited ${run.code}: ${run.err.slice(-2000)}`);
+    let agreed = 0;
+    for (const line of run.out.split('\n').filter((l) => l.startsWith('{'))) {
+      const reading = JSON.parse(line) as KafkaReading;
+      const name = path.relative(FIXTURES, reading.file);
+      const fixture = JSON.parse(readFileSync(reading.file, 'utf8')) as {
+        version: number;
+        request: string;
+        response: string;
+      };
+      const schema = await schemaOf(name.split(path.sep)[0]);
+      const problems: string[] = [];
+      if (reading.error) problems.push(`Kafka cannot read it: ${reading.error}`);
+      else {
+        if (reading.unread !== 0) problems.push(`Kafka left ${reading.unread} bytes unread`);
+        if (!reading.sameBytes) problems.push('Kafka writes it back differently');
+        if (reading.unknownTags) problems.push(`${reading.unknownTags} tagged fields Kafka does not know`);
+        try {
+          const ours =
+            reading.side === 'request'
+              ? decodeRequestBody(schema, Buffer.from(fixture.request, 'hex'))
+              : decodeResponse(schema, fixture.version, Buffer.from(fixture.response, 'hex')).body;
+          const message = reading.side === 'request' ? schema.request : schema.response;
+          problems.push(...disagreements(message.fields, fixture.version, ours, reading.json, ''));
+        } catch (error) {
+          problems.push(`our codec cannot read it: ${(error as Error).message}`);
+        }
+      }
+      if (problems.length === 0) agreed++;
+      else console.log(`${name} ${reading.side}:\n  ${problems.join('\n  ')}`);
+    }
+    console.log(`${agreed} fixture sides read alike by Apache Kafka ${APACHE_KAFKA_VERSION} and our codec`);
+  } finally {
+    rmSync(classes, { recursive: true, force: true });
+  }
+}
+
+/** A request frame's body, after its header (v1, or v2 for flexible versions). */
+function decodeRequestBody(schema: ApiSchema, frame: Buffer): Record<string, unknown> {
+  const r = new Reader(frame);
+  r.int16();
+  const version = r.int16();
+  r.int32();
+  r.nullableString();
+  if (inRange(schema.request.flexibleVersions, version)) r.taggedFields(() => undefined);
+  return decodeMessage(schema.request, version, r);
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--encode-missing') return encodeMissing();
+  if (process.argv[2] === '--check-with-kafka') return checkWithKafka();
   const names = process.argv.slice(2) as ClientName[];
   for (const name of names) if (!(name in CLIENTS)) throw new Error(`unknown client "${name}"`);
   const clients = names.length > 0 ? names : (Object.keys(CLIENTS) as ClientName[]);
