@@ -5,6 +5,7 @@ import type { MskClusterBase } from './msk-cluster-base';
 import { MskProvisionedCluster } from './msk-provisioned-cluster';
 import { MskServerlessCluster } from './msk-serverless-cluster';
 
+/** Properties of the stack holding the MSK cluster. */
 export interface KafkaStackProps extends StackProps {
   /** `serverless` or `provisioned` MSK. */
   readonly kind: 'serverless' | 'provisioned';

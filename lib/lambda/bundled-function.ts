@@ -36,9 +36,15 @@ export interface BundledFunctionProps {
    * @default - not in a VPC
    */
   readonly vpc?: ec2.IVpc;
-  /** Subnets in `vpc`. @default - the VPC's private subnets */
+  /**
+   * Subnets in `vpc`; ignored without a VPC.
+   * @default - the VPC's private subnets
+   */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** Security groups in `vpc`. @default - one created by Lambda's construct */
+  /**
+   * Security groups in `vpc`.
+   * @default - one created by Lambda's construct
+   */
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
 

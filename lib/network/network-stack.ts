@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
+/** Properties of the network stack. */
 export interface NetworkStackProps extends StackProps {
   /**
    * Address range of the VPC. A literal (not a token) so security group rules can name it.

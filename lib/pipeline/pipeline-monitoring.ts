@@ -6,10 +6,13 @@ import { METRICS_NAMESPACE } from '../../functions/commons/names';
 
 /** A function fed by a Kafka event source mapping, and the topic it reads. */
 export interface MonitoredConsumer {
+  /** The consumer function. */
   readonly fn: lambda.IFunction;
+  /** The topic its mapping reads; names its alarms and lag graph. */
   readonly topic: string;
 }
 
+/** Properties of the pipeline's alarms and dashboard. */
 export interface PipelineMonitoringProps {
   /** Dashboard name, unique in the account and region. */
   readonly dashboardName: string;
@@ -33,6 +36,7 @@ export class PipelineMonitoring extends Construct {
   public readonly lagAlarms: cloudwatch.Alarm[] = [];
   /** One alarm per consumer on function errors. */
   public readonly errorAlarms: cloudwatch.Alarm[] = [];
+  /** The pipeline's dashboard: flow, errors, lag and alarm states. */
   public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {

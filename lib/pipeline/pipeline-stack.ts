@@ -9,6 +9,7 @@ import { PipelineFunction } from './pipeline-function';
 import { PipelineMonitoring } from './pipeline-monitoring';
 import { PipelineTopics } from './pipeline-topics';
 
+/** Properties of the pipeline stack. */
 export interface PipelineStackProps extends StackProps {
   /** The validated workshop configuration. */
   readonly config: WorkshopConfig;

@@ -17,6 +17,7 @@ export interface TopicSpec {
   readonly configs?: Record<string, string>;
 }
 
+/** Properties of the pipeline's topics. */
 export interface PipelineTopicsProps {
   /** Cluster the topics live on. */
   readonly cluster: IKafkaCluster;

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
 import { BundledFunction } from '../lambda/bundled-function';
 
+/** Properties of a stack's self-destruct. */
 export interface SelfDestructProps {
   /** When the stack may be deleted: the instant of its `expires-at` tag. */
   readonly expiresAt: string;
@@ -33,7 +34,9 @@ export interface SelfDestructProps {
  * interfaces), the stack stops in DELETE_FAILED with the function still there, and the next run retries.
  */
 export class SelfDestruct extends Construct {
+  /** The function that deletes the stack. */
   public readonly function: BundledFunction;
+  /** The schedule that invokes it. */
   public readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: SelfDestructProps) {
