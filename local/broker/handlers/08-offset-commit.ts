@@ -8,19 +8,16 @@
 // UNSUPPORTED_VERSION for every partition (once one exists), and so does this broker.
 import { ErrorCode } from '../../kafka/errors';
 import { OffsetCommitSchema } from '../../kafka/messages/08-offset-commit';
+import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-interface CommitPartition {
-  PartitionIndex: number;
-  CommittedOffset: bigint;
-  CommittedLeaderEpoch: number;
-  CommittedMetadata: string | null;
-}
+type CommitPartition = RequestOf<typeof OffsetCommitSchema>['Topics'][number]['Partitions'][number];
+type PartitionResponse = ResponseInput<typeof OffsetCommitSchema>['Topics'][number]['Partitions'][number];
 
 /** offset.metadata.max.bytes, Kafka's default; counted in UTF-16 code units, as Java's String.length(). */
 const OFFSET_METADATA_MAX = 4096;
 
-export const offsetCommit: ApiHandler = {
+export const offsetCommit: ApiHandler<typeof OffsetCommitSchema> = {
   key: 8,
   name: 'OffsetCommit',
   schema: OffsetCommitSchema,
@@ -28,8 +25,8 @@ export const offsetCommit: ApiHandler = {
   maxVersion: 9,
   handle(request, context) {
     const version = context.header.apiVersion;
-    const groupId = request.GroupId as string;
-    const topics = request.Topics as { Name: string; Partitions: CommitPartition[] }[];
+    const groupId = request.GroupId;
+    const topics = request.Topics;
     const exists = (topic: string, p: CommitPartition) => context.cluster.partition(topic, p.PartitionIndex);
     const anyExists = topics.some((t) => t.Partitions.some((p) => exists(t.Name, p)));
     // The group is only looked at (and a standalone consumer's group created) when a partition exists.
@@ -41,15 +38,15 @@ export const offsetCommit: ApiHandler = {
           ? ErrorCode.NOT_COORDINATOR
           : context.groups.commitCheck(
               groupId,
-              request.GenerationIdOrMemberEpoch as number,
-              request.MemberId as string,
-              (request.GroupInstanceId as string | null) ?? null,
+              request.GenerationIdOrMemberEpoch,
+              request.MemberId,
+              request.GroupInstanceId,
             );
     const fits = (p: CommitPartition) =>
       p.CommittedMetadata === null || p.CommittedMetadata.length <= OFFSET_METADATA_MAX;
     // Kafka answers partitions of unknown topics first, as it sorts them out before asking the
     // coordinator, and then adds the coordinator's answers: a topic is listed where it first appeared.
-    const answers = new Map<string, { PartitionIndex: number; ErrorCode: number }[]>();
+    const answers = new Map<string, PartitionResponse[]>();
     const answer = (topic: string, PartitionIndex: number, code: number) => {
       const partitions = answers.get(topic) ?? [];
       partitions.push({ PartitionIndex, ErrorCode: code });

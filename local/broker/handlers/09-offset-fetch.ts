@@ -3,14 +3,20 @@
 // per request before v8, a batch after. v0 read offsets from ZooKeeper: a KRaft Kafka answers it
 // UNSUPPORTED_VERSION for every partition, and so does this broker.
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { OffsetFetchSchema } from '../../kafka/messages/09-offset-fetch';
+import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import type { GroupCoordinator } from '../groups/group-coordinator';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-type TopicRequest = { Name: string; PartitionIndexes: number[] };
+type TopicRequest = NonNullable<RequestOf<typeof OffsetFetchSchema>['Topics']>[number];
+/** A topic's answer; v8+ nests the same layout in each group. */
+type TopicResponse = ResponseInput<typeof OffsetFetchSchema>['Topics'][number];
 
-function fetchGroup(groups: GroupCoordinator, groupId: string, topics: TopicRequest[] | null): Struct[] {
+function fetchGroup(
+  groups: GroupCoordinator,
+  groupId: string,
+  topics: readonly TopicRequest[] | null,
+): TopicResponse[] {
   const wanted =
     topics ??
     Object.values(
@@ -37,7 +43,7 @@ function fetchGroup(groups: GroupCoordinator, groupId: string, topics: TopicRequ
 }
 
 /** Every partition asked for, with no offset and `code`: how versions without a group error say one. */
-function everyPartitionFailed(topics: TopicRequest[] | null, code: number): Struct[] {
+function everyPartitionFailed(topics: readonly TopicRequest[] | null, code: number): TopicResponse[] {
   return (topics ?? []).map((t) => ({
     Name: t.Name,
     Partitions: t.PartitionIndexes.map((p) => ({
@@ -50,7 +56,12 @@ function everyPartitionFailed(topics: TopicRequest[] | null, code: number): Stru
   }));
 }
 
-export const offsetFetch: ApiHandler = {
+/** A v0–7 answer: one group's topics and error (the v8+ list of groups is not sent). */
+function oneGroup(topics: TopicResponse[], errorCode: number): ResponseInput<typeof OffsetFetchSchema> {
+  return { ThrottleTimeMs: 0, Topics: topics, ErrorCode: errorCode, Groups: [] };
+}
+
+export const offsetFetch: ApiHandler<typeof OffsetFetchSchema> = {
   key: 9,
   name: 'OffsetFetch',
   schema: OffsetFetchSchema,
@@ -58,10 +69,9 @@ export const offsetFetch: ApiHandler = {
   maxVersion: 9,
   handle(request, context) {
     if (context.header.apiVersion >= 8) {
-      const groups = request.Groups as { GroupId: string; Topics: TopicRequest[] | null }[];
       return {
         ThrottleTimeMs: 0,
-        Groups: groups.map((g) =>
+        Groups: request.Groups.map((g) =>
           coordinatesGroup(context, g.GroupId)
             ? {
                 GroupId: g.GroupId,
@@ -70,31 +80,22 @@ export const offsetFetch: ApiHandler = {
               }
             : { GroupId: g.GroupId, Topics: [], ErrorCode: ErrorCode.NOT_COORDINATOR },
         ),
-      };
-    }
-    const topics = request.Topics as TopicRequest[] | null;
-    if (context.header.apiVersion === 0) {
-      return {
-        ThrottleTimeMs: 0,
-        Topics: everyPartitionFailed(topics, ErrorCode.UNSUPPORTED_VERSION),
+        // v0–7's single group, not sent from v8.
+        Topics: [],
         ErrorCode: ErrorCode.NONE,
       };
     }
-    const groupId = request.GroupId as string;
+    const topics = request.Topics;
+    if (context.header.apiVersion === 0) {
+      return oneGroup(everyPartitionFailed(topics, ErrorCode.UNSUPPORTED_VERSION), ErrorCode.NONE);
+    }
+    const groupId = request.GroupId;
     if (!coordinatesGroup(context, groupId)) {
       // v1 reports the error on each partition asked for; v2 added the top-level error code for it.
       return context.header.apiVersion === 1
-        ? {
-            ThrottleTimeMs: 0,
-            Topics: everyPartitionFailed(topics, ErrorCode.NOT_COORDINATOR),
-            ErrorCode: ErrorCode.NOT_COORDINATOR,
-          }
-        : { ThrottleTimeMs: 0, Topics: [], ErrorCode: ErrorCode.NOT_COORDINATOR };
+        ? oneGroup(everyPartitionFailed(topics, ErrorCode.NOT_COORDINATOR), ErrorCode.NOT_COORDINATOR)
+        : oneGroup([], ErrorCode.NOT_COORDINATOR);
     }
-    return {
-      ThrottleTimeMs: 0,
-      Topics: fetchGroup(context.groups, groupId, topics),
-      ErrorCode: ErrorCode.NONE,
-    };
+    return oneGroup(fetchGroup(context.groups, groupId, topics), ErrorCode.NONE);
   },
 };

@@ -18,14 +18,14 @@ export const TRANSACTIONS_UNSUPPORTED =
   'the embedded Kafka broker (kw) does not support transactions: produce without transactional.id ' +
   '(idempotence still applies)';
 
-export const findCoordinator: ApiHandler = {
+export const findCoordinator: ApiHandler<typeof FindCoordinatorSchema> = {
   key: 10,
   name: 'FindCoordinator',
   schema: FindCoordinatorSchema,
   minVersion: 0,
   maxVersion: 6,
   handle(request, context) {
-    const keyType = request.KeyType as number;
+    const keyType = request.KeyType;
     const supported = keyType === GROUP;
     const code = supported
       ? ErrorCode.NONE
@@ -38,7 +38,7 @@ export const findCoordinator: ApiHandler = {
         ? TRANSACTIONS_UNSUPPORTED
         : `coordinator key type ${keyType} is not supported: only consumer groups (0) have coordinators`;
     const version = context.header.apiVersion;
-    const keys = version >= 4 ? (request.CoordinatorKeys as string[]) : [request.Key as string];
+    const keys = version >= 4 ? request.CoordinatorKeys : [request.Key];
     const nodeOf = (key: string) =>
       supported ? context.cluster.groupCoordinator(key) : { nodeId: -1, host: '', port: -1 };
     const single = nodeOf(keys[0]);

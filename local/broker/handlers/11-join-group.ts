@@ -6,7 +6,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { JoinGroupSchema } from '../../kafka/messages/11-join-group';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const joinGroup: ApiHandler = {
+export const joinGroup: ApiHandler<typeof JoinGroupSchema> = {
   key: 11,
   name: 'JoinGroup',
   schema: JoinGroupSchema,
@@ -14,9 +14,11 @@ export const joinGroup: ApiHandler = {
   maxVersion: 9,
   async handle(request, context) {
     const version = context.header.apiVersion;
-    const sessionTimeoutMs = request.SessionTimeoutMs as number;
-    const groupInstanceId = (request.GroupInstanceId as string | null) ?? null;
-    const groupId = request.GroupId as string;
+    const {
+      GroupId: groupId,
+      GroupInstanceId: groupInstanceId,
+      SessionTimeoutMs: sessionTimeoutMs,
+    } = request;
     if (groupId !== '' && !coordinatesGroup(context, groupId)) {
       return {
         ThrottleTimeMs: 0,
@@ -26,21 +28,21 @@ export const joinGroup: ApiHandler = {
         ProtocolName: version >= 7 ? null : '',
         Leader: '',
         SkipAssignment: false,
-        MemberId: request.MemberId as string,
+        MemberId: request.MemberId,
         Members: [],
       };
     }
     const result = await context.groups.join({
       groupId,
-      memberId: request.MemberId as string,
+      memberId: request.MemberId,
       groupInstanceId,
       clientId: context.header.clientId ?? '',
       clientHost: context.clientHost,
       sessionTimeoutMs,
       // v0 has no rebalance timeout: it equals the session timeout.
-      rebalanceTimeoutMs: version >= 1 ? (request.RebalanceTimeoutMs as number) : sessionTimeoutMs,
-      protocolType: request.ProtocolType as string,
-      protocols: (request.Protocols as { Name: string; Metadata: Buffer }[]).map((p) => ({
+      rebalanceTimeoutMs: version >= 1 ? request.RebalanceTimeoutMs : sessionTimeoutMs,
+      protocolType: request.ProtocolType,
+      protocols: request.Protocols.map((p) => ({
         name: p.Name,
         metadata: p.Metadata,
       })),

@@ -4,21 +4,21 @@ import { HeartbeatSchema } from '../../kafka/messages/12-heartbeat';
 import { ErrorCode } from '../../kafka/errors';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const heartbeat: ApiHandler = {
+export const heartbeat: ApiHandler<typeof HeartbeatSchema> = {
   key: 12,
   name: 'Heartbeat',
   schema: HeartbeatSchema,
   minVersion: 0,
   maxVersion: 4,
   handle(request, context) {
-    const groupId = request.GroupId as string;
+    const groupId = request.GroupId;
     if (groupId !== '' && !coordinatesGroup(context, groupId))
       return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NOT_COORDINATOR };
     const code = context.groups.heartbeat(
       groupId,
-      request.GenerationId as number,
-      request.MemberId as string,
-      (request.GroupInstanceId as string | null) ?? null,
+      request.GenerationId,
+      request.MemberId,
+      request.GroupInstanceId,
     );
     return { ThrottleTimeMs: 0, ErrorCode: code };
   },

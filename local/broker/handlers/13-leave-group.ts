@@ -5,7 +5,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { LeaveGroupSchema } from '../../kafka/messages/13-leave-group';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const leaveGroup: ApiHandler = {
+export const leaveGroup: ApiHandler<typeof LeaveGroupSchema> = {
   key: 13,
   name: 'LeaveGroup',
   schema: LeaveGroupSchema,
@@ -14,12 +14,12 @@ export const leaveGroup: ApiHandler = {
   handle(request, context) {
     const batch = context.header.apiVersion >= 3;
     const leaving = batch
-      ? (request.Members as { MemberId: string; GroupInstanceId: string | null }[]).map((m) => ({
+      ? request.Members.map((m) => ({
           memberId: m.MemberId,
           groupInstanceId: m.GroupInstanceId,
         }))
-      : [{ memberId: request.MemberId as string, groupInstanceId: null }];
-    const groupId = request.GroupId as string;
+      : [{ memberId: request.MemberId, groupInstanceId: null }];
+    const groupId = request.GroupId;
     if (groupId !== '' && !coordinatesGroup(context, groupId))
       return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NOT_COORDINATOR, Members: [] };
     const result = context.groups.leave(groupId, leaving);

@@ -3,39 +3,32 @@
 // protocol type and name (INCONSISTENT_GROUP_PROTOCOL when it does not, as Kafka answers).
 import { ErrorCode } from '../../kafka/errors';
 import { SyncGroupSchema } from '../../kafka/messages/14-sync-group';
+import { syncError } from '../groups/group-member';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const syncGroup: ApiHandler = {
+export const syncGroup: ApiHandler<typeof SyncGroupSchema> = {
   key: 14,
   name: 'SyncGroup',
   schema: SyncGroupSchema,
   minVersion: 0,
   maxVersion: 5,
   async handle(request, context) {
-    const protocolType = request.ProtocolType as string | null;
-    const protocolName = request.ProtocolName as string | null;
-    const groupId = request.GroupId as string;
-    const failed = (errorCode: number) => ({
-      errorCode,
-      protocolType: null,
-      protocolName: null,
-      assignment: Buffer.alloc(0),
-    });
+    const { GroupId: groupId, ProtocolType: protocolType, ProtocolName: protocolName } = request;
     const result =
       groupId !== '' && !coordinatesGroup(context, groupId)
-        ? failed(ErrorCode.NOT_COORDINATOR)
+        ? syncError(ErrorCode.NOT_COORDINATOR)
         : context.header.apiVersion >= 5 && (protocolType === null || protocolName === null)
-          ? failed(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+          ? syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
           : await context.groups.sync(
               groupId,
-              request.GenerationId as number,
-              request.MemberId as string,
-              (request.Assignments as { MemberId: string; Assignment: Buffer }[]).map((a) => ({
+              request.GenerationId,
+              request.MemberId,
+              request.Assignments.map((a) => ({
                 memberId: a.MemberId,
                 assignment: a.Assignment,
               })),
               {
-                groupInstanceId: (request.GroupInstanceId as string | null) ?? null,
+                groupInstanceId: request.GroupInstanceId,
                 protocolType,
                 protocolName,
               },

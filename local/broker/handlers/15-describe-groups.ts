@@ -5,7 +5,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { DescribeGroupsSchema } from '../../kafka/messages/15-describe-groups';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const describeGroups: ApiHandler = {
+export const describeGroups: ApiHandler<typeof DescribeGroupsSchema> = {
   key: 15,
   name: 'DescribeGroups',
   schema: DescribeGroupsSchema,
@@ -14,7 +14,7 @@ export const describeGroups: ApiHandler = {
   handle(request, context) {
     return {
       ThrottleTimeMs: 0,
-      Groups: (request.Groups as string[]).map((groupId) => {
+      Groups: request.Groups.map((groupId) => {
         if (!coordinatesGroup(context, groupId)) {
           return {
             ErrorCode: ErrorCode.NOT_COORDINATOR,

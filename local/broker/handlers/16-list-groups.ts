@@ -4,15 +4,15 @@ import { ErrorCode } from '../../kafka/errors';
 import { ListGroupsSchema } from '../../kafka/messages/16-list-groups';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const listGroups: ApiHandler = {
+export const listGroups: ApiHandler<typeof ListGroupsSchema> = {
   key: 16,
   name: 'ListGroups',
   schema: ListGroupsSchema,
   minVersion: 0,
   maxVersion: 5,
   handle(request, context) {
-    const states = (request.StatesFilter as string[]).map((s) => s.toLowerCase());
-    const types = (request.TypesFilter as string[]).map((t) => t.toLowerCase());
+    const states = request.StatesFilter.map((s) => s.toLowerCase());
+    const types = request.TypesFilter.map((t) => t.toLowerCase());
     const groups = context.groups
       .list()
       .filter((g) => coordinatesGroup(context, g.groupId))

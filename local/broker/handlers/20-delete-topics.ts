@@ -2,13 +2,15 @@
 // data go at once. As in Kafka, a topic named (or identified) twice in one request, or given both a
 // name and an id, gets INVALID_REQUEST and is left alone.
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { DeleteTopicsSchema } from '../../kafka/messages/20-delete-topics';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
+
+type TopicResponse = ResponseInput<typeof DeleteTopicsSchema>['Responses'][number];
 
 const ZERO_UUID = Buffer.alloc(16);
 
-export const deleteTopics: ApiHandler = {
+export const deleteTopics: ApiHandler<typeof DeleteTopicsSchema> = {
   key: 20,
   name: 'DeleteTopics',
   schema: DeleteTopicsSchema,
@@ -18,16 +20,16 @@ export const deleteTopics: ApiHandler = {
     const { cluster, header } = context;
     const wanted: { name: string | null; id: Buffer }[] =
       header.apiVersion >= 6
-        ? (request.Topics as { Name: string | null; TopicId: Buffer }[]).map((t) => ({
+        ? request.Topics.map((t) => ({
             name: t.Name,
             id: t.TopicId,
           }))
-        : (request.TopicNames as string[]).map((name) => ({ name, id: ZERO_UUID }));
+        : request.TopicNames.map((name) => ({ name, id: ZERO_UUID }));
     const keyOf = (w: { name: string | null; id: Buffer }) => w.name ?? `id:${w.id.toString('hex')}`;
     const seen = new Set<string>();
     const duplicates = new Set<string>();
     for (const w of wanted) (seen.has(keyOf(w)) ? duplicates : seen).add(keyOf(w));
-    const invalid = (name: string | null, id: Buffer, message: string): Struct => ({
+    const invalid = (name: string | null, id: Buffer, message: string): TopicResponse => ({
       Name: name,
       TopicId: id,
       ErrorCode: ErrorCode.INVALID_REQUEST,
@@ -35,7 +37,7 @@ export const deleteTopics: ApiHandler = {
     });
     const responses = wanted
       .filter((w) => !duplicates.has(keyOf(w)))
-      .map(({ name, id }): Struct => {
+      .map(({ name, id }): TopicResponse => {
         const byId = !id.equals(ZERO_UUID);
         if (name !== null && byId) return invalid(name, id, 'give a topic name or a topic id, not both');
         if (name === null && !byId) return invalid(name, id, 'neither a topic name nor a topic id was given');

@@ -4,7 +4,7 @@ import { DeleteGroupsSchema } from '../../kafka/messages/42-delete-groups';
 import { ErrorCode } from '../../kafka/errors';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const deleteGroups: ApiHandler = {
+export const deleteGroups: ApiHandler<typeof DeleteGroupsSchema> = {
   key: 42,
   name: 'DeleteGroups',
   schema: DeleteGroupsSchema,
@@ -13,7 +13,7 @@ export const deleteGroups: ApiHandler = {
   handle(request, context) {
     return {
       ThrottleTimeMs: 0,
-      Results: [...new Set(request.GroupsNames as string[])].map((groupId) => ({
+      Results: [...new Set(request.GroupsNames)].map((groupId) => ({
         GroupId: groupId,
         ErrorCode: coordinatesGroup(context, groupId)
           ? context.groups.deleteGroup(groupId)

@@ -3,24 +3,25 @@
 // (GROUP_SUBSCRIBED_TO_TOPIC); a non-consumer group with members, an unknown group or an empty group
 // id fail the whole request (its top-level error, no topics), as in Kafka.
 import { ErrorCode } from '../../kafka/errors';
-import type { Struct } from '../../kafka/message-codec';
 import { OffsetDeleteSchema } from '../../kafka/messages/47-offset-delete';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
-export const offsetDelete: ApiHandler = {
+type PartitionResponse = ResponseInput<typeof OffsetDeleteSchema>['Topics'][number]['Partitions'][number];
+
+export const offsetDelete: ApiHandler<typeof OffsetDeleteSchema> = {
   key: 47,
   name: 'OffsetDelete',
   schema: OffsetDeleteSchema,
   minVersion: 0,
   maxVersion: 0,
   handle(request, context) {
-    const groupId = request.GroupId as string;
+    const groupId = request.GroupId;
     if (!coordinatesGroup(context, groupId))
       return { ErrorCode: ErrorCode.NOT_COORDINATOR, ThrottleTimeMs: 0, Topics: [] };
-    const topics = request.Topics as { Name: string; Partitions: { PartitionIndex: number }[] }[];
     const answers: { topic: string; partition: number; errorCode: number }[] = [];
     const known: { topic: string; partition: number }[] = [];
-    for (const t of topics) {
+    for (const t of request.Topics) {
       for (const p of t.Partitions) {
         const partition = { topic: t.Name, partition: p.PartitionIndex };
         if (context.cluster.partition(t.Name, p.PartitionIndex)) known.push(partition);
@@ -30,7 +31,7 @@ export const offsetDelete: ApiHandler = {
     const result = context.groups.deleteOffsets(groupId, known);
     if (result.errorCode !== ErrorCode.NONE)
       return { ErrorCode: result.errorCode, ThrottleTimeMs: 0, Topics: [] };
-    const byTopic = new Map<string, Struct[]>();
+    const byTopic = new Map<string, PartitionResponse[]>();
     for (const a of [...answers, ...result.partitions]) {
       const partitions = byTopic.get(a.topic) ?? [];
       partitions.push({ PartitionIndex: a.partition, ErrorCode: a.errorCode });

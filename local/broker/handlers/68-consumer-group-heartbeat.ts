@@ -12,7 +12,7 @@ export const CONSUMER_PROTOCOL_UNSUPPORTED =
   'the embedded Kafka broker (kw) does not support the consumer group protocol (KIP-848): ' +
   'use group.protocol=classic';
 
-export const consumerGroupHeartbeat: ApiHandler = {
+export const consumerGroupHeartbeat: ApiHandler<typeof ConsumerGroupHeartbeatSchema> = {
   key: 68,
   name: 'ConsumerGroupHeartbeat',
   schema: ConsumerGroupHeartbeatSchema,
