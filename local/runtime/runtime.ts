@@ -26,7 +26,7 @@ import { provisionTables } from './provisioning/tables';
 import { startFunctionUrls, type LocalEndpointUrl } from './provisioning/urls';
 import { runtimeStatus, type RuntimeSnapshot } from './status';
 
-export { localEnvironment, type RunningFunction } from './provisioning/functions';
+export type { RunningFunction } from './provisioning/functions';
 export type { RunningMapping } from './provisioning/mappings';
 export type { LocalEndpointUrl } from './provisioning/urls';
 export type { RuntimeSnapshot } from './status';
