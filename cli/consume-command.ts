@@ -11,6 +11,7 @@ import {
   noSuchPartition,
   offsetOutsideRange,
   withAdmin,
+  ZstdUnsupportedError,
   type ConnectionFlags,
 } from './kafka-connection';
 import {
@@ -236,7 +237,7 @@ export const consumeCommand: Command = {
         io.err(`${printed} record(s)`);
         if (crash) {
           io.err(
-            /zstd/i.test(crash.message)
+            crash instanceof ZstdUnsupportedError
               ? `kw consume: a batch is compressed with zstd, which kw cannot read: use kcat -C -t ${topic}`
               : `kw consume: stopped: ${crash.message}`,
           );

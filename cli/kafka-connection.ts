@@ -4,7 +4,14 @@
  * Amazon MSK (brokers from GetBootstrapBrokers, IAM auth with the signer, credentials from the AWS
  * SDK's usual chain). The same settings code the Lambda functions use builds the client.
  */
-import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type Admin } from 'kafkajs';
+import {
+  CompressionCodecs,
+  CompressionTypes,
+  Kafka,
+  KafkaJSNotImplemented,
+  logLevel,
+  type Admin,
+} from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import {
@@ -12,7 +19,7 @@ import {
   resolveBootstrapServers,
   type KafkaConnectionSettings,
 } from '../functions/commons/kafka-client';
-import { parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
+import { BootstrapError, parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
 import type { CommandIO } from './command';
 
 const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
@@ -37,6 +44,15 @@ export interface ConnectionFlags {
   readonly region?: string;
 }
 
+// kafkajs' typings leave out the message its error constructors take (they pass on their arguments).
+const NotImplemented = KafkaJSNotImplemented as unknown as new (message: string) => KafkaJSNotImplemented;
+
+/**
+ * A zstd batch, which kw cannot read or write. Still a KafkaJSNotImplemented (whose constructor names
+ * it so), as kafkajs' own zstd stand-in throws: a consumer stops at it rather than retrying.
+ */
+export class ZstdUnsupportedError extends NotImplemented {}
+
 // snappy (pure JS) and lz4 (prebuilt native) for producing and reading compressed batches; kafkajs
 // itself ships gzip only. zstd has no codec here: use kcat -z zstd.
 CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
@@ -44,6 +60,9 @@ CompressionCodecs[CompressionTypes.LZ4] = () => ({
   compress: async (encoder: { buffer: Buffer }) => compressFrame(encoder.buffer),
   decompress: async (buffer: Buffer) => decompressFrame(buffer),
 });
+CompressionCodecs[CompressionTypes.ZSTD] = () => {
+  throw new ZstdUnsupportedError('ZSTD compression not implemented');
+};
 
 /** Where the command will connect, for messages. */
 function describeTarget(flags: ConnectionFlags): string {
@@ -69,7 +88,8 @@ async function kafkaFor(command: string, flags: ConnectionFlags, io: CommandIO):
           bootstrapServers: parseBootstrapServers(describeTarget(flags)),
         };
   } catch (error) {
-    io.err(`kw ${command}: --bootstrap: ${(error as Error).message}`);
+    if (!(error instanceof BootstrapError)) throw error;
+    io.err(`kw ${command}: --bootstrap: ${error.message}`);
     return undefined;
   }
   let brokers: string[];

@@ -5,7 +5,12 @@
  */
 import * as path from 'node:path';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
-import { parseBootstrapServers, probeCluster, type ClusterSummary } from '../local/runtime/kafka/bootstrap';
+import {
+  BootstrapError,
+  parseBootstrapServers,
+  probeCluster,
+  type ClusterSummary,
+} from '../local/runtime/kafka/bootstrap';
 import { startLocalRuntime, type LocalRuntime, type RuntimeSnapshot } from '../local/runtime/runtime';
 import {
   integerFlag,
@@ -174,7 +179,8 @@ export const upCommand: Command = {
         try {
           bootstrap = parseBootstrapServers(values.bootstrap);
         } catch (error) {
-          throw new UsageError(`--bootstrap ${(error as Error).message}`);
+          if (!(error instanceof BootstrapError)) throw error;
+          throw new UsageError(`--bootstrap ${error.message}`);
         }
       }
       context = Object.fromEntries(keyValueFlag('-c', values.context, 'KEY=VALUE'));
