@@ -1,9 +1,10 @@
-// JoinGroup: v0–9. Behaviour: see groups/group-coordinator.ts. From v4 a dynamic member's first join
+// JoinGroup: v0–9. Behaviour: see groups/classic-group.ts. From v4 a dynamic member's first join
 // without a member id gets MEMBER_ID_REQUIRED with the id to rejoin with (static members, with a
 // group.instance.id, join at once). From v9 a static leader rejoining a Stable group may be told to
 // skip the assignment. The response waits for the join phase to end.
 import { ErrorCode } from '../../kafka/errors';
 import { JoinGroupSchema } from '../../kafka/messages/11-join-group';
+import { joinError } from '../groups/group-member';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const joinGroup: ApiHandler<typeof JoinGroupSchema> = {
@@ -19,36 +20,23 @@ export const joinGroup: ApiHandler<typeof JoinGroupSchema> = {
       GroupInstanceId: groupInstanceId,
       SessionTimeoutMs: sessionTimeoutMs,
     } = request;
-    if (groupId !== '' && !coordinatesGroup(context, groupId)) {
-      return {
-        ThrottleTimeMs: 0,
-        ErrorCode: ErrorCode.NOT_COORDINATOR,
-        GenerationId: -1,
-        ProtocolType: null,
-        ProtocolName: version >= 7 ? null : '',
-        Leader: '',
-        SkipAssignment: false,
-        MemberId: request.MemberId,
-        Members: [],
-      };
-    }
-    const result = await context.groups.join({
-      groupId,
-      memberId: request.MemberId,
-      groupInstanceId,
-      clientId: context.header.clientId ?? '',
-      clientHost: context.clientHost,
-      sessionTimeoutMs,
-      // v0 has no rebalance timeout: it equals the session timeout.
-      rebalanceTimeoutMs: version >= 1 ? request.RebalanceTimeoutMs : sessionTimeoutMs,
-      protocolType: request.ProtocolType,
-      protocols: request.Protocols.map((p) => ({
-        name: p.Name,
-        metadata: p.Metadata,
-      })),
-      requireKnownMemberId: version >= 4 && groupInstanceId === null,
-      supportSkippingAssignment: version >= 9,
-    });
+    const result =
+      groupId !== '' && !coordinatesGroup(context, groupId)
+        ? joinError(request.MemberId, ErrorCode.NOT_COORDINATOR)
+        : await context.groups.join({
+            groupId,
+            memberId: request.MemberId,
+            groupInstanceId,
+            clientId: context.header.clientId ?? '',
+            clientHost: context.clientHost,
+            sessionTimeoutMs,
+            // v0 has no rebalance timeout: it equals the session timeout.
+            rebalanceTimeoutMs: version >= 1 ? request.RebalanceTimeoutMs : sessionTimeoutMs,
+            protocolType: request.ProtocolType,
+            protocols: request.Protocols.map((p) => ({ name: p.Name, metadata: p.Metadata })),
+            requireKnownMemberId: version >= 4 && groupInstanceId === null,
+            supportSkippingAssignment: version >= 9,
+          });
     return {
       ThrottleTimeMs: 0,
       ErrorCode: result.errorCode,
