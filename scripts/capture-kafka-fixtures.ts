@@ -205,7 +205,8 @@ async function kafkajs(bootstrap: string): Promise<void> {
     })),
   });
   await producer.disconnect();
-  const consumer = kafka.consumer({ groupId });
+  // Heartbeats go out only between fetches once the interval has passed: short, and a pause below.
+  const consumer = kafka.consumer({ groupId, heartbeatInterval: 300 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
@@ -216,6 +217,7 @@ async function kafkajs(bootstrap: string): Promise<void> {
       },
     });
   });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   await consumer.stop();
   await consumer.disconnect();
   await admin.fetchTopicMetadata({ topics: [topic] });
@@ -243,6 +245,18 @@ async function java(bootstrap: string): Promise<void> {
   );
   const tool = async (name: KafkaTool, args: string[]) =>
     check(await runKafkaTool(name, ['--bootstrap-server', bootstrap, ...args]), name);
+  // Until 3 s pass without a record, so that it heartbeats (every 300 ms) as a group member.
+  await tool('kafka-console-consumer.sh', [
+    '--topic',
+    topic,
+    '--group',
+    `${group}-console`,
+    '--from-beginning',
+    '--timeout-ms',
+    '3000',
+    '--consumer-property',
+    'heartbeat.interval.ms=300',
+  ]);
   await tool('kafka-configs.sh', ['--describe', '--entity-type', 'topics', '--entity-name', topic]);
   await tool('kafka-configs.sh', [
     '--alter',
