@@ -2,9 +2,9 @@
  * One classic consumer group and its state machine, as Apache Kafka 3.9's classic coordinator runs it
  * (kafka.coordinator.group.GroupCoordinator and GroupMetadata): JoinGroup, SyncGroup, Heartbeat and
  * LeaveGroup move it through Empty → PreparingRebalance → CompletingRebalance → Stable, and only this
- * class changes its state. Members are dynamic, or static by group.instance.id (a rejoin takes a new
- * member id and fences the old one, without a rebalance when nothing changed); ids handed out with
- * MEMBER_ID_REQUIRED wait here (pending) until used or lapsed.
+ * class changes its state. Who is in the group is kept by group-members.ts: members are dynamic, or
+ * static by group.instance.id (a rejoin takes a new member id and fences the old one, without a
+ * rebalance when nothing changed); ids handed out with MEMBER_ID_REQUIRED wait until used or lapsed.
  *
  * Deadlines, as Kafka's: a member's session ends unless it is heard from within its session timeout
  * (members waiting in JoinGroup or SyncGroup are exempt); a join phase waits up to the largest
@@ -19,12 +19,12 @@ import {
   GroupMember,
   joinError,
   NO_BYTES,
-  subscriptionTopics,
   syncError,
   type JoinResult,
   type Protocol,
   type SyncResult,
 } from './group-member';
+import { GroupMembers } from './group-members';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -79,16 +79,8 @@ const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
 export class ClassicGroup {
   private currentState: GroupState = 'Empty';
   private generationId = 0;
-  /** Set by the first member and kept while the group lives (DescribeGroups shows it when Empty). */
-  private protocolType: string | null = null;
   private protocolName: string | null = null;
-  private leaderId: string | null = null;
-  /** Members in joining order (the order a new leader is picked in). */
-  private readonly members = new Map<string, GroupMember>();
-  /** group.instance.id → member id. */
-  private readonly staticMembers = new Map<string, string>();
-  /** Ids handed out with MEMBER_ID_REQUIRED → when they lapse unless used to join. */
-  private readonly pendingMembers = new Map<string, number>();
+  private readonly members = new GroupMembers();
   /** Members that have not sent SyncGroup for the current generation. */
   private readonly pendingSync = new Set<string>();
   /** Topics the members subscribe to (consumer groups); undefined when not known. */
@@ -125,11 +117,11 @@ export class ClassicGroup {
     }
     const newMemberId = `${req.groupInstanceId ?? req.clientId}-${randomUUID()}`;
     if (req.groupInstanceId !== null) {
-      const oldMemberId = this.staticMembers.get(req.groupInstanceId);
+      const oldMemberId = this.members.staticMember(req.groupInstanceId);
       if (oldMemberId) this.replaceStaticMember(req, req.groupInstanceId, oldMemberId, newMemberId, respond);
       else this.addMemberAndRebalance(req, newMemberId, respond);
     } else if (req.requireKnownMemberId) {
-      this.pendingMembers.set(newMemberId, this.now() + req.sessionTimeoutMs);
+      this.members.pending.set(newMemberId, this.now() + req.sessionTimeoutMs);
       respond(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
     } else {
       this.addMemberAndRebalance(req, newMemberId, respond);
@@ -141,12 +133,12 @@ export class ClassicGroup {
     if (!this.supportsProtocols(req.protocolType, req.protocols)) {
       return respond(joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
-    if (this.pendingMembers.has(memberId)) {
+    if (this.members.pending.has(memberId)) {
       // Ids handed out with MEMBER_ID_REQUIRED are dynamic members' (Kafka fails the request otherwise).
       if (req.groupInstanceId !== null) return respond(joinError(memberId, ErrorCode.UNKNOWN_SERVER_ERROR));
       return this.addMemberAndRebalance(req, memberId, respond);
     }
-    const error = this.validateCurrentMember(memberId, req.groupInstanceId);
+    const error = this.members.validate(memberId, req.groupInstanceId);
     if (error !== ErrorCode.NONE) return respond(joinError(memberId, error));
     const member = this.members.get(memberId)!;
     switch (this.currentState) {
@@ -156,13 +148,13 @@ export class ClassicGroup {
       case 'CompletingRebalance':
         // The same metadata again: the member missed its JoinGroup answer; it gets it once more.
         if (member.matches(req.protocols))
-          return respond(this.currentGeneration(member, this.isLeader(memberId)));
+          return respond(this.currentGeneration(member, this.members.isLeader(memberId)));
         this.updateMember(member, req, respond);
         this.maybePrepareRebalance();
         return;
       case 'Stable':
         // The leader rejoins to have the assignment redone (topic metadata changed, say).
-        if (this.isLeader(memberId) || !member.matches(req.protocols)) {
+        if (this.members.isLeader(memberId) || !member.matches(req.protocols)) {
           this.updateMember(member, req, respond);
           this.maybePrepareRebalance();
           return;
@@ -178,12 +170,12 @@ export class ClassicGroup {
     return {
       errorCode: ErrorCode.NONE,
       generationId: this.generationId,
-      protocolType: this.protocolType,
+      protocolType: this.members.protocolType,
       protocolName: this.protocolName,
-      leader: this.leaderId ?? '',
+      leader: this.members.leaderId ?? '',
       skipAssignment: false,
       memberId: member.memberId,
-      members: withMembers ? this.currentMemberMetadata() : [],
+      members: withMembers ? this.members.metadata(this.protocolName ?? '') : [],
     };
   }
 
@@ -214,15 +206,15 @@ export class ClassicGroup {
     member.awaitingJoin = respond;
     // It cannot heartbeat before its JoinGroup is answered; if that never happens, it goes in time.
     member.sessionDeadline = this.now() + NEW_MEMBER_JOIN_TIMEOUT_MS;
-    this.add(member);
+    this.members.add(member);
     this.maybePrepareRebalance();
   }
 
   /**
-   * A static member rejoining without its member id takes a new one, and whoever still waits on a
-   * JoinGroup or SyncGroup under the old id is fenced. In a Stable group whose protocol stays the same
-   * it gets the current generation back at once (JoinGroup v9+ tells a leader to skip the assignment;
-   * before, it is told the old leader id so it does not assign); otherwise the group rebalances.
+   * A static member rejoining without its member id takes a new one (the old one is fenced). In a
+   * Stable group whose protocol stays the same it gets the current generation back at once (JoinGroup
+   * v9+ tells a leader to skip the assignment; before, it is told the old leader id so it does not
+   * assign); otherwise the group rebalances.
    */
   private replaceStaticMember(
     req: JoinRequest,
@@ -231,31 +223,23 @@ export class ClassicGroup {
     newMemberId: string,
     respond: (result: JoinResult) => void,
   ): void {
-    const leaderBefore = this.leaderId ?? '';
-    const member = this.members.get(oldMemberId);
-    if (!member) throw new Error(`no member ${oldMemberId} to replace`);
-    this.members.delete(oldMemberId);
-    member.answerJoin(joinError(oldMemberId, ErrorCode.FENCED_INSTANCE_ID));
-    member.answerSync(syncError(ErrorCode.FENCED_INSTANCE_ID));
-    member.memberId = newMemberId;
-    this.members.set(newMemberId, member);
-    if (this.isLeader(oldMemberId)) this.leaderId = newMemberId;
-    this.staticMembers.set(groupInstanceId, newMemberId);
+    const leaderBefore = this.members.leaderId ?? '';
+    const member = this.members.replaceStatic(groupInstanceId, oldMemberId, newMemberId);
     member.sessionDeadline = this.now() + member.sessionTimeoutMs;
     this.updateMember(member, req, respond);
     if (this.is('Stable')) {
-      if (this.protocolName !== this.selectProtocol()) return this.maybePrepareRebalance();
-      const isLeader = this.isLeader(newMemberId);
+      if (this.protocolName !== this.members.selectProtocol()) return this.maybePrepareRebalance();
+      const isLeader = this.members.isLeader(newMemberId);
       const skip = req.supportSkippingAssignment === true;
       member.answerJoin({
         errorCode: ErrorCode.NONE,
         generationId: this.generationId,
-        protocolType: this.protocolType,
+        protocolType: this.members.protocolType,
         protocolName: this.protocolName,
-        leader: skip ? (this.leaderId ?? '') : leaderBefore,
+        leader: skip ? (this.members.leaderId ?? '') : leaderBefore,
         skipAssignment: skip && isLeader,
         memberId: newMemberId,
-        members: skip && isLeader ? this.currentMemberMetadata() : [],
+        members: skip && isLeader ? this.members.metadata(this.protocolName ?? '') : [],
       });
     } else if (this.is('CompletingRebalance')) {
       // The leader may be assigning to the old id: start over.
@@ -273,12 +257,12 @@ export class ClassicGroup {
     options: SyncOptions,
     respond: (result: SyncResult) => void,
   ): void {
-    const error = this.validateCurrentMember(memberId, options.groupInstanceId ?? null);
+    const error = this.members.validate(memberId, options.groupInstanceId ?? null);
     if (error !== ErrorCode.NONE) return respond(syncError(error));
     if (generationId !== this.generationId) return respond(syncError(ErrorCode.ILLEGAL_GENERATION));
     const { protocolType = null, protocolName = null } = options;
     if (
-      (protocolType !== null && protocolType !== this.protocolType) ||
+      (protocolType !== null && protocolType !== this.members.protocolType) ||
       (protocolName !== null && protocolName !== this.protocolName)
     ) {
       return respond(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
@@ -293,7 +277,7 @@ export class ClassicGroup {
         member.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID)); // a superseded SyncGroup
         member.awaitingSync = respond;
         this.pendingSync.delete(memberId);
-        if (this.isLeader(memberId)) this.completeSync(assignments);
+        if (this.members.isLeader(memberId)) this.completeSync(assignments);
         return;
       default:
         this.pendingSync.delete(memberId);
@@ -304,7 +288,7 @@ export class ClassicGroup {
 
   /** A Heartbeat: the error code it is answered with (REBALANCE_IN_PROGRESS tells the member to rejoin). */
   heartbeat(generationId: number, memberId: string, groupInstanceId: string | null): number {
-    const error = this.validateCurrentMember(memberId, groupInstanceId);
+    const error = this.members.validate(memberId, groupInstanceId);
     if (error !== ErrorCode.NONE) return error;
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     if (this.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
@@ -317,16 +301,16 @@ export class ClassicGroup {
   leave(leaving: readonly LeavingMember[]): number[] {
     return leaving.map((m) => {
       if (m.memberId === '') {
-        const current = m.groupInstanceId === null ? undefined : this.staticMembers.get(m.groupInstanceId);
+        const current = m.groupInstanceId === null ? undefined : this.members.staticMember(m.groupInstanceId);
         if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
         this.removeMember(this.members.get(current)!);
         return ErrorCode.NONE;
       }
-      if (this.pendingMembers.has(m.memberId)) {
+      if (this.members.pending.has(m.memberId)) {
         this.removePendingMember(m.memberId);
         return ErrorCode.NONE;
       }
-      const error = this.validateCurrentMember(m.memberId, m.groupInstanceId);
+      const error = this.members.validate(m.memberId, m.groupInstanceId);
       if (error === ErrorCode.NONE) this.removeMember(this.members.get(m.memberId)!);
       return error;
     });
@@ -340,7 +324,7 @@ export class ClassicGroup {
   commitCheck(generationId: number, memberId: string, groupInstanceId: string | null): number {
     if (!(generationId < 0 && this.is('Empty'))) {
       if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
-        const error = this.validateCurrentMember(memberId, groupInstanceId);
+        const error = this.members.validate(memberId, groupInstanceId);
         if (error !== ErrorCode.NONE) return error;
         if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
       } else if (!this.is('Empty')) {
@@ -355,7 +339,9 @@ export class ClassicGroup {
 
   /** Whether OffsetDelete may remove offsets: an Empty group's or a consumer group's (NON_EMPTY_GROUP otherwise). */
   offsetDeleteError(): number {
-    return this.is('Empty') || this.protocolType === 'consumer' ? ErrorCode.NONE : ErrorCode.NON_EMPTY_GROUP;
+    return this.is('Empty') || this.members.protocolType === 'consumer'
+      ? ErrorCode.NONE
+      : ErrorCode.NON_EMPTY_GROUP;
   }
 
   /** Whether members subscribe to `topic` (OffsetDelete keeps its offsets: GROUP_SUBSCRIBED_TO_TOPIC). */
@@ -369,9 +355,9 @@ export class ClassicGroup {
     const stable = this.is('Stable');
     return {
       state: this.currentState,
-      protocolType: this.protocolType ?? '',
+      protocolType: this.members.protocolType ?? '',
       protocolName: stable ? (this.protocolName ?? '') : '',
-      members: [...this.members.values()].map((m) => ({
+      members: this.members.all().map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
@@ -384,7 +370,7 @@ export class ClassicGroup {
 
   /** What ListGroups shows of the group. */
   listing(): { groupId: string; protocolType: string; state: GroupState } {
-    return { groupId: this.groupId, protocolType: this.protocolType ?? '', state: this.currentState };
+    return { groupId: this.groupId, protocolType: this.members.protocolType ?? '', state: this.currentState };
   }
 
   // ---- Deadlines
@@ -392,10 +378,10 @@ export class ClassicGroup {
   /** Sessions, join phases and syncs that ran out of time, and ids handed out but never used. */
   expire(): void {
     const now = this.now();
-    for (const [memberId, deadline] of this.pendingMembers) {
+    for (const [memberId, deadline] of this.members.pending) {
       if (deadline <= now) this.removePendingMember(memberId);
     }
-    for (const m of [...this.members.values()]) {
+    for (const m of this.members.all()) {
       // Members waiting on a rebalance need not heartbeat; a new one only has its first join's time.
       const waiting = !m.isNew && (m.awaitingJoin !== undefined || m.awaitingSync !== undefined);
       if (!waiting && m.sessionDeadline <= now && this.members.get(m.memberId) === m) this.removeMember(m);
@@ -423,7 +409,7 @@ export class ClassicGroup {
   /** → PreparingRebalance: a join phase starts; members waiting in SyncGroup are told to rejoin. */
   private prepareRebalance(): void {
     if (this.is('CompletingRebalance')) {
-      for (const m of this.members.values()) {
+      for (const m of this.members.all()) {
         m.assignment = NO_BYTES;
         m.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
       }
@@ -433,13 +419,13 @@ export class ClassicGroup {
     this.currentState = 'PreparingRebalance';
     // An Empty group waits group.initial.rebalance.delay.ms (0 here) for more members, then goes ahead
     // with whoever joined; otherwise the phase waits for every member up to the rebalance timeout.
-    this.rebalanceDeadline = this.now() + (fromEmpty ? 0 : this.rebalanceTimeoutMs());
+    this.rebalanceDeadline = this.now() + (fromEmpty ? 0 : this.members.rebalanceTimeoutMs());
     this.maybeCompleteJoin();
   }
 
   private maybeCompleteJoin(): void {
     if (!this.is('PreparingRebalance')) return;
-    if (this.hasAllMembersJoined() || this.now() >= (this.rebalanceDeadline ?? Infinity)) this.completeJoin();
+    if (this.members.allJoined() || this.now() >= (this.rebalanceDeadline ?? Infinity)) this.completeJoin();
   }
 
   /**
@@ -448,40 +434,40 @@ export class ClassicGroup {
    */
   private completeJoin(): void {
     // Dynamic members that did not rejoin are gone; static ones keep their place until their session ends.
-    for (const m of [...this.members.values()]) {
+    for (const m of this.members.all()) {
       if (!m.awaitingJoin && m.groupInstanceId === null) this.remove(m.memberId);
     }
-    if (!this.electJoinedLeader() && this.members.size > 0) {
+    if (!this.members.electJoinedLeader() && this.members.size > 0) {
       // Nobody rejoined (all remaining members are static): wait another rebalance timeout.
-      this.rebalanceDeadline = this.now() + this.rebalanceTimeoutMs();
+      this.rebalanceDeadline = this.now() + this.members.rebalanceTimeoutMs();
       return;
     }
     this.generationId++;
     this.pendingSync.clear();
     this.rebalanceDeadline = undefined;
-    this.protocolName = this.members.size > 0 ? this.selectProtocol() : null;
-    this.subscribedTopics = this.computeSubscribedTopics();
+    this.protocolName = this.members.size > 0 ? this.members.selectProtocol() : null;
+    this.subscribedTopics = this.members.subscribedTopics(this.protocolName);
     if (this.members.size === 0) {
       this.currentState = 'Empty';
       return;
     }
     this.currentState = 'CompletingRebalance';
     const now = this.now();
-    for (const m of this.members.values()) {
-      m.answerJoin(this.currentGeneration(m, this.isLeader(m.memberId)));
+    for (const m of this.members.all()) {
+      m.answerJoin(this.currentGeneration(m, this.members.isLeader(m.memberId)));
       m.sessionDeadline = now + m.sessionTimeoutMs;
       m.isNew = false;
       this.pendingSync.add(m.memberId);
     }
     // Members that do not sync within the rebalance timeout are dropped.
-    this.rebalanceDeadline = now + this.rebalanceTimeoutMs();
+    this.rebalanceDeadline = now + this.members.rebalanceTimeoutMs();
   }
 
   /** → Stable: the leader's assignment (members it left out get an empty one) goes to everyone waiting. */
   private completeSync(assignments: readonly { memberId: string; assignment: Buffer }[]): void {
     const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
     const now = this.now();
-    for (const m of this.members.values()) {
+    for (const m of this.members.all()) {
       m.assignment = byMember.get(m.memberId) ?? NO_BYTES;
       if (!m.awaitingSync) continue;
       m.answerSync(this.assignmentOf(m));
@@ -500,49 +486,16 @@ export class ClassicGroup {
   }
 
   private removePendingMember(memberId: string): void {
-    this.pendingMembers.delete(memberId);
+    this.members.pending.delete(memberId);
     this.maybeCompleteJoin();
   }
 
-  // ---- Members and protocols
+  // ---- Members, protocol and assignment
 
-  private isLeader(memberId: string): boolean {
-    return this.leaderId === memberId;
-  }
-
-  /** Kafka's validateCurrentMember: a static member's instance id must map to its member id. */
-  private validateCurrentMember(memberId: string, groupInstanceId: string | null): number {
-    if (groupInstanceId !== null) {
-      const current = this.staticMembers.get(groupInstanceId);
-      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-      if (current !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
-    }
-    return this.members.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
-  }
-
-  private assignmentOf(member: GroupMember): SyncResult {
-    return {
-      errorCode: ErrorCode.NONE,
-      protocolType: this.protocolType,
-      protocolName: this.protocolName,
-      assignment: member.assignment,
-    };
-  }
-
-  /** The largest rebalance timeout of the members: how long a join phase waits for them. */
-  private rebalanceTimeoutMs(): number {
-    return Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
-  }
-
-  private hasAllMembersJoined(): boolean {
-    return [...this.members.values()].every((m) => m.awaitingJoin) && this.pendingMembers.size === 0;
-  }
-
-  /** Protocols every member supports. */
-  private candidateProtocols(): Set<string> {
-    const members = [...this.members.values()];
-    const names = (members[0]?.protocols ?? []).map((p) => p.name);
-    return new Set(names.filter((name) => members.every((m) => m.protocols.some((p) => p.name === name))));
+  /** Removes a member from the group and from those owing a SyncGroup. */
+  private remove(memberId: string): void {
+    this.members.remove(memberId);
+    this.pendingSync.delete(memberId);
   }
 
   /**
@@ -551,80 +504,16 @@ export class ClassicGroup {
    */
   private supportsProtocols(protocolType: string, protocols: readonly Protocol[]): boolean {
     if (this.is('Empty')) return protocolType !== '' && protocols.length > 0;
-    const members = [...this.members.values()];
-    return (
-      this.protocolType === protocolType &&
-      protocols.some((p) => members.every((m) => m.protocols.some((q) => q.name === p.name)))
-    );
+    return this.members.accept(protocolType, protocols);
   }
 
-  /** The protocol most members prefer among those all support (ties: the one voted for first). */
-  private selectProtocol(): string {
-    const candidates = this.candidateProtocols();
-    const votes = new Map<string, number>();
-    for (const m of this.members.values()) {
-      const choice = m.vote(candidates);
-      votes.set(choice, (votes.get(choice) ?? 0) + 1);
-    }
-    let best = '';
-    let most = 0;
-    for (const [name, count] of votes) {
-      if (count > most) [best, most] = [name, count];
-    }
-    return best;
-  }
-
-  private add(member: GroupMember): void {
-    if (this.members.size === 0) this.protocolType = member.protocolType;
-    if (this.leaderId === null) this.leaderId = member.memberId;
-    if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
-    this.members.set(member.memberId, member);
-    this.pendingMembers.delete(member.memberId);
-  }
-
-  private remove(memberId: string): void {
-    const member = this.members.get(memberId);
-    this.members.delete(memberId);
-    if (member?.groupInstanceId != null) this.staticMembers.delete(member.groupInstanceId);
-    if (this.isLeader(memberId)) this.leaderId = this.members.keys().next().value ?? null;
-    this.pendingMembers.delete(memberId);
-    this.pendingSync.delete(memberId);
-  }
-
-  /**
-   * Before a join phase ends: if the leader did not rejoin, any member that did leads. False when no
-   * member rejoined (or there is no leader, the group being empty).
-   */
-  private electJoinedLeader(): boolean {
-    if (this.leaderId === null) return false;
-    if (this.members.get(this.leaderId)?.awaitingJoin) return true;
-    const joined = [...this.members.values()].find((m) => m.awaitingJoin);
-    if (!joined) return false;
-    this.leaderId = joined.memberId;
-    return true;
-  }
-
-  /** The leader's view in a JoinGroup answer: every member with its metadata for the chosen protocol. */
-  private currentMemberMetadata(): JoinResult['members'] {
-    return [...this.members.values()].map((m) => ({
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      metadata: m.metadata(this.protocolName ?? ''),
-    }));
-  }
-
-  /** A consumer group's subscribed topics, from each member's subscription (consumer protocol v0 prefix). */
-  private computeSubscribedTopics(): ReadonlySet<string> | undefined {
-    if (this.protocolType !== 'consumer') return undefined;
-    if (this.members.size === 0) return new Set();
-    if (this.protocolName === null) return undefined;
-    const topics = new Set<string>();
-    for (const m of this.members.values()) {
-      const subscribed = subscriptionTopics(m.metadata(this.protocolName));
-      if (!subscribed) return undefined;
-      for (const t of subscribed) topics.add(t);
-    }
-    return topics;
+  private assignmentOf(member: GroupMember): SyncResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      protocolType: this.members.protocolType,
+      protocolName: this.protocolName,
+      assignment: member.assignment,
+    };
   }
 
   /** Whether the group reads `topic`; when not known (not a consumer group, unreadable metadata): yes. */
