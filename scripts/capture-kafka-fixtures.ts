@@ -13,7 +13,9 @@
  * and, to check every fixture against Kafka's own reading of it (Java and Kafka's jars needed):
  *   npx tsx scripts/capture-kafka-fixtures.ts --check-with-kafka
  * which has Apache Kafka's generated message classes parse each request and response body at its
- * version, write it back, and compares the fields and values they read with what our codec reads.
+ * version, write it back, and compares the fields and values they read with what our codec reads;
+ * with `--all-versions` after it, the same for exemplar values of every version of every message
+ * (once with every field set, once with every nullable one null).
  * --encode-missing encodes, with our codec, a fixture for each message's lowest and highest version that has no
  * captured one (`v<N>.encoded-here.json`, from exemplar values: every field present and set to a
  * value other than its default, so each field, tagged ones included, shows in the bytes).
@@ -489,11 +491,23 @@ function primitiveExemplar(type: Primitive, name: string, n: number): unknown {
   }
 }
 
-/** Every field of `fields` present in `version`, each set; arrays hold one element. */
-function exemplar(fields: readonly Field[], version: number, next: () => number): Record<string, unknown> {
+/**
+ * Every field of `fields` present in `version`, each set; arrays hold one element. With `nulls`, every
+ * field that may be null in `version` is null instead (the other side of each nullable encoding).
+ */
+function exemplar(
+  fields: readonly Field[],
+  version: number,
+  next: () => number,
+  nulls = false,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     if (!inRange(f.versions, version)) continue;
+    if (nulls && inRange(f.nullableVersions, version)) {
+      out[f.name] = null;
+      continue;
+    }
     switch (f.kind) {
       case 'primitive':
         out[f.name] = primitiveExemplar(f.type!, f.name, next());
@@ -502,10 +516,10 @@ function exemplar(fields: readonly Field[], version: number, next: () => number)
         out[f.name] = [primitiveExemplar(f.type!, f.name, next())];
         break;
       case 'structArray':
-        out[f.name] = [exemplar(f.fields!, version, next)];
+        out[f.name] = [exemplar(f.fields!, version, next, nulls)];
         break;
       case 'struct':
-        out[f.name] = exemplar(f.fields!, version, next);
+        out[f.name] = exemplar(f.fields!, version, next, nulls);
         break;
     }
   }
@@ -531,6 +545,23 @@ function fixtureVersions(folder: string): Map<number, string[]> {
   return new Map([...versions.entries()].sort(([a], [b]) => a - b));
 }
 
+/** A fixture of `schema` at `version` encoded by our codec from exemplar values. */
+function encodedFixture(schema: ApiSchema, version: number, nulls = false) {
+  let n = 0;
+  const next = () => ++n;
+  const request = exemplar(schema.request.fields, version, next, nulls);
+  const response = exemplar(schema.response.fields, version, next, nulls);
+  return {
+    apiKey: schema.request.apiKey,
+    version,
+    source:
+      'encoded here: our codec, from exemplar values (scripts/capture-kafka-fixtures.ts --encode-missing)',
+    clientId: 'encoded-here',
+    request: requestFrame(schema.request, version, request, 1, 'encoded-here').subarray(4).toString('hex'),
+    response: responseFrame(schema, version, 1, response).subarray(4).toString('hex'),
+  };
+}
+
 async function encodeMissing(): Promise<void> {
   for (const folder of [...messageFiles().values()].sort()) {
     const schema = await schemaOf(folder);
@@ -542,21 +573,7 @@ async function encodeMissing(): Promise<void> {
         rmSync(file, { force: true });
         continue;
       }
-      let n = 0;
-      const next = () => ++n;
-      const request = exemplar(schema.request.fields, version, next);
-      const response = exemplar(schema.response.fields, version, next);
-      const fixture = {
-        apiKey: schema.request.apiKey,
-        version,
-        source:
-          'encoded here: our codec, from exemplar values (scripts/capture-kafka-fixtures.ts --encode-missing)',
-        clientId: 'encoded-here',
-        request: requestFrame(schema.request, version, request, 1, 'encoded-here')
-          .subarray(4)
-          .toString('hex'),
-        response: responseFrame(schema, version, 1, response).subarray(4).toString('hex'),
-      };
+      const fixture = encodedFixture(schema, version);
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, `${JSON.stringify(fixture, null, 2)}\n`);
       console.log(`${folder} v${version}: encoded here`);
@@ -713,7 +730,37 @@ function primitiveDisagreement(type: Primitive, ours: unknown, theirs: unknown, 
   return same ? [] : [`${at}: ours ${String(ours)}, Kafka's ${JSON.stringify(theirs)}`];
 }
 
-async function checkWithKafka(): Promise<void> {
+/** The committed fixture files. */
+function fixtureFiles(): string[] {
+  return [...messageFiles().values()].flatMap((folder) =>
+    [...fixtureVersions(folder).entries()].flatMap(([v, clients]) =>
+      clients.map((c) => path.join(FIXTURES, folder, `v${v}.${c}.json`)),
+    ),
+  );
+}
+
+/**
+ * Every version of every message encoded from exemplar values into a temporary folder, so that the
+ * check below holds each schema version, not just those with fixtures, to Kafka's reading of it.
+ */
+async function everyVersionEncoded(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const [key, folder] of messageFiles()) {
+    const schema = await schemaOf(folder);
+    const { min, max } = schema.request.validVersions;
+    for (let version = min; version <= max; version++) {
+      for (const nulls of [false, true]) {
+        const file = path.join(dir, `${folder}.v${version}${nulls ? '.nulls' : ''}.json`);
+        writeFileSync(file, JSON.stringify(encodedFixture(schema, version, nulls)));
+        files.push(file);
+      }
+    }
+    if (schema.request.apiKey !== key) throw new Error(`${folder} declares api key ${schema.request.apiKey}`);
+  }
+  return files;
+}
+
+async function checkWithKafka(allVersions: boolean): Promise<void> {
   const classes = mkdtempSync(path.join(tmpdir(), 'kw-fixture-reader-'));
   try {
     const source = path.join(classes, 'KafkaFixtureReader.java');
@@ -725,23 +772,20 @@ async function checkWithKafka(): Promise<void> {
         (error, _o, err) => (error ? reject(new Error(err)) : resolve()),
       ),
     );
-    const files = [...messageFiles().values()].flatMap((folder) =>
-      [...fixtureVersions(folder).entries()].flatMap(([v, clients]) =>
-        clients.map((c) => path.join(FIXTURES, folder, `v${v}.${c}.json`)),
-      ),
-    );
+    const files = allVersions ? await everyVersionEncoded(classes) : fixtureFiles();
     const run = await runJavaClass('KafkaFixtureReader', files, { classpath: classes, timeoutMs: 300_000 });
     if (run.code !== 0) throw new Error(`the Kafka reader exited ${run.code}: ${run.err.slice(-2000)}`);
     let agreed = 0;
     for (const line of run.out.split('\n').filter((l) => l.startsWith('{'))) {
       const reading = JSON.parse(line) as KafkaReading;
-      const name = path.relative(FIXTURES, reading.file);
+      const name = path.relative(allVersions ? classes : FIXTURES, reading.file);
       const fixture = JSON.parse(readFileSync(reading.file, 'utf8')) as {
+        apiKey: number;
         version: number;
         request: string;
         response: string;
       };
-      const schema = await schemaOf(name.split(path.sep)[0]);
+      const schema = await schemaOf(messageFiles().get(fixture.apiKey)!);
       const problems: string[] = [];
       if (reading.error) problems.push(`Kafka cannot read it: ${reading.error}`);
       else {
@@ -781,7 +825,7 @@ function decodeRequestBody(schema: ApiSchema, frame: Buffer): Record<string, unk
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--encode-missing') return encodeMissing();
-  if (process.argv[2] === '--check-with-kafka') return checkWithKafka();
+  if (process.argv[2] === '--check-with-kafka') return checkWithKafka(process.argv[3] === '--all-versions');
   const names = process.argv.slice(2) as ClientName[];
   for (const name of names) if (!(name in CLIENTS)) throw new Error(`unknown client "${name}"`);
   const clients = names.length > 0 ? names : (Object.keys(CLIENTS) as ClientName[]);
