@@ -6,22 +6,21 @@
  * client opens, bootstrap or not, passes through it. Each request frame is paired with the response
  * frame carrying its correlation id.
  *
- * Run by hand after scripts/install-test-deps.sh (it needs Java, the Python venv, the franz-go probe):
+ * Run by hand, never in npm test (the test reads the committed files only):
  *   npx tsx scripts/capture-kafka-fixtures.ts [CLIENT...]
- * then, needing only Node, fill in what no client spoke and list the coverage in the README:
+ *     Captures (Java, the Python venv and the franz-go probe, from scripts/install-test-deps.sh).
+ *     CLIENT is any key of CLIENTS below, default all; the fixtures of the clients named are replaced,
+ *     the others kept. kafka-python pinned to an old broker (api_version) is how the lowest versions
+ *     of many apis come from a real client.
  *   npx tsx scripts/capture-kafka-fixtures.ts --encode-missing
- * and, to check every fixture against Kafka's own reading of it (Java and Kafka's jars needed):
- *   npx tsx scripts/capture-kafka-fixtures.ts --check-with-kafka
- * which has Apache Kafka's generated message classes parse each request and response body at its
- * version, write it back, and compares the fields and values they read with what our codec reads;
- * with `--all-versions` after it, the same for exemplar values of every version of every message
- * (once with every field set, once with every nullable one null).
- * --encode-missing encodes, with our codec, a fixture for each message's lowest and highest version that has no
- * captured one (`v<N>.encoded-here.json`, from exemplar values: every field present and set to a
- * value other than its default, so each field, tagged ones included, shows in the bytes).
- * CLIENT is any of the keys of CLIENTS below (default all); the fixtures of the clients named are
- * replaced, the others kept. kafka-python pinned to an old broker version (api_version) is how the
- * lowest versions of many apis are captured from a real client.
+ *     Node only: for each message's lowest and highest version without a captured fixture, encodes one
+ *     with our codec (`v<N>.encoded-here.json`) from exemplar values (every field present and not its
+ *     default, tagged ones included, so each shows in the bytes); writes the README's coverage list.
+ *   npx tsx scripts/capture-kafka-fixtures.ts --check-with-kafka [--all-versions]
+ *     Java: Apache Kafka's generated message classes read each fixture's request and response body at
+ *     its version and write it back; the fields and values they read are compared with ours. With
+ *     --all-versions, exemplars of every version of every message instead (every field set, then every
+ *     nullable one null), kept in a temporary folder.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
