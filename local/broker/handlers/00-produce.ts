@@ -207,12 +207,14 @@ export const produce: ApiHandler<typeof ProduceSchema> = {
   schema: ProduceSchema,
   minVersion: 3,
   maxVersion: 11,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof ProduceSchema> | null {
     const acks = request.Acks;
-    const responses = request.TopicData.map((t) => ({
-      Name: t.Name,
-      PartitionResponses: t.PartitionData.map((p) => producePartition(context, t.Name, p, acks)),
-    }));
+    const responses = request.TopicData.map(
+      (t): ResponseInput<typeof ProduceSchema>['Responses'][number] => ({
+        Name: t.Name,
+        PartitionResponses: t.PartitionData.map((p) => producePartition(context, t.Name, p, acks)),
+      }),
+    );
     context.cluster.notifyData();
     if (acks !== 0) return { Responses: responses, ThrottleTimeMs: 0 };
     // acks=0 has no answer to carry an error: Kafka closes the connection instead.

@@ -154,7 +154,12 @@ function nodeEndpoints(
   );
   return context.cluster.brokers
     .filter((b) => leaders.has(b.nodeId))
-    .map((b) => ({ NodeId: b.nodeId, Host: b.host, Port: b.port, Rack: null }));
+    .map((b): NonNullable<FetchResponse['NodeEndpoints']>[number] => ({
+      NodeId: b.nodeId,
+      Host: b.host,
+      Port: b.port,
+      Rack: null,
+    }));
 }
 
 /** The response's topics: consecutive answers of the same topic share one entry, as in Kafka's. */
@@ -165,7 +170,11 @@ function responseTopics(answers: PartitionAnswer[]): FetchResponse['Responses'] 
     if (last && last.topic === answer.topic) last.Partitions.push(answer.data);
     else out.push({ topic: answer.topic, Partitions: [answer.data] });
   }
-  return out.map((t) => ({ Topic: t.topic.Topic, TopicId: t.topic.TopicId, Partitions: t.Partitions }));
+  return out.map((t): FetchResponse['Responses'][number] => ({
+    Topic: t.topic.Topic,
+    TopicId: t.topic.TopicId,
+    Partitions: t.Partitions,
+  }));
 }
 
 export const fetch: ApiHandler<typeof FetchSchema> = {
@@ -174,7 +183,7 @@ export const fetch: ApiHandler<typeof FetchSchema> = {
   schema: FetchSchema,
   minVersion: 4,
   maxVersion: 17,
-  async handle(request, context) {
+  async handle(request, context): Promise<FetchResponse> {
     const maxBytes = Math.min(request.MaxBytes, BROKER_FETCH_MAX_BYTES);
     const minBytes = Math.min(request.MinBytes, maxBytes);
     const deadline = Date.now() + Math.max(request.MaxWaitMs, 0);

@@ -32,7 +32,7 @@ export const listOffsets: ApiHandler<typeof ListOffsetsSchema> = {
   schema: ListOffsetsSchema,
   minVersion: 0,
   maxVersion: 9,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof ListOffsetsSchema> {
     const { cluster, broker, header } = context;
     const version = header.apiVersion;
     const topics = request.Topics;
@@ -88,7 +88,7 @@ export const listOffsets: ApiHandler<typeof ListOffsetsSchema> = {
     };
     return {
       ThrottleTimeMs: 0,
-      Topics: topics.map((t) => ({
+      Topics: topics.map((t): ResponseInput<typeof ListOffsetsSchema>['Topics'][number] => ({
         Name: t.Name,
         Partitions: t.Partitions.map((p) => answerFor(t.Name, p)),
       })),

@@ -13,7 +13,8 @@ import type { ApiHandler, RequestContext } from './api';
 const UNKNOWN_OPERATIONS = -2147483648;
 const ZERO_UUID = Buffer.alloc(16);
 
-type TopicResponse = ResponseInput<typeof MetadataSchema>['Topics'][number];
+type MetadataResponse = ResponseInput<typeof MetadataSchema>;
+type TopicResponse = MetadataResponse['Topics'][number];
 
 function describeTopic(topic: Topic): TopicResponse {
   return {
@@ -21,7 +22,7 @@ function describeTopic(topic: Topic): TopicResponse {
     Name: topic.name,
     TopicId: topic.id,
     IsInternal: false,
-    Partitions: topic.partitions.map((p) => ({
+    Partitions: topic.partitions.map((p): TopicResponse['Partitions'][number] => ({
       ErrorCode: ErrorCode.NONE,
       PartitionIndex: p.index,
       LeaderId: p.leader,
@@ -51,7 +52,7 @@ export const metadata: ApiHandler<typeof MetadataSchema> = {
   schema: MetadataSchema,
   minVersion: 0,
   maxVersion: 12,
-  handle(request, context: RequestContext) {
+  handle(request, context: RequestContext): MetadataResponse {
     const { cluster, header } = context;
     const requested = request.Topics;
     const all = requested === null || (header.apiVersion === 0 && requested.length === 0);
@@ -91,7 +92,12 @@ export const metadata: ApiHandler<typeof MetadataSchema> = {
     }
     return {
       ThrottleTimeMs: 0,
-      Brokers: cluster.brokers.map((b) => ({ NodeId: b.nodeId, Host: b.host, Port: b.port, Rack: null })),
+      Brokers: cluster.brokers.map((b): MetadataResponse['Brokers'][number] => ({
+        NodeId: b.nodeId,
+        Host: b.host,
+        Port: b.port,
+        Rack: null,
+      })),
       ClusterId: cluster.clusterId,
       ControllerId: cluster.brokers[0].nodeId,
       Topics: topics,

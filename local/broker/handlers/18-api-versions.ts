@@ -2,6 +2,7 @@
 // version we do not speak is answered by the connection (UNSUPPORTED_VERSION in a v0 body).
 import { ErrorCode } from '../../kafka/errors';
 import { ApiVersionsSchema } from '../../kafka/messages/18-api-versions';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
 export const apiVersions: ApiHandler<typeof ApiVersionsSchema> = {
@@ -10,7 +11,7 @@ export const apiVersions: ApiHandler<typeof ApiVersionsSchema> = {
   schema: ApiVersionsSchema,
   minVersion: 0,
   maxVersion: 4,
-  handle(_request, context) {
+  handle(_request, context): ResponseInput<typeof ApiVersionsSchema> {
     return { ErrorCode: ErrorCode.NONE, ApiKeys: context.apiKeys, ThrottleTimeMs: 0 };
   },
 };

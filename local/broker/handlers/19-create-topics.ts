@@ -9,7 +9,8 @@ import { CreateTopicsSchema } from '../../kafka/messages/19-create-topics';
 import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
-type TopicResult = ResponseInput<typeof CreateTopicsSchema>['Topics'][number];
+type CreateTopicsResponse = ResponseInput<typeof CreateTopicsSchema>;
+type TopicResult = CreateTopicsResponse['Topics'][number];
 
 /** The topic id of a topic that was not created, as Kafka answers it. */
 const NO_TOPIC_ID = Buffer.alloc(16);
@@ -35,7 +36,7 @@ export const createTopics: ApiHandler<typeof CreateTopicsSchema> = {
   schema: CreateTopicsSchema,
   minVersion: 0,
   maxVersion: 7,
-  handle(request, context) {
+  handle(request, context): CreateTopicsResponse {
     const { cluster } = context;
     const validateOnly = request.validateOnly;
     const topics = request.Topics;
@@ -60,13 +61,15 @@ export const createTopics: ApiHandler<typeof CreateTopicsSchema> = {
             ErrorMessage: null,
             NumPartitions: t.NumPartitions === -1 ? cluster.defaultPartitions : t.NumPartitions,
             ReplicationFactor: t.ReplicationFactor === -1 ? 1 : t.ReplicationFactor,
-            Configs: Object.entries(topic.configs).map(([Name, Value]) => ({
-              Name,
-              Value,
-              ReadOnly: false,
-              ConfigSource: topic.overrides.has(Name) ? SOURCE_TOPIC : SOURCE_DEFAULT,
-              IsSensitive: false,
-            })),
+            Configs: Object.entries(topic.configs).map(
+              ([Name, Value]): NonNullable<TopicResult['Configs']>[number] => ({
+                Name,
+                Value,
+                ReadOnly: false,
+                ConfigSource: topic.overrides.has(Name) ? SOURCE_TOPIC : SOURCE_DEFAULT,
+                IsSensitive: false,
+              }),
+            ),
           };
         } catch (error) {
           if (!(error instanceof TopicError)) throw error;

@@ -3,7 +3,11 @@
 // Topics whose cleanup.policy lacks 'delete' (compacted only) refuse with POLICY_VIOLATION, as in Kafka.
 import { ErrorCode } from '../../kafka/errors';
 import { DeleteRecordsSchema } from '../../kafka/messages/21-delete-records';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
+
+type DeleteRecordsResponse = ResponseInput<typeof DeleteRecordsSchema>;
+type TopicResult = DeleteRecordsResponse['Topics'][number];
 
 export const deleteRecords: ApiHandler<typeof DeleteRecordsSchema> = {
   key: 21,
@@ -11,14 +15,14 @@ export const deleteRecords: ApiHandler<typeof DeleteRecordsSchema> = {
   schema: DeleteRecordsSchema,
   minVersion: 0,
   maxVersion: 2,
-  handle(request, context) {
+  handle(request, context): DeleteRecordsResponse {
     const { cluster, broker } = context;
     return {
       ThrottleTimeMs: 0,
-      Topics: request.Topics.map((t) => ({
+      Topics: request.Topics.map((t): TopicResult => ({
         Name: t.Name,
         Partitions: t.Partitions.map((p) => {
-          const answer = (code: number, low = -1n) => ({
+          const answer = (code: number, low = -1n): TopicResult['Partitions'][number] => ({
             PartitionIndex: p.PartitionIndex,
             LowWatermark: low,
             ErrorCode: code,

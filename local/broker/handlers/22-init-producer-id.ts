@@ -6,6 +6,7 @@
 // (INVALID_REQUEST would have librdkafka retry until its timeout).
 import { ErrorCode } from '../../kafka/errors';
 import { InitProducerIdSchema } from '../../kafka/messages/22-init-producer-id';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
 export const initProducerId: ApiHandler<typeof InitProducerIdSchema> = {
@@ -14,7 +15,7 @@ export const initProducerId: ApiHandler<typeof InitProducerIdSchema> = {
   schema: InitProducerIdSchema,
   minVersion: 0,
   maxVersion: 5,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof InitProducerIdSchema> {
     if (request.TransactionalId !== null && request.TransactionalId !== '') {
       return {
         ThrottleTimeMs: 0,

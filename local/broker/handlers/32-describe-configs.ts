@@ -15,7 +15,8 @@ import { ResourceType } from './config-resources';
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 
-type Result = ResponseInput<typeof DescribeConfigsSchema>['Results'][number];
+type DescribeConfigsResponse = ResponseInput<typeof DescribeConfigsSchema>;
+type Result = DescribeConfigsResponse['Results'][number];
 type Config = Result['Configs'][number];
 
 /** One config of a topic as DescribeConfigs lists it. */
@@ -48,13 +49,13 @@ export const describeConfigs: ApiHandler<typeof DescribeConfigsSchema> = {
   schema: DescribeConfigsSchema,
   minVersion: 0,
   maxVersion: 4,
-  handle(request, context) {
+  handle(request, context): DescribeConfigsResponse {
     const synonyms = request.IncludeSynonyms;
     const documentation = request.IncludeDocumentation;
     return {
       ThrottleTimeMs: 0,
       Results: request.Resources.map((r): Result => {
-        const answer = (code: number, message: string | null, configs: Config[] = []) => ({
+        const answer = (code: number, message: string | null, configs: Config[] = []): Result => ({
           ResourceType: r.ResourceType,
           ResourceName: r.ResourceName,
           ErrorCode: code,

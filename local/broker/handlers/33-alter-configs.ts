@@ -5,6 +5,7 @@
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
 import { AlterConfigsSchema } from '../../kafka/messages/33-alter-configs';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 import { alterResource } from './config-resources';
 
@@ -14,7 +15,7 @@ export const alterConfigs: ApiHandler<typeof AlterConfigsSchema> = {
   schema: AlterConfigsSchema,
   minVersion: 0,
   maxVersion: 2,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof AlterConfigsSchema> {
     return {
       ThrottleTimeMs: 0,
       Responses: request.Resources.map((r) =>

@@ -13,14 +13,14 @@ export const createPartitions: ApiHandler<typeof CreatePartitionsSchema> = {
   schema: CreatePartitionsSchema,
   minVersion: 0,
   maxVersion: 3,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof CreatePartitionsSchema> {
     const topics = request.Topics;
     const seen = new Set<string>();
     const duplicates = new Set<string>();
     for (const t of topics) (seen.has(t.Name) ? duplicates : seen).add(t.Name);
     const results: ResponseInput<typeof CreatePartitionsSchema>['Results'] = topics
       .filter((t) => !duplicates.has(t.Name))
-      .map((t) => {
+      .map((t): ResponseInput<typeof CreatePartitionsSchema>['Results'][number] => {
         if (t.Assignments && t.Assignments.length > 0) {
           return {
             Name: t.Name,

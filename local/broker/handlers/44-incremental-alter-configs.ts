@@ -7,7 +7,7 @@ import { TopicError } from '../cluster/cluster';
 import { TOPIC_CONFIGS } from '../cluster/topic-config';
 import { ErrorCode } from '../../kafka/errors';
 import { IncrementalAlterConfigsSchema } from '../../kafka/messages/44-incremental-alter-configs';
-import type { RequestOf } from '../../kafka/schema';
+import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 import { alterResource } from './config-resources';
 
@@ -69,7 +69,7 @@ export const incrementalAlterConfigs: ApiHandler<typeof IncrementalAlterConfigsS
   schema: IncrementalAlterConfigsSchema,
   minVersion: 0,
   maxVersion: 1,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof IncrementalAlterConfigsSchema> {
     return {
       ThrottleTimeMs: 0,
       Responses: request.Resources.map((r) =>

@@ -4,6 +4,8 @@
  */
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
+import type { AlterConfigsSchema } from '../../kafka/messages/33-alter-configs';
+import type { ResponseInput } from '../../kafka/schema';
 
 /** Kafka's ConfigResource.Type codes that the broker knows. */
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
@@ -19,8 +21,11 @@ export interface AlterResource {
  * throws becomes the resource's error; other resource types are refused, since the broker has no
  * dynamic broker configs.
  */
-export function alterResource(resource: AlterResource, alter: () => void) {
-  const answer = (code: number, message: string | null) => ({
+/** One resource's answer; IncrementalAlterConfigs lays it out the same way. */
+type AlterResourceResult = ResponseInput<typeof AlterConfigsSchema>['Responses'][number];
+
+export function alterResource(resource: AlterResource, alter: () => void): AlterResourceResult {
+  const answer = (code: number, message: string | null): AlterResourceResult => ({
     ErrorCode: code,
     ErrorMessage: message,
     ResourceType: resource.ResourceType,

@@ -215,8 +215,12 @@ export class Connection {
 }
 
 /** The ApiVersions list: every registered handler and its version range. */
-export function advertisedApiKeys(handlers: ReadonlyMap<number, ApiHandler>): Struct[] {
+export function advertisedApiKeys(handlers: ReadonlyMap<number, ApiHandler>): RequestContext['apiKeys'] {
   return [...handlers.values()]
     .sort((a, b) => a.key - b.key)
-    .map((h) => ({ ApiKey: h.key, MinVersion: h.minVersion, MaxVersion: h.maxVersion }));
+    .map((h): RequestContext['apiKeys'][number] => ({
+      ApiKey: h.key,
+      MinVersion: h.minVersion,
+      MaxVersion: h.maxVersion,
+    }));
 }
