@@ -233,8 +233,14 @@ function writeValue(f: Field, version: number, flexible: boolean, value: unknown
   }
 }
 
+/** Whether a tagged field holds its default, so that, as in Kafka, it is left out of the tag section. */
 function isDefaultValue(f: Field, value: unknown): boolean {
   if (value === undefined) return true;
+  // A struct is at its default when each of its fields is (a fresh default object never equals it).
+  if (f.kind === 'struct') {
+    if (value === null) return f.default === null;
+    return f.fields!.every((sub) => isDefaultValue(sub, (value as Struct)[sub.name]));
+  }
   const d = fieldDefault(f);
   if (Array.isArray(value)) return value.length === 0 && Array.isArray(d);
   if (Buffer.isBuffer(value) && Buffer.isBuffer(d)) return value.equals(d);
