@@ -79,6 +79,8 @@ class Environment {
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
         AWS_LAMBDA_LOG_STREAM_NAME: 'local',
+        // Powertools reports a cold start (and its ColdStart metric) only where this says on-demand.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         LAMBDA_TASK_ROOT: spec.codeDir,
         TZ: ':UTC',
         ...spec.environment,
