@@ -6,7 +6,8 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { startBroker, type BrokerOptions, type RunningBroker } from '../../local/broker/broker';
 import type { KafkaEvent, EventRecord } from '../../local/runtime/esm/event';
 import { MappingPoller, type MappingSpec } from '../../local/runtime/esm/mapping-poller';
-import { OnFailureWriter, parseOnFailureDestination } from '../../local/runtime/esm/on-failure';
+import { OnFailureWriter } from '../../local/runtime/esm/on-failure';
+import { parseOnFailureDestination } from '../../local/runtime/template/resource-types';
 import type { InvokeOutcome } from '../../local/runtime/lambda/function-pool';
 import { until } from './until';
 

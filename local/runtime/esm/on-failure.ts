@@ -27,15 +27,6 @@ export interface FailedBatch {
   readonly source: EventSource;
 }
 
-/** Parses a mapping's `DestinationConfig.OnFailure.Destination`. */
-export function parseOnFailureDestination(destination: string): OnFailureTarget {
-  if (destination.startsWith('kafka://'))
-    return { kind: 'kafka', topic: destination.slice('kafka://'.length) };
-  const service = /^arn:[^:]+:(sqs|sns|s3):/.exec(destination)?.[1];
-  if (service === 'sqs' || service === 'sns' || service === 's3') return { kind: service, arn: destination };
-  throw new Error(`on-failure destination "${destination}" is not kafka://topic or an SQS, SNS or S3 ARN`);
-}
-
 function contexts(batch: FailedBatch, requestId: string) {
   return {
     requestContext: {
