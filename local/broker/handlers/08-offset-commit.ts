@@ -23,7 +23,7 @@ export const offsetCommit: ApiHandler<typeof OffsetCommitSchema> = {
   schema: OffsetCommitSchema,
   minVersion: 0,
   maxVersion: 9,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof OffsetCommitSchema> {
     const version = context.header.apiVersion;
     const groupId = request.GroupId;
     const topics = request.Topics;

@@ -67,7 +67,7 @@ export const offsetFetch: ApiHandler<typeof OffsetFetchSchema> = {
   schema: OffsetFetchSchema,
   minVersion: 0,
   maxVersion: 9,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof OffsetFetchSchema> {
     if (context.header.apiVersion >= 8) {
       return {
         ThrottleTimeMs: 0,

@@ -8,6 +8,7 @@
 // drops the message. Other key types get INVALID_REQUEST.
 import { ErrorCode } from '../../kafka/errors';
 import { FindCoordinatorSchema } from '../../kafka/messages/10-find-coordinator';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
 const GROUP = 0;
@@ -24,7 +25,7 @@ export const findCoordinator: ApiHandler<typeof FindCoordinatorSchema> = {
   schema: FindCoordinatorSchema,
   minVersion: 0,
   maxVersion: 6,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof FindCoordinatorSchema> {
     const keyType = request.KeyType;
     const supported = keyType === GROUP;
     const code = supported

@@ -5,6 +5,7 @@
 import { ErrorCode } from '../../kafka/errors';
 import { JoinGroupSchema } from '../../kafka/messages/11-join-group';
 import { joinError } from '../groups/group-member';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const joinGroup: ApiHandler<typeof JoinGroupSchema> = {
@@ -13,7 +14,7 @@ export const joinGroup: ApiHandler<typeof JoinGroupSchema> = {
   schema: JoinGroupSchema,
   minVersion: 0,
   maxVersion: 9,
-  async handle(request, context) {
+  async handle(request, context): Promise<ResponseInput<typeof JoinGroupSchema>> {
     const version = context.header.apiVersion;
     const {
       GroupId: groupId,

@@ -2,6 +2,7 @@
 // A static member's group.instance.id (v3+) must map to its member id (FENCED_INSTANCE_ID otherwise).
 import { HeartbeatSchema } from '../../kafka/messages/12-heartbeat';
 import { ErrorCode } from '../../kafka/errors';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const heartbeat: ApiHandler<typeof HeartbeatSchema> = {
@@ -10,7 +11,7 @@ export const heartbeat: ApiHandler<typeof HeartbeatSchema> = {
   schema: HeartbeatSchema,
   minVersion: 0,
   maxVersion: 4,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof HeartbeatSchema> {
     const groupId = request.GroupId;
     if (groupId !== '' && !coordinatesGroup(context, groupId))
       return { ThrottleTimeMs: 0, ErrorCode: ErrorCode.NOT_COORDINATOR };

@@ -3,6 +3,7 @@
 // sent; v0–2 carry the member's error (or the request's) in the one top-level error code.
 import { ErrorCode } from '../../kafka/errors';
 import { LeaveGroupSchema } from '../../kafka/messages/13-leave-group';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const leaveGroup: ApiHandler<typeof LeaveGroupSchema> = {
@@ -11,7 +12,7 @@ export const leaveGroup: ApiHandler<typeof LeaveGroupSchema> = {
   schema: LeaveGroupSchema,
   minVersion: 0,
   maxVersion: 5,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof LeaveGroupSchema> {
     const batch = context.header.apiVersion >= 3;
     const leaving = batch
       ? request.Members.map((m) => ({

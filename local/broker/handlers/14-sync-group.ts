@@ -4,6 +4,7 @@
 import { ErrorCode } from '../../kafka/errors';
 import { SyncGroupSchema } from '../../kafka/messages/14-sync-group';
 import { syncError } from '../groups/group-member';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const syncGroup: ApiHandler<typeof SyncGroupSchema> = {
@@ -12,7 +13,7 @@ export const syncGroup: ApiHandler<typeof SyncGroupSchema> = {
   schema: SyncGroupSchema,
   minVersion: 0,
   maxVersion: 5,
-  async handle(request, context) {
+  async handle(request, context): Promise<ResponseInput<typeof SyncGroupSchema>> {
     const { GroupId: groupId, ProtocolType: protocolType, ProtocolName: protocolName } = request;
     const result =
       groupId !== '' && !coordinatesGroup(context, groupId)

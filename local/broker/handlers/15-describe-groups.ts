@@ -3,6 +3,7 @@
 // group is described as Dead with no members, as Kafka does.
 import { ErrorCode } from '../../kafka/errors';
 import { DescribeGroupsSchema } from '../../kafka/messages/15-describe-groups';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const describeGroups: ApiHandler<typeof DescribeGroupsSchema> = {
@@ -11,7 +12,7 @@ export const describeGroups: ApiHandler<typeof DescribeGroupsSchema> = {
   schema: DescribeGroupsSchema,
   minVersion: 0,
   maxVersion: 5,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof DescribeGroupsSchema> {
     return {
       ThrottleTimeMs: 0,
       Groups: request.Groups.map((groupId) => {

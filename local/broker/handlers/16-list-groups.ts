@@ -2,6 +2,7 @@
 // forgotten), filtered by state (v4+, any case) and type (v5+: only "classic" groups exist here).
 import { ErrorCode } from '../../kafka/errors';
 import { ListGroupsSchema } from '../../kafka/messages/16-list-groups';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const listGroups: ApiHandler<typeof ListGroupsSchema> = {
@@ -10,7 +11,7 @@ export const listGroups: ApiHandler<typeof ListGroupsSchema> = {
   schema: ListGroupsSchema,
   minVersion: 0,
   maxVersion: 5,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof ListGroupsSchema> {
     const states = request.StatesFilter.map((s) => s.toLowerCase());
     const types = request.TypesFilter.map((t) => t.toLowerCase());
     const groups = context.groups

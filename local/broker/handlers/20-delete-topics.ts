@@ -16,7 +16,7 @@ export const deleteTopics: ApiHandler<typeof DeleteTopicsSchema> = {
   schema: DeleteTopicsSchema,
   minVersion: 0,
   maxVersion: 6,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof DeleteTopicsSchema> {
     const { cluster, header } = context;
     const wanted: { name: string | null; id: Buffer }[] =
       header.apiVersion >= 6

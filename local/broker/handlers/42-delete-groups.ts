@@ -2,6 +2,7 @@
 // members gets NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND. A group named twice is answered once.
 import { DeleteGroupsSchema } from '../../kafka/messages/42-delete-groups';
 import { ErrorCode } from '../../kafka/errors';
+import type { ResponseInput } from '../../kafka/schema';
 import { coordinatesGroup, type ApiHandler } from './api';
 
 export const deleteGroups: ApiHandler<typeof DeleteGroupsSchema> = {
@@ -10,7 +11,7 @@ export const deleteGroups: ApiHandler<typeof DeleteGroupsSchema> = {
   schema: DeleteGroupsSchema,
   minVersion: 0,
   maxVersion: 2,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof DeleteGroupsSchema> {
     return {
       ThrottleTimeMs: 0,
       Results: [...new Set(request.GroupsNames)].map((groupId) => ({

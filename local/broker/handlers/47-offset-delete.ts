@@ -15,7 +15,7 @@ export const offsetDelete: ApiHandler<typeof OffsetDeleteSchema> = {
   schema: OffsetDeleteSchema,
   minVersion: 0,
   maxVersion: 0,
-  handle(request, context) {
+  handle(request, context): ResponseInput<typeof OffsetDeleteSchema> {
     const groupId = request.GroupId;
     if (!coordinatesGroup(context, groupId))
       return { ErrorCode: ErrorCode.NOT_COORDINATOR, ThrottleTimeMs: 0, Topics: [] };

@@ -5,6 +5,7 @@
 // the Java client fails its poll, and franz-go (ServerSideBalancer) falls back to the classic protocol.
 import { ErrorCode } from '../../kafka/errors';
 import { ConsumerGroupHeartbeatSchema } from '../../kafka/messages/68-consumer-group-heartbeat';
+import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
 
 /** What a client asking for the consumer group protocol is told (the Java client shows it). */
@@ -18,7 +19,7 @@ export const consumerGroupHeartbeat: ApiHandler<typeof ConsumerGroupHeartbeatSch
   schema: ConsumerGroupHeartbeatSchema,
   minVersion: 0,
   maxVersion: 1,
-  handle() {
+  handle(): ResponseInput<typeof ConsumerGroupHeartbeatSchema> {
     return {
       ThrottleTimeMs: 0,
       ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
