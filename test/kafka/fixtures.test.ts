@@ -9,31 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { decodeMessage } from '../../local/kafka/message-codec';
-import { ProduceSchema } from '../../local/kafka/messages/00-produce';
-import { FetchSchema } from '../../local/kafka/messages/01-fetch';
-import { ListOffsetsSchema } from '../../local/kafka/messages/02-list-offsets';
-import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
-import { OffsetCommitSchema } from '../../local/kafka/messages/08-offset-commit';
-import { OffsetFetchSchema } from '../../local/kafka/messages/09-offset-fetch';
-import { FindCoordinatorSchema } from '../../local/kafka/messages/10-find-coordinator';
-import { JoinGroupSchema } from '../../local/kafka/messages/11-join-group';
-import { HeartbeatSchema } from '../../local/kafka/messages/12-heartbeat';
-import { LeaveGroupSchema } from '../../local/kafka/messages/13-leave-group';
-import { SyncGroupSchema } from '../../local/kafka/messages/14-sync-group';
-import { DescribeGroupsSchema } from '../../local/kafka/messages/15-describe-groups';
-import { ListGroupsSchema } from '../../local/kafka/messages/16-list-groups';
-import { ApiVersionsSchema } from '../../local/kafka/messages/18-api-versions';
-import { CreateTopicsSchema } from '../../local/kafka/messages/19-create-topics';
-import { DeleteTopicsSchema } from '../../local/kafka/messages/20-delete-topics';
-import { DeleteRecordsSchema } from '../../local/kafka/messages/21-delete-records';
-import { InitProducerIdSchema } from '../../local/kafka/messages/22-init-producer-id';
-import { DescribeConfigsSchema } from '../../local/kafka/messages/32-describe-configs';
-import { AlterConfigsSchema } from '../../local/kafka/messages/33-alter-configs';
-import { CreatePartitionsSchema } from '../../local/kafka/messages/37-create-partitions';
-import { DeleteGroupsSchema } from '../../local/kafka/messages/42-delete-groups';
-import { IncrementalAlterConfigsSchema } from '../../local/kafka/messages/44-incremental-alter-configs';
-import { OffsetDeleteSchema } from '../../local/kafka/messages/47-offset-delete';
-import { ConsumerGroupHeartbeatSchema } from '../../local/kafka/messages/68-consumer-group-heartbeat';
+import { MESSAGE_SCHEMAS } from '../../local/kafka/messages';
 import { Reader } from '../../local/kafka/primitives';
 import { requestFrame } from '../../local/kafka/request-frame';
 import { decodeResponse, responseFrame } from '../../local/kafka/response-frame';
@@ -42,34 +18,19 @@ import { inRange, type ApiSchema } from '../../local/kafka/schema';
 const FIXTURES = path.join(__dirname, '..', '..', 'local', 'kafka', 'fixtures');
 const MESSAGES = path.join(__dirname, '..', '..', 'local', 'kafka', 'messages');
 
-/** Each message file's schema, by the file's name (which is also its fixture folder's). */
-const SCHEMAS: Readonly<Record<string, ApiSchema>> = {
-  '00-produce': ProduceSchema,
-  '01-fetch': FetchSchema,
-  '02-list-offsets': ListOffsetsSchema,
-  '03-metadata': MetadataSchema,
-  '08-offset-commit': OffsetCommitSchema,
-  '09-offset-fetch': OffsetFetchSchema,
-  '10-find-coordinator': FindCoordinatorSchema,
-  '11-join-group': JoinGroupSchema,
-  '12-heartbeat': HeartbeatSchema,
-  '13-leave-group': LeaveGroupSchema,
-  '14-sync-group': SyncGroupSchema,
-  '15-describe-groups': DescribeGroupsSchema,
-  '16-list-groups': ListGroupsSchema,
-  '18-api-versions': ApiVersionsSchema,
-  '19-create-topics': CreateTopicsSchema,
-  '20-delete-topics': DeleteTopicsSchema,
-  '21-delete-records': DeleteRecordsSchema,
-  '22-init-producer-id': InitProducerIdSchema,
-  '32-describe-configs': DescribeConfigsSchema,
-  '33-alter-configs': AlterConfigsSchema,
-  '37-create-partitions': CreatePartitionsSchema,
-  '42-delete-groups': DeleteGroupsSchema,
-  '44-incremental-alter-configs': IncrementalAlterConfigsSchema,
-  '47-offset-delete': OffsetDeleteSchema,
-  '68-consumer-group-heartbeat': ConsumerGroupHeartbeatSchema,
-};
+/** The message files (`00-produce`), which also name the fixture folders. */
+const MESSAGE_FILES = readdirSync(MESSAGES)
+  .filter((f) => /^\d+-[a-z-]+\.ts$/.test(f))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+/** Each message file's schema, by the file's name, from the package's index by api key. */
+const SCHEMAS: Readonly<Record<string, ApiSchema>> = Object.fromEntries(
+  MESSAGE_FILES.flatMap((file) => {
+    const schema = MESSAGE_SCHEMAS.get(Number(/^\d+/.exec(file)![0]));
+    return schema ? [[file, schema]] : [];
+  }),
+);
 
 /**
  * Fixture sides (`folder/file:request` or `:response`) whose round trip may legitimately differ, and
@@ -188,11 +149,10 @@ function expectRoundTrip<T>(
 }
 
 test('GIVEN the fixture folders THEN each is named after a message file and holds fixtures', () => {
-  const files = readdirSync(MESSAGES)
-    .filter((f) => /^\d+-[a-z-]+\.ts$/.test(f))
-    .map((f) => f.slice(0, -3))
-    .sort();
+  const files = MESSAGE_FILES;
+  // The index by api key (local/kafka/messages/index.ts) holds every message file's layout, no other.
   expect(Object.keys(SCHEMAS).sort()).toEqual(files);
+  expect(MESSAGE_SCHEMAS.size).toBe(files.length);
   const folders = readdirSync(FIXTURES, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
