@@ -93,13 +93,22 @@ function checkBundles(outDir: string): string[] {
     const probe = `
       const m = require(${JSON.stringify(path.join(outDir, asset, 'index.js'))});
       if (typeof m.handler !== 'function') throw new Error('no handler export');
+      // Lambda always passes a context; the Powertools wrapper reads the request id from it.
+      const context = {
+        awsRequestId: 'synth-probe',
+        functionName: ${JSON.stringify(id)},
+        functionVersion: '$LATEST',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + ${JSON.stringify(id)},
+        memoryLimitInMB: '128',
+        getRemainingTimeInMillis: () => 30000,
+      };
       if (${JSON.stringify(id)}.startsWith('Ingest')) {
-        m.handler({ requestContext: { http: { method: 'POST' } }, body: '{}' }).then((r) => {
+        m.handler({ requestContext: { http: { method: 'POST' } }, body: '{}' }, context).then((r) => {
           if (r.statusCode !== 400) throw new Error('ingest answered ' + r.statusCode + ' to an invalid order');
         });
       }
       if (${JSON.stringify(id)}.startsWith('SelfDestruct')) {
-        m.handler().then((r) => {
+        m.handler({}, context).then((r) => {
           if (r.action !== 'not-yet') throw new Error('self-destruct before expiry: ' + JSON.stringify(r));
         });
       }`;
