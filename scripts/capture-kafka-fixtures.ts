@@ -28,6 +28,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { Reader } from '../local/kafka/primitives';
+import { readRequestHeader } from '../local/kafka/request-frame';
 import {
   APACHE_KAFKA_VERSION,
   freePorts,
@@ -87,12 +89,6 @@ function frames(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
-/** The request header's client id (header v1 and v2 both carry it as a classic nullable string). */
-function clientIdOf(request: Buffer): string | null {
-  const length = request.readInt16BE(8);
-  return length < 0 ? null : request.toString('utf8', 10, 10 + length);
-}
-
 /** A proxy on `port` to the broker on `upstreamPort`, recording each exchange for the current client. */
 function recordingProxy(port: number) {
   const exchanges: Exchange[] = [];
@@ -106,16 +102,17 @@ function recordingProxy(port: number) {
     downstream.on(
       'data',
       frames((request) => {
+        const header = readRequestHeader(new Reader(request));
         const exchange: Exchange = {
           client,
-          apiKey: request.readInt16BE(0),
-          version: request.readInt16BE(2),
-          clientId: clientIdOf(request),
+          apiKey: header.apiKey,
+          version: header.apiVersion,
+          clientId: header.clientId,
           request,
           response: null,
         };
         exchanges.push(exchange);
-        pending.set(request.readInt32BE(4), exchange);
+        pending.set(header.correlationId, exchange);
         const size = Buffer.alloc(4);
         size.writeInt32BE(request.length);
         upstream.write(Buffer.concat([size, request]));

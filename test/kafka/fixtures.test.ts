@@ -8,12 +8,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeMessage } from '../../local/kafka/message-codec';
 import { MESSAGE_SCHEMAS } from '../../local/kafka/messages';
 import { Reader } from '../../local/kafka/primitives';
-import { requestFrame } from '../../local/kafka/request-frame';
+import { decodeRequest, readRequestHeader, requestFrame } from '../../local/kafka/request-frame';
 import { decodeResponse, responseFrame } from '../../local/kafka/response-frame';
-import { inRange, type ApiSchema } from '../../local/kafka/schema';
+import type { ApiSchema } from '../../local/kafka/schema';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'local', 'kafka', 'fixtures');
 const MESSAGES = path.join(__dirname, '..', '..', 'local', 'kafka', 'messages');
@@ -116,17 +115,6 @@ function sized(frame: Buffer): Buffer {
   return Buffer.concat([size, frame]);
 }
 
-/** A request frame's header (v1, or v2 for flexible versions) and body. */
-function decodeRequest(schema: ApiSchema, frame: Buffer) {
-  const r = new Reader(frame);
-  const apiKey = r.int16();
-  const version = r.int16();
-  const correlationId = r.int32();
-  const clientId = r.nullableString();
-  if (inRange(schema.request.flexibleVersions, version)) r.taggedFields(() => undefined);
-  return { apiKey, version, correlationId, clientId, body: decodeMessage(schema.request, version, r) };
-}
-
 /**
  * Decodes `original` (a frame without its size prefix), encodes it again, and requires the same bytes,
  * or, for a side listed as a difference, bytes that differ yet decode to the same message.
@@ -177,15 +165,9 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (name, fixture) =
   const undeclared = UNDECLARED_VERSIONS[name];
 
   test('GIVEN its header THEN it names the api key, version and client id of the fixture', () => {
-    const r = new Reader(fixture.request);
-    expect({
-      apiKey: r.int16(),
-      version: r.int16(),
-      correlationId: r.int32(),
-      clientId: r.nullableString(),
-    }).toEqual({
+    expect(readRequestHeader(new Reader(fixture.request))).toEqual({
       apiKey: fixture.apiKey,
-      version: fixture.version,
+      apiVersion: fixture.version,
       correlationId: expect.any(Number),
       clientId: fixture.clientId,
     });
@@ -214,8 +196,8 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (name, fixture) =
       `${name}:request`,
       fixture.request,
       (frame) => decodeRequest(schema, frame),
-      ({ version, correlationId, clientId, body }) =>
-        requestFrame(schema.request, version, body, correlationId, clientId),
+      ({ header, body }) =>
+        requestFrame(schema.request, header.apiVersion, body, header.correlationId, header.clientId),
     );
   });
 

@@ -12,10 +12,11 @@
  * Brokers advertise the proxies (`advertisedListeners`), so clients reach them through Metadata.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { decodeMessage, type Struct } from '../../local/kafka/message-codec';
+import type { Struct } from '../../local/kafka/message-codec';
 import { Reader } from '../../local/kafka/primitives';
+import { decodeRequest, readRequestHeader } from '../../local/kafka/request-frame';
 import { responseFrame } from '../../local/kafka/response-frame';
-import { inRange, type ApiSchema } from '../../local/kafka/schema';
+import type { ApiSchema } from '../../local/kafka/schema';
 
 /** Builds the response to a request, or undefined to let the request through. */
 export type Responder = (
@@ -42,30 +43,22 @@ interface Rule {
   left: number;
 }
 
-/** The request header fields the proxy reads, and where the rest (tagged fields of header v2, body) starts. */
-function requestHeader(frame: Buffer) {
-  const apiKey = frame.readInt16BE(4);
-  const version = frame.readInt16BE(6);
-  const correlationId = frame.readInt32BE(8);
-  const clientIdLength = frame.readInt16BE(12);
-  const clientId = clientIdLength < 0 ? null : frame.toString('utf8', 14, 14 + clientIdLength);
-  return { apiKey, version, correlationId, clientId, bodyAt: 14 + Math.max(0, clientIdLength) };
-}
-
 export async function startFaultProxy(target: () => number): Promise<FaultProxy> {
   const rules: Rule[] = [];
   const counts = new Map<number, number>();
   const sockets = new Set<Socket>();
 
   const respondTo = (frame: Buffer): Buffer | undefined => {
-    const { apiKey, version, correlationId, clientId, bodyAt } = requestHeader(frame);
+    const {
+      apiKey,
+      apiVersion: version,
+      correlationId,
+      clientId,
+    } = readRequestHeader(new Reader(frame.subarray(4)));
     counts.set(apiKey, (counts.get(apiKey) ?? 0) + 1);
     for (const rule of rules) {
       if (rule.left <= 0 || rule.schema.request.apiKey !== apiKey) continue;
-      const r = new Reader(frame.subarray(bodyAt));
-      // Request header v2 (flexible versions) ends with a tagged-field section.
-      if (inRange(rule.schema.request.flexibleVersions, version)) r.taggedFields(() => undefined);
-      const request = decodeMessage(rule.schema.request, version, r);
+      const { body: request } = decodeRequest(rule.schema, frame.subarray(4));
       const body = rule.respond(request, { version, clientId });
       if (!body) continue;
       rule.left--;

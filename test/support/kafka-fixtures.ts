@@ -8,10 +8,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { decodeMessage } from '../../local/kafka/message-codec';
 import { MESSAGE_SCHEMAS } from '../../local/kafka/messages';
-import { Reader } from '../../local/kafka/primitives';
-import { requestFrame } from '../../local/kafka/request-frame';
+import { decodeRequest, requestFrame } from '../../local/kafka/request-frame';
 import { decodeResponse, responseFrame } from '../../local/kafka/response-frame';
 import { inRange, type ApiSchema, type Field, type Primitive } from '../../local/kafka/schema';
 import { APACHE_KAFKA_LIBS, runJavaClass } from './apache-kafka';
@@ -333,7 +331,7 @@ export async function checkWithKafka(allVersions: boolean): Promise<KafkaCheck[]
         try {
           const ours =
             reading.side === 'request'
-              ? decodeRequestBody(schema, Buffer.from(fixture.request, 'hex'))
+              ? decodeRequest(schema, Buffer.from(fixture.request, 'hex')).body
               : decodeResponse(schema, fixture.version, Buffer.from(fixture.response, 'hex')).body;
           const message = reading.side === 'request' ? schema.request : schema.response;
           problems.push(...disagreements(message.fields, fixture.version, ours, reading.json, ''));
@@ -348,15 +346,4 @@ export async function checkWithKafka(allVersions: boolean): Promise<KafkaCheck[]
   } finally {
     rmSync(classes, { recursive: true, force: true });
   }
-}
-
-/** A request frame's body, after its header (v1, or v2 for flexible versions). */
-function decodeRequestBody(schema: ApiSchema, frame: Buffer): Record<string, unknown> {
-  const r = new Reader(frame);
-  r.int16();
-  const version = r.int16();
-  r.int32();
-  r.nullableString();
-  if (inRange(schema.request.flexibleVersions, version)) r.taggedFields(() => undefined);
-  return decodeMessage(schema.request, version, r);
 }

@@ -2,14 +2,10 @@
 import type { Cluster, BrokerInfo } from '../cluster/cluster';
 import type { GroupCoordinator } from '../groups/group-coordinator';
 import type { ApiVersionsSchema } from '../../kafka/messages/18-api-versions';
+import type { RequestHeader } from '../../kafka/request-frame';
 import type { ApiSchema, RequestOf, ResponseInput } from '../../kafka/schema';
 
-export interface RequestHeader {
-  readonly apiKey: number;
-  readonly apiVersion: number;
-  readonly correlationId: number;
-  readonly clientId: string | null;
-}
+export type { RequestHeader };
 
 export interface RequestContext {
   readonly cluster: Cluster;

@@ -9,10 +9,10 @@
 import type { Socket } from 'node:net';
 import { CloseConnection, type ApiHandler, type RequestContext, type RequestHeader } from '../handlers/api';
 import { ErrorCode } from '../../kafka/errors';
-import { decodeMessage, type Struct } from '../../kafka/message-codec';
+import type { Struct } from '../../kafka/message-codec';
 import { ProtocolError, Reader } from '../../kafka/primitives';
+import { readRequestBody, readRequestHeader } from '../../kafka/request-frame';
 import { responseFrame } from '../../kafka/response-frame';
-import { inRange } from '../../kafka/schema';
 
 export interface ConnectionOptions {
   readonly handlers: ReadonlyMap<number, ApiHandler>;
@@ -110,11 +110,8 @@ export class Connection {
     let request: Struct;
     try {
       const r = new Reader(frame);
-      const apiKey = r.int16();
-      const apiVersion = r.int16();
-      const correlationId = r.int32();
-      const clientId = r.nullableString(); // never compact, even in header v2
-      header = { apiKey, apiVersion, correlationId, clientId };
+      header = readRequestHeader(r);
+      const { apiKey, apiVersion } = header;
       handler = this.options.handlers.get(apiKey);
       if (!handler) {
         this.close(`unknown API key ${apiKey}`);
@@ -130,8 +127,7 @@ export class Connection {
         }
         return;
       }
-      if (inRange(handler.schema.request.flexibleVersions, apiVersion)) r.taggedFields(() => undefined);
-      request = decodeMessage(handler.schema.request, apiVersion, r);
+      request = readRequestBody(handler.schema.request, apiVersion, r);
     } catch (error) {
       this.close(
         error instanceof ProtocolError
