@@ -5,24 +5,6 @@
 import { GroupCoordinator, type JoinRequest } from '../../local/broker/groups/group-coordinator';
 import { ErrorCode } from '../../local/kafka/errors';
 
-const join = (
-  coordinator: GroupCoordinator,
-  memberId: string,
-  groupId = 'g',
-): ReturnType<GroupCoordinator['join']> =>
-  coordinator.join({
-    groupId,
-    memberId,
-    groupInstanceId: null,
-    clientId: 'c',
-    clientHost: '/127.0.0.1',
-    sessionTimeoutMs: 10_000,
-    rebalanceTimeoutMs: 10_000,
-    protocolType: 'consumer',
-    protocols: [{ name: 'range', metadata: Buffer.from('m') }],
-    requireKnownMemberId: false,
-  } satisfies JoinRequest);
-
 /** A JoinGroup with the usual settings, any of them overridden. */
 const joinWith = (coordinator: GroupCoordinator, overrides: Partial<JoinRequest>) =>
   coordinator.join({
@@ -38,6 +20,10 @@ const joinWith = (coordinator: GroupCoordinator, overrides: Partial<JoinRequest>
     requireKnownMemberId: false,
     ...overrides,
   });
+
+/** A JoinGroup of `memberId` to `groupId` with the usual settings. */
+const join = (coordinator: GroupCoordinator, memberId: string, groupId = 'g') =>
+  joinWith(coordinator, { memberId, groupId });
 
 describe('group coordinator', () => {
   let coordinator: GroupCoordinator;
