@@ -13,20 +13,16 @@ import { Reader } from '../../local/kafka/primitives';
 import { decodeRequest, readRequestHeader, requestFrame } from '../../local/kafka/request-frame';
 import { decodeResponse, responseFrame } from '../../local/kafka/response-frame';
 import type { ApiSchema } from '../../local/kafka/schema';
-
-const FIXTURES = path.join(__dirname, '..', '..', 'local', 'kafka', 'fixtures');
-const MESSAGES = path.join(__dirname, '..', '..', 'local', 'kafka', 'messages');
+import { FIXTURES, messageFiles } from '../support/kafka-fixtures';
+import { frameOf } from '../support/raw-kafka';
 
 /** The message files (`00-produce`), which also name the fixture folders. */
-const MESSAGE_FILES = readdirSync(MESSAGES)
-  .filter((f) => /^\d+-[a-z-]+\.ts$/.test(f))
-  .map((f) => f.slice(0, -3))
-  .sort();
+const MESSAGE_FILES = [...messageFiles().values()].sort();
 
 /** Each message file's schema, by the file's name, from the package's index by api key. */
 const SCHEMAS: Readonly<Record<string, ApiSchema>> = Object.fromEntries(
-  MESSAGE_FILES.flatMap((file) => {
-    const schema = MESSAGE_SCHEMAS.get(Number(/^\d+/.exec(file)![0]));
+  [...messageFiles()].flatMap(([apiKey, file]) => {
+    const schema = MESSAGE_SCHEMAS.get(apiKey);
     return schema ? [[file, schema]] : [];
   }),
 );
@@ -109,12 +105,6 @@ function loadFixtures(): Fixture[] {
 
 const fixtures = loadFixtures();
 
-function sized(frame: Buffer): Buffer {
-  const size = Buffer.alloc(4);
-  size.writeInt32BE(frame.length);
-  return Buffer.concat([size, frame]);
-}
-
 /**
  * Decodes `original` (a frame without its size prefix), encodes it again, and requires the same bytes,
  * or, for a side listed as a difference, bytes that differ yet decode to the same message.
@@ -129,9 +119,9 @@ function expectRoundTrip<T>(
   const again = encode(decoded);
   const listed = LEGITIMATE_DIFFERENCES[side] ?? CODEC_MISMATCHES[side];
   if (listed === undefined) {
-    expect(again.toString('hex')).toBe(sized(original).toString('hex'));
+    expect(again.toString('hex')).toBe(frameOf(original).toString('hex'));
   } else {
-    expect(again.toString('hex')).not.toBe(sized(original).toString('hex'));
+    expect(again.toString('hex')).not.toBe(frameOf(original).toString('hex'));
     expect(decode(again.subarray(4))).toEqual(decoded);
   }
 }
