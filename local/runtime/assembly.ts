@@ -74,7 +74,7 @@ export interface LocalMappingSpec {
   readonly filters: readonly string[];
   /** Provisioned pollers unlock the retry and failure options below. */
   readonly provisioned: boolean;
-  /** -1: until success. */
+  /** -1: until success (capped at 10 when an on-failure destination is set, as AWS does). */
   readonly retryAttempts: number;
   readonly bisectBatchOnError: boolean;
   /** -1: no limit. */

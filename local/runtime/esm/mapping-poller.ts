@@ -39,6 +39,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleepUnlessAborted } from 'node:timers/promises';
 import { ErrorCode } from '../../kafka/errors';
+import type { LocalMappingSpec, LocalStartingPosition } from '../assembly';
 import { ClusterView, type Connections } from '../kafka/cluster-view';
 import { PartitionReader } from '../kafka/partition-reader';
 import type { KafkaRecord } from '../kafka/records';
@@ -67,32 +68,30 @@ import { eventRecord, kafkaEvent, type EventRecord, type EventSource } from './e
 import { compileFilters, type RecordFilter } from './filter';
 import type { FailedBatch, OnFailureWriter } from './on-failure';
 
-export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+export type StartingPosition = LocalStartingPosition;
 
-/** A mapping as the template declares it, defaults applied. */
-export interface MappingSpec {
-  /** Logical id or another name for messages. */
-  readonly name: string;
-  readonly functionName: string;
-  readonly functionArn: string;
-  readonly topic: string;
-  readonly consumerGroupId: string;
-  readonly batchSize: number;
-  readonly batchWindowMs: number;
-  readonly startingPosition: StartingPosition;
-  /** Epoch ms, for AT_TIMESTAMP. */
-  readonly startingTimestampMs?: number;
-  readonly filters: readonly string[];
-  /** Provisioned pollers unlock the retry and failure options below. */
-  readonly provisioned: boolean;
-  /** -1: until success (capped at 10 when an on-failure destination is set, as AWS does). */
-  readonly retryAttempts: number;
-  readonly bisectBatchOnError: boolean;
-  /** -1: no limit. */
-  readonly maxRecordAgeSeconds: number;
-  readonly reportBatchItemFailures: boolean;
-  readonly source: EventSource;
-}
+/**
+ * A mapping as the template declares it, defaults applied: the settings the poller acts on, as the
+ * assembly describes them, and where its records come from (what the events name as their source).
+ */
+export type MappingSpec = Pick<
+  LocalMappingSpec,
+  | 'name'
+  | 'functionName'
+  | 'functionArn'
+  | 'topic'
+  | 'consumerGroupId'
+  | 'batchSize'
+  | 'batchWindowMs'
+  | 'startingPosition'
+  | 'startingTimestampMs'
+  | 'filters'
+  | 'provisioned'
+  | 'retryAttempts'
+  | 'bisectBatchOnError'
+  | 'maxRecordAgeSeconds'
+  | 'reportBatchItemFailures'
+> & { readonly source: EventSource };
 
 /** Invokes the mapping's function. */
 export interface MappingTarget {

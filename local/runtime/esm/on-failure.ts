@@ -9,14 +9,13 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Producer } from 'kafkajs';
+import type { LocalOnFailureDestination } from '../assembly';
 import { kafkaEvent, type EventRecord, type EventSource } from './event';
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'MaximumPayloadSizeExceeded' | 'RecordAgeExceeded';
 
-/** Where a mapping's failed records go. */
-export type OnFailureTarget =
-  | { readonly kind: 'kafka'; readonly topic: string }
-  | { readonly kind: 'sqs' | 'sns' | 's3'; readonly arn: string };
+/** Where a mapping's failed records go, as the assembly reads it from the template. */
+export type OnFailureTarget = LocalOnFailureDestination;
 
 export interface FailedBatch {
   readonly records: readonly EventRecord[];
