@@ -1,10 +1,12 @@
 /**
  * The embedded Kafka-protocol broker as a library: `startBroker()` listens on one port per broker
- * (all sharing one cluster state in this process) and resolves once every port accepts connections.
+ * (all in this process, each partition replicated on its own brokers' logs) and resolves once every
+ * port accepts connections. `control` stops, starts, pauses and resumes single brokers: the drills.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Cluster } from './cluster/cluster';
-import { DataDir, type FsyncPolicy } from './storage/data-dir';
+import { Cluster, type BrokerInfo } from './cluster/cluster';
+import type { BrokerState } from './replication/controller';
+import { DataDir, DataDirError, type FsyncPolicy } from './storage/data-dir';
 import { GroupCoordinator } from './groups/group-coordinator';
 import { HANDLERS } from './handlers';
 import { advertisedApiKeys, Connection } from './server/connection';
@@ -35,6 +37,54 @@ export interface BrokerOptions {
   readonly advertisedListeners?: readonly string[];
   /** Diagnostic messages (closed connections and why). @default none */
   readonly log?: (message: string) => void;
+  /** Replication factor of auto-created topics and of CreateTopics' -1. @default min(3, brokers) */
+  readonly defaultReplicationFactor?: number;
+  /** replica.lag.time.max.ms: how long a follower may lag before it leaves the ISR. @default 30000 */
+  readonly replicaLagTimeMaxMs?: number;
+  /** broker.session.timeout.ms: how long a paused broker keeps its leaderships. @default 9000 */
+  readonly brokerSessionTimeoutMs?: number;
+}
+
+export type { BrokerState };
+
+/** One broker of the cluster, as `control.status()` reports it. */
+export interface BrokerStatus {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly state: BrokerState;
+  /** Partitions it leads, holds a replica of, and is in the ISR of. */
+  readonly leaderOf: number;
+  readonly replicaOf: number;
+  readonly inSyncOf: number;
+}
+
+export interface ClusterStatus {
+  readonly brokers: readonly BrokerStatus[];
+  /** Partitions whose ISR is smaller than their replica set. */
+  readonly underReplicated: number;
+  /** Partitions whose ISR is smaller than min.insync.replicas. */
+  readonly underMinIsr: number;
+  /** Partitions with no leader. */
+  readonly offline: number;
+}
+
+/** Failure drills on a running cluster; the CLI's `kw cluster` and the console use it. */
+export interface BrokerControl {
+  status(): ClusterStatus;
+  /**
+   * A controlled shutdown: its partitions get new leaders at once, it leaves every ISR, its listener
+   * and connections close and its replicas stop copying.
+   */
+  stop(nodeId: number): Promise<void>;
+  /** Listens again on its port; its replicas cut what their leaders do not have, catch up and rejoin the ISR. */
+  start(nodeId: number): Promise<void>;
+  /**
+   * Freezes it, as SIGSTOP would: requests it reads wait unanswered and its replicas stop copying; after
+   * brokerSessionTimeoutMs its partitions get new leaders.
+   */
+  pause(nodeId: number): void;
+  resume(nodeId: number): void;
 }
 
 export interface RunningBroker {
@@ -51,6 +101,8 @@ export interface RunningBroker {
   readonly groups: GroupCoordinator;
   /** What every topic holds right now, as plain data that later writes do not change. */
   stats(): BrokerStats;
+  /** Stop, start, pause and resume single brokers. */
+  readonly control: BrokerControl;
   /** Stops listening, closes client connections and timers. */
   close(): Promise<void>;
 }
@@ -58,8 +110,12 @@ export interface RunningBroker {
 /** One partition's offsets and size, as ListOffsets and DescribeLogDirs would report them. */
 export interface PartitionStats {
   readonly partition: number;
-  /** Node id of the broker leading it. */
+  /** Node id of the broker leading it, -1 when none can. */
   readonly leader: number;
+  readonly leaderEpoch: number;
+  /** Node ids of its replicas, and of those in sync. */
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
   /** First offset still in the log. */
   readonly logStartOffset: number;
   /** Offset the next record will get (also the last stable offset: there are no transactions). */
@@ -102,6 +158,9 @@ function clusterStats(cluster: Cluster): BrokerStats {
       partitions: topic.partitions.map((p) => ({
         partition: p.index,
         leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
         logStartOffset: p.log.logStartOffset,
         highWatermark: p.log.highWatermark,
         sizeInBytes: p.log.sizeInBytes,
@@ -127,6 +186,53 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+function clusterStatus(cluster: Cluster): ClusterStatus {
+  const partitions = [...cluster.topics.values()].flatMap((t) => t.partitions);
+  return {
+    brokers: cluster.brokers.map((b) => ({
+      nodeId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      state: b.state,
+      leaderOf: partitions.filter((p) => p.leader === b.nodeId).length,
+      replicaOf: partitions.filter((p) => p.replicas.includes(b.nodeId)).length,
+      inSyncOf: partitions.filter((p) => p.isr.includes(b.nodeId)).length,
+    })),
+    underReplicated: partitions.filter((p) => p.isr.length < p.replicas.length).length,
+    underMinIsr: partitions.filter((p) => p.isr.length < p.effectiveMinIsr).length,
+    offline: partitions.filter((p) => p.leader < 0).length,
+  };
+}
+
+/** One broker's listener, its open connections and, while it is paused, the requests it holds. */
+class BrokerListener {
+  server?: Server;
+  readonly sockets = new Set<Socket>();
+  private resumed?: Promise<void>;
+  private release = (): void => undefined;
+
+  constructor(readonly broker: BrokerInfo) {}
+
+  /** Resolves at once while running; while paused, when the broker resumes. */
+  admission = (): Promise<void> | undefined => this.resumed;
+
+  pause(): void {
+    this.resumed ??= new Promise((resolve) => (this.release = resolve));
+  }
+
+  resume(): void {
+    this.release();
+    this.resumed = undefined;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
   const host = options.host ?? '127.0.0.1';
   const count = options.brokers ?? 1;
@@ -135,6 +241,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     throw new BrokerOptionsError(`brokers must be 1-16, got ${count}`);
   if (!Number.isInteger(firstPort) || firstPort < 0 || firstPort > 65535)
     throw new BrokerOptionsError(`invalid port ${firstPort}`);
+  const factor = options.defaultReplicationFactor;
+  if (factor !== undefined && (!Number.isInteger(factor) || factor < 1 || factor > count))
+    throw new BrokerOptionsError(
+      `default replication factor must be 1-${count} (the brokers), got ${factor}`,
+    );
   const log = options.log ?? (() => undefined);
   let storage: DataDir | undefined;
   try {
@@ -147,39 +258,58 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     autoCreateTopics: options.autoCreateTopics,
     defaultPartitions: options.defaultPartitions,
     storage,
+    defaultReplicationFactor: options.defaultReplicationFactor,
+    replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
+    brokerSessionTimeoutMs: options.brokerSessionTimeoutMs,
   });
   for (let i = 0; i < count; i++) cluster.addBroker(host, 0);
-  cluster.restore(); // topics and logs from the data directory, now that leadership can be assigned
+  try {
+    cluster.restore(); // topics and logs from the data directory, now that leadership can be assigned
+  } catch (error) {
+    cluster.replication.close();
+    storage?.close();
+    if (error instanceof DataDirError) throw new BrokerOptionsError(error.message);
+    throw error;
+  }
   const groups = new GroupCoordinator({ offsetsJournal: storage?.offsets });
   const apiKeys = advertisedApiKeys(HANDLERS);
-  const servers: Server[] = [];
-  const sockets = new Set<Socket>();
+  const listeners = cluster.brokers.map((b) => new BrokerListener(b));
+  const listenPorts = new Map<number, number>();
 
   const retention = setInterval(() => cluster.enforceRetention(), options.retentionCheckMs ?? 5000);
   retention.unref();
 
   const closeAll = async () => {
     clearInterval(retention);
+    cluster.replication.close();
     groups.close();
-    for (const s of sockets) s.destroy();
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const l of listeners) l.resume();
+    await Promise.all(listeners.map((l) => l.close()));
     storage?.close();
   };
 
-  try {
-    for (const broker of cluster.brokers) {
-      const server = createServer((socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        new Connection(socket, {
-          handlers: HANDLERS,
-          maxFrameBytes: options.maxRequestBytes ?? 100 * 1024 * 1024,
-          context: { cluster, broker, groups, apiKeys },
-          log,
-        });
+  const open = async (listener: BrokerListener, port: number): Promise<number> => {
+    const server = createServer((socket) => {
+      listener.sockets.add(socket);
+      socket.on('close', () => listener.sockets.delete(socket));
+      new Connection(socket, {
+        handlers: HANDLERS,
+        maxFrameBytes: options.maxRequestBytes ?? 100 * 1024 * 1024,
+        context: { cluster, broker: listener.broker, groups, apiKeys },
+        log,
+        admission: listener.admission,
       });
-      servers.push(server);
-      broker.port = await listen(server, firstPort === 0 ? 0 : firstPort + broker.nodeId - 1, host);
+    });
+    listener.server = server;
+    return listen(server, port, host);
+  };
+
+  try {
+    for (const listener of listeners) {
+      const { broker } = listener;
+      const port = await open(listener, firstPort === 0 ? 0 : firstPort + broker.nodeId - 1);
+      listenPorts.set(broker.nodeId, port);
+      broker.port = port;
     }
   } catch (error) {
     await closeAll();
@@ -194,6 +324,45 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     broker.host = listener.slice(0, at);
     broker.port = Number(listener.slice(at + 1));
   });
+
+  const listenerOf = (nodeId: number): BrokerListener => {
+    const found = listeners.find((l) => l.broker.nodeId === nodeId);
+    if (!found) {
+      throw new BrokerOptionsError(
+        `no broker ${nodeId}: this cluster has brokers ${cluster.brokers.map((b) => b.nodeId).join(', ')}`,
+      );
+    }
+    return found;
+  };
+  const control: BrokerControl = {
+    status: () => clusterStatus(cluster),
+    async stop(nodeId) {
+      const listener = listenerOf(nodeId);
+      if (listener.broker.state === 'stopped') return;
+      cluster.replication.stopped(nodeId);
+      listener.resume(); // held requests fail with their connections rather than hang
+      await listener.close();
+    },
+    async start(nodeId) {
+      const listener = listenerOf(nodeId);
+      if (listener.broker.state !== 'stopped') return;
+      await open(listener, listenPorts.get(nodeId)!);
+      cluster.replication.started(nodeId);
+    },
+    pause(nodeId) {
+      const listener = listenerOf(nodeId);
+      if (listener.broker.state !== 'running') return;
+      listener.pause();
+      cluster.replication.paused(nodeId);
+    },
+    resume(nodeId) {
+      const listener = listenerOf(nodeId);
+      if (listener.broker.state !== 'paused') return;
+      cluster.replication.resumed(nodeId);
+      listener.resume();
+    },
+  };
+
   return {
     port: ports[0],
     ports,
@@ -202,6 +371,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     cluster,
     groups,
     stats: () => clusterStats(cluster),
+    control,
     close: closeAll,
   };
 }

@@ -1,24 +1,22 @@
 /**
  * The state one broker process serves: its brokers (one per listening port), topics with their
- * partitions and logs, and which broker leads each partition. Handlers read and change it; it knows
- * nothing of the wire protocol.
+ * partitions, each partition's replicas (a log on each of their brokers) and who leads it. Handlers
+ * read and change it; it knows nothing of the wire protocol.
  */
 import { randomBytes } from 'node:crypto';
 import { PartitionLog } from '../log/partition-log';
-import { DataDir, type ClusterEntry } from '../storage/data-dir';
+import { ReplicationController, type BrokerLiveness } from '../replication/controller';
+import { Partition, type PartitionState } from '../replication/partition';
+import { DataDir, DataDirError, type ClusterEntry } from '../storage/data-dir';
 import { differingFromDefaults, resolveTopicConfigs, type TopicConfigs } from './topic-config';
 
-export interface BrokerInfo {
+export { Partition };
+
+export interface BrokerInfo extends BrokerLiveness {
   readonly nodeId: number;
   /** Address clients are told to connect to (Metadata, FindCoordinator). */
   host: string;
   port: number;
-}
-
-export interface Partition {
-  readonly index: number;
-  readonly leader: number;
-  readonly log: PartitionLog;
 }
 
 export interface Topic {
@@ -64,7 +62,18 @@ export interface ClusterOptions {
   readonly now?: () => number;
   /** Where topics and logs persist; none keeps everything in memory. */
   readonly storage?: DataDir;
+  /** Replication factor of auto-created topics and of -1. @default min(3, brokers) */
+  readonly defaultReplicationFactor?: number;
+  /** replica.lag.time.max.ms @default 30000 */
+  readonly replicaLagTimeMaxMs?: number;
+  /** broker.session.timeout.ms: how long a paused broker keeps its partitions. @default 9000 */
+  readonly brokerSessionTimeoutMs?: number;
+  /** Kafka's high-watermark rule since KIP-966 (see replication/partition.ts). @default true */
+  readonly freezeHighWatermarkUnderMinIsr?: boolean;
 }
+
+/** Kafka's coordinator is the leader of one of 50 offsets-topic partitions (offsets.topic.num.partitions). */
+const OFFSETS_TOPIC_PARTITIONS = 50;
 
 export class Cluster {
   readonly clusterId = randomBytes(16).toString('base64url').slice(0, 22);
@@ -75,6 +84,10 @@ export class Cluster {
   readonly now: () => number;
   /** Callbacks waiting for data on any partition (long-polling fetches). */
   private readonly dataWaiters = new Set<() => void>();
+  readonly replication: ReplicationController;
+  private readonly options: ClusterOptions;
+  /** Partition states read from the journal, applied as `restore` rebuilds the partitions. */
+  private restoredStates = new Map<string, PartitionState>();
 
   readonly storage?: DataDir;
   /** Next idempotent-producer id, and the end of the block reserved in the journal. */
@@ -86,6 +99,33 @@ export class Cluster {
     this.defaultPartitions = options.defaultPartitions ?? 1;
     this.now = options.now ?? Date.now;
     this.storage = options.storage;
+    this.options = options;
+    this.replication = new ReplicationController({
+      replicaLagTimeMaxMs: options.replicaLagTimeMaxMs ?? 30_000,
+      brokerSessionTimeoutMs: options.brokerSessionTimeoutMs ?? 9_000,
+      partitions: () => this.allPartitions(),
+      brokers: () => this.brokers,
+      notifyData: () => this.notifyData(),
+    });
+  }
+
+  private *allPartitions(): Iterable<Partition> {
+    for (const t of this.topics.values()) yield* t.partitions;
+  }
+
+  /** Replication factor of topics created without one. */
+  get defaultReplicationFactor(): number {
+    return Math.min(this.options.defaultReplicationFactor ?? 3, this.brokers.length);
+  }
+
+  /** Brokers that are not fenced: the ones Metadata lists and new replicas go to. */
+  get liveBrokers(): BrokerInfo[] {
+    return this.brokers.filter((b) => !b.fenced);
+  }
+
+  /** Whether partitions keep a log per replica in a folder per broker (more than one broker). */
+  private get foldersPerBroker(): boolean {
+    return this.brokers.length > 1;
   }
 
   /**
@@ -105,8 +145,12 @@ export class Cluster {
         configs: TopicConfigs;
         overrides: readonly string[];
         logStarts: Map<number, number>;
+        /** Replica assignments by partition (journals before replication: none, one replica each). */
+        replicas: (readonly number[] | undefined)[];
+        states: Map<number, PartitionState>;
       }
     >();
+    let journaledBrokers: number | undefined;
     for (const entry of storage.cluster.load()) {
       if (entry.op === 'create-topic') {
         plan.set(entry.name, {
@@ -116,12 +160,25 @@ export class Cluster {
           // Journals written before overrides were recorded: the configs that differ from defaults.
           overrides: entry.overrides ?? differingFromDefaults(entry.configs),
           logStarts: new Map(),
+          replicas: entry.replicas ?? [],
+          states: new Map(),
         });
       } else if (entry.op === 'delete-topic') {
         plan.delete(entry.name);
       } else if (entry.op === 'create-partitions') {
         const topic = plan.get(entry.name);
-        if (topic) topic.partitions = Math.max(topic.partitions, entry.count);
+        if (topic) {
+          entry.replicas?.forEach((r, i) => (topic.replicas[topic.partitions + i] = r));
+          topic.partitions = Math.max(topic.partitions, entry.count);
+        }
+      } else if (entry.op === 'partition-state') {
+        plan.get(entry.topic)?.states.set(entry.partition, {
+          leader: entry.leader,
+          leaderEpoch: entry.leaderEpoch,
+          isr: entry.isr,
+        });
+      } else if (entry.op === 'brokers') {
+        journaledBrokers = entry.count;
       } else if (entry.op === 'alter-configs') {
         const topic = plan.get(entry.name);
         if (topic) {
@@ -135,24 +192,48 @@ export class Cluster {
         this.nextProducerId = this.reservedProducerIds = BigInt(entry.next);
       }
     }
+    const brokers = journaledBrokers ?? (plan.size > 0 ? 1 : this.brokers.length);
+    if (brokers !== this.brokers.length) {
+      throw new DataDirError(
+        `${storage.dir} holds the data of ${brokers} broker(s): start with --brokers ${brokers}, or use another --data-dir`,
+      );
+    }
+    // Journals from before replication: one replica per partition, led as it was then.
+    let legacyIndex = 0;
+    for (const t of plan.values()) {
+      for (let p = 0; p < t.partitions; p++) t.replicas[p] ??= [this.leaderFor(legacyIndex, p)];
+      legacyIndex++;
+    }
     const live = new Set<string>();
     for (const [name, t] of plan) {
-      for (let p = 0; p < t.partitions; p++) live.add(DataDir.folder(name, p));
+      for (let p = 0; p < t.partitions; p++)
+        for (const r of t.replicas[p]!) live.add(this.replicaFolder(name, p, r));
     }
     // Folders of topics deleted just before a crash (journaled, not yet removed) must not come back.
     storage.removeOrphans(live);
     for (const [name, t] of plan) {
+      this.restoredStates = new Map([...t.states].map(([p, state]) => [`${name}\0${p}`, state]));
       const topic = this.addTopic(
         name,
         Buffer.from(t.id, 'hex'),
-        t.partitions,
+        t.replicas.slice(0, t.partitions) as number[][],
         t.configs,
         t.overrides,
         false,
       );
-      for (const [partition, offset] of t.logStarts) topic.partitions[partition]?.log.deleteBefore(offset);
+      for (const [partition, offset] of t.logStarts) {
+        for (const log of topic.partitions[partition]?.allLogs ?? []) log.deleteBefore(offset);
+      }
+      // Every replica recovered its log with the high watermark at its end: the leader's is the lowest
+      // log end in the ISR, as the followers' copies will show it.
+      for (const p of topic.partitions) {
+        const lowest = Math.min(...p.isr.map((r) => p.replicaLog(r)!.logEndOffset));
+        p.log.highWatermark = Math.min(p.log.highWatermark, lowest);
+        this.replication.appended(p);
+      }
     }
-    const compacted: ClusterEntry[] = [];
+    this.restoredStates = new Map();
+    const compacted: ClusterEntry[] = [{ op: 'brokers', count: this.brokers.length }];
     for (const t of this.topics.values()) {
       compacted.push({
         op: 'create-topic',
@@ -161,8 +242,10 @@ export class Cluster {
         partitions: t.partitions.length,
         configs: t.configs,
         overrides: [...t.overrides],
+        replicas: t.partitions.map((p) => [...p.replicas]),
       });
       for (const p of t.partitions) {
+        if (p.replicas.length > 1 || p.leaderEpoch > 0) compacted.push(this.stateEntry(t.name, p));
         if (p.log.logStartOffset > 0)
           compacted.push({
             op: 'log-start',
@@ -186,55 +269,114 @@ export class Cluster {
     return this.nextProducerId++;
   }
 
-  /** `fresh`: a partition that did not exist before (its folder, if any, is a deleted topic's leftover). */
-  private newPartition(topic: Topic, index: number, topicIndex: number, fresh: boolean): Partition {
-    const store = this.storage?.partition(
-      topic.name,
+  /** Folder of one replica's log, relative to the data directory. */
+  private replicaFolder(topic: string, partition: number, nodeId: number): string {
+    return this.foldersPerBroker
+      ? DataDir.replicaFolder(topic, partition, nodeId)
+      : DataDir.folder(topic, partition);
+  }
+
+  /**
+   * A partition with a log on each replica's broker. `fresh`: it did not exist before (a folder of
+   * that name is a deleted topic's leftover).
+   */
+  private newPartition(topic: Topic, index: number, replicas: readonly number[], fresh: boolean): Partition {
+    const logs = new Map<number, PartitionLog>();
+    for (const nodeId of replicas) {
+      const store = this.storage?.partition(
+        this.replicaFolder(topic.name, index, nodeId),
+        () => Number(topic.configs['segment.bytes']),
+        fresh,
+      );
+      logs.set(nodeId, new PartitionLog(store));
+    }
+    const partition = new Partition(
       index,
-      () => Number(topic.configs['segment.bytes']),
-      fresh,
+      replicas,
+      logs,
+      {
+        minInsyncReplicas: () => Number(topic.configs['min.insync.replicas']),
+        alive: this.replication.alive,
+        running: this.replication.running,
+        replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 30_000,
+        freezeHighWatermarkUnderMinIsr: this.options.freezeHighWatermarkUnderMinIsr ?? true,
+        now: this.now,
+        onStateChange: (p) => this.storage?.cluster.append(this.stateEntry(topic.name, p)),
+      },
+      this.restoredStates.get(`${topic.name}\0${index}`),
     );
-    return { index, leader: this.leaderFor(topicIndex, index), log: new PartitionLog(store) };
+    return partition;
+  }
+
+  private stateEntry(topic: string, p: Partition): ClusterEntry {
+    return {
+      op: 'partition-state',
+      topic,
+      partition: p.index,
+      leader: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      isr: [...p.isr],
+    };
   }
 
   private addTopic(
     name: string,
     id: Buffer,
-    partitions: number,
+    replicas: readonly (readonly number[])[],
     configs: TopicConfigs,
     overrides: readonly string[],
     fresh = true,
   ): Topic {
-    const topicIndex = this.topics.size;
     const topic: Topic = { name, id, configs, overrides: new Set(overrides), partitions: [] };
-    for (let index = 0; index < partitions; index++)
-      topic.partitions.push(this.newPartition(topic, index, topicIndex, fresh));
+    replicas.forEach((r, index) => topic.partitions.push(this.newPartition(topic, index, r, fresh)));
     this.topics.set(name, topic);
     return topic;
   }
 
-  private growTopic(topic: Topic, count: number): void {
-    const topicIndex = [...this.topics.keys()].indexOf(topic.name);
-    for (let index = topic.partitions.length; index < count; index++)
-      topic.partitions.push(this.newPartition(topic, index, topicIndex, true));
+  /**
+   * Replica sets for new partitions: the first replica (the preferred leader) spread round-robin over
+   * the live brokers as before, the others on the brokers that follow it.
+   */
+  private assignReplicas(topicIndex: number, from: number, count: number, factor: number): number[][] {
+    const brokers = this.liveBrokers.map((b) => b.nodeId);
+    const out: number[][] = [];
+    for (let p = from; p < from + count; p++) {
+      const first = (topicIndex + p) % brokers.length;
+      out.push(Array.from({ length: factor }, (_, i) => brokers[(first + i) % brokers.length]));
+    }
+    return out;
   }
 
   addBroker(host: string, port: number): BrokerInfo {
-    const broker = { nodeId: this.brokers.length + 1, host, port };
+    const broker: BrokerInfo = {
+      nodeId: this.brokers.length + 1,
+      host,
+      port,
+      state: 'running',
+      fenced: false,
+    };
     this.brokers.push(broker);
     return broker;
   }
 
   /**
-   * The broker coordinating `groupId`. Kafka's coordinator is the leader of the offsets-topic
-   * partition `abs(groupId.hashCode()) % partitions`; with one such partition per broker, that spreads
-   * groups over brokers by the same hash, so clients on a multi-broker cluster must find the
-   * coordinator as they do on Kafka.
+   * The broker coordinating `groupId`, or undefined when none can. Kafka's coordinator is the leader
+   * of the offsets-topic partition `abs(groupId.hashCode()) % 50`, replicated on three brokers. Here
+   * that partition's replicas are the brokers following the one the hash picks, and its leader the
+   * first of them that is alive: when a coordinator's broker stops, the group moves to the next, as on
+   * Kafka, and its committed offsets (kept by the process) go with it.
    */
-  groupCoordinator(groupId: string): BrokerInfo {
+  groupCoordinator(groupId: string): BrokerInfo | undefined {
     let hash = 0;
     for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
-    return this.brokers[(hash & 0x7fffffff) % this.brokers.length];
+    const offsetsPartition = (hash & 0x7fffffff) % OFFSETS_TOPIC_PARTITIONS;
+    const count = this.brokers.length;
+    const first = offsetsPartition % count;
+    for (let i = 0; i < Math.min(3, count); i++) {
+      const broker = this.brokers[(first + i) % count];
+      if (!broker.fenced) return broker;
+    }
+    return undefined;
   }
 
   /** Leaders are spread round-robin so a multi-broker cluster routes like a real one. */
@@ -278,19 +420,18 @@ export class Cluster {
     if (nulls.length > 0) throw new TopicError(`topic configs need a value: ${nulls.join(', ')}`, 40);
     const resolved = resolveTopicConfigs(configs);
     if (resolved.problems.length > 0) throw new TopicError(resolved.problems.join('; '), 40);
-    const replicationFactor = options.replicationFactor ?? -1;
-    if (replicationFactor < -1 || replicationFactor === 0) {
-      throw new TopicError(
-        `replication factor ${replicationFactor}: use 1 or more, or -1 for the default`,
-        38,
-      );
+    const requestedFactor = options.replicationFactor ?? -1;
+    if (requestedFactor < -1 || requestedFactor === 0) {
+      throw new TopicError(`replication factor ${requestedFactor}: use 1 or more, or -1 for the default`, 38);
     }
     if (!Number.isInteger(partitions) || partitions < -1 || partitions === 0) {
       throw new TopicError(`invalid partition count ${partitions}: use 1 or more, or -1 for the default`, 37);
     }
-    if (replicationFactor > this.brokers.length) {
+    const replicationFactor = requestedFactor === -1 ? this.defaultReplicationFactor : requestedFactor;
+    const available = this.liveBrokers.length;
+    if (replicationFactor > available) {
       throw new TopicError(
-        `replication factor ${replicationFactor} is larger than the ${this.brokers.length} available broker(s)`,
+        `replication factor ${replicationFactor} is larger than the ${available} available broker(s)`,
         38,
       );
     }
@@ -302,6 +443,7 @@ export class Cluster {
     if (options.validateOnly) {
       return { name, id, configs: resolved.configs, overrides: new Set(resolved.overrides), partitions: [] };
     }
+    const replicas = this.assignReplicas(this.topics.size, 0, count, replicationFactor);
     this.storage?.cluster.append({
       op: 'create-topic',
       name,
@@ -309,8 +451,14 @@ export class Cluster {
       partitions: count,
       configs: resolved.configs,
       overrides: resolved.overrides,
+      replicas,
     });
-    return this.addTopic(name, id, count, resolved.configs, resolved.overrides);
+    return this.addTopic(name, id, replicas, resolved.configs, resolved.overrides);
+  }
+
+  /** Replication factor of an existing topic (its first partition's). */
+  static replicationFactor(topic: Topic): number {
+    return topic.partitions[0]?.replicas.length ?? 1;
   }
 
   deleteTopic(name: string): void {
@@ -318,11 +466,11 @@ export class Cluster {
     if (!topic) throw new TopicError(`unknown topic ${name}`, 3);
     this.storage?.cluster.append({ op: 'delete-topic', name });
     this.topics.delete(name);
+    for (const p of topic.partitions) p.changeState(-1, p.isr); // acks=-1 waiters answer now
     this.notifyData(); // waiting fetches answer UNKNOWN_TOPIC_OR_PARTITION now, not at MaxWaitMs
     this.storage?.removeTopic(
-      name,
-      topic.partitions.length,
-      topic.partitions.flatMap((p) => (p.log.store ? [p.log.store] : [])),
+      topic.partitions.flatMap((p) => p.replicas.map((r) => this.replicaFolder(name, p.index, r))),
+      topic.partitions.flatMap((p) => p.allLogs.flatMap((log) => (log.store ? [log.store] : []))),
     );
   }
 
@@ -332,6 +480,7 @@ export class Cluster {
     if (!p) throw new TopicError(`unknown topic-partition ${topic}-${partition}`, 3);
     p.log.deleteBefore(offset);
     this.journalLogStart(topic, partition, p.log.logStartOffset);
+    this.replication.appended(p); // followers drop the same records
   }
 
   /** Journals a partition's new log start, so records dropped stay dropped after a restart. */
@@ -349,9 +498,19 @@ export class Cluster {
         37,
       );
     }
+    const factor = Cluster.replicationFactor(topic);
+    if (factor > this.liveBrokers.length) {
+      throw new TopicError(
+        `topic ${name} has replication factor ${factor}; only ${this.liveBrokers.length} broker(s) are available`,
+        38,
+      );
+    }
     if (validateOnly) return;
-    this.storage?.cluster.append({ op: 'create-partitions', name, count });
-    this.growTopic(topic, count);
+    const from = topic.partitions.length;
+    const topicIndex = [...this.topics.keys()].indexOf(name);
+    const replicas = this.assignReplicas(topicIndex, from, count - from, factor);
+    this.storage?.cluster.append({ op: 'create-partitions', name, count, replicas });
+    replicas.forEach((r, i) => topic.partitions.push(this.newPartition(topic, from + i, r, true)));
   }
 
   /**
@@ -399,7 +558,10 @@ export class Cluster {
       for (const p of topic.partitions) {
         const before = p.log.logStartOffset;
         p.log.enforceRetention(now, ms, bytes);
-        if (p.log.logStartOffset !== before) this.journalLogStart(topic.name, p.index, p.log.logStartOffset);
+        if (p.log.logStartOffset !== before) {
+          this.journalLogStart(topic.name, p.index, p.log.logStartOffset);
+          this.replication.appended(p);
+        }
       }
     }
   }

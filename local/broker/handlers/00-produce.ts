@@ -1,8 +1,12 @@
-// Produce: v3–11. Behaviour: acks 0 (no response), 1 and -1 (same here: one replica). Each partition
-// gets exactly one record batch, checked in Kafka's order: the request's own rules (one magic-2 batch,
-// zstd only from v7), then acks, leadership, then the log's (base offset 0, max.message.bytes, CRC,
-// header counts, record framing in uncompressed batches, keys in compacted topics, segment.bytes) and
-// the idempotent producer's sequence. As in Kafka, errors the log's validator finds answer the
+// Produce: v3–11. Behaviour: acks 0 (no response), 1 (answered after the leader's append) and -1
+// (answered once every in-sync replica has the batch: the high watermark reaches its end, or
+// REQUEST_TIMED_OUT at TimeoutMs; NOT_ENOUGH_REPLICAS before the append when the ISR is smaller than
+// min.insync.replicas, NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank below it while waiting;
+// NOT_LEADER_OR_FOLLOWER when leadership moved meanwhile). Each partition gets exactly one record
+// batch, checked in Kafka's order: the request's own rules (one magic-2 batch, zstd only from v7),
+// then acks, leadership, min.insync.replicas for acks=-1, then the log's (base offset 0,
+// max.message.bytes, CRC, header counts, record framing in uncompressed batches, keys in compacted
+// topics, segment.bytes) and the idempotent producer's sequence. As in Kafka, errors the log's validator finds answer the
 // partition's log start offset, the others -1; with acks=0 any error closes the connection, the only
 // way to tell the client. Offsets are assigned by rewriting the batch's baseOffset in place; the bytes
 // are stored as received (LogAppendTime topics also get their timestamp stamped and CRC recomputed).
@@ -38,6 +42,8 @@ interface Outcome {
   readonly logStartOffset?: bigint;
   readonly logAppendTime?: bigint;
   readonly recordErrors?: PartitionResponse['RecordErrors'];
+  /** For an appended batch (or a resent one): the offset after its last record, which acks=-1 waits for. */
+  readonly endOffset?: number;
 }
 
 /** The request's own rules, checked before acks and leadership: the batch, or the refusal. */
@@ -150,17 +156,20 @@ function append(context: RequestContext, topic: Topic, partition: Partition, bat
       baseOffset: BigInt(check.baseOffset),
       logStartOffset: BigInt(log.logStartOffset),
       logAppendTime: check.timestamp,
+      endOffset: check.baseOffset + batch.lastOffsetDelta + 1,
     };
   }
   const now = context.cluster.now();
   const logAppendTime = topic.configs['message.timestamp.type'] === 'LogAppendTime';
   try {
-    const base = log.append([batch], now, logAppendTime);
+    const base = partition.appendAsLeader(batch, now, logAppendTime);
+    context.cluster.replication.appended(partition);
     return {
       code: ErrorCode.NONE,
       baseOffset: BigInt(base),
       logStartOffset: BigInt(log.logStartOffset),
       logAppendTime: logAppendTime ? BigInt(now) : -1n,
+      endOffset: base + batch.lastOffsetDelta + 1,
     };
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
@@ -168,37 +177,67 @@ function append(context: RequestContext, topic: Topic, partition: Partition, bat
   }
 }
 
+const answer = (index: number, o: Outcome): PartitionResponse => ({
+  Index: index,
+  ErrorCode: o.code,
+  BaseOffset: o.baseOffset ?? -1n,
+  LogAppendTimeMs: o.logAppendTime ?? -1n,
+  LogStartOffset: o.logStartOffset ?? -1n,
+  RecordErrors: o.recordErrors ?? [],
+  ErrorMessage: o.message ?? null,
+});
+
+/** One partition's append, and what an acks=-1 answer must wait for. */
+interface Appended {
+  readonly outcome: Outcome;
+  readonly partition?: Partition;
+}
+
 function producePartition(
   context: RequestContext,
   topicName: string,
   data: PartitionData,
   acks: number,
-): PartitionResponse {
+): Appended {
   const { cluster } = context;
-  const answer = (o: Outcome): PartitionResponse => ({
-    Index: data.Index,
-    ErrorCode: o.code,
-    BaseOffset: o.baseOffset ?? -1n,
-    LogAppendTimeMs: o.logAppendTime ?? -1n,
-    LogStartOffset: o.logStartOffset ?? -1n,
-    RecordErrors: o.recordErrors ?? [],
-    ErrorMessage: o.message ?? null,
-  });
   const topic = cluster.topics.get(topicName);
   const partition = topic?.partitions[data.Index];
   if (!topic || !partition) {
-    return answer({
-      code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      message: `unknown topic-partition ${topicName}-${data.Index}`,
-    });
+    return {
+      outcome: {
+        code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        message: `unknown topic-partition ${topicName}-${data.Index}`,
+      },
+    };
   }
   const requested = requestedBatch(data.Records, context.header.apiVersion);
-  if (!('batch' in requested)) return answer(requested);
+  if (!('batch' in requested)) return { outcome: requested };
   if (acks !== 0 && acks !== 1 && acks !== -1) {
-    return answer({ code: ErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be -1, 0 or 1, not ${acks}` });
+    return {
+      outcome: { code: ErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be -1, 0 or 1, not ${acks}` },
+    };
   }
-  if (partition.leader !== context.broker.nodeId) return answer({ code: ErrorCode.NOT_LEADER_OR_FOLLOWER });
-  return answer(append(context, topic, partition, requested.batch));
+  if (partition.leader !== context.broker.nodeId)
+    return { outcome: { code: ErrorCode.NOT_LEADER_OR_FOLLOWER } };
+  if (acks === -1 && !partition.enoughReplicasToAppend) {
+    return {
+      outcome: {
+        code: ErrorCode.NOT_ENOUGH_REPLICAS,
+        message:
+          `${topicName}-${data.Index} has ${partition.isr.length} in-sync replica(s) [${partition.isr.join(',')}], ` +
+          `fewer than min.insync.replicas=${partition.effectiveMinIsr}`,
+      },
+    };
+  }
+  return { outcome: append(context, topic, partition, requested.batch), partition };
+}
+
+/** acks=-1: the appended partition's answer once its in-sync replicas have the batch. */
+async function replicated(context: RequestContext, appended: Appended, timeoutMs: number): Promise<Outcome> {
+  const { outcome, partition } = appended;
+  if (!partition || outcome.code !== ErrorCode.NONE || outcome.endOffset === undefined) return outcome;
+  const code = await partition.awaitReplication(outcome.endOffset, timeoutMs, context.onClose);
+  return code === ErrorCode.NONE ? outcome : { ...outcome, code };
 }
 
 export const produce: ApiHandler<typeof ProduceSchema> = {
@@ -207,15 +246,26 @@ export const produce: ApiHandler<typeof ProduceSchema> = {
   schema: ProduceSchema,
   minVersion: 3,
   maxVersion: 11,
-  handle(request, context): ResponseInput<typeof ProduceSchema> | null {
+  async handle(request, context): Promise<ResponseInput<typeof ProduceSchema> | null> {
     const acks = request.Acks;
-    const responses = request.TopicData.map(
-      (t): ResponseInput<typeof ProduceSchema>['Responses'][number] => ({
-        Name: t.Name,
-        PartitionResponses: t.PartitionData.map((p) => producePartition(context, t.Name, p, acks)),
-      }),
-    );
+    const appended = request.TopicData.map((t) => ({
+      name: t.Name,
+      partitions: t.PartitionData.map((p) => ({
+        index: p.Index,
+        ...producePartition(context, t.Name, p, acks),
+      })),
+    }));
     context.cluster.notifyData();
+    const responses = await Promise.all(
+      appended.map(async (t): Promise<ResponseInput<typeof ProduceSchema>['Responses'][number]> => ({
+        Name: t.name,
+        PartitionResponses: await Promise.all(
+          t.partitions.map(async (p) =>
+            answer(p.index, acks === -1 ? await replicated(context, p, request.TimeoutMs) : p.outcome),
+          ),
+        ),
+      })),
+    );
     if (acks !== 0) return { Responses: responses, ThrottleTimeMs: 0 };
     // acks=0 has no answer to carry an error: Kafka closes the connection instead.
     const failed = responses.flatMap((t) => t.PartitionResponses).find((p) => p.ErrorCode !== ErrorCode.NONE);

@@ -1,5 +1,7 @@
 // Fetch: v4–17 (v13 names topics by id; v15's ReplicaState and v17's ReplicaDirectoryId concern
-// followers, which the embedded broker has none of). Behaviour, as Apache Kafka's: whole stored batches from the
+// followers, which replicate in process here: replication/partition.ts). Consumers read up to the
+// high watermark; a CurrentLeaderEpoch (v9+) older than the partition's answers FENCED_LEADER_EPOCH,
+// a newer one UNKNOWN_LEADER_EPOCH. Behaviour, as Apache Kafka's: whole stored batches from the
 // one containing FetchOffset (clients skip earlier records), up to PartitionMaxBytes per partition and
 // MaxBytes in all; until some partition has returned data, its first batch comes back even past both
 // limits, so a large batch cannot stall a consumer. Kafka reads a byte range and may end inside a
@@ -9,13 +11,13 @@
 // after the others, as Kafka does. No fetch sessions (session id 0: every fetch is a full fetch);
 // read_committed sees the same data (no transactions) with an empty aborted-transactions list, where
 // read_uncommitted gets none (null). From v16 a partition this broker does not lead names its leader
-// (CurrentLeader, leader epoch -1 as in Metadata) and the response lists that broker's endpoint.
+// (CurrentLeader, with its epoch as in Metadata) and the response lists that broker's endpoint.
 import { ErrorCode } from '../../kafka/errors';
 import { FetchSchema } from '../../kafka/messages/01-fetch';
 import { BatchField } from '../../kafka/record-batch';
 import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import type { PartitionLog } from '../log/partition-log';
-import type { ApiHandler, RequestContext } from './api';
+import { leaderCheck, type ApiHandler, type RequestContext } from './api';
 
 type FetchTopic = RequestOf<typeof FetchSchema>['Topics'][number];
 type FetchPartition = FetchTopic['Partitions'][number];
@@ -58,7 +60,7 @@ function collect(
   isolationLevel: number,
   context: RequestContext,
 ): { answers: PartitionAnswer[]; bytes: number; readError: boolean; readable: number } {
-  const { cluster, broker } = context;
+  const { cluster } = context;
   const byId = context.header.apiVersion >= 13;
   const read: PartitionAnswer[] = [];
   // Partitions the broker does not know: Kafka answers them without reading, after the rest.
@@ -76,18 +78,21 @@ function collect(
         unknown.push({ topic, data: failed(req, code, []) });
         continue;
       }
-      if (partition.leader !== broker.nodeId) {
+      const leadership = leaderCheck(context, partition, req.CurrentLeaderEpoch);
+      if (leadership !== ErrorCode.NONE) {
         readError = true;
-        const data = failed(req, ErrorCode.NOT_LEADER_OR_FOLLOWER, null);
-        if (context.header.apiVersion >= 16)
-          data.CurrentLeader = { LeaderId: partition.leader, LeaderEpoch: -1 };
+        const data = failed(req, leadership, null);
+        if (context.header.apiVersion >= 16 && leadership === ErrorCode.NOT_LEADER_OR_FOLLOWER)
+          data.CurrentLeader = { LeaderId: partition.leader, LeaderEpoch: partition.leaderEpoch };
         read.push({ topic, data });
         continue;
       }
       const log = partition.log;
       const hwm = log.highWatermark;
       const offset = Number(req.FetchOffset);
-      if (offset < log.logStartOffset || offset > hwm) {
+      // Kafka reads a consumer's fetch up to the high watermark, but an offset up to the log end is
+      // in range (it waits there for replication).
+      if (offset < log.logStartOffset || offset > log.logEndOffset) {
         readError = true;
         read.push({ topic, data: failed(req, ErrorCode.OFFSET_OUT_OF_RANGE, null) });
         continue;

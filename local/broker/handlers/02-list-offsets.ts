@@ -4,11 +4,13 @@
 // Any other timestamp → the first offset whose record timestamp is at or after it, or -1 if none
 // (records inside batches compressed other than with gzip cannot be read: SKIPPED.md). v0 answers a
 // list of segment offsets instead (PartitionLog.legacyOffsetsBefore). From v1 a partition asked for
-// twice in one request gets INVALID_REQUEST both times. Leader epochs are -1 (SKIPPED.md).
+// twice in one request gets INVALID_REQUEST both times. The latest offset is the high watermark, with
+// the partition's leader epoch; other answers carry the epoch their offset was written in. A
+// CurrentLeaderEpoch (v4+) is checked as Fetch checks it.
 import { ErrorCode } from '../../kafka/errors';
 import { ListOffsetsSchema } from '../../kafka/messages/02-list-offsets';
 import type { RequestOf, ResponseInput } from '../../kafka/schema';
-import type { ApiHandler } from './api';
+import { leaderCheck, type ApiHandler } from './api';
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -33,7 +35,7 @@ export const listOffsets: ApiHandler<typeof ListOffsetsSchema> = {
   minVersion: 0,
   maxVersion: 9,
   handle(request, context): ResponseInput<typeof ListOffsetsSchema> {
-    const { cluster, broker, header } = context;
+    const { cluster, header } = context;
     const version = header.apiVersion;
     const topics = request.Topics;
     const asked = new Map<string, number>();
@@ -49,21 +51,26 @@ export const listOffsets: ApiHandler<typeof ListOffsetsSchema> = {
         offset = -1n,
         timestamp = -1n,
         oldStyle: bigint[] = [],
+        leaderEpoch = -1,
       ): PartitionResponse => ({
         PartitionIndex: p.PartitionIndex,
         ErrorCode: code,
         OldStyleOffsets: oldStyle,
         Timestamp: timestamp,
         Offset: offset,
-        LeaderEpoch: -1,
+        LeaderEpoch: leaderEpoch,
       });
       if (version >= 1 && asked.get(`${topic}\0${p.PartitionIndex}`)! > 1) {
         return answer(ErrorCode.INVALID_REQUEST);
       }
       const partition = cluster.partition(topic, p.PartitionIndex);
       if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      if (partition.leader !== broker.nodeId) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const leadership = leaderCheck(context, partition, p.CurrentLeaderEpoch);
+      if (leadership !== ErrorCode.NONE) return answer(leadership);
       const log = partition.log;
+      /** An offset found in the log, with the epoch it was written in. */
+      const found = (offset: number, timestamp = -1n) =>
+        answer(ErrorCode.NONE, BigInt(offset), timestamp, [], log.epochForOffset(offset));
       if (version === 0) {
         const offsets = log.legacyOffsetsBefore(p.Timestamp, p.MaxNumOffsets, cluster.now());
         return answer(ErrorCode.NONE, -1n, -1n, offsets.map(BigInt));
@@ -72,19 +79,19 @@ export const listOffsets: ApiHandler<typeof ListOffsetsSchema> = {
       if (definedFrom !== undefined && version < definedFrom) return answer(ErrorCode.UNSUPPORTED_VERSION);
       switch (p.Timestamp) {
         case LATEST:
-          return answer(ErrorCode.NONE, BigInt(log.highWatermark));
+          return answer(ErrorCode.NONE, BigInt(log.highWatermark), -1n, [], partition.leaderEpoch);
         case EARLIEST:
         case EARLIEST_LOCAL:
-          return answer(ErrorCode.NONE, BigInt(log.logStartOffset));
+          return found(log.logStartOffset);
         case LATEST_TIERED:
           return answer(ErrorCode.NONE);
         case MAX_TIMESTAMP: {
           const max = log.maxTimestampOffset();
-          return max ? answer(ErrorCode.NONE, BigInt(max.offset), max.timestamp) : answer(ErrorCode.NONE);
+          return max ? found(max.offset, max.timestamp) : answer(ErrorCode.NONE);
         }
       }
-      const found = log.offsetForTimestamp(p.Timestamp);
-      return found ? answer(ErrorCode.NONE, BigInt(found.offset), found.timestamp) : answer(ErrorCode.NONE);
+      const at = log.offsetForTimestamp(p.Timestamp);
+      return at ? found(at.offset, at.timestamp) : answer(ErrorCode.NONE);
     };
     return {
       ThrottleTimeMs: 0,

@@ -2,8 +2,10 @@
 // null, or empty before v1). Invalid topic names get INVALID_TOPIC_EXCEPTION. Unknown topics are
 // created when the broker allows it and the client asks (AllowAutoTopicCreation, implied before v4);
 // as in Kafka, whose controller creates them asynchronously, the request that creates a topic is
-// answered UNKNOWN_TOPIC_OR_PARTITION and the client's next Metadata request finds it. Leader epoch -1:
-// clients skip epoch validation.
+// answered UNKNOWN_TOPIC_OR_PARTITION and the client's next Metadata request finds it. Each partition
+// lists its leader and leader epoch, its replicas (stopped ones too), its in-sync replicas and the
+// replicas whose brokers are down; one without a live leader answers LEADER_NOT_AVAILABLE, leader -1.
+// Brokers lists the live brokers only.
 import { TopicError, topicNameProblem, type Topic } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
 import { MetadataSchema } from '../../kafka/messages/03-metadata';
@@ -23,13 +25,13 @@ function describeTopic(topic: Topic): TopicResponse {
     TopicId: topic.id,
     IsInternal: false,
     Partitions: topic.partitions.map((p): TopicResponse['Partitions'][number] => ({
-      ErrorCode: ErrorCode.NONE,
+      ErrorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       PartitionIndex: p.index,
       LeaderId: p.leader,
-      LeaderEpoch: -1,
-      ReplicaNodes: [p.leader],
-      IsrNodes: [p.leader],
-      OfflineReplicas: [],
+      LeaderEpoch: p.leaderEpoch,
+      ReplicaNodes: [...p.replicas],
+      IsrNodes: [...p.isr],
+      OfflineReplicas: p.offlineReplicas,
     })),
     TopicAuthorizedOperations: UNKNOWN_OPERATIONS,
   };
@@ -92,14 +94,14 @@ export const metadata: ApiHandler<typeof MetadataSchema> = {
     }
     return {
       ThrottleTimeMs: 0,
-      Brokers: cluster.brokers.map((b): MetadataResponse['Brokers'][number] => ({
+      Brokers: cluster.liveBrokers.map((b): MetadataResponse['Brokers'][number] => ({
         NodeId: b.nodeId,
         Host: b.host,
         Port: b.port,
         Rack: null,
       })),
       ClusterId: cluster.clusterId,
-      ControllerId: cluster.brokers[0].nodeId,
+      ControllerId: (cluster.liveBrokers[0] ?? cluster.brokers[0]).nodeId,
       Topics: topics,
       ClusterAuthorizedOperations: UNKNOWN_OPERATIONS,
     };

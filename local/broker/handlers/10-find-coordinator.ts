@@ -1,6 +1,7 @@
 // FindCoordinator: v0–6. Behaviour: each group has one coordinating broker, chosen by the hash of its
-// id as Kafka chooses an offsets-topic partition (cluster.groupCoordinator); the others answer that
-// group's requests with NOT_COORDINATOR, so clients must look it up as on Kafka. Transactions are not implemented, so a transaction coordinator (key
+// id as Kafka chooses an offsets-topic partition (cluster.groupCoordinator), moving to the next live
+// broker when it stops; the others answer that group's requests with NOT_COORDINATOR, so clients must
+// look it up as on Kafka, and COORDINATOR_NOT_AVAILABLE when no candidate is alive. Transactions are not implemented, so a transaction coordinator (key
 // type 1) is refused with CLUSTER_AUTHORIZATION_FAILED and a message saying so: of the codes a Kafka
 // broker can answer here it is the one every client treats as final. librdkafka retries any other
 // code until its timeout (only 31 and 53 are fatal in rdkafka_txnmgr.c); the Java client and
@@ -40,26 +41,32 @@ export const findCoordinator: ApiHandler<typeof FindCoordinatorSchema> = {
         : `coordinator key type ${keyType} is not supported: only consumer groups (0) have coordinators`;
     const version = context.header.apiVersion;
     const keys = version >= 4 ? request.CoordinatorKeys : [request.Key];
-    const nodeOf = (key: string) =>
-      supported ? context.cluster.groupCoordinator(key) : { nodeId: -1, host: '', port: -1 };
-    const single = nodeOf(keys[0]);
+    // A group whose coordinator candidates are all down: COORDINATOR_NOT_AVAILABLE, as Kafka answers
+    // while no broker leads the group's offsets partition.
+    const answerFor = (key: string) => {
+      const node = supported ? context.cluster.groupCoordinator(key) : undefined;
+      if (supported && !node)
+        return { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: null, nodeId: -1, host: '', port: -1 };
+      return { code, message, nodeId: node?.nodeId ?? -1, host: node?.host ?? '', port: node?.port ?? -1 };
+    };
+    const single = answerFor(keys[0]);
     return {
       ThrottleTimeMs: 0,
-      ErrorCode: code,
+      ErrorCode: single.code,
       // Kafka 3.9 fills in the error's own name on success before v4, and an empty message from v4.
-      ErrorMessage: message ?? 'NONE',
+      ErrorMessage: single.message ?? (single.code === ErrorCode.NONE ? 'NONE' : null),
       NodeId: single.nodeId,
       Host: single.host,
       Port: single.port,
       Coordinators: keys.map((Key) => {
-        const node = nodeOf(Key);
+        const node = answerFor(Key);
         return {
           Key,
           NodeId: node.nodeId,
           Host: node.host,
           Port: node.port,
-          ErrorCode: code,
-          ErrorMessage: message ?? '',
+          ErrorCode: node.code,
+          ErrorMessage: node.message ?? '',
         };
       }),
     };

@@ -1,8 +1,8 @@
 // CreateTopics: v0–7. Behaviour: each topic is checked as Kafka's controller checks it (name, a name
 // colliding over '.' versus '_', existence, configs, replication factor, partitions, in that order);
-// NumPartitions and ReplicationFactor -1 mean the broker defaults; a replication factor up to the number
-// of brokers is accepted, but each partition keeps one copy (SKIPPED.md); manual assignments are
-// refused. A name given twice in one request gets one INVALID_REQUEST answer and is not created.
+// NumPartitions and ReplicationFactor -1 mean the broker defaults (the replication factor's is
+// min(3, brokers), as a three-broker MSK cluster's default.replication.factor); each partition gets its
+// replicas on that many live brokers; manual assignments are refused. A name given twice in one request gets one INVALID_REQUEST answer and is not created.
 import { TopicError } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
 import { CreateTopicsSchema } from '../../kafka/messages/19-create-topics';
@@ -60,7 +60,8 @@ export const createTopics: ApiHandler<typeof CreateTopicsSchema> = {
             ErrorCode: ErrorCode.NONE,
             ErrorMessage: null,
             NumPartitions: t.NumPartitions === -1 ? cluster.defaultPartitions : t.NumPartitions,
-            ReplicationFactor: t.ReplicationFactor === -1 ? 1 : t.ReplicationFactor,
+            ReplicationFactor:
+              t.ReplicationFactor === -1 ? cluster.defaultReplicationFactor : t.ReplicationFactor,
             Configs: Object.entries(topic.configs).map(
               ([Name, Value]): NonNullable<TopicResult['Configs']>[number] => ({
                 Name,

@@ -1,5 +1,6 @@
 /** What every API handler file exports, and what a handler gets to work with. */
-import type { Cluster, BrokerInfo } from '../cluster/cluster';
+import type { Cluster, BrokerInfo, Partition } from '../cluster/cluster';
+import { ErrorCode } from '../../kafka/errors';
 import type { GroupCoordinator } from '../groups/group-coordinator';
 import type { ApiVersionsSchema } from '../../kafka/messages/18-api-versions';
 import type { RequestHeader } from '../../kafka/request-frame';
@@ -46,5 +47,20 @@ export class CloseConnection extends Error {
 
 /** Whether the broker a request reached coordinates `groupId`: Kafka answers NOT_COORDINATOR otherwise. */
 export function coordinatesGroup(context: RequestContext, groupId: string): boolean {
-  return context.cluster.groupCoordinator(groupId).nodeId === context.broker.nodeId;
+  return context.cluster.groupCoordinator(groupId)?.nodeId === context.broker.nodeId;
+}
+
+/**
+ * Whether the broker a request reached may serve `partition` as its leader, as Kafka's
+ * localLogWithEpochOrThrow decides: a replica checks the client's CurrentLeaderEpoch first
+ * (-1: no check; older: FENCED_LEADER_EPOCH; newer: UNKNOWN_LEADER_EPOCH), then leadership
+ * (NOT_LEADER_OR_FOLLOWER). NONE when it may.
+ */
+export function leaderCheck(context: RequestContext, partition: Partition, currentLeaderEpoch = -1): number {
+  const nodeId = context.broker.nodeId;
+  if (partition.replicas.includes(nodeId) && currentLeaderEpoch >= 0) {
+    if (currentLeaderEpoch < partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch > partition.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+  }
+  return partition.leader === nodeId ? ErrorCode.NONE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
 }

@@ -1,7 +1,8 @@
 /**
- * One partition's log, in memory: record batches in offset order, a log start offset and a high
- * watermark. With one replica per partition the high watermark is the log end offset, and the last
- * stable offset equals it (no transactions).
+ * One replica's log of a partition, in memory (and in its store): record batches in offset order, a
+ * log start offset, a log end offset, a high watermark and the leader-epoch cache. The partition that
+ * owns the replica moves the high watermark (replication/partition.ts); the last stable offset equals
+ * it (no transactions).
  */
 import type { PartitionStore } from '../storage/partition-store';
 import { ProducerStates } from './producer-state';
@@ -23,6 +24,12 @@ interface StoredBatch {
   readonly bytes: Buffer;
   /** When it was appended (broker clock), for retention of batches with odd timestamps. */
   readonly appendedAt: number;
+}
+
+/** Where a leader epoch began in this log (Kafka's leader-epoch checkpoint entries). */
+export interface EpochEntry {
+  readonly epoch: number;
+  readonly startOffset: number;
 }
 
 export interface ReadResult {
@@ -50,6 +57,13 @@ export class PartitionLog {
   readonly producers = new ProducerStates();
   /** When the log was opened: the time it was last written until the first append. */
   private readonly openedAt = Date.now();
+  /**
+   * Offsets below it are on every in-sync replica: what consumers may read. Moved by the partition
+   * (replication/partition.ts); a recovered log starts with it at its end.
+   */
+  highWatermark = 0;
+  /** Leader epochs and the offset each began at, ascending (from the batches' PartitionLeaderEpoch). */
+  private readonly epochs: EpochEntry[] = [];
 
   /**
    * @param store where batches are written before they are acknowledged; none keeps the log in memory.
@@ -72,6 +86,7 @@ export class PartitionLog {
       });
       this.size += bytes.length;
       this.endOffset = next;
+      this.noteEpoch(bytes.readInt32BE(BatchField.partitionLeaderEpoch), baseOffset);
       this.producers.record(
         bytes.readBigInt64BE(BatchField.producerId),
         bytes.readInt16BE(BatchField.producerEpoch),
@@ -84,11 +99,56 @@ export class PartitionLog {
     // Never hand out an offset again: a segment's name, or a journaled log start, may lie past the
     // last readable batch when a power loss took unflushed writes.
     if (recovered.nextOffset > this.endOffset) this.endOffset = this.logStartOffset = recovered.nextOffset;
+    this.highWatermark = this.endOffset;
   }
 
-  /** Offset the next record will get; also the high watermark and last stable offset. */
-  get highWatermark(): number {
+  /** Offset the next record will get. */
+  get logEndOffset(): number {
     return this.endOffset;
+  }
+
+  /** Moves the high watermark forward to `offset` (never back, never past the log end). */
+  advanceHighWatermark(offset: number): boolean {
+    const next = Math.min(offset, this.endOffset);
+    if (next <= this.highWatermark) return false;
+    this.highWatermark = next;
+    return true;
+  }
+
+  /** Records that `epoch` began at `startOffset`, if it is newer than the latest epoch known. */
+  noteEpoch(epoch: number, startOffset: number): void {
+    const latest = this.epochs.at(-1);
+    if (epoch < 0 || (latest && latest.epoch >= epoch)) return;
+    this.epochs.push({ epoch, startOffset });
+  }
+
+  /** The newest leader epoch this log has seen, or -1. */
+  get latestEpoch(): number {
+    return this.epochs.at(-1)?.epoch ?? -1;
+  }
+
+  /** The leader-epoch cache, oldest first. */
+  get epochEntries(): readonly EpochEntry[] {
+    return this.epochs;
+  }
+
+  /**
+   * OffsetForLeaderEpoch's answer, as Kafka's leader-epoch cache gives it: for the latest epoch, the
+   * log end; for an older one, the largest epoch at or below it and the offset where the next epoch
+   * began; -1/-1 for an epoch newer than any known (or -1 asked).
+   */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    if (epoch < 0) return { epoch: -1, endOffset: -1 };
+    if (epoch === this.latestEpoch) return { epoch, endOffset: this.endOffset };
+    const higher = this.epochs.find((e) => e.epoch > epoch);
+    if (!higher) return { epoch: -1, endOffset: -1 };
+    const floor = this.epochs.filter((e) => e.epoch <= epoch).at(-1);
+    return { epoch: floor ? floor.epoch : epoch, endOffset: higher.startOffset };
+  }
+
+  /** The leader epoch the record at `offset` was written in, or -1 if unknown. */
+  epochForOffset(offset: number): number {
+    return this.epochs.filter((e) => e.startOffset <= offset).at(-1)?.epoch ?? -1;
   }
 
   get sizeInBytes(): number {
@@ -96,10 +156,10 @@ export class PartitionLog {
   }
 
   /**
-   * Appends validated batches, assigning offsets by rewriting each baseOffset in place. Returns the
-   * first offset assigned.
+   * Appends validated batches, assigning offsets by rewriting each baseOffset in place (and, when
+   * given, the leader epoch, which the CRC does not cover). Returns the first offset assigned.
    */
-  append(batches: readonly BatchInfo[], now: number, logAppendTime: boolean): number {
+  append(batches: readonly BatchInfo[], now: number, logAppendTime: boolean, leaderEpoch?: number): number {
     const first = this.endOffset;
     const prepared: { batch: BatchInfo; baseOffset: number; nextOffset: number }[] = [];
     let offset = this.endOffset;
@@ -111,6 +171,7 @@ export class PartitionLog {
           ? { ...received, bytes: Buffer.from(received.bytes) }
           : received;
       assignBaseOffset(batch.bytes, offset);
+      if (leaderEpoch !== undefined) batch.bytes.writeInt32BE(leaderEpoch, BatchField.partitionLeaderEpoch);
       if (logAppendTime) stampLogAppendTime(batch.bytes, now);
       prepared.push({ batch, baseOffset: offset, nextOffset: offset + batch.lastOffsetDelta + 1 });
       offset += batch.lastOffsetDelta + 1;
@@ -136,8 +197,81 @@ export class PartitionLog {
       });
       this.size += batch.bytes.length;
     }
+    if (leaderEpoch !== undefined) this.noteEpoch(leaderEpoch, first);
     this.endOffset = offset;
     return first;
+  }
+
+  /**
+   * A follower's append: batches copied from the leader's log, offsets, epochs and timestamps as the
+   * leader stored them. They must continue this log exactly.
+   */
+  appendReplica(batches: readonly Buffer[], now: number): void {
+    if (batches.length === 0) return;
+    const first = Number(batches[0].readBigInt64BE(BatchField.baseOffset));
+    if (first !== this.endOffset) {
+      throw new Error(`replica append at ${first} does not continue the log ending at ${this.endOffset}`);
+    }
+    this.store?.append(batches);
+    for (const bytes of batches) {
+      const baseOffset = Number(bytes.readBigInt64BE(BatchField.baseOffset));
+      const nextOffset = baseOffset + bytes.readInt32BE(BatchField.lastOffsetDelta) + 1;
+      const maxTimestamp = bytes.readBigInt64BE(BatchField.maxTimestamp);
+      this.producers.record(
+        bytes.readBigInt64BE(BatchField.producerId),
+        bytes.readInt16BE(BatchField.producerEpoch),
+        bytes.readInt32BE(BatchField.baseSequence),
+        bytes.readInt32BE(BatchField.lastOffsetDelta),
+        baseOffset,
+        maxTimestamp,
+      );
+      this.noteEpoch(bytes.readInt32BE(BatchField.partitionLeaderEpoch), baseOffset);
+      this.batches.push({ baseOffset, nextOffset, maxTimestamp, bytes, appendedAt: now });
+      this.size += bytes.length;
+      this.endOffset = nextOffset;
+    }
+  }
+
+  /**
+   * Drops every batch at or past `offset` (a returning replica's records its leader does not have),
+   * with the epochs that began there; `offset` must be a batch boundary.
+   */
+  truncateTo(offset: number): void {
+    if (offset >= this.endOffset) return;
+    while (this.batches.length > 0 && this.batches[this.batches.length - 1].baseOffset >= offset) {
+      this.size -= this.batches.pop()!.bytes.length;
+    }
+    while (this.epochs.length > 0 && this.epochs[this.epochs.length - 1].startOffset >= offset)
+      this.epochs.pop();
+    this.endOffset = Math.max(offset, this.logStartOffset);
+    if (this.highWatermark > this.endOffset) this.highWatermark = this.endOffset;
+    this.rebuildProducers();
+    this.store?.truncateTo(this.endOffset);
+  }
+
+  /** Idempotent producers' state as the batches still in the log leave it. */
+  private rebuildProducers(): void {
+    this.producers.clear();
+    for (const b of this.batches) {
+      this.producers.record(
+        b.bytes.readBigInt64BE(BatchField.producerId),
+        b.bytes.readInt16BE(BatchField.producerEpoch),
+        b.bytes.readInt32BE(BatchField.baseSequence),
+        b.bytes.readInt32BE(BatchField.lastOffsetDelta),
+        b.baseOffset,
+        b.maxTimestamp,
+      );
+    }
+  }
+
+  /** Empties the log and starts it again at `offset` (a follower too far behind its leader's log start). */
+  resetTo(offset: number): void {
+    this.batches.length = 0;
+    this.epochs.length = 0;
+    this.size = 0;
+    this.logStartOffset = this.endOffset = this.highWatermark = offset;
+    this.producers.clear();
+    this.store?.truncateTo(offset, true);
   }
 
   /** Index of the first batch whose records reach `offset` (binary search). */
@@ -152,11 +286,15 @@ export class PartitionLog {
     return lo;
   }
 
-  /** Batches from `offset` up to about `maxBytes` (always at least one whole batch if any). */
-  read(offset: number, maxBytes: number): ReadResult {
+  /**
+   * Batches from `offset` up to about `maxBytes` (always at least one whole batch if any), none
+   * starting at or past `limit` (a consumer reads up to the high watermark, a follower to the end).
+   */
+  read(offset: number, maxBytes: number, limit = this.highWatermark): ReadResult {
     const out: Buffer[] = [];
     let bytes = 0;
     for (let i = this.indexFor(offset); i < this.batches.length; i++) {
+      if (this.batches[i].baseOffset >= limit) break;
       const b = this.batches[i].bytes;
       if (out.length > 0 && bytes + b.length > maxBytes) break;
       out.push(b);

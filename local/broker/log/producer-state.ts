@@ -79,6 +79,11 @@ export class ProducerStates {
     return APPEND;
   }
 
+  /** Forgets every producer (before the state is rebuilt from a truncated log). */
+  clear(): void {
+    this.producers.clear();
+  }
+
   /** Records an appended batch (also used to rebuild the state from a recovered log). */
   record(
     producerId: bigint,

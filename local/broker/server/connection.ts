@@ -20,6 +20,11 @@ export interface ConnectionOptions {
   readonly maxFrameBytes: number;
   readonly context: Omit<RequestContext, 'header' | 'onClose' | 'clientHost'>;
   readonly log: (message: string) => void;
+  /**
+   * Resolves when the broker may handle a request: a paused broker holds every request it reads until
+   * it resumes, as a frozen process would. @default always at once
+   */
+  readonly admission?: () => Promise<void> | undefined;
 }
 
 const API_VERSIONS_KEY = 18;
@@ -148,6 +153,7 @@ export class Connection {
     const h = handler;
     this.enqueue(
       (async () => {
+        await this.options.admission?.();
         const response = await h.handle(request, context);
         return response === null
           ? null

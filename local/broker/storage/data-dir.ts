@@ -1,6 +1,7 @@
 /**
  * The broker's data directory: a journal of topic changes (`cluster.journal`), one folder of segments
- * per partition (`<topic>-<partition>/`), and a journal of committed offsets (`offsets.journal`).
+ * per partition (`<topic>-<partition>/`; with several brokers one per replica,
+ * `broker-<id>/<topic>-<partition>/`), and a journal of committed offsets (`offsets.journal`).
  *
  * Every produced batch is written (write(2)) before it is acknowledged, so a killed broker process
  * loses nothing it acknowledged. How often data is also flushed to the device, which matters when the
@@ -40,9 +41,21 @@ export type ClusterEntry =
       configs: Record<string, string>;
       /** Configs set on the topic (absent in journals written before they were recorded). */
       overrides?: string[];
+      /** Each partition's replicas (absent before replication: one replica each). */
+      replicas?: number[][];
     }
   | { op: 'delete-topic'; name: string }
-  | { op: 'create-partitions'; name: string; count: number }
+  | { op: 'create-partitions'; name: string; count: number; replicas?: number[][] }
+  | {
+      op: 'partition-state';
+      topic: string;
+      partition: number;
+      leader: number;
+      leaderEpoch: number;
+      isr: number[];
+    }
+  /** How many brokers the directory holds replicas for. */
+  | { op: 'brokers'; count: number }
   | {
       op: 'alter-configs';
       name: string;
@@ -138,46 +151,56 @@ export class DataDir {
     LOCKED_HERE.add(this.dir);
   }
 
-  private partitionDir(topic: string, partition: number): string {
-    return path.join(this.dir, DataDir.folder(topic, partition));
-  }
-
   /**
-   * The store of one partition's segments. `fresh` (a new topic or partition) first clears any folder
-   * a deleted topic of the same name left behind when the broker died before removing it.
+   * The store of one replica's segments, in `folder` (DataDir.folder or DataDir.replicaFolder).
+   * `fresh` (a new topic or partition) first clears any folder a deleted topic of the same name left
+   * behind when the broker died before removing it.
    */
-  partition(topic: string, partition: number, segmentBytes: () => number, fresh: boolean): PartitionStore {
-    if (fresh) rmSync(this.partitionDir(topic, partition), { recursive: true, force: true });
-    const store = new PartitionStore(
-      this.partitionDir(topic, partition),
-      segmentBytes,
-      this.fsync === 'batch',
-    );
+  partition(folder: string, segmentBytes: () => number, fresh: boolean): PartitionStore {
+    const dir = path.join(this.dir, folder);
+    if (fresh) rmSync(dir, { recursive: true, force: true });
+    const store = new PartitionStore(dir, segmentBytes, this.fsync === 'batch');
     this.stores.add(store);
     return store;
   }
 
-  /** Deletes partition folders that belong to no live partition (left by a crash during a delete). */
+  /**
+   * Deletes partition folders that belong to no live replica (left by a crash during a delete), at the
+   * top level and in the brokers' folders.
+   */
   removeOrphans(live: ReadonlySet<string>): void {
     for (const entry of readdirSync(this.dir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || !/-\d+$/.test(entry.name) || live.has(entry.name)) continue;
+      if (!entry.isDirectory()) continue;
+      if (/^broker-\d+$/.test(entry.name)) {
+        for (const inner of readdirSync(path.join(this.dir, entry.name), { withFileTypes: true })) {
+          const folder = path.join(entry.name, inner.name);
+          if (inner.isDirectory() && /-\d+$/.test(inner.name) && !live.has(folder))
+            rmSync(path.join(this.dir, folder), { recursive: true, force: true });
+        }
+        continue;
+      }
+      if (!/-\d+$/.test(entry.name) || live.has(entry.name)) continue;
       rmSync(path.join(this.dir, entry.name), { recursive: true, force: true });
     }
   }
 
-  /** Folder name of a partition, as `removeOrphans` expects it. */
+  /** Folder name of a partition with one broker, as `removeOrphans` expects it. */
   static folder(topic: string, partition: number): string {
     return `${topic}-${partition}`;
   }
 
-  /** Removes a deleted topic's partitions from disk. */
-  removeTopic(topic: string, partitions: number, stores: readonly PartitionStore[]): void {
+  /** Folder of a partition's replica on broker `nodeId`, in a cluster of several brokers. */
+  static replicaFolder(topic: string, partition: number, nodeId: number): string {
+    return path.join(`broker-${nodeId}`, DataDir.folder(topic, partition));
+  }
+
+  /** Removes a deleted topic's replicas from disk: their stores and folders. */
+  removeTopic(folders: readonly string[], stores: readonly PartitionStore[]): void {
     for (const s of stores) {
       s.close();
       this.stores.delete(s);
     }
-    for (let p = 0; p < partitions; p++)
-      rmSync(this.partitionDir(topic, p), { recursive: true, force: true });
+    for (const folder of folders) rmSync(path.join(this.dir, folder), { recursive: true, force: true });
   }
 
   /** Flushes everything written since the last flush. */

@@ -188,6 +188,34 @@ export class PartitionStore {
     return this.dirty;
   }
 
+  /**
+   * Cuts the log at `offset`, a batch boundary (a returning replica's records its leader does not
+   * have): later segments go, the one holding `offset` is cut where that batch began. `empty` removes
+   * every segment, so the next append (at `offset`) starts a new one.
+   */
+  truncateTo(offset: number, empty = false): void {
+    this.closeActive();
+    while (this.segments.length > 0 && (empty || this.segments.at(-1)!.baseOffset >= offset)) {
+      const last = this.segments.at(-1)!;
+      if (!empty && this.segments.length === 1 && last.baseOffset === offset) break;
+      unlinkSync(this.segments.pop()!.file);
+    }
+    const active = this.segments.at(-1);
+    if (active) {
+      const data = readFileSync(active.file);
+      let at = 0;
+      while (at + LOG_OVERHEAD <= data.length) {
+        if (Number(data.readBigInt64BE(at + BatchField.baseOffset)) >= offset) break;
+        at += LOG_OVERHEAD + data.readInt32BE(at + BatchField.batchLength);
+      }
+      if (at < data.length) {
+        truncateSync(active.file, at);
+        active.size = at;
+      }
+    }
+    fsyncDirectory(this.dir);
+  }
+
   /** Deletes segments whose every record is below `logStartOffset` (the active one is kept). */
   dropBelow(logStartOffset: number): void {
     let removed = false;
