@@ -43,6 +43,14 @@ export interface BrokerOptions {
   readonly replicaLagTimeMaxMs?: number;
   /** broker.session.timeout.ms: how long a paused broker keeps its leaderships. @default 9000 */
   readonly brokerSessionTimeoutMs?: number;
+  /**
+   * Keep a partition's high watermark where it is while its ISR is below min.insync.replicas, as
+   * Kafka does since KIP-966 (eligible leader replicas): a record acknowledged with acks=1 meanwhile is
+   * read only once it is replicated, and an acks=-1 produce whose ISR shrank below the minimum while it
+   * waited times out. `false` is the rule of Kafka 3.9 and earlier: the high watermark follows the ISR
+   * down to the leader alone, and such a produce gets NOT_ENOUGH_REPLICAS_AFTER_APPEND. @default true
+   */
+  readonly freezeHighWatermarkUnderMinIsr?: boolean;
 }
 
 export type { BrokerState };
@@ -261,6 +269,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     defaultReplicationFactor: options.defaultReplicationFactor,
     replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
     brokerSessionTimeoutMs: options.brokerSessionTimeoutMs,
+    freezeHighWatermarkUnderMinIsr: options.freezeHighWatermarkUnderMinIsr,
   });
   for (let i = 0; i < count; i++) cluster.addBroker(host, 0);
   try {
