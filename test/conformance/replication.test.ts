@@ -1,7 +1,6 @@
 /**
- * Conformance: replication factors on a three-broker cluster on each side. The embedded broker keeps
- * one copy of each partition (SKIPPED.md, Replication): what Metadata reports of a replicated topic
- * is pinned here, so replication's arrival shows.
+ * Conformance: replication factors on a three-broker cluster on each side: what Metadata reports of
+ * replicated topics (the failure drills are in drills.test.ts).
  */
 import type { Struct } from '../../local/kafka/message-codec';
 import { CreateTopicsSchema } from '../../local/kafka/messages/19-create-topics';
@@ -24,32 +23,10 @@ async function copies(t: Target, topic: string): Promise<unknown> {
     .sort((a, b) => Number(a.partition) - Number(b.partition));
 }
 
-scenario(
-  'replication factor 3: every partition has three replicas, all in sync',
-  async (t) => {
-    await createTopic(t, 'replicated', { partitions: 3, replicationFactor: 3 });
-    return copies(t, 'replicated');
-  },
-  {
-    differs: {
-      skipped: 'Replication',
-      apache: [0, 1, 2].map((partition) => ({
-        partition,
-        replicas: 3,
-        isr: 3,
-        leaderIsAReplica: true,
-        offline: 0,
-      })),
-      embedded: [0, 1, 2].map((partition) => ({
-        partition,
-        replicas: 1,
-        isr: 1,
-        leaderIsAReplica: true,
-        offline: 0,
-      })),
-    },
-  },
-);
+scenario('replication factor 3: every partition has three replicas, all in sync', async (t) => {
+  await createTopic(t, 'replicated', { partitions: 3, replicationFactor: 3 });
+  return copies(t, 'replicated');
+});
 
 scenario('replication factor 1 on three brokers: one replica, the leader', async (t) => {
   await createTopic(t, 'single-copy', { partitions: 3, replicationFactor: 1 });
