@@ -16,6 +16,7 @@ import { FetchSchema } from '../../local/kafka/messages/01-fetch';
 import { ListOffsetsSchema } from '../../local/kafka/messages/02-list-offsets';
 import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
 import { FindCoordinatorSchema } from '../../local/kafka/messages/10-find-coordinator';
+import { OffsetForLeaderEpochSchema } from '../../local/kafka/messages/23-offset-for-leader-epoch';
 import { parseBatches } from '../../local/kafka/record-batch';
 import { decodeResponse } from '../../local/kafka/response-frame';
 import type { ApiSchema } from '../../local/kafka/schema';
@@ -356,6 +357,17 @@ describe('broker failure', () => {
       expect.stringContaining('new'),
     ]);
     expect(old.epochEntries.map((e) => e.epoch)).toEqual([0, 1]);
+    // What a client that read the lost records learns from the leader: epoch 0 ended at offset 1.
+    const answer = await send(broker, second, OffsetForLeaderEpochSchema, 4, {
+      ReplicaId: -2,
+      Topics: [{ Topic: 'diverging', Partitions: [{ Partition: 0, CurrentLeaderEpoch: 1, LeaderEpoch: 0 }] }],
+    });
+    const p = ((answer!.Topics as Struct[])[0].Partitions as Struct[])[0];
+    expect({ code: p.ErrorCode, epoch: p.LeaderEpoch, end: p.EndOffset }).toEqual({
+      code: 0,
+      epoch: 0,
+      end: 1n,
+    });
   });
 
   test('a paused leader keeps its partitions until its session times out, then loses them', async () => {

@@ -20,6 +20,7 @@ import { createTopics } from './19-create-topics';
 import { deleteTopics } from './20-delete-topics';
 import { deleteRecords } from './21-delete-records';
 import { initProducerId } from './22-init-producer-id';
+import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import { describeConfigs } from './32-describe-configs';
 import { alterConfigs } from './33-alter-configs';
 import { createPartitions } from './37-create-partitions';
@@ -49,6 +50,7 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(
     deleteTopics,
     deleteRecords,
     initProducerId,
+    offsetForLeaderEpoch,
     describeConfigs,
     alterConfigs,
     createPartitions,

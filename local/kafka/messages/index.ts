@@ -20,6 +20,7 @@ import { CreateTopicsSchema } from './19-create-topics';
 import { DeleteTopicsSchema } from './20-delete-topics';
 import { DeleteRecordsSchema } from './21-delete-records';
 import { InitProducerIdSchema } from './22-init-producer-id';
+import { OffsetForLeaderEpochSchema } from './23-offset-for-leader-epoch';
 import { DescribeConfigsSchema } from './32-describe-configs';
 import { AlterConfigsSchema } from './33-alter-configs';
 import { CreatePartitionsSchema } from './37-create-partitions';
@@ -49,6 +50,7 @@ export const MESSAGE_SCHEMAS: ReadonlyMap<number, ApiSchema> = new Map(
     DeleteTopicsSchema,
     DeleteRecordsSchema,
     InitProducerIdSchema,
+    OffsetForLeaderEpochSchema,
     DescribeConfigsSchema,
     AlterConfigsSchema,
     CreatePartitionsSchema,
