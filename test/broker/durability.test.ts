@@ -100,6 +100,90 @@ test('SIGKILL during an acks=-1 produce loop loses no acknowledged record (≥ 1
   }
 });
 
+test('three brokers, RF 3, min.insync.replicas 2: SIGKILL under acks=all load loses no acknowledged record', async () => {
+  // GIVEN a three-broker process with a data directory (a folder per replica) and acks=all producers
+  const broker = await startCliBroker(['--brokers', '3', '--data-dir', dir]);
+  const kafka = new Kafka({
+    clientId: 'crash-3',
+    brokers: [broker.bootstrap],
+    retry: { retries: 0 },
+    ...quiet,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      {
+        topic: 'replicated',
+        numPartitions: 3,
+        replicationFactor: 3,
+        configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+      },
+    ],
+  });
+  await admin.disconnect();
+  const producer = kafka.producer({ retry: { retries: 0 } });
+  await producer.connect();
+  const acknowledged = new Map<string, string>();
+  let stop = false;
+  let sequence = 0;
+  const loop = async () => {
+    while (!stop) {
+      const values = Array.from({ length: 25 }, () => `record-${sequence++}`);
+      try {
+        const [meta] = await producer.send({
+          topic: 'replicated',
+          acks: -1,
+          messages: values.map((value) => ({ key: value, value, partition: sequence % 3 })),
+        });
+        values.forEach((v, i) => acknowledged.set(`${meta.partition}:${Number(meta.baseOffset) + i}`, v));
+      } catch {
+        return;
+      }
+    }
+  };
+  const loops = [loop(), loop(), loop()];
+
+  // WHEN the process is killed once 5,000 records are acknowledged
+  while (acknowledged.size < 5_000) await new Promise((r) => setTimeout(r, 20));
+  broker.process.kill('SIGKILL');
+  await new Promise((r) => broker.process.once('exit', r));
+  stop = true;
+  await Promise.all(loops);
+  await producer.disconnect().catch(() => undefined);
+  expect(readdirSync(dir).filter((f) => f.startsWith('broker-')).length).toBe(3);
+
+  // THEN the restarted cluster serves every acknowledged record at its offset
+  const restarted = await startCliBroker(['--brokers', '3', '--data-dir', dir]);
+  try {
+    const again = new Kafka({ clientId: 'verify-3', brokers: [restarted.bootstrap], ...quiet });
+    const a = again.admin();
+    await a.connect();
+    const offsets = await a.fetchTopicOffsets('replicated');
+    await a.disconnect();
+    const total = offsets.reduce((n, o) => n + Number(o.high), 0);
+    expect(total).toBeGreaterThanOrEqual(acknowledged.size);
+    const stored = new Map<string, string>();
+    const consumer = again.consumer({ groupId: 'verify-3', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'replicated', fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) stored.set(`${batch.partition}:${m.offset}`, m.value!.toString());
+          if (stored.size >= total) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    let missing = 0;
+    for (const [position, value] of acknowledged) if (stored.get(position) !== value) missing++;
+    expect(missing).toBe(0);
+  } finally {
+    await restarted.stop();
+  }
+});
+
 test('a torn segment tail is truncated on restart; topics, configs and committed offsets survive', async () => {
   const first = await startBroker({ port: 0, dataDir: dir });
   const kafka = new Kafka({ clientId: 'restart', brokers: [first.bootstrapServers], ...quiet });
