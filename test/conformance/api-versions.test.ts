@@ -97,6 +97,7 @@ const SHARED_RANGES: Readonly<Record<number, string>> = {
   20: '0-6',
   21: '0-2',
   22: '0-5',
+  23: '0-4',
   32: '0-4',
   33: '0-2',
   37: '0-3',
