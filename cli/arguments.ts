@@ -34,6 +34,9 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   }
 }
 
+/** Where commands that reach Kafka connect when neither --bootstrap nor $KW_BOOTSTRAP says. */
+export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+
 /** A problem with the command line, thrown by the flag readers below: the command reports it as usage (exit code 2). */
 export class UsageError extends Error {
   public override readonly name: string = 'UsageError';

@@ -12,6 +12,7 @@ import {
 } from './kafka-connection';
 import { noExtraArguments, parseCommandArgs, reportUsage, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './command';
+import { table } from './table';
 
 const HELP = `Usage: kw groups list
        kw groups describe GROUP
@@ -32,17 +33,6 @@ Examples:
   kw groups reset-offsets workers --topic orders --to-earliest
   kw groups reset-offsets workers --topic orders --partition 0 --to-offset 42
   kw groups delete workers`;
-
-/** Renders rows as a left-aligned text table. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
 
 async function list(admin: Admin, io: CommandIO): Promise<number> {
   const { groups } = await admin.listGroups();

@@ -20,9 +20,8 @@ import {
   type KafkaConnectionSettings,
 } from '../functions/commons/kafka-client';
 import { BootstrapError, parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
+import { DEFAULT_BOOTSTRAP } from './arguments';
 import type { CommandIO } from './command';
-
-const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 
 /** parseArgs options every Kafka command takes. */
 export const CONNECTION_OPTIONS = {
@@ -67,6 +66,19 @@ CompressionCodecs[CompressionTypes.ZSTD] = () => {
 /** Where the command will connect, for messages. */
 function describeTarget(flags: ConnectionFlags): string {
   return flags['cluster-arn'] ?? flags.bootstrap ?? process.env.KW_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
+}
+
+/**
+ * The bootstrap list when the flags name a plaintext cluster (not MSK), for the requests kw sends
+ * with its own Kafka client; undefined for MSK or a list that cannot be read.
+ */
+export function plaintextBootstrap(flags: ConnectionFlags): string[] | undefined {
+  if (flags['cluster-arn']) return undefined;
+  try {
+    return parseBootstrapServers(describeTarget(flags));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The kafkajs client for the flags; undefined (with the reason printed) when MSK cannot be resolved. */

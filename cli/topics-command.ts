@@ -2,7 +2,6 @@
  * `kw topics create|list|describe|alter|delete`: Kafka's kafka-topics tool, renamed for humans.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { table } from './groups-command';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
 import {
   keyValueFlag,
@@ -13,6 +12,8 @@ import {
   wholeNumberFlag,
 } from './arguments';
 import type { Command, CommandIO } from './command';
+import { table } from './table';
+import { kafkaErrorType, topicPartitions } from './topic-metadata';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
        kw topics list
@@ -23,7 +24,8 @@ const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-facto
 create    a topic with N partitions (and configs such as retention.ms=3600000)
 list      every topic
 describe  partitions with their leader, replicas, in-sync replicas, first and next offset,
-          and the topic's configs that differ from the defaults
+          and the topic's configs that differ from the defaults; while a broker is down, also
+          the replicas on it (OFFLINE), and 'none' as the leader of a partition left without one
 alter     grows a topic to N partitions (Kafka cannot shrink a topic)
 delete    a topic and every record in it
 
@@ -35,12 +37,6 @@ Examples:
   kw topics describe greetings
   kw topics alter greetings --partitions 6
   kw topics delete greetings`;
-
-/** kafkajs errors carry Kafka's error name in `type`. */
-function kafkaErrorType(error: unknown): string | undefined {
-  const e = error as { type?: string; errors?: { type?: string }[] };
-  return e.type ?? e.errors?.[0]?.type;
-}
 
 async function create(admin: Admin, topic: ITopicConfig, io: CommandIO): Promise<number> {
   try {
@@ -70,29 +66,40 @@ async function exists(admin: Admin, name: string, io: CommandIO): Promise<boolea
   return false;
 }
 
-async function describe(admin: Admin, name: string, io: CommandIO): Promise<number> {
-  if (!(await exists(admin, name, io))) return 1;
-  const [meta] = (await admin.fetchTopicMetadata({ topics: [name] })).topics;
-  const offsets = new Map((await admin.fetchTopicOffsets(name)).map((o) => [o.partition, o]));
-  const configs = await admin.describeConfigs({
-    resources: [{ type: 2, name }],
-    includeSynonyms: false,
-  });
-  const changed = configs.resources[0].configEntries.filter((c) => !c.isDefault);
-  io.out(
-    `topic ${name}: ${meta.partitions.length} partition(s)${changed.length > 0 ? `, ${changed.map((c) => `${c.configName}=${c.configValue}`).join(', ')}` : ''}`,
+async function describe(admin: Admin, flags: ConnectionFlags, name: string, io: CommandIO): Promise<number> {
+  const partitions = await topicPartitions(admin, flags, name);
+  if (!partitions) {
+    io.err(`kw topics: no topic named '${name}' (see 'kw topics list')`);
+    return 1;
+  }
+  // A partition without a leader fails kafkajs' every request for the topic's offsets and configs:
+  // the partitions are still shown, without them.
+  const offline = partitions.filter((p) => p.leader === -1).length;
+  const offsets = new Map(
+    offline > 0 ? [] : (await admin.fetchTopicOffsets(name)).map((o) => [o.partition, o] as const),
   );
-  const rows = [...meta.partitions]
-    .sort((a, b) => a.partitionId - b.partitionId)
-    .map((p) => [
-      String(p.partitionId),
-      String(p.leader),
-      p.replicas.join(','),
-      p.isr.join(','),
-      offsets.get(p.partitionId)?.low ?? '-',
-      offsets.get(p.partitionId)?.high ?? '-',
-    ]);
-  io.out(table(['PARTITION', 'LEADER', 'REPLICAS', 'IN-SYNC', 'FIRST OFFSET', 'NEXT OFFSET'], rows));
+  const changed =
+    offline > 0
+      ? []
+      : (
+          await admin.describeConfigs({ resources: [{ type: 2, name }], includeSynonyms: false })
+        ).resources[0].configEntries.filter((c) => !c.isDefault);
+  io.out(
+    `topic ${name}: ${partitions.length} partition(s)${changed.length > 0 ? `, ${changed.map((c) => `${c.configName}=${c.configValue}`).join(', ')}` : ''}${offline > 0 ? `; ${offline} offline (no leader: every in-sync replica is down), offsets and configs unavailable` : ''}`,
+  );
+  // The OFFLINE column appears while some replica's broker is down, as Kafka's OfflineReplicas.
+  const withOffline = partitions.some((p) => p.offlineReplicas.length > 0);
+  const rows = partitions.map((p) => [
+    String(p.partitionId),
+    p.leader === -1 ? 'none' : String(p.leader),
+    p.replicas.join(','),
+    p.isr.join(',') || '-',
+    offsets.get(p.partitionId)?.low ?? '-',
+    offsets.get(p.partitionId)?.high ?? '-',
+    ...(withOffline ? [p.offlineReplicas.join(',') || '-'] : []),
+  ]);
+  const header = ['PARTITION', 'LEADER', 'REPLICAS', 'IN-SYNC', 'FIRST OFFSET', 'NEXT OFFSET'];
+  io.out(table(withOffline ? [...header, 'OFFLINE'] : header, rows));
   return 0;
 }
 
@@ -166,7 +173,7 @@ export const topicsCommand: Command = {
             })) ?? 1
           );
         case 'describe':
-          return (await withAdmin('topics', flags, io, (a) => describe(a, name!, io))) ?? 1;
+          return (await withAdmin('topics', flags, io, (a) => describe(a, flags, name!, io))) ?? 1;
         case 'alter': {
           if (v.partitions === undefined) return usage("'alter' needs --partitions N");
           const partitions = wholeNumberFlag('--partitions', v.partitions, 1);

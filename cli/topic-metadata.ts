@@ -1,0 +1,87 @@
+/**
+ * A topic's partitions as Metadata reports them (leader, replicas, in-sync and offline replicas), for
+ * `kw topics describe`. kafkajs refuses a whole Metadata answer in which any partition has no leader
+ * (LEADER_NOT_AVAILABLE: Kafka's answer for a partition whose in-sync replicas are all down), so on a
+ * plaintext cluster that answer is read with kw's own Kafka client instead: an offline partition then
+ * shows as one rather than as an error.
+ */
+import type { Admin } from 'kafkajs';
+import { ErrorCode } from '../local/kafka/errors';
+import { MetadataSchema } from '../local/kafka/messages/03-metadata';
+import { WireClient } from '../local/runtime/kafka/wire-client';
+import { plaintextBootstrap, type ConnectionFlags } from './kafka-connection';
+
+export interface PartitionReplicas {
+  readonly partitionId: number;
+  /** -1 while the partition has no leader. */
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  /** Replicas on brokers that are down. */
+  readonly offlineReplicas: readonly number[];
+}
+
+/** kafkajs errors carry Kafka's error name in `type`; its retrier wraps the last one. */
+export function kafkaErrorType(error: unknown): string | undefined {
+  const e = error as { type?: string; errors?: { type?: string }[]; originalError?: { type?: string } };
+  return e.type ?? e.errors?.[0]?.type ?? e.originalError?.type;
+}
+
+/** Metadata v8 (OfflineReplicas, leader epochs) for one topic, from the first bootstrap address that answers. */
+async function wireMetadata(
+  servers: readonly string[],
+  name: string,
+): Promise<PartitionReplicas[] | undefined> {
+  let lastError: unknown;
+  for (const address of servers) {
+    let client: WireClient | undefined;
+    try {
+      client = await WireClient.open(address, 'kw-topics', 3000);
+      const res = await client.request(
+        MetadataSchema,
+        8,
+        { Topics: [{ Name: name }], AllowAutoTopicCreation: false },
+        5000,
+      );
+      const topic = res.Topics.find((t) => t.Name === name);
+      if (!topic || topic.ErrorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return undefined;
+      return topic.Partitions.map((p) => ({
+        partitionId: p.PartitionIndex,
+        leader: p.LeaderId,
+        replicas: p.ReplicaNodes,
+        isr: p.IsrNodes,
+        offlineReplicas: p.OfflineReplicas,
+      }));
+    } catch (error) {
+      lastError = error;
+    } finally {
+      client?.close();
+    }
+  }
+  throw lastError;
+}
+
+/** The partitions of topic `name`, by partition id; undefined when there is no such topic. */
+export async function topicPartitions(
+  admin: Admin,
+  flags: ConnectionFlags,
+  name: string,
+): Promise<PartitionReplicas[] | undefined> {
+  try {
+    if (!(await admin.listTopics()).includes(name)) return undefined;
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [name] })).topics;
+    return meta.partitions
+      .map((p) => ({
+        partitionId: p.partitionId,
+        leader: p.leader,
+        replicas: p.replicas,
+        isr: p.isr,
+        offlineReplicas: p.offlineReplicas ?? [],
+      }))
+      .sort((a, b) => a.partitionId - b.partitionId);
+  } catch (error) {
+    const servers = plaintextBootstrap(flags);
+    if (kafkaErrorType(error) !== 'LEADER_NOT_AVAILABLE' || !servers) throw error;
+    return (await wireMetadata(servers, name))?.sort((a, b) => a.partitionId - b.partitionId);
+  }
+}
