@@ -15,13 +15,15 @@ import type { Command, CommandIO } from './command';
 import { table } from './table';
 import { kafkaErrorType, topicPartitions } from './topic-metadata';
 
-const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor 1] [--config key=value]...
+const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor N] [--config key=value]...
        kw topics list
        kw topics describe NAME
        kw topics alter NAME --partitions N
        kw topics delete NAME
 
-create    a topic with N partitions (and configs such as retention.ms=3600000)
+create    a topic with N partitions, each kept on R brokers (--replication-factor; without it the
+          cluster's default.replication.factor, as kafka-topics.sh), and configs such as
+          retention.ms=3600000
 list      every topic
 describe  partitions with their leader, replicas, in-sync replicas, first and next offset,
           and the topic's configs that differ from the defaults; while a broker is down, also
@@ -50,9 +52,11 @@ async function create(admin: Admin, topic: ITopicConfig, io: CommandIO): Promise
     const why =
       type === 'INVALID_TOPIC_EXCEPTION'
         ? "a topic name uses letters, digits, '.', '_' and '-', up to 249 characters"
-        : type === 'INVALID_CONFIG'
-          ? `the broker refused a config (${(topic.configEntries ?? []).map((c) => c.name).join(', ')}); check the names and values, e.g. retention.ms=3600000`
-          : (type ?? (error as Error).message);
+        : type === 'INVALID_REPLICATION_FACTOR'
+          ? `the replication factor${topic.replicationFactor === -1 ? '' : ` ${topic.replicationFactor}`} is more than the brokers the cluster has running`
+          : type === 'INVALID_CONFIG'
+            ? `the broker refused a config (${(topic.configEntries ?? []).map((c) => c.name).join(', ')}); check the names and values, e.g. retention.ms=3600000`
+            : (type ?? (error as Error).message);
     io.err(`kw topics: cannot create '${topic.topic}': ${why}`);
     return 1;
   }
@@ -158,7 +162,8 @@ export const topicsCommand: Command = {
           const topic: ITopicConfig = {
             topic: name!,
             numPartitions: wholeNumberFlag('--partitions', v.partitions, 1) ?? 1,
-            replicationFactor: wholeNumberFlag('--replication-factor', v['replication-factor'], 1) ?? 1,
+            // -1: the cluster's default replication factor, as kafka-topics.sh asks without the flag.
+            replicationFactor: wholeNumberFlag('--replication-factor', v['replication-factor'], 1) ?? -1,
             configEntries,
           };
           return (await withAdmin('topics', flags, io, (a) => create(a, topic, io))) ?? 1;

@@ -72,6 +72,11 @@ describe('kw topics', () => {
     [['topics', 'alter', 'missing', '--partitions', '2'], 1, /no topic named 'missing'/],
     [['topics', 'create', 'x', '--partitions', '0'], 2, /--partitions must be a whole number ≥ 1, got '0'/],
     [['topics', 'create', 'x', '--config', 'retention'], 2, /--config takes key=value, got 'retention'/],
+    [
+      ['topics', 'create', 'x', '--replication-factor', '2'],
+      1,
+      /cannot create 'x': the replication factor 2 is more than the brokers the cluster has running/,
+    ],
     [['topics', 'alter', 'x'], 2, /'alter' needs --partitions N/],
     [['topics', 'describe'], 2, /'describe' needs a topic NAME/],
     [['topics', 'frobnicate', 'x'], 2, /expected create, list, describe, alter or delete/],
