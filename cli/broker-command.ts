@@ -2,8 +2,10 @@
  * `kw broker`: runs the embedded Kafka-protocol broker in the foreground until Ctrl-C / SIGTERM.
  */
 import { BrokerOptionsError, startBroker } from '../local/broker/broker';
+import { startControlServer, type RunningControl } from '../local/broker/control/control-server';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-dir';
 import { choiceFlag, integerFlag, parseCommandArgs, reportUsage, usageError } from './arguments';
+import { CLUSTER_COMMANDS } from './cluster-command';
 import type { Command } from './command';
 import { untilStopSignal } from './signals';
 
@@ -13,7 +15,8 @@ const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [-
 Runs a Kafka-protocol broker in this process: real Kafka clients (kafkajs, librdkafka/kcat,
 kafka-python, @platformatic/kafka) connect to it unmodified. Topics and records are kept in memory,
 or in --data-dir across restarts.
-Prints 'listening on HOST:PORT' for each broker once it accepts connections; Ctrl-C stops it.
+Prints 'listening on HOST:PORT' for each broker once it accepts connections, and the address of its
+control channel, through which 'kw cluster' stops, starts and pauses brokers; Ctrl-C stops it.
 
 Options:
   --port N          port of the first broker (0 picks a free one)          [default: 9092]
@@ -35,7 +38,8 @@ Examples:
   kw broker
   kw broker --port 19092 --brokers 3
   kw broker --data-dir .kafka-data --fsync batch
-  kcat -b 127.0.0.1:9092 -L`;
+  kcat -b 127.0.0.1:9092 -L
+  kw cluster stop 2`;
 
 export const brokerCommand: Command = {
   help: HELP,
@@ -88,13 +92,22 @@ export const brokerCommand: Command = {
       io.err(`kw broker: ${error.message}`);
       return 1;
     }
+    let control: RunningControl | undefined;
+    try {
+      control = await startControlServer(broker);
+    } catch (error) {
+      // The brokers serve clients without it; only the drills need the channel.
+      io.err(`kw broker: warning: no control channel for kw cluster: ${(error as Error).message}`);
+    }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready line.
     const stopSignal = untilStopSignal();
     broker.ports.forEach((p, i) => io.out(`broker ${i + 1} listening on ${broker.host}:${p}`));
+    if (control) io.out(`control  ${control.url}  (${CLUSTER_COMMANDS})`);
     io.out(`ready in ${ms.toFixed(0)} ms; bootstrap servers: ${broker.bootstrapServers} (Ctrl-C to stop)`);
 
     io.out(`${await stopSignal}: stopping`);
+    await control?.close();
     await broker.close();
     io.out('stopped');
     return 0;

@@ -27,6 +27,10 @@ const COMMANDS: Record<string, { readonly summary: string; load(): Command }> = 
     summary: 'run the embedded Kafka-protocol broker',
     load: () => (require('./broker-command') as typeof import('./broker-command')).brokerCommand,
   },
+  cluster: {
+    summary: 'failure drills on the embedded brokers: status, stop, start, pause, resume a broker',
+    load: () => (require('./cluster-command') as typeof import('./cluster-command')).clusterCommand,
+  },
   topics: {
     summary: 'topics: create, list, describe, alter (add partitions), delete',
     load: () => (require('./topics-command') as typeof import('./topics-command')).topicsCommand,

@@ -4,6 +4,7 @@
  * Ctrl-C.
  */
 import * as path from 'node:path';
+import { startControlServer, type RunningControl } from '../local/broker/control/control-server';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
 import {
   BootstrapError,
@@ -21,6 +22,7 @@ import {
   usageError,
   UsageError,
 } from './arguments';
+import { CLUSTER_COMMANDS } from './cluster-command';
 import type { Command, CommandIO } from './command';
 import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
@@ -32,8 +34,9 @@ const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 
 Runs the pipeline on this machine: the same CDK template 'cdk deploy' would send, with MSK replaced
 by the embedded broker (or an existing Kafka cluster, --bootstrap), DynamoDB by an embedded endpoint
 (dynalite), each Lambda function by local processes, each Kafka event source mapping by a local poller
-and each Function URL by a local port. Prints every local endpoint once ready, then a summary every
-second. Ctrl-C stops everything.
+and each Function URL by a local port. Prints every local endpoint once ready (with the embedded
+broker, also its control channel: 'kw cluster stop N' and the like run failure drills on it), then a
+summary every second. Ctrl-C stops everything.
 
 Options:
   --assembly DIR     run an already synthesized cloud assembly instead of synthesizing
@@ -75,7 +78,7 @@ function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
   return `${time}  records: ${topics || '-'} | lag: ${lag || '-'} | invocations: ${calls || '0'} | errors ${errors} | dead letters ${s.deadLetters}`;
 }
 
-function readyBlock(runtime: LocalRuntime, seconds: number): string {
+function readyBlock(runtime: LocalRuntime, control: RunningControl | undefined, seconds: number): string {
   const lines = [`\nReady in ${seconds.toFixed(1)} s. Local endpoints:`];
   const rows: [string, string][] = [];
   for (const u of runtime.urls) {
@@ -91,6 +94,7 @@ function readyBlock(runtime: LocalRuntime, seconds: number): string {
       ? `${runtime.bootstrapServers}   (existing cluster${cluster.clusterId ? ` ${cluster.clusterId}` : ''}, ${cluster.brokers} broker${cluster.brokers === 1 ? '' : 's'}: kw up neither starts nor stops it)`
       : runtime.bootstrapServers,
   ]);
+  if (control) rows.push(['control', `${control.url}   (${CLUSTER_COMMANDS})`]);
   rows.push(['DynamoDB', `${runtime.dynamodb.endpoint}   (region ${LOCAL_REGION}, any credentials)`]);
   for (const t of runtime.assembly.tables) rows.push(['table', t.name]);
   for (const m of runtime.mappings) {
@@ -261,9 +265,18 @@ export const upCommand: Command = {
       if (error instanceof AssemblyError) io.err('Run without --assembly to synthesize the app first.');
       return 1;
     }
+    let control: RunningControl | undefined;
+    if (runtime.broker) {
+      try {
+        control = await startControlServer(runtime.broker);
+      } catch (error) {
+        // The pipeline runs without it; only the drills need the channel.
+        io.err(`kw up: warning: no control channel for kw cluster: ${(error as Error).message}`);
+      }
+    }
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready block.
     const stopSignal = untilStopSignal();
-    io.out(readyBlock(runtime, (Date.now() - started) / 1000));
+    io.out(readyBlock(runtime, control, (Date.now() - started) / 1000));
 
     let last = '';
     const timer = setInterval(() => {
@@ -278,6 +291,7 @@ export const upCommand: Command = {
     clearInterval(timer);
     status('');
     io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);
+    await control?.close();
     await runtime.close();
     io.out('stopped');
     return 0;

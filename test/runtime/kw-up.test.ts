@@ -65,6 +65,8 @@ describe('kw up (npm start)', () => {
     try {
       expect(first.ingestUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(first.output()).toMatch(/Kafka bootstrap\s+127\.0\.0\.1:\d+/);
+      // the embedded broker's control channel, for kw cluster
+      expect(first.output()).toMatch(/\n {2}control +http:\/\/127\.0\.0\.1:\d+ +\(kw cluster status\|stop N/);
       expect(first.output()).toMatch(/AWS_IAM auth is not enforced locally/);
       expect(first.output()).toMatch(/Not emulated[^\n]*\n\s+.*AWS::IAM::Role ×\d+/);
 
@@ -152,6 +154,8 @@ describe('kw up (npm start)', () => {
         const u = await startKwUp(['--bootstrap', cluster.bootstrap]);
         try {
           expect(u.output()).not.toMatch(/starting the broker/);
+          // nothing of it to stop or start: no control channel
+          expect(u.output()).not.toMatch(/\n {2}control /);
           expect(u.output()).toMatch(
             new RegExp(
               `Kafka bootstrap\\s+${cluster.bootstrap}\\s+\\(existing cluster \\S+, 3 brokers: kw up neither starts nor stops it\\)`,
