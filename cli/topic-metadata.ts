@@ -21,17 +21,20 @@ export interface PartitionReplicas {
   readonly offlineReplicas: readonly number[];
 }
 
-/** kafkajs errors carry Kafka's error name in `type`; its retrier wraps the last one. */
+/** kafkajs errors carry Kafka's error name in `type`; its retrier wraps the last one as the `cause`. */
 export function kafkaErrorType(error: unknown): string | undefined {
-  const e = error as { type?: string; errors?: { type?: string }[]; originalError?: { type?: string } };
-  return e.type ?? e.errors?.[0]?.type ?? e.originalError?.type;
+  const e = error as { type?: string; errors?: { type?: string }[]; cause?: { type?: string } };
+  return e.type ?? e.errors?.[0]?.type ?? e.cause?.type;
 }
 
-/** Metadata v8 (OfflineReplicas, leader epochs) for one topic, from the first bootstrap address that answers. */
+/**
+ * Metadata v8 (OfflineReplicas) for some topics, or every topic (`names` null), from the first
+ * bootstrap address that answers: each existing topic's partitions, by name.
+ */
 async function wireMetadata(
   servers: readonly string[],
-  name: string,
-): Promise<PartitionReplicas[] | undefined> {
+  names: readonly string[] | null,
+): Promise<Map<string, PartitionReplicas[]>> {
   let lastError: unknown;
   for (const address of servers) {
     let client: WireClient | undefined;
@@ -40,18 +43,25 @@ async function wireMetadata(
       const res = await client.request(
         MetadataSchema,
         8,
-        { Topics: [{ Name: name }], AllowAutoTopicCreation: false },
+        { Topics: names && names.map((Name) => ({ Name })), AllowAutoTopicCreation: false },
         5000,
       );
-      const topic = res.Topics.find((t) => t.Name === name);
-      if (!topic || topic.ErrorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return undefined;
-      return topic.Partitions.map((p) => ({
-        partitionId: p.PartitionIndex,
-        leader: p.LeaderId,
-        replicas: p.ReplicaNodes,
-        isr: p.IsrNodes,
-        offlineReplicas: p.OfflineReplicas,
-      }));
+      const topics = new Map<string, PartitionReplicas[]>();
+      for (const topic of res.Topics) {
+        if (topic.ErrorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || topic.Name === null) continue;
+        const partitions = topic.Partitions.map((p) => ({
+          partitionId: p.PartitionIndex,
+          leader: p.LeaderId,
+          replicas: p.ReplicaNodes,
+          isr: p.IsrNodes,
+          offlineReplicas: p.OfflineReplicas,
+        }));
+        topics.set(
+          topic.Name,
+          partitions.sort((x, y) => x.partitionId - y.partitionId),
+        );
+      }
+      return topics;
     } catch (error) {
       lastError = error;
     } finally {
@@ -61,27 +71,54 @@ async function wireMetadata(
   throw lastError;
 }
 
+/**
+ * Runs `withKafkajs`; if kafkajs refused a Metadata answer for a partition without a leader, and the
+ * cluster is a plaintext one, answers with `withWire` from kw's own Metadata request instead.
+ */
+async function leaderlessFallback<T>(
+  flags: ConnectionFlags,
+  withKafkajs: () => Promise<T>,
+  withWire: (servers: readonly string[]) => Promise<T>,
+): Promise<T> {
+  try {
+    return await withKafkajs();
+  } catch (error) {
+    const servers = plaintextBootstrap(flags);
+    if (kafkaErrorType(error) !== 'LEADER_NOT_AVAILABLE' || !servers) throw error;
+    return withWire(servers);
+  }
+}
+
+/** Every topic's name, internal ones (`__...`) included. */
+export function topicNames(admin: Admin, flags: ConnectionFlags): Promise<string[]> {
+  return leaderlessFallback(
+    flags,
+    () => admin.listTopics(),
+    async (servers) => [...(await wireMetadata(servers, null)).keys()],
+  );
+}
+
 /** The partitions of topic `name`, by partition id; undefined when there is no such topic. */
-export async function topicPartitions(
+export function topicPartitions(
   admin: Admin,
   flags: ConnectionFlags,
   name: string,
 ): Promise<PartitionReplicas[] | undefined> {
-  try {
-    if (!(await admin.listTopics()).includes(name)) return undefined;
-    const [meta] = (await admin.fetchTopicMetadata({ topics: [name] })).topics;
-    return meta.partitions
-      .map((p) => ({
-        partitionId: p.partitionId,
-        leader: p.leader,
-        replicas: p.replicas,
-        isr: p.isr,
-        offlineReplicas: p.offlineReplicas ?? [],
-      }))
-      .sort((a, b) => a.partitionId - b.partitionId);
-  } catch (error) {
-    const servers = plaintextBootstrap(flags);
-    if (kafkaErrorType(error) !== 'LEADER_NOT_AVAILABLE' || !servers) throw error;
-    return (await wireMetadata(servers, name))?.sort((a, b) => a.partitionId - b.partitionId);
-  }
+  return leaderlessFallback(
+    flags,
+    async () => {
+      if (!(await admin.listTopics()).includes(name)) return undefined;
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [name] })).topics;
+      return meta.partitions
+        .map((p) => ({
+          partitionId: p.partitionId,
+          leader: p.leader,
+          replicas: p.replicas,
+          isr: p.isr,
+          offlineReplicas: p.offlineReplicas ?? [],
+        }))
+        .sort((a, b) => a.partitionId - b.partitionId);
+    },
+    async (servers) => (await wireMetadata(servers, [name])).get(name),
+  );
 }

@@ -13,7 +13,7 @@ import {
 } from './arguments';
 import type { Command, CommandIO } from './command';
 import { table } from './table';
-import { kafkaErrorType, topicPartitions } from './topic-metadata';
+import { kafkaErrorType, topicNames, topicPartitions } from './topic-metadata';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor N] [--config key=value]...
        kw topics list
@@ -64,16 +64,18 @@ async function create(admin: Admin, topic: ITopicConfig, io: CommandIO): Promise
   return 0;
 }
 
-async function exists(admin: Admin, name: string, io: CommandIO): Promise<boolean> {
-  if ((await admin.listTopics()).includes(name)) return true;
-  io.err(`kw topics: no topic named '${name}' (see 'kw topics list')`);
+const noSuchTopic = (name: string) => `kw topics: no topic named '${name}' (see 'kw topics list')`;
+
+async function exists(admin: Admin, flags: ConnectionFlags, name: string, io: CommandIO): Promise<boolean> {
+  if ((await topicNames(admin, flags)).includes(name)) return true;
+  io.err(noSuchTopic(name));
   return false;
 }
 
 async function describe(admin: Admin, flags: ConnectionFlags, name: string, io: CommandIO): Promise<number> {
   const partitions = await topicPartitions(admin, flags, name);
   if (!partitions) {
-    io.err(`kw topics: no topic named '${name}' (see 'kw topics list')`);
+    io.err(noSuchTopic(name));
     return 1;
   }
   // A partition without a leader fails kafkajs' every request for the topic's offsets and configs:
@@ -107,12 +109,21 @@ async function describe(admin: Admin, flags: ConnectionFlags, name: string, io: 
   return 0;
 }
 
-async function alter(admin: Admin, name: string, partitions: number, io: CommandIO): Promise<number> {
-  if (!(await exists(admin, name, io))) return 1;
-  const [meta] = (await admin.fetchTopicMetadata({ topics: [name] })).topics;
-  if (partitions <= meta.partitions.length) {
+async function alter(
+  admin: Admin,
+  flags: ConnectionFlags,
+  name: string,
+  partitions: number,
+  io: CommandIO,
+): Promise<number> {
+  const current = await topicPartitions(admin, flags, name);
+  if (!current) {
+    io.err(noSuchTopic(name));
+    return 1;
+  }
+  if (partitions <= current.length) {
     io.err(
-      `kw topics: '${name}' has ${meta.partitions.length} partition(s); Kafka can only add partitions, so --partitions must be more than that`,
+      `kw topics: '${name}' has ${current.length} partition(s); Kafka can only add partitions, so --partitions must be more than that`,
     );
     return 1;
   }
@@ -121,8 +132,8 @@ async function alter(admin: Admin, name: string, partitions: number, io: Command
   return 0;
 }
 
-async function remove(admin: Admin, name: string, io: CommandIO): Promise<number> {
-  if (!(await exists(admin, name, io))) return 1;
+async function remove(admin: Admin, flags: ConnectionFlags, name: string, io: CommandIO): Promise<number> {
+  if (!(await exists(admin, flags, name, io))) return 1;
   await admin.deleteTopics({ topics: [name] });
   io.out(`deleted topic ${name}`);
   return 0;
@@ -172,7 +183,7 @@ export const topicsCommand: Command = {
           if (name !== undefined) return usage(`'list' takes no topic, got '${name}'`);
           return (
             (await withAdmin('topics', flags, io, async (a) => {
-              const topics = (await a.listTopics()).filter((t) => !t.startsWith('__')).sort();
+              const topics = (await topicNames(a, flags)).filter((t) => !t.startsWith('__')).sort();
               io.out(topics.length > 0 ? topics.join('\n') : 'no topics');
               return 0;
             })) ?? 1
@@ -182,10 +193,10 @@ export const topicsCommand: Command = {
         case 'alter': {
           if (v.partitions === undefined) return usage("'alter' needs --partitions N");
           const partitions = wholeNumberFlag('--partitions', v.partitions, 1);
-          return (await withAdmin('topics', flags, io, (a) => alter(a, name!, partitions, io))) ?? 1;
+          return (await withAdmin('topics', flags, io, (a) => alter(a, flags, name!, partitions, io))) ?? 1;
         }
         case 'delete':
-          return (await withAdmin('topics', flags, io, (a) => remove(a, name!, io))) ?? 1;
+          return (await withAdmin('topics', flags, io, (a) => remove(a, flags, name!, io))) ?? 1;
         default:
           return usage(`expected create, list, describe, alter or delete, got '${action ?? ''}'`);
       }
