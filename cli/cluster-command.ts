@@ -108,7 +108,7 @@ function changeTable(changes: readonly PartitionChange[]): string {
       c.leader[0] === c.leader[1]
         ? leaderText(c.leader[1])
         : `${leaderText(c.leader[0])} → ${leaderText(c.leader[1])}`,
-      `${ids(c.isr[0])} → ${ids(c.isr[1])}`,
+      ids(c.isr[0]) === ids(c.isr[1]) ? ids(c.isr[1]) : `${ids(c.isr[0])} → ${ids(c.isr[1])}`,
     ]),
   );
 }

@@ -15,7 +15,7 @@ export interface PartitionView {
   readonly replicas: readonly number[];
   /** The in-sync replicas. */
   readonly isr: readonly number[];
-  /** Replicas on brokers that are stopped (Metadata's OfflineReplicas). */
+  /** Replicas on brokers that are down: stopped, or paused past their session (Metadata's OfflineReplicas). */
   readonly offlineReplicas: readonly number[];
   readonly highWatermark: number;
 }
@@ -40,7 +40,6 @@ export function controlStatus(target: {
   readonly cluster: Cluster;
 }): ControlStatus {
   const status = target.control.status();
-  const stopped = new Set(status.brokers.filter((b) => b.state === 'stopped').map((b) => b.nodeId));
   const topics = [...target.cluster.topics.values()]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((topic) => ({
@@ -52,7 +51,7 @@ export function controlStatus(target: {
         leaderEpoch: p.leaderEpoch,
         replicas: [...p.replicas],
         isr: [...p.isr],
-        offlineReplicas: p.replicas.filter((id) => stopped.has(id)),
+        offlineReplicas: p.offlineReplicas,
         highWatermark: Number(p.highWatermark),
       })),
     }));
