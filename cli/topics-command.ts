@@ -1,6 +1,7 @@
 /**
  * `kw topics create|list|describe|alter|delete`: Kafka's kafka-topics tool, renamed for humans.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
 import {
@@ -40,7 +41,25 @@ Examples:
   kw topics alter greetings --partitions 6
   kw topics delete greetings`;
 
-async function create(admin: Admin, topic: ITopicConfig, io: CommandIO): Promise<number> {
+/**
+ * Whether topic `name` shows up with a leader for every partition within a few seconds. On a cluster
+ * of several brokers, the broker kafkajs asks for the new topic's leaders may not know of the topic
+ * yet, and kafkajs gives up at once (UNKNOWN_TOPIC_OR_PARTITION) though the topic was created.
+ */
+async function announced(admin: Admin, flags: ConnectionFlags, name: string): Promise<boolean> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(200)) {
+    const partitions = await topicPartitions(admin, flags, name).catch(() => undefined);
+    if (partitions && partitions.length > 0 && partitions.every((p) => p.leader !== -1)) return true;
+  }
+  return false;
+}
+
+async function create(
+  admin: Admin,
+  flags: ConnectionFlags,
+  topic: ITopicConfig,
+  io: CommandIO,
+): Promise<number> {
   try {
     const created = await admin.createTopics({ topics: [topic], waitForLeaders: true });
     if (!created) {
@@ -49,16 +68,18 @@ async function create(admin: Admin, topic: ITopicConfig, io: CommandIO): Promise
     }
   } catch (error) {
     const type = kafkaErrorType(error);
-    const why =
-      type === 'INVALID_TOPIC_EXCEPTION'
-        ? "a topic name uses letters, digits, '.', '_' and '-', up to 249 characters"
-        : type === 'INVALID_REPLICATION_FACTOR'
-          ? `the replication factor${topic.replicationFactor === -1 ? '' : ` ${topic.replicationFactor}`} is more than the brokers the cluster has running`
-          : type === 'INVALID_CONFIG'
-            ? `the broker refused a config (${(topic.configEntries ?? []).map((c) => c.name).join(', ')}); check the names and values, e.g. retention.ms=3600000`
-            : (type ?? (error as Error).message);
-    io.err(`kw topics: cannot create '${topic.topic}': ${why}`);
-    return 1;
+    if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !(await announced(admin, flags, topic.topic))) {
+      const why =
+        type === 'INVALID_TOPIC_EXCEPTION'
+          ? "a topic name uses letters, digits, '.', '_' and '-', up to 249 characters"
+          : type === 'INVALID_REPLICATION_FACTOR'
+            ? `the replication factor${topic.replicationFactor === -1 ? '' : ` ${topic.replicationFactor}`} is more than the brokers the cluster has running`
+            : type === 'INVALID_CONFIG'
+              ? `the broker refused a config (${(topic.configEntries ?? []).map((c) => c.name).join(', ')}); check the names and values, e.g. retention.ms=3600000`
+              : (type ?? (error as Error).message);
+      io.err(`kw topics: cannot create '${topic.topic}': ${why}`);
+      return 1;
+    }
   }
   io.out(`created topic ${topic.topic} with ${topic.numPartitions} partition(s)`);
   return 0;
@@ -177,7 +198,7 @@ export const topicsCommand: Command = {
             replicationFactor: wholeNumberFlag('--replication-factor', v['replication-factor'], 1) ?? -1,
             configEntries,
           };
-          return (await withAdmin('topics', flags, io, (a) => create(a, topic, io))) ?? 1;
+          return (await withAdmin('topics', flags, io, (a) => create(a, flags, topic, io))) ?? 1;
         }
         case 'list':
           if (name !== undefined) return usage(`'list' takes no topic, got '${name}'`);
