@@ -4,12 +4,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CONTROL_ACTIONS,
   partitionChanges,
+  type ControlAction,
   type ControlStatus,
   type PartitionChange,
 } from '../local/broker/control/cluster-view';
 import { brokerAction, ControlError, fetchControlStatus } from '../local/broker/control/control-client';
-import { CONTROL_ACTIONS, type ControlAction } from '../local/broker/control/control-routes';
 import { findControl, type RunInfo } from '../local/broker/control/run-file';
 import { BootstrapError, parseBootstrapServers, probeCluster } from '../local/runtime/kafka/bootstrap';
 import {

@@ -19,8 +19,7 @@ import {
   writeRunFiles,
   type RunInfo,
 } from '../../local/broker/control/run-file';
-import type { ActionResult } from '../../local/broker/control/control-routes';
-import type { ControlStatus } from '../../local/broker/control/cluster-view';
+import type { ActionResult, ControlStatus } from '../../local/broker/control/cluster-view';
 import { capture } from '../support/command-io';
 import { runKw, startCliBroker, startKw } from '../support/kw-process';
 import { until } from '../support/until';

@@ -2,6 +2,7 @@
  * What the control channel reports: the brokers' status from BrokerControl plus, per topic, each
  * partition's leader, replicas, ISR, leader epoch and high watermark read from the cluster state. Plain
  * JSON-ready data, so the CLI (and the console) can compare two snapshots to say what a drill changed.
+ * It imports the broker's types only, so a client (`kw cluster`) loads none of the broker with it.
  */
 import type { BrokerControl, ClusterStatus } from '../broker';
 import type { Cluster } from '../cluster/cluster';
@@ -95,4 +96,17 @@ export function partitionChanges(before: ControlStatus, after: ControlStatus): P
     }
   }
   return changes;
+}
+
+export const CONTROL_ACTIONS = ['stop', 'start', 'pause', 'resume'] as const;
+export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+
+/** POST /brokers/N/ACTION's answer. */
+export interface ActionResult {
+  readonly nodeId: number;
+  readonly action: ControlAction;
+  readonly before: ControlStatus;
+  readonly after: ControlStatus;
+  /** Partitions whose leader or ISR changed while the action ran. */
+  readonly changes: readonly PartitionChange[];
 }

@@ -1,6 +1,5 @@
 /** The control channel seen from another process (`kw cluster`): its two requests over fetch. */
-import type { ControlStatus } from './cluster-view';
-import type { ActionResult, ControlAction } from './control-routes';
+import type { ActionResult, ControlAction, ControlStatus } from './cluster-view';
 import type { RunInfo } from './run-file';
 
 /** A request the channel refused (`status` its HTTP status) or could not be sent (no `status`). */

@@ -9,10 +9,13 @@ import { isIP } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { BrokerOptionsError, type BrokerControl } from '../broker';
 import type { Cluster } from '../cluster/cluster';
-import { controlStatus, partitionChanges, type ControlStatus, type PartitionChange } from './cluster-view';
-
-export const CONTROL_ACTIONS = ['stop', 'start', 'pause', 'resume'] as const;
-export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+import {
+  CONTROL_ACTIONS,
+  controlStatus,
+  partitionChanges,
+  type ActionResult,
+  type ControlAction,
+} from './cluster-view';
 
 /** What the routes act on: a running broker's control and its cluster state. */
 export interface ControlTarget {
@@ -33,16 +36,6 @@ export interface ControlReply {
   readonly body: object;
   /** The methods a path takes (the Allow header of a 405). */
   readonly allow?: string;
-}
-
-/** POST /brokers/N/ACTION's answer. */
-export interface ActionResult {
-  readonly nodeId: number;
-  readonly action: ControlAction;
-  readonly before: ControlStatus;
-  readonly after: ControlStatus;
-  /** Partitions whose leader or ISR changed while the action ran. */
-  readonly changes: readonly PartitionChange[];
 }
 
 /** Who may use the channel: requests for its own address, changes with the run's token. */
