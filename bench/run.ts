@@ -8,8 +8,12 @@ import { runBrokerBench, type Figure } from './broker.bench';
 import { runPipelineBench } from './pipeline.bench';
 import { runReplicationBench } from './replication.bench';
 
+/** Sub-millisecond latencies keep two decimals, so 0.04 and 0.14 ms do not both read 0.1. */
 const format = (value: number, unit: string) =>
-  unit === '' ? value.toFixed(2) : value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  unit === '' || value < 1 ? value.toFixed(2) : value >= 100 ? value.toFixed(0) : value.toFixed(1);
+
+/** A ratio with two decimals, or two significant digits below 0.01 (a failover in ms against seconds). */
+const ratio = (value: number) => (value >= 0.01 ? value.toFixed(2) : value.toPrecision(2));
 
 function print(figures: Figure[]): void {
   const width = Math.max(...figures.map((f) => f.name.length));
@@ -25,7 +29,7 @@ function printSideBySide({ against, ran, comparisons }: SideBySide): void {
     ...(ran
       ? [
           `${format(c.apacheKafka!, c.unit)} ${c.unit}`,
-          `${(c.embedded / c.apacheKafka!).toFixed(2)} (${c.better} is better)`,
+          `${ratio(c.embedded / c.apacheKafka!)} (${c.better} is better)`,
         ]
       : []),
   ]);
