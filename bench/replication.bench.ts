@@ -5,7 +5,8 @@
  * test/support/apache-kafka.ts with its heap capped at 768 MiB a node), through the same raw client.
  * Both clusters run at once and each round runs on both, alternating which goes first (and which
  * setting), as in the side-by-side bench; every figure is the median of its rounds, each ratio a
- * ratio of medians.
+ * ratio of medians. The embedded brokers share this process's one thread with the client (control.stop
+ * needs them here), so their figures carry the client's work too; Kafka's brokers have their own JVMs.
  *
  * - produce throughput: the broker bench's pipelined sender (1 KiB records, 100 per batch, 8 in
  *   flight, one connection to the partition's leader) into a new 1-partition topic, RF 1 with acks=1
