@@ -451,7 +451,7 @@ export async function runReplicationBench(
     } catch (error) {
       if (!(error instanceof PeerMissingError)) throw error;
       withReference = false;
-      against = `Apache Kafka: ${error.message}: figures for the embedded broker only`;
+      against = `Apache Kafka: not run, figures for the embedded broker only. ${error.message}`;
       log(`  ${against}`);
     }
   } else against = 'Apache Kafka: not requested: figures for the embedded broker only';
