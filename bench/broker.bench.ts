@@ -33,7 +33,7 @@ export interface Figure {
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One uncompressed batch of `count` records of `size` bytes, CRC filled in. */
-function recordBatch(count: number, size: number): Buffer {
+export function recordBatch(count: number, size: number): Buffer {
   const value = Buffer.alloc(size, 0x61);
   const records = new Writer(count * (size + 16));
   for (let i = 0; i < count; i++) {
@@ -74,17 +74,17 @@ function recordBatch(count: number, size: number): Buffer {
 export const BENCH_BATCH = recordBatch(RECORDS_PER_BATCH, RECORD_BYTES);
 
 /**
- * `requests` Produce v7 frames (acks=1), each one BENCH_BATCH for one partition, the partitions taken
- * in turn. One batch per partition per request: Apache Kafka refuses more (INVALID_RECORD).
+ * `requests` Produce v7 frames (acks=1 unless told), each one BENCH_BATCH for one partition, the
+ * partitions taken in turn. One batch per partition per request: Apache Kafka refuses more (INVALID_RECORD).
  */
-export function produceFrames(topic: string, requests: number, partitions = 1): Buffer[] {
+export function produceFrames(topic: string, requests: number, partitions = 1, acks = 1): Buffer[] {
   return Array.from({ length: requests }, (_, i) =>
     requestFrame(
       ProduceSchema.request,
       7,
       {
         TransactionalId: null,
-        Acks: 1,
+        Acks: acks,
         TimeoutMs: 5000,
         TopicData: [
           { Name: topic, PartitionData: [{ Index: i % partitions, Records: Buffer.from(BENCH_BATCH) }] },
@@ -95,8 +95,15 @@ export function produceFrames(topic: string, requests: number, partitions = 1): 
   );
 }
 
-/** Sends `frames` with up to IN_FLIGHT outstanding, resolving once every response has arrived. */
-export function pipeline(socket: Socket, frames: Buffer[]): Promise<void> {
+/**
+ * Sends `frames` with up to IN_FLIGHT outstanding, resolving once every response has arrived. Each
+ * response (after its size) goes to `onResponse` if given; what it throws rejects the whole run.
+ */
+export function pipeline(
+  socket: Socket,
+  frames: Buffer[],
+  onResponse?: (frame: Buffer) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let received = 0;
@@ -106,9 +113,18 @@ export function pipeline(socket: Socket, frames: Buffer[]): Promise<void> {
     };
     const onData = (d: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, d]) : d;
-      while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
-        pending = pending.subarray(4 + pending.readInt32BE(0));
-        received++;
+      try {
+        while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+          const size = pending.readInt32BE(0);
+          onResponse?.(pending.subarray(4, 4 + size));
+          pending = pending.subarray(4 + size);
+          received++;
+        }
+      } catch (error) {
+        socket.off('data', onData);
+        socket.off('error', reject);
+        reject(error as Error);
+        return;
       }
       if (received === frames.length) {
         socket.off('data', onData);

@@ -1,11 +1,19 @@
-/** `npm run bench`: runs every benchmark and prints its figures (medians of several rounds). */
+/**
+ * `npm run bench`: runs every benchmark and prints its figures (medians of several rounds).
+ * `npm run bench -- NAME...` runs only the ones named (broker, side-by-side, pipeline, replication).
+ */
 import { crc32cImplementation } from '../local/kafka/crc32c';
 import { runSideBySideBench, type SideBySide } from './apache-kafka.bench';
 import { runBrokerBench, type Figure } from './broker.bench';
 import { runPipelineBench } from './pipeline.bench';
+import { runReplicationBench } from './replication.bench';
 
+/** Sub-millisecond latencies keep two decimals, so 0.04 and 0.14 ms do not both read 0.1. */
 const format = (value: number, unit: string) =>
-  unit === '' ? value.toFixed(2) : value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  unit === '' || value < 1 ? value.toFixed(2) : value >= 100 ? value.toFixed(0) : value.toFixed(1);
+
+/** A ratio with two decimals, or two significant digits below 0.01 (a failover in ms against seconds). */
+const ratio = (value: number) => (value >= 0.01 ? value.toFixed(2) : value.toPrecision(2));
 
 function print(figures: Figure[]): void {
   const width = Math.max(...figures.map((f) => f.name.length));
@@ -21,7 +29,7 @@ function printSideBySide({ against, ran, comparisons }: SideBySide): void {
     ...(ran
       ? [
           `${format(c.apacheKafka!, c.unit)} ${c.unit}`,
-          `${(c.embedded / c.apacheKafka!).toFixed(2)} (${c.better} is better)`,
+          `${ratio(c.embedded / c.apacheKafka!)} (${c.better} is better)`,
         ]
       : []),
   ]);
@@ -34,15 +42,47 @@ function printSideBySide({ against, ran, comparisons }: SideBySide): void {
   }
 }
 
+const log = (line: string) => console.log(line);
+
+/** The benchmarks in the order they run, each with the heading it prints. */
+const BENCHES: readonly { name: string; heading: string; run: () => Promise<void> }[] = [
+  {
+    name: 'broker',
+    heading: `broker in process: produce, fetch, start-up (CRC-32C: ${crc32cImplementation})`,
+    run: async () => print(await runBrokerBench(log)),
+  },
+  {
+    name: 'side-by-side',
+    heading: 'side by side: `kw broker` and Apache Kafka, same clients and workloads',
+    run: async () => printSideBySide(await runSideBySideBench(log)),
+  },
+  {
+    name: 'pipeline',
+    heading: 'local runtime: start-up, pipeline throughput, latency, mapping overhead',
+    run: async () => print(await runPipelineBench(log)),
+  },
+  {
+    name: 'replication',
+    heading:
+      'replication: RF 3 acks=all against RF 1 acks=1, and leader failover, on 3-broker clusters (embedded and Apache Kafka)',
+    run: async () => printSideBySide(await runReplicationBench(log)),
+  },
+];
+
 async function main(): Promise<void> {
-  const log = (line: string) => console.log(line);
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `no bench named ${unknown.join(', ')}: choose from ${BENCHES.map((b) => b.name).join(', ')}`,
+    );
+  }
   console.log(`benchmarks on node ${process.version}, ${new Date().toISOString()}`);
-  console.log(`broker in process: produce, fetch, start-up (CRC-32C: ${crc32cImplementation})`);
-  print(await runBrokerBench(log));
-  console.log('side by side: `kw broker` and Apache Kafka, same clients and workloads');
-  printSideBySide(await runSideBySideBench(log));
-  console.log('local runtime: start-up, pipeline throughput, latency, mapping overhead');
-  print(await runPipelineBench(log));
+  for (const bench of BENCHES) {
+    if (names.length > 0 && !names.includes(bench.name)) continue;
+    console.log(bench.heading);
+    await bench.run();
+  }
 }
 
 main().catch((error: unknown) => {
