@@ -7,6 +7,10 @@
  * name, creates the new topic and lets CloudFormation delete the old one; Delete removes a topic this
  * resource created and leaves an adopted one in place. The physical id is the topic name, with
  * {@link ADOPTED_SUFFIX} for an adopted topic ('@' cannot occur in topic names).
+ *
+ * On a cluster that sets replication itself (MSK Serverless refuses a replication factor or
+ * min.insync.replicas in CreateTopics), the resource states them with `ReplicationSetByService` and
+ * neither is sent: the topic is created with the cluster's default (-1) and the other configs.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
@@ -16,10 +20,15 @@ import type { ResourceOutcome } from './cfn-response';
 export interface TopicProperties {
   readonly TopicName: string;
   readonly Partitions: number;
-  /** -1 lets the cluster choose (MSK Serverless requires its own default). */
+  /** -1 lets the cluster choose. */
   readonly ReplicationFactor: number;
   readonly Configs: Record<string, string>;
+  /** The cluster fixes the replication factor and min.insync.replicas: they are stated, not sent. */
+  readonly ReplicationSetByService: boolean;
 }
+
+/** Configs a cluster that sets replication itself refuses to be told. */
+const SERVICE_SET_CONFIGS: ReadonlySet<string> = new Set(['min.insync.replicas']);
 
 /** Raised for a request that can never succeed as written. */
 export class TopicRequestError extends Error {
@@ -58,7 +67,26 @@ export function parseTopicProperties(raw: Record<string, unknown>): TopicPropert
   for (const [key, value] of Object.entries((raw.Configs as Record<string, unknown> | undefined) ?? {})) {
     configs[key] = String(value);
   }
-  return { TopicName: name, Partitions: partitions, ReplicationFactor: replication, Configs: configs };
+  const setByService = raw.ReplicationSetByService === true || raw.ReplicationSetByService === 'true';
+  return {
+    TopicName: name,
+    Partitions: partitions,
+    ReplicationFactor: replication,
+    Configs: configs,
+    ReplicationSetByService: setByService,
+  };
+}
+
+/** What CreateTopics and AlterConfigs send: the properties minus what the cluster sets itself. */
+function requested(props: TopicProperties): { replicationFactor: number; configs: Record<string, string> } {
+  if (!props.ReplicationSetByService)
+    return { replicationFactor: props.ReplicationFactor, configs: props.Configs };
+  return {
+    replicationFactor: -1,
+    configs: Object.fromEntries(
+      Object.entries(props.Configs).filter(([key]) => !SERVICE_SET_CONFIGS.has(key)),
+    ),
+  };
 }
 
 async function partitionCount(admin: TopicAdminClient, topic: string): Promise<number | undefined> {
@@ -75,14 +103,15 @@ async function ensureTopic(
 ): Promise<'created' | 'existed'> {
   const current = await partitionCount(admin, props.TopicName);
   if (current === undefined) {
+    const { replicationFactor, configs } = requested(props);
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
         {
           topic: props.TopicName,
           numPartitions: props.Partitions,
-          replicationFactor: props.ReplicationFactor,
-          configEntries: Object.entries(props.Configs).map(([name, value]) => ({ name, value })),
+          replicationFactor,
+          configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
         },
       ],
     });
@@ -134,10 +163,11 @@ export async function handleTopicRequest(
       event.RequestType === 'Update' &&
       event.PhysicalResourceId.replace(ADOPTED_SUFFIX, '') === props.TopicName;
     const outcome = await ensureTopic(client, props, log);
+    const { configs } = requested(props);
     if (
       sameTopic &&
-      JSON.stringify(props.Configs) !==
-        JSON.stringify(parseTopicProperties(event.OldResourceProperties).Configs)
+      JSON.stringify(configs) !==
+        JSON.stringify(requested(parseTopicProperties(event.OldResourceProperties)).configs)
     ) {
       // A full (non-incremental) update: the topic's configs become exactly the declared ones.
       await client.alterConfigs({
@@ -146,11 +176,11 @@ export async function handleTopicRequest(
           {
             type: ConfigResourceTypes.TOPIC,
             name: props.TopicName,
-            configEntries: Object.entries(props.Configs).map(([name, value]) => ({ name, value })),
+            configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
           },
         ],
       });
-      log(`set configs of topic ${props.TopicName} to ${JSON.stringify(props.Configs)}`);
+      log(`set configs of topic ${props.TopicName} to ${JSON.stringify(configs)}`);
     }
     let physicalResourceId = props.TopicName;
     if (sameTopic) physicalResourceId = event.PhysicalResourceId;

@@ -28,6 +28,22 @@ export interface KafkaConsumerOptions {
 }
 
 /**
+ * How many copies of each partition a cluster keeps, and how many of them must have a write before an
+ * `acks=all` produce is answered: what the pipeline's topics get on that cluster.
+ */
+export interface TopicReplication {
+  /** Copies of each partition, on distinct brokers. */
+  readonly replicationFactor: number;
+  /** `min.insync.replicas`: in-sync copies an `acks=all` write needs; fewer refuse it (NOT_ENOUGH_REPLICAS). */
+  readonly minInsyncReplicas: number;
+  /**
+   * The service fixes both and refuses them in CreateTopics (MSK Serverless): the template states them,
+   * the topic-admin function does not send them.
+   */
+  readonly setByService: boolean;
+}
+
+/**
  * A Kafka cluster the pipeline can produce to, consume from and manage topics on. One class per kind
  * implements it: {@link MskServerlessCluster}, {@link MskProvisionedCluster}, {@link SelfManagedKafkaCluster}.
  */
@@ -36,6 +52,8 @@ export interface IKafkaCluster {
   readonly kind: ClusterKind;
   /** Whether CloudFormation can manage its topics natively (`AWS::MSK::Topic`). */
   readonly supportsTopicResource: boolean;
+  /** Replication of the pipeline's topics on this cluster. */
+  readonly topicReplication: TopicReplication;
   /** ARN of an MSK cluster; undefined for self-managed Kafka. */
   readonly clusterArn?: string;
   /** VPC the brokers live in; functions that talk to Kafka are placed there. Undefined: reachable directly. */

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { IKafkaCluster, KafkaConsumerOptions } from './kafka-cluster';
+import type { IKafkaCluster, KafkaConsumerOptions, TopicReplication } from './kafka-cluster';
 import { kafkaMappingId, kafkaMappingOptions } from './kafka-event-source';
 
 /** Port of MSK's SASL/IAM listener over TLS (provisioned and serverless alike). */
@@ -33,6 +33,7 @@ export abstract class MskClusterBase extends Construct implements IKafkaCluster 
   public abstract readonly kind: 'serverless' | 'provisioned';
   public abstract readonly supportsTopicResource: boolean;
   public abstract readonly clusterArn: string;
+  public abstract readonly topicReplication: TopicReplication;
   public readonly clusterName: string;
   public readonly vpc: ec2.IVpc;
   public readonly vpcSubnets: ec2.SubnetSelection;

@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import type { Construct } from 'constructs';
+import type { TopicReplication } from './kafka-cluster';
 import { MskClusterBase, type MskClusterProps } from './msk-cluster-base';
 
 /** Properties of a provisioned MSK cluster. */
@@ -27,14 +28,28 @@ export interface MskProvisionedClusterProps extends MskClusterProps {
 /**
  * A small provisioned MSK cluster, one broker per subnet, with IAM authentication only, TLS in transit,
  * encryption at rest under a rotating key of its own and broker logs in CloudWatch.
+ *
+ * Topics get one copy per broker up to three, and `min.insync.replicas` one less (at least 1), as
+ * MSK advises so that a partition keeps taking `acks=all` writes while one broker is patched: 3 and 2
+ * on three brokers, 2 and 1 on the two brokers of the workshop's two-AZ network.
  */
 export class MskProvisionedCluster extends MskClusterBase {
   public readonly kind = 'provisioned' as const;
   public readonly supportsTopicResource = true;
   public readonly clusterArn: string;
+  /** Brokers in the cluster: one per subnet. */
+  public readonly brokerCount: number;
+  public readonly topicReplication: TopicReplication;
 
   constructor(scope: Construct, id: string, props: MskProvisionedClusterProps) {
     super(scope, id, props);
+    this.brokerCount = this.subnetIds.length;
+    const replicationFactor = Math.min(3, this.brokerCount);
+    this.topicReplication = {
+      replicationFactor,
+      minInsyncReplicas: Math.max(1, replicationFactor - 1),
+      setByService: false,
+    };
     const key = new kms.Key(this, 'EncryptionKey', {
       description: `encryption at rest of MSK cluster ${props.clusterName}`,
       enableKeyRotation: true,
@@ -48,7 +63,7 @@ export class MskProvisionedCluster extends MskClusterBase {
     const cluster = new msk.CfnCluster(this, 'Resource', {
       clusterName: props.clusterName,
       kafkaVersion: props.kafkaVersion ?? '3.9.x.kraft',
-      numberOfBrokerNodes: this.subnetIds.length,
+      numberOfBrokerNodes: this.brokerCount,
       brokerNodeGroupInfo: {
         instanceType: props.instanceType ?? 'kafka.t3.small',
         clientSubnets: this.subnetIds,

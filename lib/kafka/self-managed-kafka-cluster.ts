@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { IKafkaCluster, KafkaConsumerOptions } from './kafka-cluster';
+import type { IKafkaCluster, KafkaConsumerOptions, TopicReplication } from './kafka-cluster';
 import { kafkaMappingId, kafkaMappingOptions } from './kafka-event-source';
 
 /** Properties of a self-managed Kafka cluster. */
@@ -14,11 +14,17 @@ export interface SelfManagedKafkaClusterProps {
  * Kafka run by the user (for example the container beside LocalStack), reached over plain TCP with no
  * authentication. It deploys no resources of its own, and there is no IAM to grant: access is whatever
  * the brokers allow, so its grants are dropped grants (`success` is false), as aws-cdk returns for
- * resources whose policies it cannot change.
+ * resources whose policies it cannot change. Its topics get one copy and `min.insync.replicas` 1, as
+ * the single broker of that container can hold.
  */
 export class SelfManagedKafkaCluster extends Construct implements IKafkaCluster {
   public readonly kind = 'self-managed' as const;
   public readonly supportsTopicResource = false;
+  public readonly topicReplication: TopicReplication = {
+    replicationFactor: 1,
+    minInsyncReplicas: 1,
+    setByService: false,
+  };
   public readonly clientEnvironment: Readonly<Record<string, string>>;
   public readonly bootstrapServers: readonly string[];
 

@@ -12,7 +12,7 @@ export interface TopicSpec {
   readonly partitions: number;
   /**
    * Topic-level configs such as retention.ms.
-   * @default - the cluster's defaults
+   * @default - the cluster's defaults, and its `min.insync.replicas` (see {@link IKafkaCluster.topicReplication})
    */
   readonly configs?: Record<string, string>;
 }
@@ -23,17 +23,16 @@ export interface PipelineTopicsProps {
   readonly cluster: IKafkaCluster;
   /** Topics to create. */
   readonly topics: readonly TopicSpec[];
-  /**
-   * Replication factor where the template must state one (`AWS::MSK::Topic`).
-   * @default 2 — one copy per AZ of the provisioned cluster
-   */
-  readonly replicationFactor?: number;
 }
 
 /**
  * The pipeline's topics as CloudFormation resources: `AWS::MSK::Topic` where the cluster supports it,
  * otherwise a custom resource backed by the topic-admin function, which runs a Kafka admin client
  * inside the cluster's VPC (create, grow partitions, delete with the stack).
+ *
+ * Each states the replication factor and `min.insync.replicas` the cluster gives its topics, even where
+ * the service sets them itself (MSK Serverless: `ReplicationSetByService`, and topic-admin sends
+ * neither), so the template says what a deployment gets and the local runtime creates them alike.
  */
 export class PipelineTopics extends Construct {
   /** The topic-admin function, when the cluster needs one. */
@@ -44,6 +43,11 @@ export class PipelineTopics extends Construct {
     const names = props.topics.map((t) => t.name);
     if (new Set(names).size !== names.length)
       throw new Error(`duplicate topic names in [${names.join(', ')}]`);
+    const replication = props.cluster.topicReplication;
+    const configsOf = (topic: TopicSpec) => ({
+      'min.insync.replicas': String(replication.minInsyncReplicas),
+      ...topic.configs,
+    });
 
     if (props.cluster.supportsTopicResource) {
       if (!props.cluster.clusterArn) throw new Error('a cluster with topic resources must have a clusterArn');
@@ -52,8 +56,8 @@ export class PipelineTopics extends Construct {
           clusterArn: props.cluster.clusterArn,
           topicName: topic.name,
           partitionCount: topic.partitions,
-          replicationFactor: props.replicationFactor ?? 2,
-          configs: topic.configs ? encodeConfigs(topic.configs) : undefined,
+          replicationFactor: replication.replicationFactor,
+          configs: encodeConfigs(configsOf(topic)),
         });
       }
       return;
@@ -74,8 +78,9 @@ export class PipelineTopics extends Construct {
         properties: {
           TopicName: topic.name,
           Partitions: topic.partitions,
-          ReplicationFactor: -1,
-          Configs: topic.configs ?? {},
+          ReplicationFactor: replication.replicationFactor,
+          Configs: configsOf(topic),
+          ...(replication.setByService ? { ReplicationSetByService: true } : {}),
         },
       });
     }

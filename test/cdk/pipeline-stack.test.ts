@@ -86,7 +86,7 @@ describe('pipeline stack', () => {
       });
     });
 
-    test('topics are custom resources backed by topic-admin (MSK Serverless has no AWS::MSK::Topic)', () => {
+    test('topics are custom resources backed by topic-admin (MSK Serverless has no AWS::MSK::Topic), stating the replication factor 3 and min.insync.replicas 2 the service sets', () => {
       template.resourceCountIs('AWS::MSK::Topic', 0);
       template.resourceCountIs('Custom::KafkaTopic', 3);
       for (const [name, partitions] of [
@@ -97,8 +97,9 @@ describe('pipeline stack', () => {
         template.hasResourceProperties('Custom::KafkaTopic', {
           TopicName: name,
           Partitions: partitions,
-          ReplicationFactor: -1,
-          Configs: { 'retention.ms': Match.anyValue() },
+          ReplicationFactor: 3,
+          Configs: { 'min.insync.replicas': '2', 'retention.ms': Match.anyValue() },
+          ReplicationSetByService: true,
         });
       }
     });
@@ -278,16 +279,24 @@ describe('pipeline stack', () => {
     const workshop = synthWorkshop({ cluster: 'provisioned' });
     const template = workshop.template(workshop.stacks.pipeline);
 
-    test('topics are AWS::MSK::Topic resources with one replica per broker, and no topic-admin function', () => {
+    test('topics are AWS::MSK::Topic resources with one replica per broker of the two-AZ cluster and min.insync.replicas 1, and no topic-admin function', () => {
       template.resourceCountIs('AWS::MSK::Topic', 3);
       template.resourceCountIs('Custom::KafkaTopic', 0);
       template.resourceCountIs('AWS::Lambda::Function', 3);
-      template.hasResourceProperties('AWS::MSK::Topic', {
-        TopicName: 'orders.enriched',
-        PartitionCount: 3,
-        ReplicationFactor: 2,
-        Configs: Buffer.from('retention.ms=604800000').toString('base64'),
-      });
+      workshop
+        .template(workshop.stacks.kafka!)
+        .hasResourceProperties('AWS::MSK::Cluster', { NumberOfBrokerNodes: 2 });
+      for (const [name, retentionMs] of [
+        ['orders', 604800000],
+        ['orders.enriched', 604800000],
+        ['orders.dlq', 1209600000],
+      ] as const) {
+        template.hasResourceProperties('AWS::MSK::Topic', {
+          TopicName: name,
+          ReplicationFactor: 2,
+          Configs: Buffer.from(`min.insync.replicas=1\nretention.ms=${retentionMs}`).toString('base64'),
+        });
+      }
     });
   });
 
@@ -313,6 +322,17 @@ describe('pipeline stack', () => {
         },
       });
       template.resourceCountIs('Custom::KafkaTopic', 3);
+    });
+
+    test('topics get the one replica and min.insync.replicas 1 a single broker holds, sent by topic-admin', () => {
+      for (const name of ['orders', 'orders.enriched', 'orders.dlq']) {
+        template.hasResourceProperties('Custom::KafkaTopic', {
+          TopicName: name,
+          ReplicationFactor: 1,
+          Configs: { 'min.insync.replicas': '1', 'retention.ms': Match.anyValue() },
+          ReplicationSetByService: Match.absent(),
+        });
+      }
     });
   });
 });

@@ -175,7 +175,7 @@ describe('the pipeline on Apache Kafka (kw up --bootstrap)', () => {
         expect(first.output()).toMatch(
           new RegExp(`Kafka bootstrap\\s+${kafka.bootstrapServers}\\s+\\(existing cluster \\S+, 3 brokers`),
         );
-        // The template's partitions and configs; the cluster's default replication (-1 in the template).
+        // The template's partitions, configs and replication factor (3, as MSK Serverless gives).
         const { topics } = await admin.fetchTopicMetadata({ topics: TOPICS });
         expect(
           Object.fromEntries(

@@ -68,6 +68,21 @@ class InMemoryTopicAdmin implements TopicAdminClient {
   }
 }
 
+/**
+ * The double as MSK Serverless answers: a replication factor or a min.insync.replicas in CreateTopics
+ * is refused (only the cluster's default, -1, and a few configs are accepted).
+ */
+class ServerlessTopicAdmin extends InMemoryTopicAdmin {
+  override async createTopics(request: Parameters<TopicAdminClient['createTopics']>[0]) {
+    for (const t of request.topics) {
+      const refused = (t.configEntries ?? []).find((e) => e.name === 'min.insync.replicas');
+      if ((t.replicationFactor ?? -1) !== -1 || refused)
+        throw new Error('Request parameters do not satisfy the configured policy');
+    }
+    return super.createTopics(request);
+  }
+}
+
 const base = {
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:topic-admin',
   ResponseURL: 'http://127.0.0.1:1/unused',
@@ -121,6 +136,58 @@ describe('topic admin custom resource', () => {
       replicationFactor: -1,
       configs: { 'retention.ms': '604800000' },
     });
+  });
+
+  test('Create on a cluster that sets replication itself sends neither the replication factor nor min.insync.replicas the template states', async () => {
+    const admin = new ServerlessTopicAdmin();
+    const event = create('orders', 3);
+    event.ResourceProperties = {
+      ...event.ResourceProperties,
+      ReplicationFactor: '3',
+      Configs: { 'min.insync.replicas': '2', 'retention.ms': '604800000' },
+      ReplicationSetByService: 'true',
+    };
+    expect(await handleTopicRequest(event, async () => admin)).toMatchObject({ status: 'SUCCESS' });
+    expect(admin.topics.get('orders')).toEqual({
+      partitions: 3,
+      replicationFactor: -1,
+      configs: { 'retention.ms': '604800000' },
+    });
+  });
+
+  test('Create elsewhere sends the replication factor and min.insync.replicas as stated', async () => {
+    const admin = new InMemoryTopicAdmin();
+    const event = create('orders', 3);
+    event.ResourceProperties = {
+      ...event.ResourceProperties,
+      ReplicationFactor: '1',
+      Configs: { 'min.insync.replicas': '1', 'retention.ms': '604800000' },
+    };
+    expect(await handleTopicRequest(event, async () => admin)).toMatchObject({ status: 'SUCCESS' });
+    expect(admin.topics.get('orders')).toEqual({
+      partitions: 3,
+      replicationFactor: 1,
+      configs: { 'min.insync.replicas': '1', 'retention.ms': '604800000' },
+    });
+  });
+
+  test('Update that only states what the service sets changes nothing on the cluster', async () => {
+    const admin = new ServerlessTopicAdmin();
+    await handleTopicRequest(create('orders', 3), async () => admin);
+    const event: CloudFormationCustomResourceEvent = {
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: 'orders',
+      ResourceProperties: {
+        ...props('orders', 3),
+        ReplicationFactor: '3',
+        Configs: { 'min.insync.replicas': '2', 'retention.ms': '604800000' },
+        ReplicationSetByService: 'true',
+      },
+      OldResourceProperties: props('orders', 3),
+    };
+    expect(await handleTopicRequest(event, async () => admin)).toMatchObject({ status: 'SUCCESS' });
+    expect(admin.calls.filter((c) => c.startsWith('alterConfigs'))).toEqual([]);
   });
 
   test('Create adopts an existing topic and grows it; Delete then leaves the adopted topic in place', async () => {

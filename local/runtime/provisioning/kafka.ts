@@ -4,7 +4,7 @@
  * topics mappings write to, and what an existing cluster remembers of the mappings' groups.
  */
 import type { Kafka } from 'kafkajs';
-import type { CloudAssemblyView } from '../assembly';
+import type { CloudAssemblyView, LocalTopicSpec } from '../assembly';
 import type { KafkaClusterInfo } from '../kafka-target';
 
 type Admin = ReturnType<Kafka['admin']>;
@@ -65,12 +65,50 @@ async function checkOnFailureTopics(assembly: CloudAssemblyView, admin: Admin): 
   }
 }
 
+/** How a topic is created here: the template's replication, lowered to what the brokers present hold. */
+export interface TopicCreation {
+  readonly replicationFactor: number;
+  readonly configs: Readonly<Record<string, string>>;
+  /** What was lowered, for the log: from `replication factor 3 and min.insync.replicas 2` to `1 and 1`. */
+  readonly lowered?: { readonly from: string; readonly to: string };
+}
+
 /**
- * Creates the template's topics where missing, with their partitions and configs. The replication
- * factor is the template's (AWS::MSK::Topic states one; -1 leaves it to the cluster's default), lowered
- * to the number of brokers when there are fewer. An existing topic with fewer partitions than the
- * template says is grown on the embedded broker (it is this runtime's own) but only reported on an
- * existing cluster, whose topics belong to whoever runs it. Resolves to warnings for the ready block.
+ * The template's replication factor and `min.insync.replicas` for a cluster of `brokers`: a factor above
+ * the number of brokers is lowered to it (no cluster places two replicas on one broker), and
+ * `min.insync.replicas` above the factor to the factor (acks=all writes could never succeed). -1
+ * leaves the factor to the cluster's default, and its min.insync.replicas as stated.
+ */
+export function topicCreation(topic: LocalTopicSpec, brokers: number): TopicCreation {
+  const stated = topic.replicationFactor;
+  const replicationFactor = stated > brokers ? brokers : stated;
+  const minIsrText = topic.configs['min.insync.replicas'];
+  const minIsr = minIsrText === undefined ? undefined : Number(minIsrText);
+  const cap = replicationFactor > 0 ? replicationFactor : Infinity;
+  if (minIsr === undefined || !Number.isInteger(minIsr) || minIsr <= cap) {
+    if (replicationFactor === stated) return { replicationFactor, configs: topic.configs };
+    return {
+      replicationFactor,
+      configs: topic.configs,
+      lowered: { from: `replication factor ${stated}`, to: String(replicationFactor) },
+    };
+  }
+  return {
+    replicationFactor,
+    configs: { ...topic.configs, 'min.insync.replicas': String(replicationFactor) },
+    lowered: {
+      from: `replication factor ${stated} and min.insync.replicas ${minIsr}`,
+      to: `${replicationFactor} and ${replicationFactor}`,
+    },
+  };
+}
+
+/**
+ * Creates the template's topics where missing, with their partitions, configs and replication
+ * ({@link topicCreation}: lowered to the brokers present, said once per kind of change). An existing
+ * topic with fewer partitions than the template says is grown on the embedded broker (it is this
+ * runtime's own) but only reported on an existing cluster, whose topics belong to whoever runs it.
+ * Resolves to warnings for the ready block.
  */
 async function createTopics(
   assembly: CloudAssemblyView,
@@ -83,23 +121,29 @@ async function createTopics(
     (await admin.fetchTopicMetadata()).topics.map((t) => [t.name, t.partitions.length] as const),
   );
   const missing = assembly.topics.filter((t) => !existing.has(t.name));
-  const replicationOf = (t: (typeof assembly.topics)[number]) => {
-    if (t.replicationFactor <= cluster.brokers) return t.replicationFactor;
-    log(
-      `topic ${t.name}: replication factor ${t.replicationFactor} in the template, ${cluster.brokers} broker(s) here: using ${cluster.brokers}`,
-    );
-    return cluster.brokers;
-  };
+  const creations = new Map(missing.map((t) => [t.name, topicCreation(t, cluster.brokers)] as const));
+  // One line per kind of change, not per topic: every topic of the default app is lowered alike.
+  const lowered = new Map<string, string[]>();
+  for (const [name, { lowered: change }] of creations) {
+    if (!change) continue;
+    const line = `${change.from} in the template; created with ${change.to} (${cluster.brokers} broker${cluster.brokers === 1 ? '' : 's'} here)`;
+    lowered.set(line, [...(lowered.get(line) ?? []), name]);
+  }
+  for (const [line, names] of lowered)
+    log(`${names.length === 1 ? 'topic' : 'topics'} ${names.join(', ')}: ${line}`);
   if (missing.length > 0) {
     // Leaders are waited for below: kafkajs's own wait gives up on a moment Apache Kafka goes through.
     await admin.createTopics({
       waitForLeaders: false,
-      topics: missing.map((t) => ({
-        topic: t.name,
-        numPartitions: t.partitions,
-        replicationFactor: replicationOf(t),
-        configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-      })),
+      topics: missing.map((t) => {
+        const c = creations.get(t.name)!;
+        return {
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: c.replicationFactor,
+          configEntries: Object.entries(c.configs).map(([name, value]) => ({ name, value })),
+        };
+      }),
     });
     await untilLed(
       admin,

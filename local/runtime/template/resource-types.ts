@@ -218,7 +218,11 @@ const mskTopic: ResourceTranslator = {
   },
 };
 
-/** The workshop's topics where AWS::MSK::Topic is not used: a custom resource its topic-admin function serves. */
+/**
+ * The workshop's topics where AWS::MSK::Topic is not used: a custom resource its topic-admin function
+ * serves. Its replication factor and min.insync.replicas apply here even when `ReplicationSetByService`
+ * says MSK Serverless sets them itself: locally the broker stands for that service.
+ */
 const customKafkaTopic: ResourceTranslator = {
   translate({ id, props }, _lookup, parts) {
     parts.topics.push({
