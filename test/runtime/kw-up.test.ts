@@ -3,14 +3,15 @@
  * prints its endpoints, and an order posted to the printed ingest URL flows ingest → orders → enrich
  * → orders.enriched → ledger → the DynamoDB table, read here with the AWS SDK at the printed endpoint.
  * Then a restart on the same --data-dir keeps the table, and a client retry of the same orderId is
- * counted once. The same on three embedded brokers (--brokers 3), and on a cluster kw up did not start
+ * counted once. The same on three embedded brokers (--brokers 3, the topics at the template's
+ * replication factor 3 and min.insync.replicas 2), and on a cluster kw up did not start
  * (--bootstrap, here a `kw broker --brokers 3`; test/conformance runs it on Apache Kafka).
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { main } from '../../cli/main';
 import { startBroker } from '../../local/broker/broker';
 import { until } from '../support/until';
@@ -69,6 +70,10 @@ describe('kw up (npm start)', () => {
       expect(first.output()).toMatch(/\n {2}control +http:\/\/127\.0\.0\.1:\d+ +\(kw cluster status\|stop N/);
       expect(first.output()).toMatch(/AWS_IAM auth is not enforced locally/);
       expect(first.output()).toMatch(/Not emulated[^\n]*\n\s+.*AWS::IAM::Role ×\d+/);
+      // The template's replication (MSK Serverless: 3 and 2), as far as one broker holds it.
+      expect(first.output()).toMatch(
+        /topics orders[^:]*: replication factor 3 and min\.insync\.replicas 2 in the template; created with 1 and 1 \(1 broker here\)/,
+      );
 
       const accepted = await post(first.ingestUrl, order('order-1'));
       expect(accepted.status).toBe(202);
@@ -120,7 +125,7 @@ describe('kw up (npm start)', () => {
     }
   });
 
-  it('GIVEN --brokers 3 THEN the topics spread over three brokers and an order reaches the ledger', async () => {
+  it('GIVEN --brokers 3 THEN the topics spread over three brokers with three replicas and min.insync.replicas 2, and an order reaches the ledger', async () => {
     const u = await startKwUp(['--brokers', '3']);
     try {
       const brokers = u.bootstrap.split(',');
@@ -131,6 +136,25 @@ describe('kw up (npm start)', () => {
         const { topics } = await admin.fetchTopicMetadata({ topics: ['orders', 'orders.enriched'] });
         const leaders = new Set(topics.flatMap((t) => t.partitions.map((p) => p.leader)));
         expect([...leaders].sort()).toEqual([1, 2, 3]);
+        // The template's replication, as MSK Serverless gives it: three copies, two in sync for acks=all.
+        const all = await admin.fetchTopicMetadata({ topics: ['orders', 'orders.enriched', 'orders.dlq'] });
+        for (const t of all.topics) {
+          for (const p of t.partitions) expect([...p.replicas].sort()).toEqual([1, 2, 3]);
+        }
+        const configs = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: ['orders', 'orders.enriched', 'orders.dlq'].map((name) => ({
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configNames: ['min.insync.replicas'],
+          })),
+        });
+        expect(configs.resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue])).toEqual([
+          ['orders', '2'],
+          ['orders.enriched', '2'],
+          ['orders.dlq', '2'],
+        ]);
+        expect(u.output()).not.toMatch(/in the template; created with/);
       } finally {
         await admin.disconnect();
       }
