@@ -1,7 +1,8 @@
 /**
  * The mapping poller on a cluster of three embedded brokers, each behind a proxy that misbehaves on
- * cue as a broker of a real cluster does while leaders and coordinators move (the embedded broker has
- * no elections: test/conformance/pipeline-on-apache-kafka.test.ts moves them for real on Apache Kafka).
+ * cue as a broker of a real cluster does while leaders and coordinators move, so each answer is met
+ * exactly when wanted (pipeline-drill.test.ts moves them by stopping an embedded broker, and
+ * test/conformance/pipeline-on-apache-kafka.test.ts on Apache Kafka).
  * Records are written by kafkajs; the function is an in-process handler recording its events.
  */
 import { ErrorCode } from '../../local/kafka/errors';
