@@ -187,6 +187,14 @@ describe('the pipeline on Apache Kafka (kw up --bootstrap)', () => {
           resources: [{ type: ConfigResourceTypes.TOPIC, name: 'orders.dlq', configNames: ['retention.ms'] }],
         });
         expect(configs.resources[0].configEntries[0]).toMatchObject({ configValue: '1209600000' });
+        // min.insync.replicas as the template states it, set on the topic (not the brokers' default).
+        const minIsr = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [
+            { type: ConfigResourceTypes.TOPIC, name: 'orders', configNames: ['min.insync.replicas'] },
+          ],
+        });
+        expect(minIsr.resources[0].configEntries[0]).toMatchObject({ configValue: '2', isDefault: false });
 
         for (const o of orders) expect((await post(first.ingestUrl, o)).status).toBe(202);
         // A client retry of an order already accepted: counted once downstream.
