@@ -409,7 +409,7 @@ describe('broker failure', () => {
     expect({ offset: p.Offset, epoch: p.LeaderEpoch }).toEqual({ offset: 1n, epoch: 1 });
   });
 
-  test('the group coordinator moves to the next live broker when its broker stops', async () => {
+  test('the group coordinator moves to the next live broker when its broker stops, and stays there', async () => {
     const broker = await cluster();
     const coordinator = async () => {
       const running = broker.cluster.brokers.find((b) => b.state === 'running')!.nodeId;
@@ -422,6 +422,9 @@ describe('broker failure', () => {
     const after = await coordinator();
     expect(after.code).toBe(0);
     expect(after.node).not.toBe(before.node);
+    // As a partition's leader, it stays where it moved when the old broker returns.
+    await broker.control.start(before.node as number);
+    expect(await coordinator()).toEqual(after);
   });
 
   test('unknown broker ids are refused with the ids there are', async () => {

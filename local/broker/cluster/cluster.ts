@@ -86,6 +86,8 @@ export class Cluster {
   private readonly dataWaiters = new Set<() => void>();
   readonly replication: ReplicationController;
   private readonly options: ClusterOptions;
+  /** Leaders of the offsets-topic partitions groups hash to, once a group has asked (groupCoordinator). */
+  private readonly offsetsLeaders = new Map<number, number>();
   /** Partition states read from the journal, applied as `restore` rebuilds the partitions. */
   private restoredStates = new Map<string, PartitionState>();
 
@@ -362,19 +364,24 @@ export class Cluster {
   /**
    * The broker coordinating `groupId`, or undefined when none can. Kafka's coordinator is the leader
    * of the offsets-topic partition `abs(groupId.hashCode()) % 50`, replicated on three brokers. Here
-   * that partition's replicas are the brokers following the one the hash picks, and its leader the
-   * first of them that is alive: when a coordinator's broker stops, the group moves to the next, as on
-   * Kafka, and its committed offsets (kept by the process) go with it.
+   * that partition's replicas are the brokers following the one the hash picks, and its leader stays
+   * put while it is alive; when its broker stops (or is fenced) the next live replica takes over, as
+   * on Kafka, with the group's committed offsets (kept by the process). Like a partition's leader, it
+   * does not move back when the broker returns.
    */
   groupCoordinator(groupId: string): BrokerInfo | undefined {
     let hash = 0;
     for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
     const offsetsPartition = (hash & 0x7fffffff) % OFFSETS_TOPIC_PARTITIONS;
+    const current = this.brokers.find((b) => b.nodeId === this.offsetsLeaders.get(offsetsPartition));
+    if (current && !current.fenced) return current;
     const count = this.brokers.length;
     const first = offsetsPartition % count;
     for (let i = 0; i < Math.min(3, count); i++) {
       const broker = this.brokers[(first + i) % count];
-      if (!broker.fenced) return broker;
+      if (broker.fenced) continue;
+      this.offsetsLeaders.set(offsetsPartition, broker.nodeId);
+      return broker;
     }
     return undefined;
   }
