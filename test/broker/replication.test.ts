@@ -311,6 +311,21 @@ describe('broker failure', () => {
     expect(partition.replicaLog(first)!.logEndOffset).toBe(4);
   });
 
+  test('acks=all records stay readable when a follower is elected while the ISR is below the minimum', async () => {
+    const broker = await cluster();
+    createTopic(broker, 'still-readable', 1, { 'min.insync.replicas': '2' });
+    const partition = broker.cluster.partition('still-readable', 0)!;
+    const [first, second, third] = partition.replicas;
+    await broker.control.stop(second);
+    for (let i = 0; i < 2; i++) expect((await produce(broker, 'still-readable', 0, `v${i}`)).code).toBe(0);
+    await broker.control.stop(first);
+    expect(partition.leader).toBe(third);
+    expect(await fetchFrom(broker, third, 'still-readable', 0)).toMatchObject({
+      highWatermark: 2n,
+      records: 2,
+    });
+  });
+
   test('every replica down but one, then that one too: leader -1, LEADER_NOT_AVAILABLE, ISR keeps the last', async () => {
     const broker = await cluster();
     createTopic(broker, 'offline', 1, {}, 1);

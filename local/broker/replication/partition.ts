@@ -170,14 +170,24 @@ export class Partition {
     }
   }
 
-  /** Moves the leader's high watermark to the lowest log end in the ISR; true if it moved. */
+  /**
+   * Moves the leader's high watermark to the lowest log end in the ISR; true if it moved. Running
+   * followers learn it at once (Kafka's learn it in their next fetch, which a leader's high-watermark
+   * change answers), so a follower elected leader next serves what was acknowledged.
+   */
   advanceHighWatermark(): boolean {
     if (this.leader < 0) return false;
     if (this.env.freezeHighWatermarkUnderMinIsr && this.isr.length < this.effectiveMinIsr) return false;
     let lowest = Infinity;
     for (const r of this.isr) lowest = Math.min(lowest, this.logs.get(r)!.logEndOffset);
     const moved = this.log.advanceHighWatermark(lowest);
-    if (moved) this.settleWaiters();
+    if (moved) {
+      const hw = this.log.highWatermark;
+      for (const r of this.replicas) {
+        if (r !== this.leader && this.env.running(r)) this.logs.get(r)!.advanceHighWatermark(hw);
+      }
+      this.settleWaiters();
+    }
     return moved;
   }
 
