@@ -12,6 +12,7 @@ import {
   logLevel,
   type Admin,
 } from 'kafkajs';
+import { connect } from 'node:net';
 import SnappyCodec from 'kafkajs-snappy';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import {
@@ -111,12 +112,38 @@ async function kafkaFor(command: string, flags: ConnectionFlags, io: CommandIO):
     io.err(`kw ${command}: cannot get the brokers of ${arn}: ${(error as Error).message}`);
     return undefined;
   }
+  if (settings.auth === 'none' && brokers.length > 2) brokers = await reachableFirst(brokers);
   return new Kafka({
     ...kafkajsConfig(settings, brokers),
     logLevel: logLevel.NOTHING,
     retry: { retries: 1, initialRetryTime: 100 },
     connectionTimeout: 3000,
   });
+}
+
+/**
+ * The addresses that accept a connection, first, in their order: kafkajs tries only the first two
+ * bootstrap addresses, so a list whose first brokers are stopped (a failure drill) would not be
+ * reached through the others.
+ */
+async function reachableFirst(brokers: readonly string[]): Promise<string[]> {
+  const reachable = await Promise.all(
+    brokers.map(
+      (address) =>
+        new Promise<boolean>((resolve) => {
+          const at = address.lastIndexOf(':');
+          const socket = connect(Number(address.slice(at + 1)), address.slice(0, at));
+          const done = (ok: boolean) => {
+            socket.destroy();
+            resolve(ok);
+          };
+          socket.setTimeout(1000, () => done(false));
+          socket.once('connect', () => done(true));
+          socket.once('error', () => done(false));
+        }),
+    ),
+  );
+  return [...brokers.filter((_, i) => reachable[i]), ...brokers.filter((_, i) => !reachable[i])];
 }
 
 /** The message for a broker that does not answer: where it tried, and how to start one. */

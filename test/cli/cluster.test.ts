@@ -345,6 +345,23 @@ describe('the control channel on a three-broker cluster', () => {
     );
   });
 
+  test('kw topics describe reaches the cluster through the third address when the first two are stopped', async () => {
+    for (const n of [1, 2])
+      expect((await call(control, 'POST', `/brokers/${n}/stop`, auth(control))).status).toBe(200);
+    try {
+      const io = capture();
+      expect(await main(['topics', 'describe', 'drill', '--bootstrap', broker.bootstrapServers], io)).toBe(0);
+      expect(io.stdout).toMatch(/^topic drill: 3 partition\(s\)/);
+    } finally {
+      for (const n of [1, 2])
+        expect((await call(control, 'POST', `/brokers/${n}/start`, auth(control))).status).toBe(200);
+    }
+    await until(
+      async () => (await metadata()).every((p) => p.isr.length === 3),
+      'every replica back in sync',
+    );
+  });
+
   test('starting a running broker changes nothing', async () => {
     const again = await call(control, 'POST', '/brokers/2/start', auth(control));
     expect(again.status).toBe(200);
