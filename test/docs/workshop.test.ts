@@ -123,4 +123,33 @@ describe('the doc runner itself', () => {
     ).toBe(true);
     expect(outputPattern('sent 3 record(s)').test('sent 4 record(s)\n')).toBe(false);
   });
+
+  it('lets a run of two or more spaces match any such run, so table columns may be wider or narrower', () => {
+    const row = outputPattern('1       127.0.0.1:<N>  running');
+    expect(row.test('1       127.0.0.1:41991  running\n')).toBe(true);
+    expect(row.test('1       127.0.0.1:9092   running\n')).toBe(true);
+    expect(row.test('1 127.0.0.1:9092 running\n')).toBe(false);
+    expect(outputPattern('a b').test('a  b\n')).toBe(false);
+  });
+
+  it('points 127.0.0.1:9092, :9093 and :9094 at the brokers a background kw broker --brokers 3 prints', async () => {
+    const blocks = [
+      '```sh background ready=Ctrl-C',
+      'npx kw broker --brokers 3',
+      '```',
+      '',
+      '```sh',
+      'test "$KW_BOOTSTRAP" = 127.0.0.1:9092 && echo "KW_BOOTSTRAP is broker 1"',
+      "npx kw cluster stop 3 --bootstrap 127.0.0.1:9093 | grep -c '(127.0.0.1:9094) stopped'",
+      'npx kw topics list --bootstrap 127.0.0.1:9092,127.0.0.1:9093',
+      '```',
+      '',
+      '```output',
+      'KW_BOOTSTRAP is broker 1',
+      '1',
+      'no topics',
+      '```',
+    ];
+    await expect(runChapter(chapter(`${blocks.join('\n')}\n`))).resolves.toBe(2);
+  }, 60_000);
 });
