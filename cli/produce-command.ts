@@ -24,6 +24,7 @@ import {
   wholeNumberFlag,
 } from './arguments';
 import type { Command, CommandIO } from './command';
+import { kafkaErrorType } from './topic-metadata';
 
 const HELP = `Usage: kw produce TOPIC [--key-separator SEP] [--header key=value]... [--partition N]
                   [--acks all|1|0] [--compression none|gzip|snappy|lz4] [--file F]
@@ -59,6 +60,29 @@ async function readLines(input: NodeJS.ReadableStream): Promise<string[]> {
   const lines: string[] = [];
   for await (const line of createInterface({ input, crlfDelay: Infinity })) lines.push(line);
   return lines;
+}
+
+/**
+ * What to tell the user when the cluster did not take the records: what happened to them and whether
+ * sending again could write them twice. Undefined for an error that is not Kafka's (a bug: thrown on).
+ */
+function refusal(error: unknown, topic: string, flags: ConnectionFlags): string | undefined {
+  const type = kafkaErrorType(error);
+  switch (type) {
+    case 'NOT_ENOUGH_REPLICAS':
+      return `kw produce: '${topic}' refused the records (NOT_ENOUGH_REPLICAS): fewer of a partition's replicas are in sync than its min.insync.replicas, so it takes no --acks all writes, and none of its records were written. 'kw topics describe ${topic}' shows the in-sync replicas.`;
+    case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
+      return `kw produce: the leader wrote the records, but fewer replicas than min.insync.replicas were in sync to copy them (NOT_ENOUGH_REPLICAS_AFTER_APPEND): they may be kept or lost, and sending them again may write them twice.`;
+    case 'REQUEST_TIMED_OUT':
+      return `kw produce: no acknowledgement in time (REQUEST_TIMED_OUT): the leader may have written the records without its in-sync replicas confirming them; sending them again may write them twice.`;
+  }
+  const e = error as { name?: string; message?: string; cause?: { name?: string } };
+  if (type) return `kw produce: the cluster refused the records: ${type} (${e.message ?? ''})`;
+  if (e.name === 'KafkaJSConnectionError' || e.cause?.name === 'KafkaJSConnectionError')
+    return unreachable('produce', flags);
+  if (e.name?.startsWith('KafkaJS'))
+    return `kw produce: the records may not have been sent: ${e.message ?? e.name}`;
+  return undefined;
 }
 
 /** Sends the records once the topic (and partition, if given) is known to exist. */
@@ -183,6 +207,12 @@ export const produceCommand: Command = {
       }
       try {
         return await send(admin, producer, { topic, messages, partition, acks, compression }, io);
+      } catch (error) {
+        // A stack trace says nothing useful here: what matters is whether the records were written.
+        const message = refusal(error, topic, flags);
+        if (message === undefined) throw error;
+        io.err(message);
+        return 1;
       } finally {
         await producer.disconnect();
       }

@@ -1,5 +1,5 @@
 /**
- * Workshop chapters 6 to 10 (chapters 1 to 5 and the runner's own tests are in workshop.test.ts), the
+ * Workshop chapters 7 to 11 (chapters 1 to 6 and the runner's own tests are in workshop.test.ts), the
  * Apache Kafka CLI blocks listed as skipped (test/interop/docs-kafka-cli.test.ts runs them).
  */
 import { readdirSync } from 'node:fs';
@@ -7,10 +7,10 @@ import * as path from 'node:path';
 import { CHAPTERS_DIR, KAFKA_CLI_SKIPPED, kafkaCliBlocks, runChapter } from '../support/doc-runner';
 
 const chapters = readdirSync(CHAPTERS_DIR)
-  .filter((f) => /^\d\d-.*\.md$/.test(f) && Number(f.slice(0, 2)) >= 6)
+  .filter((f) => /^\d\d-.*\.md$/.test(f) && Number(f.slice(0, 2)) >= 7)
   .sort();
 
-describe('workshop chapters 6-10', () => {
+describe('workshop chapters 7-11', () => {
   describe.each(chapters)('%s', (chapter) => {
     const file = path.join(CHAPTERS_DIR, chapter);
     it('runs', async () => {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { CHAPTERS_DIR, runChapter } from '../support/doc-runner';
 
 describe('workshop chapters with Python', () => {
-  it('chapter 7 runs, the kafka-python example included', async () => {
-    await runChapter(path.join(CHAPTERS_DIR, '07-client-library.md'), { runPython: true });
+  it('chapter 8 runs, the kafka-python example included', async () => {
+    await runChapter(path.join(CHAPTERS_DIR, '08-client-library.md'), { runPython: true });
   }, 120_000);
 });

@@ -7,7 +7,8 @@
  * - `sh background ready=REGEX`: started in the background, waited for until its output matches, and
  *   stopped when the chapter ends (`npx kw broker`, `npm start`).
  * - `output`: what the previous block printed. `<N>` stands for a number, `<TS>` for an ISO time,
- *   `<*>` for anything on that line, and a line `...` for any number of lines.
+ *   `<*>` for anything on that line, and a line `...` for any number of lines; two or more spaces
+ *   stand for two or more (table columns are as wide as what is in them).
  * - `ts`: run with tsx from a file inside the checkout (so imports resolve).
  * - `python`: run with python3 and kafka-python when `runPython` is set (interop suite), otherwise
  *   compiled only.
@@ -26,7 +27,10 @@
  * Every chapter gets its own embedded broker; its address replaces `127.0.0.1:9092` in commands and
  * is in `KW_BOOTSTRAP`. When a background `npm start` prints its endpoints, they replace
  * `http://127.0.0.1:3000/` and `http://127.0.0.1:8000` likewise (`INGEST_URL`, `DYNAMODB_ENDPOINT`),
- * so the docs can show the defaults a reader sees while tests run on free ports.
+ * so the docs can show the defaults a reader sees while tests run on free ports. A background
+ * `npx kw broker --brokers N` prints each broker's address: broker N's replaces `127.0.0.1:909(1+N)`,
+ * the port a reader's broker N gets from `--port 9092`, and `KW_BOOTSTRAP` is broker 1's, the address
+ * a reader's `kw` commands use by default.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,15 +64,19 @@ export function parseBlocks(markdown: string): Block[] {
   return blocks;
 }
 
-/** A regular expression for an `output` block. */
+/**
+ * A regular expression for an `output` block. A run of two or more spaces matches any such run: table
+ * columns are as wide as their widest cell, and an address on a free port is wider than the docs' 9092.
+ */
 export function outputPattern(expected: string): RegExp {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ {2,}/g, ' {2,}');
   const lines = expected
     .trimEnd()
     .split('\n')
     .map((line) => {
       if (line.trim() === '...') return '(?:[^\\n]*\\n)*?';
       const parts = line
+        .trimEnd()
         .split(/(<N>|<TS>|<\*>)/)
         .map((part) =>
           part === '<N>'
@@ -223,10 +231,17 @@ async function startBackground(state: ChapterState, code: string, ready: RegExp)
   // `npm start` prints its endpoints: point the docs' default addresses at them.
   const endpoints = readyEndpoints(output);
   const ingest = endpoints.ingestUrl;
-  const kafka = endpoints.bootstrap ?? /bootstrap servers: (\S+)/.exec(output)?.[1];
+  // `kw broker` prints a line per broker; broker 1 is what a reader's 127.0.0.1:9092 reaches.
+  const brokers = [...output.matchAll(/^broker (\d+) listening on (\S+)$/gm)].map(([, id, address]) => ({
+    docs: `127.0.0.1:${9091 + Number(id)}`,
+    address,
+  }));
+  const first = brokers.find((b) => b.docs === '127.0.0.1:9092');
+  const kafka = endpoints.bootstrap ?? first?.address ?? /bootstrap servers: (\S+)/.exec(output)?.[1];
   const dynamo = endpoints.dynamodb;
   if (ingest) state.replacements.unshift(['http://127.0.0.1:3000/', ingest]);
   if (kafka) state.replacements.unshift(['127.0.0.1:9092', kafka]);
+  for (const b of brokers) if (b !== first) state.replacements.unshift([b.docs, b.address]);
   if (dynamo) state.replacements.unshift(['http://127.0.0.1:8000', dynamo]);
   Object.assign(state.env, {
     ...(ingest && { INGEST_URL: ingest }),
