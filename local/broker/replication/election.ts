@@ -12,7 +12,7 @@ export interface ReplicaSets {
 /**
  * The leader after a change: the current one while it stays alive and in sync; else the first replica,
  * in assignment order, that is in sync and alive; else none (-1). No unclean election: a replica out of
- * the ISR never leads, as MSK runs Kafka (unclean.leader.election.enable=false).
+ * the ISR never leads, Kafka's default (unclean.leader.election.enable=false; SKIPPED.md).
  */
 export function electLeader(sets: ReplicaSets, current: number, alive: (nodeId: number) => boolean): number {
   if (current >= 0 && alive(current) && sets.isr.includes(current)) return current;
