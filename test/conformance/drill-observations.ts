@@ -157,7 +157,7 @@ export interface ComparedFact {
   readonly what: string;
   readonly apache: string;
   readonly embedded: string;
-  /** 'yes', 'NO', 'not compared', or 'no, listed: <reason>'. */
+  /** 'yes', 'NO', 'not compared', or 'no, listed [n]' (the n-th known difference). */
   readonly same: string;
   readonly listed?: KnownDifference;
 }
@@ -181,18 +181,24 @@ export function compareFacts(
         : informational
           ? 'not compared'
           : listed
-            ? `no, listed: ${listed.reason}`
+            ? `no, listed [${known.indexOf(listed) + 1}]`
             : 'NO';
     return { step, what, apache, embedded, same, listed };
   });
 }
 
-/** The compared facts as a text table: step | what | Apache Kafka | embedded | same?. */
-export function factTable(rows: readonly ComparedFact[]): string {
+/**
+ * The compared facts as a text table (step | what | Apache Kafka | embedded | same?), then the reason
+ * for each listed difference, numbered as `same?` refers to them.
+ */
+export function factTable(rows: readonly ComparedFact[], known: readonly KnownDifference[]): string {
   const header = { step: 'step', what: 'what', apache: 'Apache Kafka', embedded: 'embedded', same: 'same?' };
   const columns = Object.keys(header) as (keyof typeof header)[];
   const widths = columns.map((c) => Math.max(...[header, ...rows].map((r) => r[c].length)));
   const line = (r: Pick<ComparedFact, keyof typeof header>) =>
     columns.map((c, i) => r[c].padEnd(widths[i])).join(' | ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
+  const reasons = known.map((d, i) => `[${i + 1}] ${d.step}, ${d.what}: ${d.reason}`);
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line), '', ...reasons].join(
+    '\n',
+  );
 }

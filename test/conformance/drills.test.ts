@@ -46,7 +46,16 @@ const PER_PARTITION = 10;
  * Facts that legitimately differ, each with its reason (a real difference from Kafka must also be
  * listed in local/broker/SKIPPED.md).
  */
-const KNOWN_DIFFERENCES: readonly KnownDifference[] = [];
+const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
+  {
+    step: '6 start A and B again',
+    what: 'FindCoordinator',
+    reason:
+      "the embedded coordinator is the first live broker of the group's offsets-partition replicas, so " +
+      "it moves back to B when B returns; Kafka's is that partition's leader, which stays on C until " +
+      'the preferred-leader rebalance (leader.imbalance.check.interval.seconds, 5 minutes)',
+  },
+];
 
 /** The drill's record values: `<step>-<partition>-<i>`. */
 function values(step: string, partition: number, count: number): string[] {
@@ -288,8 +297,8 @@ async function runDrill(cluster: DrillCluster): Promise<Fact[]> {
       `${acknowledged.filter((v) => read.includes(v)).length} of ${acknowledged.length} acknowledged`,
     );
     fact(
-      'records the group member was given twice',
-      `${read.length - new Set(read).size} (redelivered after a rebalance, from the last commit)`,
+      'records the group member was given twice (after a rebalance, from the last commit)',
+      read.length - new Set(read).size,
       true,
     );
 
@@ -355,7 +364,7 @@ test('the broker-failure drill: what clients observe, step by step, on Apache Ka
   const rows = compareFacts({ 'Apache Kafka': apache, embedded }, KNOWN_DIFFERENCES);
   console.log(
     'broker-failure drill, step by step. A: the broker stopped first (it led p0); B: stopped second ' +
-      `(p0's second replica, the group's coordinator); C: stays up\n${factTable(rows)}`,
+      `(p0's second replica, the group's coordinator); C: stays up\n${factTable(rows, KNOWN_DIFFERENCES)}`,
   );
   for (const r of rows.filter((x) => x.same !== 'not compared')) {
     record({

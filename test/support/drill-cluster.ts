@@ -92,25 +92,15 @@ export async function apacheKafkaDrillCluster(
   };
 }
 
-/** What the drills use of the embedded broker's control channel (local/broker/broker.ts). */
-interface EmbeddedControl {
-  stop(nodeId: number): Promise<void>;
-  start(nodeId: number): Promise<void>;
-}
-
 /** Three embedded brokers in this process, the drill settings applied. */
 export async function embeddedDrillCluster(
   options: Omit<BrokerOptions, 'brokers' | 'port'> = {},
 ): Promise<DrillCluster & { readonly broker: RunningBroker }> {
-  const broker = await startBroker({
-    brokers: 3,
-    port: 0,
-    ...DRILL_SETTINGS,
-    ...options,
-  } as BrokerOptions);
-  const control = (broker as unknown as { control: EmbeddedControl }).control;
-  const stopped = new Set<number>();
+  const broker = await startBroker({ brokers: 3, port: 0, ...DRILL_SETTINGS, ...options });
+  const { control } = broker;
   const nodeIds = broker.cluster.brokers.map((b) => b.nodeId);
+  const running = (nodeId: number) =>
+    control.status().brokers.find((b) => b.nodeId === nodeId)?.state !== 'stopped';
   return {
     name: 'embedded',
     broker,
@@ -121,17 +111,11 @@ export async function embeddedDrillCluster(
         nodeId: b.nodeId,
         host: broker.host,
         port: broker.ports[b.nodeId - 1],
-        running: !stopped.has(b.nodeId),
+        running: running(b.nodeId),
       }));
     },
-    async stop(nodeId) {
-      await control.stop(nodeId);
-      stopped.add(nodeId);
-    },
-    async start(nodeId) {
-      await control.start(nodeId);
-      stopped.delete(nodeId);
-    },
+    stop: (nodeId) => control.stop(nodeId),
+    start: (nodeId) => control.start(nodeId),
     close: () => broker.close(),
   };
 }
