@@ -7,7 +7,13 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { embeddedDrillCluster, type DrillCluster } from '../support/drill-cluster';
-import { createMovingTopic, figuresLine, leaderMoveDrill, type MovingClient } from '../support/leader-move';
+import {
+  createMovingTopic,
+  figuresLine,
+  leaderMoveDrill,
+  untilFetchingFromEvery,
+  type MovingClient,
+} from '../support/leader-move';
 import { until } from '../support/until';
 
 jest.setTimeout(300_000);
@@ -21,7 +27,12 @@ afterEach(async () => {
  * kafkajs producing `m-0`, `m-1`, ... with one send() each (20 ms apart) and a group member reading,
  * both started at once.
  */
-async function kafkajsClient(bootstrap: string, topic: string, group: string): Promise<MovingClient> {
+async function kafkajsClient(
+  bootstrap: string,
+  nodeIds: readonly number[],
+  topic: string,
+  group: string,
+): Promise<MovingClient> {
   const kafka = new Kafka({
     clientId: 'leader-move',
     brokers: bootstrap.split(','),
@@ -59,6 +70,7 @@ async function kafkajsClient(bootstrap: string, topic: string, group: string): P
       await until(() => acknowledged.every((a) => given().has(a.value)), 'every acknowledged record read', {
         timeoutMs: 60_000,
       }).catch(() => undefined);
+      await untilFetchingFromEvery(consumer, nodeIds);
       await Promise.all([producer.disconnect(), consumer.disconnect()]);
     },
   };
@@ -67,7 +79,12 @@ async function kafkajsClient(bootstrap: string, topic: string, group: string): P
 test('kafkajs: an idempotent acks=all producer and a group member lose nothing while the leader stops and starts', async () => {
   cluster = await embeddedDrillCluster();
   await createMovingTopic(cluster, 'moving-orders');
-  const client = await kafkajsClient(cluster.bootstrapServers, 'moving-orders', 'moving-readers');
+  const client = await kafkajsClient(
+    cluster.bootstrapServers,
+    cluster.nodeIds,
+    'moving-orders',
+    'moving-readers',
+  );
   const figures = await leaderMoveDrill(cluster, 'moving-orders', client);
   console.log(figuresLine('kafkajs 2.2.4', figures));
   expect(figures).toMatchObject({ lost: 0, lostFromLog: 0, duplicatedInLog: 0 });

@@ -23,6 +23,7 @@ import {
   type DrillSide,
   type TopicState,
 } from '../support/drill-cluster';
+import { untilFetchingFromEvery } from '../support/leader-move';
 import { until } from '../support/until';
 import {
   compareFacts,
@@ -303,6 +304,7 @@ async function runDrill(cluster: DrillCluster): Promise<Fact[]> {
     );
 
     step = '8 the group carries on from its committed offsets';
+    await untilFetchingFromEvery(member, cluster.nodeIds);
     await member.disconnect();
     member = undefined;
     const committed = await admin.fetchOffsets({ groupId: group, topics: [TOPIC] });

@@ -5,7 +5,7 @@
  * same things: records acknowledged, read by the member, lost (acknowledged, never read, or not in the
  * log), duplicated, and how long after the stop the first acknowledgement came.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { leaderOf, readLog, untilSettled, type DrillCluster } from './drill-cluster';
 import { until } from './until';
 
@@ -38,6 +38,12 @@ export interface LeaderMoveFigures {
   readonly readAfterRestart: number;
   /** From the stop (its listener closed) to the first acknowledgement after it, in ms. */
   readonly firstAckAfterStopMs: number | undefined;
+  /**
+   * The longest wait between two acknowledgements from the last one before the stop to the restart,
+   * in ms: the outage as the producer saw it (an acknowledgement the old leader sent just before it
+   * stopped may arrive after the stop, and make the first figure look shorter).
+   */
+  readonly longestAckGapMs: number;
 }
 
 /** Records each phase waits for the client to have acknowledged before the next. */
@@ -99,6 +105,12 @@ export async function leaderMoveDrill(
     duplicatedInLog: [...inLog.values()].filter((n) => n > 1).length,
     readAfterRestart: acknowledged.slice(restarted).filter((v) => given.has(v)).length,
     firstAckAfterStopMs: firstAfter && firstAfter.at - stoppedAt,
+    longestAckGapMs: Math.max(
+      ...client
+        .acknowledged()
+        .slice(Math.max(0, before - 1), restarted)
+        .map((a, i, all) => (i === 0 ? 0 : a.at - all[i - 1].at)),
+    ),
   };
 }
 
@@ -108,7 +120,8 @@ export function figuresLine(client: string, f: LeaderMoveFigures): string {
     `leader move, ${client}: ${f.acknowledged} acknowledged, ${f.read} read, ${f.lost} lost ` +
     `(${f.lostFromLog} missing from the log), ${f.duplicatedInLog} duplicated in the log, ` +
     `${f.redelivered} redelivered to the group member, first produce acknowledged ` +
-    `${f.firstAckAfterStopMs ?? '(none)'} ms after the leader stopped`
+    `${f.firstAckAfterStopMs ?? '(none)'} ms after the leader stopped (longest wait between two ` +
+    `acknowledgements ${f.longestAckGapMs} ms)`
   );
 }
 
@@ -140,4 +153,25 @@ export async function createMovingTopic(cluster: DrillCluster, topic: string): P
     (s) => s.partitions.length === 1 && s.partitions[0].isr.length === 3,
     `${topic} led, with three in-sync replicas`,
   );
+}
+
+/**
+ * Resolves once the kafkajs `consumer` has started a fetch from each of `nodeIds` since the call (or
+ * after 30 s). kafkajs 2.2.4 rebuilds its fetchers when the brokers listed in Metadata change, as when
+ * a stopped broker returns; a disconnect() that lands while they are rebuilt never resolves and keeps
+ * a core busy (the rebuilt fetchers find the consumer stopped and fetch again at once, forever:
+ * consumer/fetchManager.js, runner.js). A test calls this before disconnecting after a restart.
+ */
+export async function untilFetchingFromEvery(consumer: Consumer, nodeIds: readonly number[]): Promise<void> {
+  const fetched = new Set<number>();
+  const off = consumer.on(consumer.events.FETCH_START, (e: { payload: { nodeId: number } }) =>
+    fetched.add(Number(e.payload.nodeId)),
+  );
+  try {
+    await until(() => nodeIds.every((n) => fetched.has(n)), 'fetches from every broker', {
+      timeoutMs: 30_000,
+    }).catch(() => undefined);
+  } finally {
+    off();
+  }
 }
