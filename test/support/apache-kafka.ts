@@ -124,22 +124,33 @@ export function kafkaToolCommand(tool: KafkaTool): {
   readonly java: string;
   readonly args: readonly string[];
 } {
-  return {
-    java: requireApacheKafka(),
-    args: [
-      ...TOOL_JVM_FLAGS,
-      `-Dlog4j.configuration=file:${log4jFile()}`,
-      '-cp',
-      path.join(APACHE_KAFKA_LIBS, '*'),
-      KAFKA_TOOLS[tool],
-    ],
-  };
+  return kafkaJavaCommand(KAFKA_TOOLS[tool]);
 }
 
 export interface ToolRun {
   readonly code: number | null;
   readonly out: string;
   readonly err: string;
+}
+
+/**
+ * The command line that runs `mainClass` with Kafka's jars on the class path (after `classpath`), as
+ * runJavaClass runs it, for callers that start and talk to the process themselves.
+ */
+export function kafkaJavaCommand(
+  mainClass: string,
+  classpath?: string,
+): { readonly java: string; readonly args: readonly string[] } {
+  return {
+    java: requireApacheKafka(),
+    args: [
+      ...TOOL_JVM_FLAGS,
+      `-Dlog4j.configuration=file:${log4jFile()}`,
+      '-cp',
+      [classpath, path.join(APACHE_KAFKA_LIBS, '*')].filter(Boolean).join(path.delimiter),
+      mainClass,
+    ],
+  };
 }
 
 /**
@@ -163,16 +174,12 @@ export function runJavaClass(
   args: readonly string[],
   options: { readonly input?: string; readonly timeoutMs?: number; readonly classpath?: string } = {},
 ): Promise<ToolRun> {
-  const java = requireApacheKafka();
-  const classpath = [options.classpath, path.join(APACHE_KAFKA_LIBS, '*')]
-    .filter(Boolean)
-    .join(path.delimiter);
+  const { java, args: jvm } = kafkaJavaCommand(mainClass, options.classpath);
   return new Promise((resolve) => {
-    const child = execFile(
-      java,
-      [...TOOL_JVM_FLAGS, `-Dlog4j.configuration=file:${log4jFile()}`, '-cp', classpath, mainClass, ...args],
-      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
-    );
+    const child = execFile(java, [...jvm, ...args], {
+      timeout: options.timeoutMs ?? 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => (out += d));
