@@ -199,7 +199,8 @@ function target(name: TargetName, addresses: readonly { host: string; port: numb
   return t;
 }
 
-interface Row {
+/** One row of the conformance table. */
+export interface Row {
   readonly area: string;
   readonly scenario: string;
   readonly apache: unknown;
@@ -208,7 +209,8 @@ interface Row {
   readonly skipped?: string;
 }
 
-function record(row: Row): void {
+/** Writes a row where the table reporter collects it (a test that compares in its own way uses this too). */
+export function record(row: Row): void {
   const dir = process.env.KW_CONFORMANCE_RESULTS;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });

@@ -124,22 +124,33 @@ export function kafkaToolCommand(tool: KafkaTool): {
   readonly java: string;
   readonly args: readonly string[];
 } {
-  return {
-    java: requireApacheKafka(),
-    args: [
-      ...TOOL_JVM_FLAGS,
-      `-Dlog4j.configuration=file:${log4jFile()}`,
-      '-cp',
-      path.join(APACHE_KAFKA_LIBS, '*'),
-      KAFKA_TOOLS[tool],
-    ],
-  };
+  return kafkaJavaCommand(KAFKA_TOOLS[tool]);
 }
 
 export interface ToolRun {
   readonly code: number | null;
   readonly out: string;
   readonly err: string;
+}
+
+/**
+ * The command line that runs `mainClass` with Kafka's jars on the class path (after `classpath`), as
+ * runJavaClass runs it, for callers that start and talk to the process themselves.
+ */
+export function kafkaJavaCommand(
+  mainClass: string,
+  classpath?: string,
+): { readonly java: string; readonly args: readonly string[] } {
+  return {
+    java: requireApacheKafka(),
+    args: [
+      ...TOOL_JVM_FLAGS,
+      `-Dlog4j.configuration=file:${log4jFile()}`,
+      '-cp',
+      [classpath, path.join(APACHE_KAFKA_LIBS, '*')].filter(Boolean).join(path.delimiter),
+      mainClass,
+    ],
+  };
 }
 
 /**
@@ -163,16 +174,12 @@ export function runJavaClass(
   args: readonly string[],
   options: { readonly input?: string; readonly timeoutMs?: number; readonly classpath?: string } = {},
 ): Promise<ToolRun> {
-  const java = requireApacheKafka();
-  const classpath = [options.classpath, path.join(APACHE_KAFKA_LIBS, '*')]
-    .filter(Boolean)
-    .join(path.delimiter);
+  const { java, args: jvm } = kafkaJavaCommand(mainClass, options.classpath);
   return new Promise((resolve) => {
-    const child = execFile(
-      java,
-      [...TOOL_JVM_FLAGS, `-Dlog4j.configuration=file:${log4jFile()}`, '-cp', classpath, mainClass, ...args],
-      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
-    );
+    const child = execFile(java, [...jvm, ...args], {
+      timeout: options.timeoutMs ?? 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -201,8 +208,14 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 export interface ApacheKafkaOptions {
-  /** Nodes in the cluster, each a broker and a controller. @default 1 */
+  /** Broker nodes in the cluster; each is also a controller unless `controllers` is set. @default 1 */
   readonly nodes?: number;
+  /**
+   * Controller-only nodes (node ids after the brokers') forming the KRaft quorum on their own, as on a
+   * managed cluster; 0: every node is both broker and controller. A drill that stops two of three
+   * combined nodes would stop the quorum with them, and with it every ISR change. @default 0
+   */
+  readonly controllers?: number;
   /** Extra server.properties entries for every node (they override the defaults below). */
   readonly config?: Readonly<Record<string, string | number | boolean>>;
   /** Give up waiting for the cluster after this long. @default 60 s */
@@ -242,30 +255,41 @@ export interface ApacheKafkaCluster {
 export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promise<ApacheKafkaCluster> {
   const java = requireApacheKafka();
   const count = options.nodes ?? 1;
-  const ports = await freePorts(count * 2);
+  const controllers = options.controllers ?? 0;
+  const ports = await freePorts((count + controllers) * 2);
   const dir = mkdtempSync(path.join(tmpdir(), 'kw-apache-kafka-'));
-  const nodes = Array.from({ length: count }, (_, i) => ({
+  const all = Array.from({ length: count + controllers }, (_, i) => ({
     nodeId: i + 1,
+    broker: i < count,
+    controller: controllers === 0 || i >= count,
     port: ports[2 * i],
     controllerPort: ports[2 * i + 1],
     dir: path.join(dir, `node-${i + 1}`),
     process: undefined as ChildProcess | undefined,
     exited: Promise.resolve<number | null>(null),
   }));
-  const voters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  const nodes = all.filter((n) => n.broker);
+  const voters = all
+    .filter((n) => n.controller)
+    .map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`)
+    .join(',');
   const replicas = Math.min(3, count);
   const clusterId = newClusterId();
   const log4j = log4jFile();
   const logFile = path.join(dir, 'output.log');
   const classpath = path.join(APACHE_KAFKA_LIBS, '*');
 
-  for (const node of nodes) {
+  for (const node of all) {
+    const listeners = [
+      ...(node.broker ? [`PLAINTEXT://127.0.0.1:${node.port}`] : []),
+      ...(node.controller ? [`CONTROLLER://127.0.0.1:${node.controllerPort}`] : []),
+    ];
     const settings: Record<string, string | number | boolean> = {
-      'process.roles': 'broker,controller',
+      'process.roles': [node.broker && 'broker', node.controller && 'controller'].filter(Boolean).join(','),
       'node.id': node.nodeId,
       'controller.quorum.voters': voters,
-      listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+      listeners: listeners.join(','),
+      ...(node.broker ? { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}` } : {}),
       'controller.listener.names': 'CONTROLLER',
       'inter.broker.listener.name': 'PLAINTEXT',
       'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -314,12 +338,13 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
     }
   }
 
-  const launch = (node: (typeof nodes)[number]) => {
+  const launch = (node: (typeof all)[number]) => {
     const fd = openSync(logFile, 'a');
     const child = spawn(
       java,
       [
-        `-Xmx${options.heap ?? '768m'}`,
+        // A controller of a small test cluster needs little.
+        `-Xmx${node.broker ? (options.heap ?? '768m') : '256m'}`,
         '-Xms128m',
         '-XX:+UseG1GC',
         '-Djava.awt.headless=true',
@@ -345,7 +370,7 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
   };
 
   const output = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const stopNode = async (node: (typeof nodes)[number], graceMs = 15_000) => {
+  const stopNode = async (node: (typeof all)[number], graceMs = 15_000) => {
     const child = node.process;
     if (!child) return;
     child.kill('SIGTERM');
@@ -355,19 +380,21 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
   };
   const stopAll = async () => {
     // All at once: stopped one by one, the last nodes of a combined-mode quorum wait for a controller
-    // that is gone before they give up their controlled shutdown.
+    // that is gone before they give up their controlled shutdown. Dedicated controllers go last, for
+    // the same reason.
     await Promise.all(nodes.map((n) => stopNode(n, 10_000)));
+    await Promise.all(all.filter((n) => !n.broker).map((n) => stopNode(n, 10_000)));
     rmSync(dir, { recursive: true, force: true });
   };
 
   const started = Date.now();
-  nodes.forEach(launch);
+  all.forEach(launch);
   try {
     await waitForBrokers(
       nodes.map((n) => n.port),
       count,
       options.startTimeoutMs ?? 60_000,
-      () => nodes.find((n) => !n.process),
+      () => all.find((n) => !n.process),
     );
   } catch (error) {
     const log = output();
@@ -393,7 +420,7 @@ export async function startApacheKafka(options: ApacheKafkaOptions = {}): Promis
       }));
     },
     startupMs,
-    residentBytes: () => nodes.flatMap((n) => (n.process?.pid ? [residentBytesOf(n.process.pid)] : [])),
+    residentBytes: () => all.flatMap((n) => (n.process?.pid ? [residentBytesOf(n.process.pid)] : [])),
     stopNode: (nodeId, graceMs) => stopNode(byId(nodeId), graceMs),
     async startNode(nodeId) {
       const node = byId(nodeId);

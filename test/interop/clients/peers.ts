@@ -5,13 +5,14 @@
  * probe (built by scripts/install-test-deps.sh). Each prints one JSON object per line, an `event` field
  * naming what it observed. A peer that is not installed throws PeerMissingError saying what to run.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
   APACHE_KAFKA_LIBS,
+  kafkaJavaCommand,
   PeerMissingError,
   requireApacheKafka,
   runJavaClass,
@@ -119,12 +120,8 @@ export const PYTHON_CLIENTS = readFileSync(path.join(PEERS, 'python', 'requireme
   .split('\n')
   .filter((line) => /^[\w-]+==/.test(line));
 
-/** Runs one of the Python probes in test/peers/python with the venv's interpreter. */
-export function runPythonProbe(
-  script: string,
-  args: readonly string[],
-  timeoutMs = 90_000,
-): Promise<PeerRun> {
+/** Throws PeerMissingError unless the venv with the Python clients is installed. */
+function requirePythonClients(): void {
   if (!existsSync(PYTHON)) {
     throw new PeerMissingError(
       `the Python clients (${PYTHON_CLIENTS.join(', ')}) are not installed in ` +
@@ -132,8 +129,77 @@ export function runPythonProbe(
         '(it makes the venv and installs them from PyPI).',
     );
   }
+}
+
+/** Runs one of the Python probes in test/peers/python with the venv's interpreter. */
+export function runPythonProbe(
+  script: string,
+  args: readonly string[],
+  timeoutMs = 90_000,
+): Promise<PeerRun> {
+  requirePythonClients();
   // No __pycache__ beside the probes in the repository.
   return runProgram(PYTHON, [path.join(PEERS, 'python', script), ...args], {
+    timeoutMs,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+}
+
+/** A peer still running: its events as they arrive, and a line to its stdin when the test says so. */
+export interface LivePeer {
+  /** What it has printed so far, each event with the time (Date.now()) its line arrived. */
+  readonly events: readonly (PeerEvent & { readonly at: number })[];
+  /** Writes one line to its stdin. */
+  tell(line: string): void;
+  /** Resolves when it exits (a killed peer, after `timeoutMs`, with code null). */
+  readonly exited: Promise<PeerRun>;
+}
+
+/** Starts `file ARGS` with its stdin open, collecting its JSON lines as they come. */
+function startProgram(
+  file: string,
+  args: readonly string[],
+  options: { readonly timeoutMs?: number; readonly env?: NodeJS.ProcessEnv } = {},
+): LivePeer {
+  const started = Date.now();
+  const child = spawn(file, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const events: (PeerEvent & { at: number })[] = [];
+  let pending = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const lines = (pending + d.toString()).split('\n');
+    pending = lines.pop()!;
+    for (const event of eventsOf(lines.join('\n'))) events.push({ ...event, at: Date.now() });
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  const exited = new Promise<PeerRun>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      process.off('exit', reap);
+      for (const event of eventsOf(pending)) events.push({ ...event, at: Date.now() });
+      resolve({ code, events, err, elapsedMs: Date.now() - started });
+    }),
+  );
+  return {
+    events,
+    tell: (line) => void child.stdin.write(`${line}\n`),
+    exited,
+  };
+}
+
+/** Starts `KafkaClientProbe COMMAND BOOTSTRAP ARGS...` with its stdin open (see LivePeer). */
+export function startJavaProbe(args: readonly string[], timeoutMs?: number): LivePeer {
+  const { java, args: jvm } = kafkaJavaCommand('KafkaClientProbe', compileJavaProbe());
+  return startProgram(java, [...jvm, ...args], { timeoutMs });
+}
+
+/** Starts one of the Python probes with its stdin open (see LivePeer). */
+export function startPythonProbe(script: string, args: readonly string[], timeoutMs?: number): LivePeer {
+  requirePythonClients();
+  return startProgram(PYTHON, [path.join(PEERS, 'python', script), ...args], {
     timeoutMs,
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
   });

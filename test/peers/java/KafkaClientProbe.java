@@ -15,7 +15,11 @@
  *   offsets-for-times BOOTSTRAP TOPIC TS...   offsetsForTimes for each timestamp on every partition
  *   transactional BOOTSTRAP TOPIC             a transactional producer: initTransactions, then a transaction
  *   consumer-protocol BOOTSTRAP TOPIC         a consumer with group.protocol=consumer (KIP-848) polls
+ *   leader-move BOOTSTRAP TOPIC GROUP         until a line on stdin: acks=all records m-0, m-1, ... and a
+ *                                             group member reading them (see leaderMove)
  */
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -72,6 +76,7 @@ public final class KafkaClientProbe {
       case "offsets-for-times" -> offsetsForTimes(bootstrap, args[2], List.of(args).subList(3, args.length));
       case "transactional" -> transactional(bootstrap, args[2]);
       case "consumer-protocol" -> consumerProtocol(bootstrap, args[2]);
+      case "leader-move" -> leaderMove(bootstrap, args[2], args[3]);
       default -> throw new IllegalArgumentException("unknown command " + command);
     }
   }
@@ -385,6 +390,77 @@ public final class KafkaClientProbe {
         failed("poll", e, started);
       }
     }
+  }
+
+  /**
+   * Produces acks=all records m-0, m-1, ... (idempotent, about 50 a second) while a group member reads
+   * the topic, until a line arrives on stdin (the test moves the partition's leader meanwhile); then
+   * delivers what is queued and reads until every acknowledged record is read. Prints acked, failed
+   * and consumed events.
+   */
+  private static void leaderMove(String bootstrap, String topic, String groupId) throws Exception {
+    AtomicBoolean stop = new AtomicBoolean(false);
+    Thread stdin =
+        new Thread(
+            () -> {
+              try {
+                new BufferedReader(new InputStreamReader(System.in)).readLine();
+              } catch (Exception e) {
+                // the end of input says stop just the same
+              }
+              stop.set(true);
+            });
+    stdin.setDaemon(true);
+    stdin.start();
+    Set<String> acked = ConcurrentHashMap.newKeySet();
+    Set<String> read = ConcurrentHashMap.newKeySet();
+    AtomicBoolean reading = new AtomicBoolean(true);
+    Thread member =
+        new Thread(
+            () -> {
+              Properties p = new Properties();
+              p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+              p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+              p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+              p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, true);
+              try (KafkaConsumer<String, String> consumer =
+                  new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+                consumer.subscribe(List.of(topic));
+                while (reading.get()) {
+                  for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    read.add(r.value());
+                    print("consumed", "value", r.value(), "offset", r.offset());
+                  }
+                }
+              } catch (Exception e) {
+                print("consumer-error", "error", e.getClass().getName(), "message", e.getMessage());
+              }
+            });
+    member.start();
+    int sent = 0;
+    try (KafkaProducer<String, String> producer = idempotentProducer(bootstrap)) {
+      while (!stop.get()) {
+        String value = "m-" + sent++;
+        producer.send(
+            new ProducerRecord<>(topic, value),
+            (metadata, error) -> {
+              if (error != null) {
+                print("failed", "value", value, "error", error.getClass().getName());
+              } else {
+                acked.add(value);
+                print("acked", "value", value, "offset", metadata.offset());
+              }
+            });
+        Thread.sleep(20);
+      }
+      producer.flush();
+    }
+    print("stopped", "sent", sent);
+    long deadline = System.currentTimeMillis() + CLIENT_TIMEOUT_MS;
+    while (!read.containsAll(acked) && System.currentTimeMillis() < deadline) Thread.sleep(100);
+    reading.set(false);
+    member.join();
+    print("done", "acked", acked.size(), "read", read.size());
   }
 
   private static void failed(String call, Exception e, long started) {

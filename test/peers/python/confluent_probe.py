@@ -9,14 +9,26 @@ Usage: python confluent_probe.py COMMAND BOOTSTRAP ARGS...
   consume BOOTSTRAP TOPIC GROUP COUNT       a group member reads COUNT records, commits, reads the commit back
   transactional BOOTSTRAP                   init_transactions() on a transactional producer
   consumer-protocol BOOTSTRAP TOPIC         a consumer with group.protocol=consumer polls
+  leader-move BOOTSTRAP TOPIC GROUP         until a line on stdin: acks=all records m-0, m-1, ... and a
+                                            group member reading them (see leader_move)
 """
+import threading
 import time
 
 import confluent_kafka
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicCollection
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from probe_events import CLIENT_TIMEOUT_S, elapsed_ms, emit, headers_of, order, run
+from probe_events import (
+    CLIENT_TIMEOUT_S,
+    elapsed_ms,
+    emit,
+    headers_of,
+    order,
+    run,
+    stop_on_stdin,
+    wait_until_read,
+)
 
 
 def admin(bootstrap, topic, partitions):
@@ -176,6 +188,73 @@ def consumer_protocol(bootstrap, topic):
     consumer.close()
 
 
+def leader_move(bootstrap, topic, group):
+    """Produces acks=all records m-0, m-1, ... (idempotent, about 50 a second) while a group member
+    reads the topic, until a line arrives on stdin (the test moves the partition's leader meanwhile);
+    then delivers what is queued and reads until every acknowledged record is read. Prints acked,
+    failed and consumed events, and the errors librdkafka reports on the way."""
+    stop = stop_on_stdin()
+    lock = threading.Lock()
+    acked, read = set(), set()
+    reading = threading.Event()
+
+    def consume():
+        consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": group,
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": True,
+            }
+        )
+        consumer.subscribe([topic])
+        while not reading.is_set():
+            message = consumer.poll(0.2)
+            if message is None:
+                continue
+            if message.error():
+                emit("consumer-error", error=message.error().name())
+                continue
+            value = message.value().decode()
+            with lock:
+                read.add(value)
+            emit("consumed", value=value, offset=message.offset())
+        consumer.close()
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+
+    def on_delivery(error, message):
+        value = message.value().decode()
+        if error is not None:
+            emit("failed", value=value, error=error.name())
+            return
+        with lock:
+            acked.add(value)
+        emit("acked", value=value, offset=message.offset())
+
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 0,
+            "error_cb": lambda error: emit("client-error", error=error.name()),
+        }
+    )
+    sent = 0
+    while not stop.is_set():
+        producer.produce(topic, value=f"m-{sent}", on_delivery=on_delivery)
+        sent += 1
+        producer.poll(0)
+        time.sleep(0.02)
+    emit("stopped", sent=sent, undelivered=producer.flush(CLIENT_TIMEOUT_S))
+    wait_until_read(acked, read, lock)
+    reading.set()
+    reader.join()
+    emit("done", acked=len(acked), read=len(read))
+
+
 emit(
     "client",
     name="confluent-kafka",
@@ -189,5 +268,6 @@ run(
         "consume": consume,
         "transactional": transactional,
         "consumer-protocol": consumer_protocol,
+        "leader-move": leader_move,
     }
 )

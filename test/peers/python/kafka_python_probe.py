@@ -9,7 +9,10 @@ Usage: python kafka_python_probe.py COMMAND BOOTSTRAP ARGS...
   produce BOOTSTRAP TOPIC COUNT             enable_idempotence, acks=all, keyed records with headers
   consume BOOTSTRAP TOPIC GROUP COUNT       a group member reads COUNT records, commits, reads the commit back
   transactional BOOTSTRAP                   init_transactions() on a transactional producer
+  leader-move BOOTSTRAP TOPIC GROUP         until a line on stdin: acks=all records m-0, m-1, ... and a
+                                            group member reading them (see leader_move)
 """
+import threading
 import time
 
 import kafka
@@ -17,7 +20,16 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
-from probe_events import CLIENT_TIMEOUT_S, elapsed_ms, emit, headers_of, order, run
+from probe_events import (
+    CLIENT_TIMEOUT_S,
+    elapsed_ms,
+    emit,
+    headers_of,
+    order,
+    run,
+    stop_on_stdin,
+    wait_until_read,
+)
 
 
 def admin(bootstrap, topic, partitions):
@@ -135,5 +147,83 @@ def transactional(bootstrap):
         )
 
 
+def leader_move(bootstrap, topic, group):
+    """Produces acks=all records m-0, m-1, ... (idempotent, about 50 a second) while a group member
+    reads the topic, until a line arrives on stdin (the test moves the partition's leader meanwhile);
+    then delivers what is queued and reads until every acknowledged record is read. Prints acked,
+    failed and consumed events."""
+    stop = stop_on_stdin()
+    lock = threading.Lock()
+    acked, read = set(), set()
+    reading = threading.Event()
+
+    def consume():
+        consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            auto_offset_reset="earliest",
+            enable_auto_commit=True,
+        )
+        while not reading.is_set():
+            try:
+                batches = consumer.poll(timeout_ms=200)
+            except KafkaError as e:
+                emit("consumer-error", error=type(e).__name__)
+                continue
+            for records in batches.values():
+                for r in records:
+                    value = r.value.decode()
+                    with lock:
+                        read.add(value)
+                    emit("consumed", value=value, offset=r.offset)
+        consumer.close()
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+
+    def on_acked(value):
+        def callback(metadata):
+            with lock:
+                acked.add(value)
+            emit("acked", value=value, offset=metadata.offset)
+
+        return callback
+
+    def on_failed(value):
+        return lambda error: emit("failed", value=value, error=type(error).__name__)
+
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=0,
+        value_serializer=str.encode,
+    )
+    sent = 0
+    while not stop.is_set():
+        value = f"m-{sent}"
+        future = producer.send(topic, value=value)
+        future.add_callback(on_acked(value))
+        future.add_errback(on_failed(value))
+        sent += 1
+        time.sleep(0.02)
+    producer.flush(CLIENT_TIMEOUT_S)
+    emit("stopped", sent=sent)
+    wait_until_read(acked, read, lock)
+    reading.set()
+    reader.join()
+    producer.close()
+    emit("done", acked=len(acked), read=len(read))
+
+
 emit("client", name="kafka-python", version=kafka.__version__)
-run({"admin": admin, "produce": produce, "consume": consume, "transactional": transactional})
+run(
+    {
+        "admin": admin,
+        "produce": produce,
+        "consume": consume,
+        "transactional": transactional,
+        "leader-move": leader_move,
+    }
+)

@@ -2,14 +2,22 @@
 so the test (test/interop/python-clients.test.ts) decides what is right, not the probe."""
 import json
 import sys
+import threading
 import time
 
 # Long enough that a client waiting out a timeout shows up as a hang in the test, not as a result.
 CLIENT_TIMEOUT_S = 60
 
 
+_emitting = threading.Lock()
+
+
 def emit(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
+    # One write per line, under a lock: a client's callbacks emit from threads of their own.
+    line = json.dumps({"event": event, **fields}) + "\n"
+    with _emitting:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def order(i):
@@ -23,6 +31,28 @@ def headers_of(pairs):
 
 def elapsed_ms(started):
     return round((time.monotonic() - started) * 1000)
+
+
+def stop_on_stdin():
+    """An event set once a line (or the end) arrives on stdin: the test's word to stop producing."""
+    stop = threading.Event()
+
+    def wait():
+        sys.stdin.readline()
+        stop.set()
+
+    threading.Thread(target=wait, daemon=True).start()
+    return stop
+
+
+def wait_until_read(acked, read, lock):
+    """Waits, up to CLIENT_TIMEOUT_S, until every acknowledged value has been read."""
+    deadline = time.monotonic() + CLIENT_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with lock:
+            if acked <= read:
+                return
+        time.sleep(0.1)
 
 
 def run(commands):
