@@ -33,6 +33,8 @@ export interface KnownDifference {
   readonly step: string;
   readonly what: string;
   readonly reason: string;
+  /** A `**heading**` of local/broker/SKIPPED.md that lists it, for a difference from Kafka's behaviour. */
+  readonly skipped?: string;
 }
 
 const sameSet = (x: readonly number[], y: readonly number[]) => [...x].sort().join() === [...y].sort().join();

@@ -221,7 +221,7 @@ export function record(row: Row): void {
 }
 
 /** The bold headings of SKIPPED.md's list items (`- **Transactions**: ...`). */
-function skippedHeadings(): string[] {
+export function skippedHeadings(): string[] {
   return [...readFileSync(SKIPPED_MD, 'utf8').matchAll(/^- \*\*([^*]+)\*\*/gm)].map((m) => m[1]);
 }
 
