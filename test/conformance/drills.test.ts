@@ -45,18 +45,11 @@ const PER_PARTITION = 10;
 
 /**
  * Facts that legitimately differ, each with its reason. A difference from Kafka's behaviour must also be
- * listed in local/broker/SKIPPED.md, and `skipped` names its heading there (checked).
+ * listed in local/broker/SKIPPED.md, and `skipped` names its heading there (checked). None now (the
+ * embedded group coordinator used to move back to a returning broker, where Kafka's stays with the
+ * offsets partition's leader until the preferred-leader rebalance).
  */
-const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
-  {
-    step: '6 start A and B again',
-    what: 'FindCoordinator',
-    reason:
-      "the embedded coordinator is the first live broker of the group's offsets-partition replicas, so " +
-      "it moves back to B when B returns; Kafka's is that partition's leader, which stays on C until " +
-      'the preferred-leader rebalance (leader.imbalance.check.interval.seconds, 5 minutes)',
-  },
-];
+const KNOWN_DIFFERENCES: readonly KnownDifference[] = [];
 
 /** The drill's record values: `<step>-<partition>-<i>`. */
 function values(step: string, partition: number, count: number): string[] {
