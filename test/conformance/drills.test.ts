@@ -198,7 +198,13 @@ async function runDrill(cluster: DrillCluster): Promise<Fact[]> {
       (s) => !s.brokers.includes(a) && s.partitions.every((p) => p.leader !== a),
       'no partition led by the stopped broker',
     );
-    fact('Metadata lists brokers', oneDown.brokers.map((n) => role[n]).join(', '));
+    fact(
+      'Metadata lists brokers',
+      oneDown.brokers
+        .map((n) => role[n])
+        .sort()
+        .join(', '),
+    );
     partitionFacts(created, oneDown, [a]);
     const coordinator = await coordinatorOf(cluster, group);
     fact(
