@@ -45,10 +45,11 @@ export interface BrokerOptions {
   readonly brokerSessionTimeoutMs?: number;
   /**
    * Keep a partition's high watermark where it is while its ISR is below min.insync.replicas, as
-   * Kafka does since KIP-966 (eligible leader replicas): a record acknowledged with acks=1 meanwhile is
-   * read only once it is replicated, and an acks=-1 produce whose ISR shrank below the minimum while it
-   * waited times out. `false` is the rule of Kafka 3.9 and earlier: the high watermark follows the ISR
-   * down to the leader alone, and such a produce gets NOT_ENOUGH_REPLICAS_AFTER_APPEND. @default true
+   * Apache Kafka 3.9 does (test/conformance/drills.test.ts shows it): a record acknowledged with acks=1
+   * meanwhile is read only once it is replicated, and an acks=-1 produce whose ISR shrank below the
+   * minimum while it waited times out. `false` lets the high watermark follow the ISR down to the
+   * leader alone, the rule Kafka's documentation described before KIP-966: acks=1 records are readable
+   * at once, and such a produce gets NOT_ENOUGH_REPLICAS_AFTER_APPEND. @default true
    */
   readonly freezeHighWatermarkUnderMinIsr?: boolean;
 }

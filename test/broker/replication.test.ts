@@ -226,7 +226,7 @@ describe('acks and min.insync.replicas', () => {
       offset: -1n,
     });
     expect(partition.log.logEndOffset).toBe(1);
-    // acks=1 is written, but the high watermark stays while the ISR is below the minimum (KIP-966).
+    // acks=1 is written, but the high watermark stays while the ISR is below the minimum, as on Kafka 3.9.
     expect((await produce(broker, 'guarded', 0, 'acks one', { acks: 1 })).code).toBe(0);
     expect(partition.log.logEndOffset).toBe(2);
     expect((await fetchFrom(broker, leader, 'guarded', 0)).highWatermark).toBe(1n);
@@ -249,7 +249,7 @@ describe('acks and min.insync.replicas', () => {
     await until(() => partition.highWatermark === 1, 'the record to be replicated');
   });
 
-  test('the ISR shrinking below the minimum while a produce waits: NOT_ENOUGH_REPLICAS_AFTER_APPEND (Kafka 3.9 rule)', async () => {
+  test('the ISR shrinking below the minimum while a produce waits: NOT_ENOUGH_REPLICAS_AFTER_APPEND (the high watermark not frozen)', async () => {
     const broker = await cluster({
       replicaLagTimeMaxMs: 60_000,
       brokerSessionTimeoutMs: 200,
@@ -265,7 +265,7 @@ describe('acks and min.insync.replicas', () => {
     expect(partition.log.logEndOffset).toBe(1);
   });
 
-  test('the same with the high watermark frozen under the minimum (the default, KIP-966): REQUEST_TIMED_OUT', async () => {
+  test('the same with the high watermark frozen under the minimum (the default, as Kafka 3.9): REQUEST_TIMED_OUT', async () => {
     const broker = await cluster({
       replicaLagTimeMaxMs: 60_000,
       brokerSessionTimeoutMs: 200,

@@ -68,7 +68,7 @@ export interface ClusterOptions {
   readonly replicaLagTimeMaxMs?: number;
   /** broker.session.timeout.ms: how long a paused broker keeps its partitions. @default 9000 */
   readonly brokerSessionTimeoutMs?: number;
-  /** Kafka's high-watermark rule since KIP-966 (see replication/partition.ts). @default true */
+  /** Apache Kafka 3.9's high-watermark rule under min.insync.replicas (see replication/partition.ts). @default true */
   readonly freezeHighWatermarkUnderMinIsr?: boolean;
 }
 

@@ -23,8 +23,8 @@ export interface PartitionEnvironment {
   /** replica.lag.time.max.ms */
   readonly replicaLagTimeMaxMs: number;
   /**
-   * Keep the high watermark where it is while the ISR is smaller than min.insync.replicas, as Kafka
-   * does since KIP-966, so a record acknowledged with acks=1 then is not read before it is replicated.
+   * Keep the high watermark where it is while the ISR is smaller than min.insync.replicas, as Apache
+   * Kafka 3.9 does, so a record acknowledged with acks=1 then is not read before it is replicated.
    */
   readonly freezeHighWatermarkUnderMinIsr: boolean;
   readonly now: () => number;
