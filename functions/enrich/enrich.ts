@@ -15,10 +15,11 @@ import {
 } from '../commons/batch';
 import { DeadLetters } from '../commons/dead-letter';
 import { HEADERS, OrderSchema } from '../commons/orders';
+import { sendByKey } from '../commons/send-by-key';
 import { enrichOrder } from './enrich-order';
 
 export interface EnrichDependencies {
-  readonly producer: () => Promise<Pick<Producer, 'sendBatch'>>;
+  readonly producer: () => Promise<Pick<Producer, 'send'>>;
   readonly enrichedTopic: string;
   readonly deadLetterTopic: string;
   readonly policy: PoisonPolicy;
@@ -59,9 +60,9 @@ export function createEnrichHandler(deps: EnrichDependencies): KafkaBatchHandler
       { topic: deps.deadLetterTopic, messages: deadLetters.messages },
     ].filter((t) => t.messages.length > 0);
     if (topicMessages.length > 0) {
-      // One request for the whole batch; if it fails the batch is retried and the ledger absorbs the repeats.
-      const producer = await deps.producer();
-      await producer.sendBatch({ topicMessages, acks: -1 });
+      // One call per key, so a leader move cannot drop a partition unnoticed (send-by-key.ts); if any
+      // fails the batch is retried and the ledger absorbs the repeats.
+      await sendByKey(await deps.producer(), topicMessages);
     }
 
     deps.metrics.addMetric('OrdersEnriched', MetricUnit.Count, enriched.length);
