@@ -73,29 +73,9 @@ export class PartitionLog {
     if (!store) return;
     const now = Date.now();
     const recovered = store.recover();
-    for (const bytes of recovered.batches) {
-      const baseOffset = Number(bytes.readBigInt64BE(BatchField.baseOffset));
-      const next = baseOffset + bytes.readInt32BE(BatchField.lastOffsetDelta) + 1;
-      if (this.batches.length === 0) this.logStartOffset = baseOffset;
-      this.batches.push({
-        baseOffset,
-        nextOffset: next,
-        maxTimestamp: bytes.readBigInt64BE(BatchField.maxTimestamp),
-        bytes,
-        appendedAt: now,
-      });
-      this.size += bytes.length;
-      this.endOffset = next;
-      this.noteEpoch(bytes.readInt32BE(BatchField.partitionLeaderEpoch), baseOffset);
-      this.producers.record(
-        bytes.readBigInt64BE(BatchField.producerId),
-        bytes.readInt16BE(BatchField.producerEpoch),
-        bytes.readInt32BE(BatchField.baseSequence),
-        bytes.readInt32BE(BatchField.lastOffsetDelta),
-        baseOffset,
-        bytes.readBigInt64BE(BatchField.maxTimestamp),
-      );
-    }
+    if (recovered.batches.length > 0)
+      this.logStartOffset = Number(recovered.batches[0].readBigInt64BE(BatchField.baseOffset));
+    for (const bytes of recovered.batches) this.pushStored(bytes, now);
     // Never hand out an offset again: a segment's name, or a journaled log start, may lie past the
     // last readable batch when a power loss took unflushed writes.
     if (recovered.nextOffset > this.endOffset) this.endOffset = this.logStartOffset = recovered.nextOffset;
@@ -213,23 +193,35 @@ export class PartitionLog {
       throw new Error(`replica append at ${first} does not continue the log ending at ${this.endOffset}`);
     }
     this.store?.append(batches);
-    for (const bytes of batches) {
-      const baseOffset = Number(bytes.readBigInt64BE(BatchField.baseOffset));
-      const nextOffset = baseOffset + bytes.readInt32BE(BatchField.lastOffsetDelta) + 1;
-      const maxTimestamp = bytes.readBigInt64BE(BatchField.maxTimestamp);
-      this.producers.record(
-        bytes.readBigInt64BE(BatchField.producerId),
-        bytes.readInt16BE(BatchField.producerEpoch),
-        bytes.readInt32BE(BatchField.baseSequence),
-        bytes.readInt32BE(BatchField.lastOffsetDelta),
-        baseOffset,
-        maxTimestamp,
-      );
-      this.noteEpoch(bytes.readInt32BE(BatchField.partitionLeaderEpoch), baseOffset);
-      this.batches.push({ baseOffset, nextOffset, maxTimestamp, bytes, appendedAt: now });
-      this.size += bytes.length;
-      this.endOffset = nextOffset;
-    }
+    for (const bytes of batches) this.pushStored(bytes, now);
+  }
+
+  /**
+   * Adds a batch whose offsets, epoch and timestamps are already in its bytes (recovered from the
+   * store, or copied from the leader) at the end of the log, with its producer's sequence and epoch.
+   */
+  private pushStored(bytes: Buffer, now: number): void {
+    const baseOffset = Number(bytes.readBigInt64BE(BatchField.baseOffset));
+    const nextOffset = baseOffset + bytes.readInt32BE(BatchField.lastOffsetDelta) + 1;
+    const maxTimestamp = bytes.readBigInt64BE(BatchField.maxTimestamp);
+    const stored: StoredBatch = { baseOffset, nextOffset, maxTimestamp, bytes, appendedAt: now };
+    this.recordProducer(stored);
+    this.noteEpoch(bytes.readInt32BE(BatchField.partitionLeaderEpoch), baseOffset);
+    this.batches.push(stored);
+    this.size += bytes.length;
+    this.endOffset = nextOffset;
+  }
+
+  /** The idempotent producer's state after a stored batch. */
+  private recordProducer(b: StoredBatch): void {
+    this.producers.record(
+      b.bytes.readBigInt64BE(BatchField.producerId),
+      b.bytes.readInt16BE(BatchField.producerEpoch),
+      b.bytes.readInt32BE(BatchField.baseSequence),
+      b.bytes.readInt32BE(BatchField.lastOffsetDelta),
+      b.baseOffset,
+      b.maxTimestamp,
+    );
   }
 
   /**
@@ -252,16 +244,7 @@ export class PartitionLog {
   /** Idempotent producers' state as the batches still in the log leave it. */
   private rebuildProducers(): void {
     this.producers.clear();
-    for (const b of this.batches) {
-      this.producers.record(
-        b.bytes.readBigInt64BE(BatchField.producerId),
-        b.bytes.readInt16BE(BatchField.producerEpoch),
-        b.bytes.readInt32BE(BatchField.baseSequence),
-        b.bytes.readInt32BE(BatchField.lastOffsetDelta),
-        b.baseOffset,
-        b.maxTimestamp,
-      );
-    }
+    for (const b of this.batches) this.recordProducer(b);
   }
 
   /** Empties the log and starts it again at `offset` (a follower too far behind its leader's log start). */
