@@ -6,7 +6,8 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import type { ChildProcess } from 'node:child_process';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
 import { startCliBroker } from '../support/kw-process';
 
@@ -16,6 +17,90 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'kw-data-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * Producers writing 25-record acks=-1 batches to the three partitions of `topic` as fast as they can,
+ * until the broker is gone: the records acknowledged, by "partition:offset", and a stop that waits
+ * for the loops to end.
+ */
+function produceUntilGone(
+  producer: Producer,
+  topic: string,
+  loopCount: number,
+): { acknowledged: Map<string, string>; stop: () => Promise<void> } {
+  const acknowledged = new Map<string, string>();
+  let stopped = false;
+  let sequence = 0;
+  const loop = async () => {
+    while (!stopped) {
+      const values = Array.from({ length: 25 }, () => `record-${sequence++}`);
+      try {
+        const [meta] = await producer.send({
+          topic,
+          acks: -1,
+          messages: values.map((value) => ({ key: value, value, partition: sequence % 3 })),
+        });
+        values.forEach((v, i) => acknowledged.set(`${meta.partition}:${Number(meta.baseOffset) + i}`, v));
+      } catch {
+        return; // the broker is gone
+      }
+    }
+  };
+  const loops = Array.from({ length: loopCount }, () => loop());
+  return {
+    acknowledged,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+/** Kills a `kw broker` process once `acknowledged` holds `count` records, and waits for it to exit. */
+async function killOnceAcknowledged(
+  broker: { process: ChildProcess },
+  acknowledged: ReadonlyMap<string, string>,
+  count: number,
+): Promise<void> {
+  while (acknowledged.size < count) await new Promise((r) => setTimeout(r, 20));
+  broker.process.kill('SIGKILL');
+  await new Promise((r) => broker.process.once('exit', r));
+}
+
+/** Every record of `topic` a broker serves, by "partition:offset", and each partition's end offset. */
+async function readBack(
+  bootstrap: string,
+  topic: string,
+): Promise<{ stored: Map<string, string>; offsets: { partition: number; high: string }[]; total: number }> {
+  const again = new Kafka({ clientId: 'verify', brokers: [bootstrap], ...quiet });
+  const a = again.admin();
+  await a.connect();
+  const offsets = await a.fetchTopicOffsets(topic);
+  await a.disconnect();
+  const total = offsets.reduce((n, o) => n + Number(o.high), 0);
+  const stored = new Map<string, string>();
+  const consumer = again.consumer({ groupId: `verify-${topic}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) stored.set(`${batch.partition}:${m.offset}`, m.value!.toString());
+        if (stored.size >= total) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return { stored, offsets, total };
+}
+
+/** How many acknowledged records a broker does not serve at their offsets with their values. */
+function missingFrom(acknowledged: ReadonlyMap<string, string>, stored: ReadonlyMap<string, string>): number {
+  let missing = 0;
+  for (const [position, value] of acknowledged) if (stored.get(position) !== value) missing++;
+  return missing;
+}
 
 test('SIGKILL during an acks=-1 produce loop loses no acknowledged record (≥ 10,000)', async () => {
   // GIVEN a broker process with a data directory and a producer writing as fast as it can
@@ -32,65 +117,18 @@ test('SIGKILL during an acks=-1 produce loop loses no acknowledged record (≥ 1
   await admin.disconnect();
   const producer = kafka.producer({ retry: { retries: 0 } });
   await producer.connect();
-
-  const acknowledged = new Map<string, string>(); // "partition:offset" -> value
-  let stop = false;
-  let sequence = 0;
-  const loop = async () => {
-    while (!stop) {
-      const values = Array.from({ length: 25 }, () => `record-${sequence++}`);
-      try {
-        const [meta] = await producer.send({
-          topic: 'acked',
-          acks: -1,
-          messages: values.map((value) => ({ key: value, value, partition: sequence % 3 })),
-        });
-        values.forEach((v, i) => acknowledged.set(`${meta.partition}:${Number(meta.baseOffset) + i}`, v));
-      } catch {
-        return; // the broker is gone
-      }
-    }
-  };
-  const loops = [loop(), loop(), loop(), loop()];
+  const { acknowledged, stop } = produceUntilGone(producer, 'acked', 4);
 
   // WHEN it is killed mid-produce, once more than 10,000 records are acknowledged
-  while (acknowledged.size < 10_000) await new Promise((r) => setTimeout(r, 20));
-  broker.process.kill('SIGKILL');
-  await new Promise((r) => broker.process.once('exit', r));
-  stop = true;
-  await Promise.all(loops);
-  await producer.disconnect().catch(() => undefined);
+  await killOnceAcknowledged(broker, acknowledged, 10_000);
+  await stop();
 
   // THEN a restarted broker serves every acknowledged record at its offset
   const restarted = await startCliBroker(['--data-dir', dir]);
   try {
-    const again = new Kafka({ clientId: 'verify', brokers: [restarted.bootstrap], ...quiet });
-    const offsets = await (async () => {
-      const a = again.admin();
-      await a.connect();
-      const o = await a.fetchTopicOffsets('acked');
-      await a.disconnect();
-      return o;
-    })();
-    const total = offsets.reduce((n, o) => n + Number(o.high), 0);
+    const { stored, offsets, total } = await readBack(restarted.bootstrap, 'acked');
     expect(total).toBeGreaterThanOrEqual(acknowledged.size);
-
-    const stored = new Map<string, string>();
-    const consumer = again.consumer({ groupId: 'verify', maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'acked', fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) stored.set(`${batch.partition}:${m.offset}`, m.value!.toString());
-          if (stored.size >= total) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
-    let missing = 0;
-    for (const [position, value] of acknowledged) if (stored.get(position) !== value) missing++;
-    expect(missing).toBe(0);
+    expect(missingFrom(acknowledged, stored)).toBe(0);
     // offsets are dense: 0..high-1 in every partition
     for (const o of offsets) {
       for (let i = 0; i < Number(o.high); i++) expect(stored.has(`${o.partition}:${i}`)).toBe(true);
@@ -124,61 +162,19 @@ test('three brokers, RF 3, min.insync.replicas 2: SIGKILL under acks=all load lo
   await admin.disconnect();
   const producer = kafka.producer({ retry: { retries: 0 } });
   await producer.connect();
-  const acknowledged = new Map<string, string>();
-  let stop = false;
-  let sequence = 0;
-  const loop = async () => {
-    while (!stop) {
-      const values = Array.from({ length: 25 }, () => `record-${sequence++}`);
-      try {
-        const [meta] = await producer.send({
-          topic: 'replicated',
-          acks: -1,
-          messages: values.map((value) => ({ key: value, value, partition: sequence % 3 })),
-        });
-        values.forEach((v, i) => acknowledged.set(`${meta.partition}:${Number(meta.baseOffset) + i}`, v));
-      } catch {
-        return;
-      }
-    }
-  };
-  const loops = [loop(), loop(), loop()];
+  const { acknowledged, stop } = produceUntilGone(producer, 'replicated', 3);
 
   // WHEN the process is killed once 5,000 records are acknowledged
-  while (acknowledged.size < 5_000) await new Promise((r) => setTimeout(r, 20));
-  broker.process.kill('SIGKILL');
-  await new Promise((r) => broker.process.once('exit', r));
-  stop = true;
-  await Promise.all(loops);
-  await producer.disconnect().catch(() => undefined);
+  await killOnceAcknowledged(broker, acknowledged, 5_000);
+  await stop();
   expect(readdirSync(dir).filter((f) => f.startsWith('broker-')).length).toBe(3);
 
   // THEN the restarted cluster serves every acknowledged record at its offset
   const restarted = await startCliBroker(['--brokers', '3', '--data-dir', dir]);
   try {
-    const again = new Kafka({ clientId: 'verify-3', brokers: [restarted.bootstrap], ...quiet });
-    const a = again.admin();
-    await a.connect();
-    const offsets = await a.fetchTopicOffsets('replicated');
-    await a.disconnect();
-    const total = offsets.reduce((n, o) => n + Number(o.high), 0);
+    const { stored, total } = await readBack(restarted.bootstrap, 'replicated');
     expect(total).toBeGreaterThanOrEqual(acknowledged.size);
-    const stored = new Map<string, string>();
-    const consumer = again.consumer({ groupId: 'verify-3', maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'replicated', fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) stored.set(`${batch.partition}:${m.offset}`, m.value!.toString());
-          if (stored.size >= total) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
-    let missing = 0;
-    for (const [position, value] of acknowledged) if (stored.get(position) !== value) missing++;
-    expect(missing).toBe(0);
+    expect(missingFrom(acknowledged, stored)).toBe(0);
   } finally {
     await restarted.stop();
   }
