@@ -473,7 +473,7 @@ export class Cluster {
     if (!topic) throw new TopicError(`unknown topic ${name}`, 3);
     this.storage?.cluster.append({ op: 'delete-topic', name });
     this.topics.delete(name);
-    for (const p of topic.partitions) p.changeState(-1, p.isr); // acks=-1 waiters answer now
+    for (const p of topic.partitions) p.abandonWaiters(); // acks=-1 produces answer now, not at their timeout
     this.notifyData(); // waiting fetches answer UNKNOWN_TOPIC_OR_PARTITION now, not at MaxWaitMs
     this.storage?.removeTopic(
       topic.partitions.flatMap((p) => p.replicas.map((r) => this.replicaFolder(name, p.index, r))),

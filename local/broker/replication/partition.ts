@@ -163,6 +163,24 @@ export class Partition {
       : ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
   }
 
+  /**
+   * After a change of ISR or leader: moves the high watermark if it can and answers the waiting
+   * produces that can be answered now; true if the high watermark moved.
+   */
+  private settle(): boolean {
+    const moved = this.advanceHighWatermark(); // answers the waiters itself when it moves
+    if (!moved) this.settleWaiters();
+    return moved;
+  }
+
+  /**
+   * Answers every waiting acks=-1 produce NOT_LEADER_OR_FOLLOWER: the partition is gone (its topic was
+   * deleted), as Kafka answers a produce whose partition left the broker.
+   */
+  abandonWaiters(): void {
+    for (const w of [...this.waiters]) w.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  }
+
   private settleWaiters(): void {
     for (const w of [...this.waiters]) {
       const outcome = this.replicationOutcome(w);
@@ -239,9 +257,7 @@ export class Partition {
         changed = true;
       }
     }
-    if (this.advanceHighWatermark()) changed = true;
-    this.settleWaiters();
-    return changed;
+    return this.settle() || changed;
   }
 
   /** Where the leader's current epoch began in its log. */
@@ -270,8 +286,7 @@ export class Partition {
     if (out.length === 0) return false;
     this.isr = this.isr.filter((r) => !out.includes(r));
     this.env.onStateChange(this);
-    this.advanceHighWatermark();
-    this.settleWaiters();
+    this.settle();
     return true;
   }
 
@@ -292,13 +307,15 @@ export class Partition {
         this.lastLeader = leader;
         const log = this.log;
         log.noteEpoch(this.leaderEpoch, log.logEndOffset);
-        for (const r of this.replicas) if (r !== leader) this.mustTruncate.add(r);
-        for (const r of this.replicas) this.caughtUpAt.set(r, this.env.now());
+        const now = this.env.now();
+        for (const r of this.replicas) {
+          if (r !== leader) this.mustTruncate.add(r);
+          this.caughtUpAt.set(r, now);
+        }
       }
     }
     this.env.onStateChange(this);
-    this.advanceHighWatermark();
-    this.settleWaiters();
+    this.settle();
   }
 
   /** A broker came back: its replica must check its log against the leader's before copying again. */
