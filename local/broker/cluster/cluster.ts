@@ -88,8 +88,6 @@ export class Cluster {
   private readonly options: ClusterOptions;
   /** Leaders of the offsets-topic partitions groups hash to, once a group has asked (groupCoordinator). */
   private readonly offsetsLeaders = new Map<number, number>();
-  /** Partition states read from the journal, applied as `restore` rebuilds the partitions. */
-  private restoredStates = new Map<string, PartitionState>();
 
   readonly storage?: DataDir;
   /** Next idempotent-producer id, and the end of the block reserved in the journal. */
@@ -200,28 +198,32 @@ export class Cluster {
         `${storage.dir} holds the data of ${brokers} broker(s): start with --brokers ${brokers}, or use another --data-dir`,
       );
     }
-    // Journals from before replication: one replica per partition, led as it was then.
+    // Each partition's replicas; journals from before replication: one, leading as it did then.
+    const assignments = new Map<string, (readonly number[])[]>();
     let legacyIndex = 0;
-    for (const t of plan.values()) {
-      for (let p = 0; p < t.partitions; p++) t.replicas[p] ??= [this.leaderFor(legacyIndex, p)];
+    for (const [name, t] of plan) {
+      const replicas = Array.from(
+        { length: t.partitions },
+        (_, p) => t.replicas[p] ?? [this.leaderFor(legacyIndex, p)],
+      );
+      assignments.set(name, replicas);
       legacyIndex++;
     }
     const live = new Set<string>();
-    for (const [name, t] of plan) {
-      for (let p = 0; p < t.partitions; p++)
-        for (const r of t.replicas[p]!) live.add(this.replicaFolder(name, p, r));
+    for (const [name, replicas] of assignments) {
+      replicas.forEach((nodes, p) => nodes.forEach((r) => live.add(this.replicaFolder(name, p, r))));
     }
     // Folders of topics deleted just before a crash (journaled, not yet removed) must not come back.
     storage.removeOrphans(live);
     for (const [name, t] of plan) {
-      this.restoredStates = new Map([...t.states].map(([p, state]) => [`${name}\0${p}`, state]));
       const topic = this.addTopic(
         name,
         Buffer.from(t.id, 'hex'),
-        t.replicas.slice(0, t.partitions) as number[][],
+        assignments.get(name)!,
         t.configs,
         t.overrides,
         false,
+        t.states,
       );
       for (const [partition, offset] of t.logStarts) {
         for (const log of topic.partitions[partition]?.allLogs ?? []) log.deleteBefore(offset);
@@ -234,7 +236,6 @@ export class Cluster {
         this.replication.appended(p);
       }
     }
-    this.restoredStates = new Map();
     const compacted: ClusterEntry[] = [{ op: 'brokers', count: this.brokers.length }];
     for (const t of this.topics.values()) {
       compacted.push({
@@ -280,9 +281,15 @@ export class Cluster {
 
   /**
    * A partition with a log on each replica's broker. `fresh`: it did not exist before (a folder of
-   * that name is a deleted topic's leftover).
+   * that name is a deleted topic's leftover). `state`: its leader, epoch and ISR from the journal.
    */
-  private newPartition(topic: Topic, index: number, replicas: readonly number[], fresh: boolean): Partition {
+  private newPartition(
+    topic: Topic,
+    index: number,
+    replicas: readonly number[],
+    fresh: boolean,
+    state?: PartitionState,
+  ): Partition {
     const logs = new Map<number, PartitionLog>();
     for (const nodeId of replicas) {
       const store = this.storage?.partition(
@@ -305,20 +312,14 @@ export class Cluster {
         now: this.now,
         onStateChange: (p) => this.storage?.cluster.append(this.stateEntry(topic.name, p)),
       },
-      this.restoredStates.get(`${topic.name}\0${index}`),
+      state,
     );
     return partition;
   }
 
   private stateEntry(topic: string, p: Partition): ClusterEntry {
-    return {
-      op: 'partition-state',
-      topic,
-      partition: p.index,
-      leader: p.leader,
-      leaderEpoch: p.leaderEpoch,
-      isr: [...p.isr],
-    };
+    const { leader, leaderEpoch, isr } = p.state;
+    return { op: 'partition-state', topic, partition: p.index, leader, leaderEpoch, isr: [...isr] };
   }
 
   private addTopic(
@@ -328,9 +329,12 @@ export class Cluster {
     configs: TopicConfigs,
     overrides: readonly string[],
     fresh = true,
+    states?: ReadonlyMap<number, PartitionState>,
   ): Topic {
     const topic: Topic = { name, id, configs, overrides: new Set(overrides), partitions: [] };
-    replicas.forEach((r, index) => topic.partitions.push(this.newPartition(topic, index, r, fresh)));
+    replicas.forEach((r, index) =>
+      topic.partitions.push(this.newPartition(topic, index, r, fresh, states?.get(index))),
+    );
     this.topics.set(name, topic);
     return topic;
   }
