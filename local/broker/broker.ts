@@ -122,9 +122,10 @@ export interface PartitionStats {
   /** Node id of the broker leading it, -1 when none can. */
   readonly leader: number;
   readonly leaderEpoch: number;
-  /** Node ids of its replicas, and of those in sync. */
+  /** Node ids of its replicas, of those in sync, and of those on brokers that are down. */
   readonly replicas: readonly number[];
   readonly isr: readonly number[];
+  readonly offlineReplicas: readonly number[];
   /** First offset still in the log. */
   readonly logStartOffset: number;
   /** Offset the next record will get (also the last stable offset: there are no transactions). */
@@ -170,6 +171,7 @@ function clusterStats(cluster: Cluster): BrokerStats {
         leaderEpoch: p.leaderEpoch,
         replicas: [...p.replicas],
         isr: [...p.isr],
+        offlineReplicas: p.offlineReplicas,
         logStartOffset: p.log.logStartOffset,
         highWatermark: p.log.highWatermark,
         sizeInBytes: p.log.sizeInBytes,

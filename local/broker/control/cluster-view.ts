@@ -1,10 +1,10 @@
 /**
  * What the control channel reports: the brokers' status from BrokerControl plus, per topic, each
- * partition's leader, replicas, ISR, leader epoch and high watermark read from the cluster state. Plain
+ * partition's leader, replicas, ISR, leader epoch and high watermark read from the broker's stats(). Plain
  * JSON-ready data, so the CLI (and the console) can compare two snapshots to say what a drill changed.
  * It imports the broker's types only, so a client (`kw cluster`) loads none of the broker with it.
  */
-import type { BrokerControl, ClusterStatus } from '../broker';
+import type { BrokerControl, BrokerStats, ClusterStatus } from '../broker';
 import type { Cluster } from '../cluster/cluster';
 
 export interface PartitionView {
@@ -38,22 +38,23 @@ export interface ControlStatus extends ClusterStatus {
 /** Reads the status now; later changes to the cluster do not change what it returned. */
 export function controlStatus(target: {
   readonly control: BrokerControl;
-  readonly cluster: Cluster;
+  readonly cluster: Pick<Cluster, 'clusterId'>;
+  stats(): BrokerStats;
 }): ControlStatus {
   const status = target.control.status();
-  const topics = [...target.cluster.topics.values()]
+  const topics = [...target.stats().topics]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((topic) => ({
       name: topic.name,
       internal: topic.name.startsWith('__'),
       partitions: topic.partitions.map((p) => ({
-        partition: p.index,
+        partition: p.partition,
         leader: p.leader,
         leaderEpoch: p.leaderEpoch,
-        replicas: [...p.replicas],
-        isr: [...p.isr],
+        replicas: p.replicas,
+        isr: p.isr,
         offlineReplicas: p.offlineReplicas,
-        highWatermark: Number(p.highWatermark),
+        highWatermark: p.highWatermark,
       })),
     }));
   return {

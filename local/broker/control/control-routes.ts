@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { BrokerOptionsError, type BrokerControl } from '../broker';
+import { BrokerOptionsError, type BrokerControl, type BrokerStats } from '../broker';
 import type { Cluster } from '../cluster/cluster';
 import {
   CONTROL_ACTIONS,
@@ -17,10 +17,11 @@ import {
   type ControlAction,
 } from './cluster-view';
 
-/** What the routes act on: a running broker's control and its cluster state. */
+/** What the routes act on: a running broker's control, its cluster id and what its topics hold. */
 export interface ControlTarget {
   readonly control: BrokerControl;
-  readonly cluster: Cluster;
+  readonly cluster: Pick<Cluster, 'clusterId'>;
+  stats(): BrokerStats;
 }
 
 export interface ControlRequest {
