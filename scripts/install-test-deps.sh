@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the suites beyond `npm test` need, each part skipped when it is already in place:
 #   - from Debian: kcat (librdkafka), kafka-python, curl (the workshop chapters use it), shellcheck,
-#     and a JDK with Maven when the machine has none;
+#     a JDK with Maven when the machine has none, and chromium (the console's browser tests and
+#     screenshots drive it with playwright-core; about 480 MB and 100 s the first time);
 #   - from Maven Central: Apache Kafka (broker, CLI tools, Java client) as a folder of jars, pinned by
 #     test/peers/apache-kafka/pom.xml;
 #   - from PyPI: confluent-kafka and kafka-python 3.x in a venv, pinned by test/peers/python/requirements.txt;
@@ -22,12 +23,19 @@ digest() { cat "$@" | sha256sum | cut -c1-16; }
 current() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 debian() {
-  local packages=(kcat python3-kafka curl shellcheck)
+  # Each package only when what it provides is missing; one apt-get update for all of them.
+  local packages=()
+  command -v kcat >/dev/null || packages+=(kcat)
+  /usr/bin/python3 -c 'import kafka' 2>/dev/null || packages+=(python3-kafka)
+  command -v curl >/dev/null || packages+=(curl)
+  command -v shellcheck >/dev/null || packages+=(shellcheck)
   command -v java >/dev/null && command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || packages+=(maven)
-  if command -v kcat >/dev/null && command -v curl >/dev/null && command -v shellcheck >/dev/null &&
-    /usr/bin/python3 -c 'import kafka' 2>/dev/null && [ ${#packages[@]} -eq 4 ]; then
-    say "Debian packages already installed (kcat, kafka-python, curl, shellcheck, JDK, Maven)"
+  # Debian's build, not playwright's download (which these machines cannot reach); the version is not
+  # pinned, so security updates replace it. test/support/browser.ts launches /usr/bin/chromium.
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+  if [ ${#packages[@]} -eq 0 ]; then
+    say "Debian packages already installed (kcat, kafka-python, curl, shellcheck, JDK, Maven, chromium)"
     return
   fi
   say "apt-get install ${packages[*]}"
