@@ -47,6 +47,7 @@ import {
 import { GroupReader, type GroupRead } from './group-reader';
 import { KafkaRequests, partitionKey, type MetadataTopic } from './kafka-requests';
 import { LagSampler } from './lag-sampler';
+import { KafkaConnectionError, KafkaResponseError } from '../../runtime/kafka/wire-client';
 import { matches, readWindow, toMessage, type ReadRecord } from './record-reader';
 
 export interface ClusterSourceOptions {
@@ -76,7 +77,38 @@ export async function createClusterSource(options: ClusterSourceOptions): Promis
     await source.close();
     throw error;
   }
-  return source;
+  const guard =
+    <A extends unknown[], T>(call: (...args: A) => Promise<T>) =>
+    (...args: A): Promise<T> =>
+      call.apply(source, args).catch((error: unknown) => {
+        throw unavailable(error);
+      });
+  return {
+    bootstrapServers: source.bootstrapServers,
+    controllable: source.controllable,
+    cluster: guard(source.cluster),
+    topicConfigs: guard(source.topicConfigs),
+    createTopic: guard(source.createTopic),
+    deleteTopic: guard(source.deleteTopic),
+    addPartitions: guard(source.addPartitions),
+    tape: guard(source.tape),
+    browse: guard(source.browse),
+    produce: guard(source.produce),
+    copy: guard(source.copy),
+    groups: guard(source.groups),
+    group: guard(source.group),
+    resetOffsets: guard(source.resetOffsets),
+    brokerAction: guard(source.brokerAction),
+    close: () => source.close(),
+  };
+}
+
+/** A broker that is down or moving is the cluster being unavailable (503), not a console failure. */
+function unavailable(error: unknown): unknown {
+  if (error instanceof KafkaConnectionError)
+    return new ConsoleRequestError(503, `the cluster does not answer: ${error.message}`);
+  if (error instanceof KafkaResponseError) return new ConsoleRequestError(503, error.message);
+  return error;
 }
 
 /** A topic's partitions with their leaders, from one Metadata answer. */
@@ -410,7 +442,10 @@ class KafkaClusterSource implements ClusterSource {
       const leader = partitionLeader(layout, partition);
       if (!isOffset(offset))
         throw new ConsoleRequestError(400, `offset must be a whole number, got ${String(offset)}`);
-      const got = await this.requests.fetch({ topic, partition, leader }, offset);
+      const got = await this.requests.fetch({ topic, partition, leader }, offset).catch((error: unknown) => {
+        if (error instanceof KafkaResponseError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE) return [];
+        throw error;
+      });
       const r = got.find((x) => x.offset === offset);
       if (!r) throw new ConsoleRequestError(404, `no record at ${topic}-${partition}@${offset}`);
       const result = await this.send(to, { key: r.key, value: r.value, headers: r.headers });
