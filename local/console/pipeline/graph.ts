@@ -153,7 +153,13 @@ export function topology(input: GraphInput): Topology {
     seen.set(e.id, n + 1);
     return n === 0 ? e : { ...e, id: `${e.id}:${e.kind}` };
   });
-  return { nodes, edges: unique, deadLetterTopics };
+  // Functions nothing invokes and that write nowhere (a custom resource's handler) stay off the graph.
+  const linked = new Set(unique.flatMap((e) => [e.from, e.to]));
+  return {
+    nodes: nodes.filter((n) => n.kind !== 'function' || linked.has(n.id)),
+    edges: unique,
+    deadLetterTopics,
+  };
 }
 
 function producedTopics(
