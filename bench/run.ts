@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: runs every benchmark and prints its figures (medians of several rounds).
- * `npm run bench -- NAME...` runs only the ones named (broker, side-by-side, pipeline, replication).
+ * `npm run bench -- NAME...` runs only the ones named (broker, side-by-side, pipeline, replication,
+ * console).
  */
 import { crc32cImplementation } from '../local/kafka/crc32c';
 import { runSideBySideBench, type SideBySide } from './apache-kafka.bench';
 import { runBrokerBench, type Figure } from './broker.bench';
+import { runConsoleBench } from './console.bench';
 import { runPipelineBench } from './pipeline.bench';
 import { runReplicationBench } from './replication.bench';
 
@@ -66,6 +68,16 @@ const BENCHES: readonly { name: string; heading: string; run: () => Promise<void
     heading:
       'replication: RF 3 acks=all against RF 1 acks=1, and leader failover, on 3-broker clusters (embedded and Apache Kafka)',
     run: async () => printSideBySide(await runReplicationBench(log)),
+  },
+  {
+    name: 'console',
+    heading:
+      'web console: embedded broker produce throughput with the console closed, and open and streaming',
+    run: async () => {
+      const { client, figures } = await runConsoleBench(log);
+      console.log(`  live client: ${client}`);
+      print(figures);
+    },
   },
 ];
 
