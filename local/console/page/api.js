@@ -57,18 +57,20 @@ export async function act(label, path, body, describe) {
   }
 }
 
+/** Says in `live-status` whether the live stream is up: connecting, live or reconnecting. */
+export function show(state) {
+  const status = document.querySelector('[data-testid="live-status"]');
+  if (!status) return;
+  status.textContent = state;
+  status.setAttribute('data-state', state);
+}
+
 /**
  * Subscribes to live views (`cluster`, `group:G`, ...): `onView(view, data)` gets each snapshot, the
  * `live-status` element says whether the stream is up. Returns a function that closes it. A stream
  * the server refused (EventSource gives up then) is opened again after a pause.
  */
 export function live(views, onView) {
-  const status = document.querySelector('[data-testid="live-status"]');
-  const show = (state) => {
-    if (!status) return;
-    status.textContent = state;
-    status.setAttribute('data-state', state);
-  };
   let source;
   let retry;
   let closed = false;

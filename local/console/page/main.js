@@ -9,7 +9,7 @@
  * Routes: #/cluster (default), #/topics/<topic>, #/messages/<topic>, #/groups, #/groups/<group>,
  * #/pipeline (under `kw up` only). Each view subscribes only to the live views it shows.
  */
-import { get, live, report } from './api.js';
+import { get, live, report, show } from './api.js';
 import { el, fill } from './dom.js';
 import { clusterView } from './cluster-view.js';
 import { topicView } from './topic-view.js';
@@ -40,6 +40,9 @@ function route() {
   }
   dispose();
   fill(main);
+  // Until the new view's stream is open, what the status says is not about it.
+  show('connecting');
+  main.setAttribute('data-view', location.hash);
   const ctx = {
     info,
     main,

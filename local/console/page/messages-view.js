@@ -65,10 +65,21 @@ export async function messagesView(ctx, topic) {
     placeholder: 'text in key or value',
   });
   const rows = el('tbody');
-  const status = el('p', { class: 'muted', 'data-testid': 'message-status' });
+  const status = el('span', { 'data-testid': 'message-status' });
   const next = el('button', { 'data-testid': 'message-next', type: 'button', disabled: true }, 'Next page');
+  const arrived = el('span', { class: 'warn', 'data-testid': 'message-new' });
   let cursor = null;
   let pageNumber = 1;
+  /** The topic's high watermarks when the page was read, to count what arrived since. */
+  let readAt = null;
+  let latest = partitions;
+  const countArrived = () => {
+    if (!readAt) return;
+    const now = latest.reduce((n, p) => n + p.highWatermark, 0);
+    const since = now - readAt;
+    arrived.textContent =
+      since > 0 ? ` ${since} new records since this page was read: Load again to see them.` : '';
+  };
 
   const load = async (withCursor) => {
     const query = new URLSearchParams();
@@ -85,12 +96,14 @@ export async function messagesView(ctx, topic) {
     status.textContent = 'Reading…';
     try {
       const page = await get(`${path}?${query}`);
+      readAt = page.partitions.reduce((n, p) => n + p.highWatermark, 0);
       cursor = page.cursor;
       next.disabled = cursor === null;
       drawRows(rows, page.records);
       status.textContent =
         `Page ${pageNumber}: ${page.records.length} records (${page.scanned} read)` +
         (cursor === null ? ', end of the log.' : '.');
+      countArrived();
     } catch (error) {
       status.textContent = error.message;
     }
@@ -153,7 +166,7 @@ export async function messagesView(ctx, topic) {
     ),
     el('h1', {}, `Messages on ${topic}`),
     browse,
-    status,
+    el('p', { class: 'muted' }, status, arrived),
     el(
       'table',
       { class: 'messages' },
@@ -176,6 +189,10 @@ export async function messagesView(ctx, topic) {
     ),
   );
   load(null);
+  ctx.live(['cluster'], (_view, snapshot) => {
+    latest = snapshot.topics.find((t) => t.name === topic)?.partitions ?? [];
+    countArrived();
+  });
 }
 
 function drawRows(tbody, records) {
