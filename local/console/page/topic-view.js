@@ -100,6 +100,16 @@ function drawTape(holder, tape, seen) {
         el('title', {}, `offset ${r.offset} at ${clock(r.timestamp)}`),
       ),
     ),
+    // What each group has yet to read: from its committed offset to the high watermark.
+    tape.groups.map((g) =>
+      el('rect', {
+        class: 'unread',
+        x: x(g.committed),
+        y: 22,
+        width: Math.max(0, x(end) - x(g.committed)),
+        height: 10,
+      }),
+    ),
     tape.groups.map((g) =>
       el(
         'g',
