@@ -98,6 +98,11 @@ export class ClassicGroup {
     return this.currentState;
   }
 
+  /** The current generation (DescribeGroups does not carry it; the console shows it). */
+  get generation(): number {
+    return this.generationId;
+  }
+
   is(state: GroupState): boolean {
     return this.currentState === state;
   }

@@ -216,6 +216,11 @@ export class GroupCoordinator {
     return g.describe();
   }
 
+  /** A group's generation; undefined for a group the coordinator does not know. */
+  generation(groupId: string): number | undefined {
+    return this.groups.get(groupId)?.generation;
+  }
+
   /** Every group the coordinator knows. */
   list(): { groupId: string; protocolType: string; state: GroupState }[] {
     return [...this.groups.values()].map((g) => g.listing());
