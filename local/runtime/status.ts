@@ -27,6 +27,8 @@ export interface RuntimeSnapshot {
     errors: number;
     timeouts: number;
     crashes: number;
+    /** Invocations that had to start an environment. */
+    coldStarts: number;
   }[];
   /** Records on dead-letter topics and on-failure destinations. */
   readonly deadLetters: number;

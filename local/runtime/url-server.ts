@@ -6,6 +6,7 @@
  * AWS_IAM auth is not enforced locally: requests need no signature (the ready block says so).
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InvokeOutcome } from './lambda/function-pool';
@@ -18,9 +19,28 @@ export interface UrlTarget {
   invoke(event: unknown): Promise<InvokeOutcome>;
 }
 
+/** Emitted as `answer` for each request answered, for live views; built only while someone listens. */
+export interface UrlAnswer {
+  /** When the request arrived (ms since the epoch). */
+  readonly at: number;
+  readonly durationMs: number;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** The response body as text (UTF-8). */
+  readonly body: string;
+}
+
+/** The answers a Function URL gives, as `answer` events ({@link UrlAnswer}). */
+export interface UrlAnswers {
+  on(event: 'answer', listener: (answer: UrlAnswer) => void): this;
+  off(event: 'answer', listener: (answer: UrlAnswer) => void): this;
+}
+
 export interface RunningUrl {
   readonly url: string;
   readonly port: number;
+  readonly answers: UrlAnswers;
   close(): Promise<void>;
 }
 
@@ -85,23 +105,33 @@ export function functionUrlEvent(req: IncomingMessage, body: Buffer, apiId: stri
   };
 }
 
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+/** What was answered: the status and the body. */
+interface Answered {
+  readonly status: number;
+  readonly body: string | Buffer;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): Answered {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(body);
+  return { status, body };
 }
 
 /** Writes the function's result as AWS's Function URL would. */
-function respond(res: ServerResponse, outcome: InvokeOutcome): void {
+function respond(res: ServerResponse, outcome: InvokeOutcome): Answered {
   if (!outcome.ok) {
-    send(res, 502, JSON.stringify({ Message: 'Internal Server Error' }), {
+    return send(res, 502, JSON.stringify({ Message: 'Internal Server Error' }), {
       'x-amzn-errortype': outcome.error.errorType,
     });
-    return;
   }
   const payload = outcome.payload as Record<string, unknown> | null;
   if (!payload || typeof payload !== 'object' || !('statusCode' in payload)) {
-    send(res, 200, JSON.stringify(payload));
-    return;
+    return send(res, 200, JSON.stringify(payload));
   }
   const status = Number(payload.statusCode);
   if (!Number.isInteger(status) || status < 100 || status > 599) {
@@ -122,13 +152,28 @@ function respond(res: ServerResponse, outcome: InvokeOutcome): void {
     ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}),
   });
   res.end(body);
+  return { status, body };
 }
 
 export async function startFunctionUrl(
   target: UrlTarget,
   options: { port: number; host: string; apiId: string },
 ): Promise<RunningUrl> {
+  const answers = new EventEmitter();
   const server: Server = createServer((req, res) => {
+    const arrived = Date.now();
+    const answered = ({ status, body }: Answered) => {
+      if (answers.listenerCount('answer') === 0) return;
+      const answer: UrlAnswer = {
+        at: arrived,
+        durationMs: Date.now() - arrived,
+        method: req.method ?? 'GET',
+        path: new URL(req.url ?? '/', 'http://localhost').pathname,
+        status,
+        body: typeof body === 'string' ? body : body.toString('utf8'),
+      };
+      answers.emit('answer', answer);
+    };
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
@@ -137,9 +182,11 @@ export async function startFunctionUrl(
       if (size > MAX_REQUEST_BYTES && !refused) {
         refused = true;
         // Answer at once, read and drop the rest, then close: the client sees the 413, not a reset.
-        send(res, 413, JSON.stringify({ Message: 'Request must be smaller than 6291456 bytes' }), {
-          connection: 'close',
-        });
+        answered(
+          send(res, 413, JSON.stringify({ Message: 'Request must be smaller than 6291456 bytes' }), {
+            connection: 'close',
+          }),
+        );
       }
       if (!refused) chunks.push(chunk);
     });
@@ -148,15 +195,17 @@ export async function startFunctionUrl(
       const event = functionUrlEvent(req, Buffer.concat(chunks), options.apiId);
       void target
         .invoke(event)
-        .then((outcome) => respond(res, outcome))
+        .then((outcome) => answered(respond(res, outcome)))
         .catch((error: Error) => {
           // A response Node cannot write (status out of range, a newline in a header): what AWS
           // calls a malformed function response, answered 502 rather than ending the runtime.
           if (res.headersSent) res.destroy();
           else
-            send(res, 502, JSON.stringify({ Message: `Malformed Lambda response: ${error.message}` }), {
-              'x-amzn-errortype': 'LambdaResponseError',
-            });
+            answered(
+              send(res, 502, JSON.stringify({ Message: `Malformed Lambda response: ${error.message}` }), {
+                'x-amzn-errortype': 'LambdaResponseError',
+              }),
+            );
         });
     });
   });
@@ -175,6 +224,7 @@ export async function startFunctionUrl(
   return {
     url: `http://${options.host}:${port}/`,
     port,
+    answers,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

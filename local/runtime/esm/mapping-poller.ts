@@ -131,6 +131,16 @@ const IDLE_WAIT_MS = 500;
 const EARLIEST = -2;
 const LATEST = -1;
 
+/** Key and value bytes of records as an event carries them (base64). */
+function recordBytes(records: readonly EventRecord[]): number {
+  let bytes = 0;
+  for (const r of records) {
+    bytes += Buffer.byteLength(r.value, 'base64');
+    if (r.key) bytes += Buffer.byteLength(r.key, 'base64');
+  }
+  return bytes;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -142,6 +152,39 @@ export interface InvokeNotice {
   /** Timestamp of the batch's first record (when it was produced). */
   readonly firstTimestamp: number;
   readonly invokedAt: number;
+}
+
+/** What became of one invocation, or of records the policy sent on without one (too old). */
+export type BatchOutcome = 'ok' | 'error' | 'partial' | 'dead-letter' | 'dropped';
+
+/**
+ * Emitted as `batch` after each invocation's outcome is known (and for records sent to the
+ * destination unprocessed), for live views; built only while someone listens.
+ */
+export interface BatchNotice {
+  /** When the invocation started (ms since the epoch). */
+  readonly at: number;
+  readonly topic: string;
+  readonly partition: number;
+  /** The invoked records, as the event carried them. */
+  readonly records: readonly EventRecord[];
+  /** Key and value bytes of those records. */
+  readonly bytes: number;
+  /** 0 for records sent to the destination without an invocation. */
+  readonly durationMs: number;
+  /**
+   * ok: handled; error: failed whole, will be retried or bisected; partial: batchItemFailures named a
+   * record (those before it are committed); dead-letter: retries are used up (or the records are too
+   * old) and they went to the on-failure destination; dropped: the same without a destination.
+   */
+  readonly outcome: BatchOutcome;
+  /** Invocations of these records so far, this one included (1: the first). */
+  readonly attempt: number;
+  /** The records are a half (or a half of a half...) of a batch that was bisected. */
+  readonly bisected: boolean;
+  readonly error?: string;
+  /** For dead-letter and dropped: why (RetryAttemptsExhausted, RecordAgeExceeded...). */
+  readonly condition?: string;
 }
 
 export class MappingPoller extends EventEmitter {
@@ -363,6 +406,8 @@ export class MappingPoller extends EventEmitter {
     this.stats.recordsFiltered += records.length - matched.length;
     const events = matched.map((r) => eventRecord(this.spec.topic, partition, r));
     let step: Step = plan(this.rules, startDelivery(events, end), Date.now());
+    // Once a part is split, every part after it in this delivery is a half of it (or of a half).
+    let bisected = false;
     for (;;) {
       for (const effect of step.effects) {
         if (effect.kind === 'commit') await this.commit(reader, partition, effect.offset);
@@ -371,9 +416,15 @@ export class MappingPoller extends EventEmitter {
       const { then } = step;
       if (then.kind === 'done') return;
       if (then.kind === 'invoke') {
+        const at = Date.now();
+        const attempt = (step.delivery.parts[0]?.attempts ?? 0) + 1;
         const outcome = await this.invoke(then.records);
         if (!this.running) return;
-        step = this.react(step.delivery, outcome);
+        const before = step.delivery.parts.length;
+        const reaction = this.react(step.delivery, outcome);
+        this.reportBatch(at, then.records, outcome, reaction, attempt, bisected);
+        step = reaction;
+        if (step.delivery.parts.length > before) bisected = true;
         continue;
       }
       if (then.kind === 'wait') await sleep(then.ms);
@@ -394,6 +445,50 @@ export class MappingPoller extends EventEmitter {
     };
     this.emit('invoke', notice);
     return this.target.invoke(event);
+  }
+
+  /** Emits `batch` for an invocation and what the policy made of it, when someone listens. */
+  private reportBatch(
+    at: number,
+    records: readonly EventRecord[],
+    outcome: InvokeOutcome,
+    reaction: Reaction,
+    attempt: number,
+    bisected: boolean,
+  ): void {
+    if (this.listenerCount('batch') === 0) return;
+    const sent = reaction.effects.find((e) => e.kind === 'destination');
+    const failedWhole = !outcome.ok;
+    const kind: BatchOutcome = sent
+      ? this.options.onFailure
+        ? 'dead-letter'
+        : 'dropped'
+      : reaction.functionError === 'PartialBatchFailure'
+        ? 'partial'
+        : failedWhole
+          ? 'error'
+          : 'ok';
+    const error = !outcome.ok
+      ? `${outcome.error.errorType}: ${outcome.error.errorMessage}`
+      : reaction.functionError
+        ? reaction.unknownItem
+          ? `batchItemFailures names a record not in the batch`
+          : `batchItemFailures from offset ${records[reaction.delivered]?.offset ?? records[0].offset}`
+        : undefined;
+    const notice: BatchNotice = {
+      at,
+      topic: this.spec.topic,
+      partition: records[0].partition,
+      records,
+      bytes: recordBytes(records),
+      durationMs: outcome.durationMs,
+      outcome: kind,
+      attempt,
+      bisected,
+      ...(error ? { error } : {}),
+      ...(sent?.kind === 'destination' ? { condition: sent.failed.condition } : {}),
+    };
+    this.emit('batch', notice);
   }
 
   /** The policy's reaction to an invocation's outcome, counted and logged. */
@@ -420,12 +515,28 @@ export class MappingPoller extends EventEmitter {
     const { records, condition } = failed;
     const first = records[0];
     const where = `${this.spec.topic}-${first.partition} offsets ${first.offset}..${records[records.length - 1].offset}`;
+    if (condition === 'RecordAgeExceeded' && this.listenerCount('batch') > 0) {
+      // Sent on before any invocation: no other batch notice tells of these records.
+      this.emit('batch', {
+        at: Date.now(),
+        topic: this.spec.topic,
+        partition: first.partition,
+        records,
+        bytes: recordBytes(records),
+        durationMs: 0,
+        outcome: writer ? 'dead-letter' : 'dropped',
+        attempt: failed.approximateInvokeCount,
+        bisected: false,
+        condition,
+      } satisfies BatchNotice);
+    }
     if (!writer) {
       this.stats.recordsDropped += records.length;
       this.log(`${this.spec.name}: ${condition}: ${where} discarded (no on-failure destination)`);
       return;
     }
     const batch: FailedBatch = { ...failed, functionArn: this.spec.functionArn, source: this.spec.source };
+
     for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5000)) {
       try {
         await writer.write(batch, randomUUID());

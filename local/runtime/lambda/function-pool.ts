@@ -11,6 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HostMessage, ParentMessage, SerializedError } from './ipc';
 
 export interface FunctionSpec {
@@ -56,7 +57,28 @@ export interface FunctionStats {
   timeouts: number;
   crashes: number;
   environments: number;
+  /** Invocations that had to start an environment (warm() ahead of the first one is not counted). */
+  coldStarts: number;
 }
+
+/**
+ * Emitted as `invocation` after each invocation, for live views; built only while someone listens.
+ * (`invoked` carries the outcome and the event, for callers that act on them.)
+ */
+export interface InvocationNotice {
+  /** When the invocation was asked for (ms since the epoch). */
+  readonly at: number;
+  readonly durationMs: number;
+  readonly ok: boolean;
+  /** It started an environment: the handler module was loaded for it. */
+  readonly coldStart: boolean;
+  /** The drill delay applied before the handler (0: none). */
+  readonly delayMs: number;
+  readonly error?: string;
+}
+
+/** Longest drill delay: beyond any function's timeout a drill would want. */
+export const MAX_DRILL_DELAY_MS = 30_000;
 
 const HOST = path.join(__dirname, 'host.ts');
 
@@ -159,7 +181,19 @@ class Environment {
 }
 
 export class FunctionPool extends EventEmitter {
-  readonly stats: FunctionStats = { invocations: 0, errors: 0, timeouts: 0, crashes: 0, environments: 0 };
+  readonly stats: FunctionStats = {
+    invocations: 0,
+    errors: 0,
+    timeouts: 0,
+    crashes: 0,
+    environments: 0,
+    coldStarts: 0,
+  };
+  /**
+   * A drill: extra milliseconds each invocation waits, holding its environment, before the handler
+   * runs; counted in its duration and against its timeout, as a slow handler's time would be.
+   */
+  delayMs = 0;
   private readonly idle: Environment[] = [];
   private readonly all = new Set<Environment>();
   private readonly waiting: (() => void)[] = [];
@@ -194,12 +228,30 @@ export class FunctionPool extends EventEmitter {
     const id = this.nextId++;
     const requestId = randomUUID();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
+    let coldStart = false;
+    let delayMs = 0;
     const done = (outcome: InvokeOutcome): InvokeOutcome => {
       if (!outcome.ok) this.stats.errors++;
       this.emit('invoked', outcome, event);
+      if (this.listenerCount('invocation') > 0) {
+        const notice: InvocationNotice = {
+          at: started,
+          durationMs: outcome.durationMs,
+          ok: outcome.ok,
+          coldStart,
+          delayMs,
+          ...(outcome.ok ? {} : { error: `${outcome.error.errorType}: ${outcome.error.errorMessage}` }),
+        };
+        this.emit('invocation', notice);
+      }
       return outcome;
     };
-    const env = await this.acquire();
+    const acquired = await this.acquire();
+    const env = acquired?.env;
+    if (acquired?.cold) {
+      coldStart = true;
+      this.stats.coldStarts++;
+    }
     if (!env) {
       return done({
         ok: false,
@@ -223,11 +275,29 @@ export class FunctionPool extends EventEmitter {
         durationMs: Date.now() - started,
       });
     }
+    delayMs = Math.min(Math.max(0, this.delayMs), MAX_DRILL_DELAY_MS);
+    if (delayMs > 0) {
+      await sleep(delayMs);
+      if (env.exited || this.closed) {
+        this.discard(env);
+        return done({
+          ok: false,
+          kind: 'crash',
+          error: {
+            errorType: 'Runtime.Stopping',
+            errorMessage: `${this.spec.name}: the local runtime is stopping`,
+          },
+          durationMs: Date.now() - started,
+        });
+      }
+    }
+    // What is left of the timeout after the drill delay (none: it times out at once, as a handler would).
+    const remainingMs = Math.max(0, timeoutMs - delayMs);
     try {
       const reply = await env.run(
         id,
-        { type: 'invoke', id, requestId, deadline: Date.now() + timeoutMs, event },
-        timeoutMs,
+        { type: 'invoke', id, requestId, deadline: Date.now() + remainingMs, event },
+        remainingMs,
       );
       this.release(env);
       const durationMs = Date.now() - started;
@@ -288,16 +358,19 @@ export class FunctionPool extends EventEmitter {
     return env;
   }
 
-  /** An idle environment, a new one, or (at the limit) the next one released; none once closed. */
-  private async acquire(): Promise<Environment | undefined> {
+  /**
+   * An idle environment, a new one (`cold`), or (at the limit) the next one released; none once
+   * closed.
+   */
+  private async acquire(): Promise<{ env: Environment; cold: boolean } | undefined> {
     for (;;) {
       if (this.closed) return undefined;
       const env = this.idle.pop();
       if (env && !env.exited) {
         env.busy = true;
-        return env;
+        return { env, cold: false };
       }
-      if (this.all.size < this.maxConcurrency) return this.spawn();
+      if (this.all.size < this.maxConcurrency) return { env: this.spawn(), cold: true };
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
   }

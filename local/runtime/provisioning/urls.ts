@@ -1,7 +1,7 @@
 /** The template's Function URLs, each on a local port: the first one asked for, the next ones after it. */
 import type { CloudAssemblyView } from '../assembly';
 import { StopPhase, type Lifecycle } from '../lifecycle';
-import { startFunctionUrl } from '../url-server';
+import { startFunctionUrl, type UrlAnswers } from '../url-server';
 import { shortName, type RunningFunction } from './functions';
 
 export interface LocalEndpointUrl {
@@ -9,6 +9,8 @@ export interface LocalEndpointUrl {
   readonly displayName: string;
   readonly url: string;
   readonly authType: string;
+  /** Each request's answer, as it is given (for live views). */
+  readonly answers: UrlAnswers;
 }
 
 /** Starts a local HTTP server for each Function URL, from `firstPort` (0: free ports). */
@@ -34,6 +36,7 @@ export async function startFunctionUrls(
       displayName: fn.spec.displayName,
       url: running.url,
       authType: spec.authType,
+      answers: running.answers,
     });
   }
   return urls;
