@@ -141,13 +141,20 @@ async function loadDeadLetters(topic, tbody) {
   }
 }
 
-/** Columns by the longest path from a node nothing points to; rows in the order nodes come. */
+/**
+ * Columns by the longest path from a node nothing points to; rows in the order nodes come.
+ * Dead-letter destinations sit on a row of their own below, under the functions that write to them,
+ * so their edges do not cross the main flow.
+ */
 function layout(nodes, edges) {
-  const rank = new Map(nodes.map((n) => [n.id, 0]));
+  const dead = new Set(nodes.filter((n) => n.deadLetter).map((n) => n.id));
+  const main = nodes.filter((n) => !dead.has(n.id));
+  const flow = edges.filter((e) => !dead.has(e.from) && !dead.has(e.to));
+  const rank = new Map(main.map((n) => [n.id, 0]));
   // Relaxing every edge once per node settles the ranks of an acyclic graph; a cycle stops there.
-  for (let i = 0; i < nodes.length; i++) {
+  for (let i = 0; i < main.length; i++) {
     let moved = false;
-    for (const e of edges) {
+    for (const e of flow) {
       if (!rank.has(e.from) || !rank.has(e.to)) continue;
       if (rank.get(e.to) < rank.get(e.from) + 1) {
         rank.set(e.to, rank.get(e.from) + 1);
@@ -158,28 +165,43 @@ function layout(nodes, edges) {
   }
   const rows = new Map();
   const at = new Map();
-  for (const n of nodes) {
+  for (const n of main) {
     const column = rank.get(n.id);
     const row = rows.get(column) ?? 0;
     rows.set(column, row + 1);
     at.set(n.id, { x: 20 + column * COL_W, y: 20 + row * ROW_H });
   }
-  return { at, columns: Math.max(0, ...rank.values()) + 1, rows: Math.max(1, ...rows.values()) };
+  const columns = Math.max(0, ...rank.values()) + 1;
+  const bottom = 20 + Math.max(1, ...rows.values()) * ROW_H;
+  let spare = 0;
+  for (const id of dead) {
+    const sources = edges.filter((e) => e.to === id && at.has(e.from)).map((e) => at.get(e.from).x);
+    const x = sources.length
+      ? sources.reduce((a, b) => a + b, 0) / sources.length
+      : 20 + (columns - 1 - spare++) * COL_W;
+    at.set(id, { x, y: bottom });
+  }
+  return { at, dead, width: 40 + (columns - 1) * COL_W + NODE_W, height: bottom + (dead.size ? ROW_H : 0) };
 }
 
+/** A label cut to fit its box (the whole of it is in the node's tooltip). */
+const fit = (text) => (text.length > 20 ? `${text.slice(0, 19)}…` : text);
+
 function drawGraph(p) {
-  const { at, columns, rows } = layout(p.nodes, p.edges);
-  const width = 40 + (columns - 1) * COL_W + NODE_W;
-  const height = 40 + (rows - 1) * ROW_H + NODE_H + 30;
+  const { at, dead, width, height } = layout(p.nodes, p.edges);
   const edges = p.edges.map((e) => {
     const a = at.get(e.from);
     const b = at.get(e.to);
     if (!a || !b) return null;
-    const x1 = a.x + NODE_W;
-    const y1 = a.y + NODE_H / 2;
-    const x2 = b.x;
-    const y2 = b.y + NODE_H / 2;
-    const bend = Math.max(40, Math.abs(x2 - x1) / 2);
+    // Into the main flow: right side to left side. Down to a dead-letter row: bottom to top.
+    const down = dead.has(e.to) && !dead.has(e.from);
+    const [x1, y1, x2, y2] = down
+      ? [a.x + NODE_W / 2, a.y + NODE_H, b.x + NODE_W / 2, b.y]
+      : [a.x + NODE_W, a.y + NODE_H / 2, b.x, b.y + NODE_H / 2];
+    const bend = Math.max(40, (down ? Math.abs(y2 - y1) : Math.abs(x2 - x1)) / 2);
+    const curve = down
+      ? `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`
+      : `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
     const label = `${count(e.count)} · ${e.ratePerSec.toFixed(1)}/s`;
     const second = [
       e.lag !== null ? `lag ${count(e.lag)}` : null,
@@ -187,8 +209,9 @@ function drawGraph(p) {
     ]
       .filter(Boolean)
       .join(' · ');
-    const mx = (x1 + x2) / 2;
+    const mx = (x1 + x2) / 2 + (down ? 4 : 0);
     const my = (y1 + y2) / 2;
+    const anchor = down ? 'start' : 'middle';
     return el(
       'g',
       {
@@ -198,9 +221,9 @@ function drawGraph(p) {
         'data-lag': e.lag ?? '',
         'data-errors': e.errors,
       },
-      el('path', { d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}` }),
-      el('text', { x: mx, y: my - 6, 'text-anchor': 'middle' }, label),
-      second ? el('text', { x: mx, y: my + 12, 'text-anchor': 'middle', class: 'sub' }, second) : null,
+      el('path', { d: curve }),
+      el('text', { x: mx, y: my - 6, 'text-anchor': anchor }, label),
+      second ? el('text', { x: mx, y: my + 12, 'text-anchor': anchor, class: 'sub' }, second) : null,
       el('title', {}, `${e.kind} ${e.from} → ${e.to}: ${e.count} since start, ${e.errors} errors`),
     );
   });
@@ -210,9 +233,9 @@ function drawGraph(p) {
       'g',
       { class: `node ${n.kind}${n.deadLetter ? ' dead' : ''}`, 'data-testid': `node-${n.id}` },
       el('rect', { x, y, width: NODE_W, height: NODE_H, rx: 6 }),
-      el('text', { x: x + NODE_W / 2, y: y + 18, 'text-anchor': 'middle', class: 'label' }, n.label),
-      el('text', { x: x + NODE_W / 2, y: y + 34, 'text-anchor': 'middle', class: 'sub' }, n.detail),
-      el('title', {}, `${n.kind} ${n.label}`),
+      el('text', { x: x + NODE_W / 2, y: y + 18, 'text-anchor': 'middle', class: 'label' }, fit(n.label)),
+      el('text', { x: x + NODE_W / 2, y: y + 34, 'text-anchor': 'middle', class: 'sub' }, fit(n.detail)),
+      el('title', {}, `${n.kind} ${n.label}: ${n.detail}`),
     );
   });
   return el(
