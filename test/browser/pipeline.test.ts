@@ -108,7 +108,9 @@ describe('the console page under kw up', () => {
     const dlqCount = ui.byTestId('dlq-count');
     const before = Number(await attributeOf(dlqCount, 'data-records', () => true, 'the dead-letter count'));
     const sent = await act(ui, ui.byTestId('drill-poison'), 'send a poison order');
+    // The drill's answer names the order it sent.
     const poisonId = /: (\S+)$/.exec(sent)?.[1] ?? '';
+    expect(poisonId).not.toBe('');
     const after = await attributeOf(
       dlqCount,
       'data-records',
