@@ -196,14 +196,15 @@ function cached(actions, topic) {
   return actions.get(key);
 }
 
-/** Delete (asks again on the button itself: a dialog would block the page) and add partitions. */
+/** Add partitions, and delete (asked again on the button itself: a dialog would block the page). */
 function topicActions(topic) {
-  const total = el('input', {
+  // How many to add: the cluster source adds this many (CreatePartitions with the count plus this).
+  const more = el('input', {
     type: 'number',
     class: 'narrow',
-    min: topic.partitions.length + 1,
-    value: topic.partitions.length + 1,
-    'aria-label': `new partition count of ${topic.name}`,
+    min: 1,
+    value: 1,
+    'aria-label': `partitions to add to ${topic.name}`,
   });
   const grow = el(
     'button',
@@ -211,13 +212,13 @@ function topicActions(topic) {
       'data-testid': `topic-add-partitions-${topic.name}`,
       onclick: () =>
         act(
-          `grow ${topic.name}`,
+          `add ${more.value} partitions to ${topic.name}`,
           `/api/topics/${encodeURIComponent(topic.name)}/partitions`,
-          { count: Number(total.value) },
-          (r) => `${r.partitions} partitions`,
+          { count: Number(more.value) },
+          () => 'done',
         ),
     },
-    'Set partitions',
+    'Add partitions',
   );
   const remove = el('button', { class: 'danger', 'data-testid': `topic-delete-${topic.name}` }, 'Delete');
   remove.addEventListener('click', () => {
@@ -233,5 +234,5 @@ function topicActions(topic) {
       () => 'deleted',
     );
   });
-  return el('span', { class: 'actions' }, total, grow, remove);
+  return el('span', { class: 'actions' }, more, grow, remove);
 }
