@@ -76,7 +76,7 @@ describe('the console page on three embedded brokers', () => {
 
   afterEach(() => expect(ui.errors).toEqual([]));
 
-  it('GIVEN three brokers and a topic WHEN the Cluster view opens THEN it shows each broker up and each partition with the leader and ISR the cluster has, and a topic created from the form appears', async () => {
+  it('GIVEN three brokers and a topic WHEN the Cluster view opens THEN it shows each broker up and each partition with the leader and ISR the cluster has, and a topic created from the form appears and grows by one partition', async () => {
     await ui.go('#/cluster');
     for (const node of [1, 2, 3]) {
       await attributeOf(ui.byTestId(`broker-${node}`), 'data-state', (s) => s === 'up', `broker ${node} up`);
@@ -105,6 +105,11 @@ describe('the console page on three embedded brokers', () => {
     expect(answer).toContain('created audit');
     await ui.byTestId('partition-audit-1').waitFor();
     expect(app.broker.stats().topics.find((t) => t.name === 'audit')?.partitions).toHaveLength(2);
+    // One more partition from the row's own control (its count input starts at 1).
+    await act(ui, ui.byTestId('topic-add-partitions-audit'), 'add a partition to audit');
+    await ui.byTestId('partition-audit-2').waitFor();
+    expect(await ui.page.locator('[data-testid^="partition-audit-"]').count()).toBe(3);
+    expect(app.broker.stats().topics.find((t) => t.name === 'audit')?.partitions).toHaveLength(3);
   });
 
   it('GIVEN a record whose key, value and header are HTML WHEN the message browser shows it THEN each renders as its characters: no element is made and no script runs', async () => {
