@@ -79,6 +79,14 @@ export function groupView(ctx, groupId) {
   });
   const resetSubmit = el('button', { 'data-testid': 'group-reset-submit', type: 'submit' }, 'Reset offsets');
   const resetNote = el('p', { class: 'muted' });
+  const offsetField = field('offset', resetOffset);
+  const timeField = field('time', resetTime);
+  const showTo = () => {
+    offsetField.hidden = resetTo.value !== 'offset';
+    timeField.hidden = resetTo.value !== 'timestamp';
+  };
+  resetTo.addEventListener('change', showTo);
+  showTo();
   const reset = el(
     'form',
     {
@@ -100,8 +108,8 @@ export function groupView(ctx, groupId) {
     },
     field('topic', resetTopic),
     field('to', resetTo),
-    field('offset', resetOffset),
-    field('time', resetTime),
+    offsetField,
+    timeField,
     field('partition', resetPartition),
     resetSubmit,
   );
@@ -200,7 +208,9 @@ export function groupView(ctx, groupId) {
     );
     fill(
       rebalances,
-      g.rebalances.length === 0 ? el('li', { class: 'muted' }, 'None seen since the console started.') : null,
+      g.rebalances.length === 0
+        ? el('li', { class: 'muted empty' }, 'None seen since the console started.')
+        : null,
       [...g.rebalances].reverse().map((r) =>
         el(
           'li',
