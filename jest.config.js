@@ -3,9 +3,14 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Suites that need more than Node (real clients, Apache Kafka) run in `npm run test:interop` and
-  // `npm run test:conformance`, after scripts/install-test-deps.sh.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/interop/', '<rootDir>/test/conformance/'],
+  // Suites that need more than Node (real clients, Apache Kafka, chromium) run in `npm run test:interop`,
+  // `npm run test:conformance` and `npm run test:browser`, after scripts/install-test-deps.sh.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/interop/',
+    '<rootDir>/test/conformance/',
+    '<rootDir>/test/browser/',
+  ],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,
