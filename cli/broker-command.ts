@@ -7,16 +7,25 @@ import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-d
 import { choiceFlag, integerFlag, parseCommandArgs, reportUsage, usageError } from './arguments';
 import { CLUSTER_COMMANDS } from './cluster-command';
 import type { Command } from './command';
+import {
+  CONSOLE_OPTIONS,
+  consoleChoice,
+  launchConsole,
+  type ConsoleChoice,
+  type LaunchedConsole,
+} from './console-launch';
+import { ConsolePortInUseError } from '../local/console/server/console-server';
 import { untilStopSignal } from './signals';
 
 const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [--data-dir D [--fsync P]]
-                 [--no-auto-create] [--verbose]
+                 [--no-auto-create] [--console-port 8080 | --no-console] [--verbose]
 
 Runs a Kafka-protocol broker in this process: real Kafka clients (kafkajs, librdkafka/kcat,
 kafka-python, @platformatic/kafka) connect to it unmodified. Topics and records are kept in memory,
 or in --data-dir across restarts.
-Prints 'listening on HOST:PORT' for each broker once it accepts connections, and the address of its
-control channel, through which 'kw cluster' stops, starts and pauses brokers; Ctrl-C stops it.
+Prints 'listening on HOST:PORT' for each broker once it accepts connections, the address of its
+control channel, through which 'kw cluster' stops, starts and pauses brokers, and the address of the
+web console (brokers, topics, records, groups and their lag, live); Ctrl-C stops it.
 
 Options:
   --port N          port of the first broker (0 picks a free one)          [default: 9092]
@@ -32,12 +41,17 @@ Options:
   --fsync P         with --data-dir, when writes reach the device:
                     batch (before each acknowledgement), interval (every
                     second), none (left to the OS)                       [default: interval]
+  --console-port N  port of the web console, printed as 'console: URL' (0 picks
+                    a free one; when the default one is taken, the broker runs
+                    without a console and says so)                       [default: 8080]
+  --no-console      do not start the web console
   --verbose         log closed connections and the reason
 
 Examples:
   kw broker
   kw broker --port 19092 --brokers 3
   kw broker --data-dir .kafka-data --fsync batch
+  kw broker --console-port 8081
   kcat -b 127.0.0.1:9092 -L
   kw cluster stop 2`;
 
@@ -56,6 +70,7 @@ export const brokerCommand: Command = {
           fsync: { type: 'string', default: 'interval' },
           'advertised-listeners': { type: 'string' },
           'no-auto-create': { type: 'boolean', default: false },
+          ...CONSOLE_OPTIONS,
           verbose: { type: 'boolean', default: false },
         },
         strict: true,
@@ -67,10 +82,12 @@ export const brokerCommand: Command = {
     let port: number;
     let brokers: number;
     let fsync: FsyncPolicy;
+    let webChoice: ConsoleChoice | undefined;
     try {
       port = integerFlag('--port', values.port, 0, 65535);
       brokers = integerFlag('--brokers', values.brokers, 1, 16);
       fsync = choiceFlag('--fsync', values.fsync, FSYNC_POLICIES, `one of ${FSYNC_POLICIES.join(', ')}`);
+      webChoice = consoleChoice(values);
     } catch (error) {
       return reportUsage(error, usageError('broker', io, false));
     }
@@ -99,14 +116,38 @@ export const brokerCommand: Command = {
       // The brokers serve clients without it; only the drills need the channel.
       io.err(`kw broker: warning: no control channel for kw cluster: ${(error as Error).message}`);
     }
+    let web: LaunchedConsole | undefined;
+    if (webChoice) {
+      try {
+        web = await launchConsole(
+          webChoice,
+          {
+            host: values.host,
+            bootstrapServers: broker.bootstrapServers,
+            broker,
+            log: values.verbose ? (m) => io.err(`console: ${m}`) : undefined,
+          },
+          (m) => io.err(`kw broker: warning: ${m}`),
+        );
+      } catch (error) {
+        if (!(error instanceof ConsolePortInUseError)) throw error;
+        io.err(`kw broker: ${error.message}`);
+        await control?.close();
+        await broker.close();
+        return 1;
+      }
+    }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready line.
     const stopSignal = untilStopSignal();
     broker.ports.forEach((p, i) => io.out(`broker ${i + 1} listening on ${broker.host}:${p}`));
     if (control) io.out(`control  ${control.url}  (${CLUSTER_COMMANDS})`);
+    if (web) io.out(`console: ${web.url}`);
     io.out(`ready in ${ms.toFixed(0)} ms; bootstrap servers: ${broker.bootstrapServers} (Ctrl-C to stop)`);
 
     io.out(`${await stopSignal}: stopping`);
+    // The console first: its live streams read the brokers until it closes.
+    await web?.close();
     await control?.close();
     await broker.close();
     io.out('stopped');

@@ -24,19 +24,29 @@ import {
 } from './arguments';
 import { CLUSTER_COMMANDS } from './cluster-command';
 import type { Command, CommandIO } from './command';
+import {
+  CONSOLE_OPTIONS,
+  consoleChoice,
+  launchConsole,
+  type ConsoleChoice,
+  type LaunchedConsole,
+} from './console-launch';
+import { ConsolePortInUseError } from '../local/console/server/console-server';
 import { untilStopSignal } from './signals';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
 
 const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000]
              [--broker-port 9092 [--brokers 1] | --bootstrap HOST:PORT[,HOST:PORT...]]
-             [--dynamodb-port 8000] [--host 127.0.0.1] [--data-dir D] [--env KEY=VALUE]... [--verbose]
+             [--dynamodb-port 8000] [--host 127.0.0.1] [--data-dir D] [--env KEY=VALUE]...
+             [--console-port 8080 | --no-console] [--verbose]
 
 Runs the pipeline on this machine: the same CDK template 'cdk deploy' would send, with MSK replaced
 by the embedded broker (or an existing Kafka cluster, --bootstrap), DynamoDB by an embedded endpoint
 (dynalite), each Lambda function by local processes, each Kafka event source mapping by a local poller
 and each Function URL by a local port. Prints every local endpoint once ready (with the embedded
-broker, also its control channel: 'kw cluster stop N' and the like run failure drills on it), then a
-summary every second. Ctrl-C stops everything.
+broker, also its control channel: 'kw cluster stop N' and the like run failure drills on it) and
+the web console (the pipeline as a live graph, batches, traces, drills, and the cluster's topics,
+records and groups), then a summary every second. Ctrl-C stops everything.
 
 Options:
   --assembly DIR     run an already synthesized cloud assembly instead of synthesizing
@@ -56,13 +66,17 @@ Options:
                      broker its topics, records and offsets (an existing cluster keeps its own)
   --env KEY=VALUE    extra environment for every function (e.g. POWERTOOLS_LOG_LEVEL=DEBUG)
   --max-concurrency N  environments per function                          [default: 10]
+  --console-port N   port of the web console, printed as 'console: URL' (0 picks a free one;
+                     when the default one is taken, the pipeline runs without a console and
+                     says so)                                               [default: 8080]
+  --no-console       do not start the web console
   --verbose          print function output here too (it always goes to the log files)
 
 Examples:
   npm start
   npx kw up --data-dir .kw-data
   npx kw up -c esmMode=provisioned -c retryAttempts=2
-  npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000
+  npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000 --console-port 18080
   npx kw up --bootstrap 127.0.0.1:9092,127.0.0.1:9093 --data-dir .kw-data`;
 
 /** One line for the live summary. */
@@ -78,7 +92,12 @@ function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
   return `${time}  records: ${topics || '-'} | lag: ${lag || '-'} | invocations: ${calls || '0'} | errors ${errors} | dead letters ${s.deadLetters}`;
 }
 
-function readyBlock(runtime: LocalRuntime, control: RunningControl | undefined, seconds: number): string {
+function readyBlock(
+  runtime: LocalRuntime,
+  control: RunningControl | undefined,
+  web: LaunchedConsole | undefined,
+  seconds: number,
+): string {
   const lines = [`\nReady in ${seconds.toFixed(1)} s. Local endpoints:`];
   const rows: [string, string][] = [];
   for (const u of runtime.urls) {
@@ -108,6 +127,7 @@ function readyBlock(runtime: LocalRuntime, control: RunningControl | undefined, 
   rows.push(['function logs', path.join(runtime.outputDir, 'logs')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  if (web) lines.push(`console: ${web.url}`);
   const skipped = [...runtime.assembly.notEmulated].map(([type, n]) => `${type} ×${n}`);
   if (skipped.length > 0) {
     lines.push(
@@ -148,6 +168,7 @@ export const upCommand: Command = {
           'data-dir': { type: 'string' },
           env: { type: 'string', multiple: true },
           'max-concurrency': { type: 'string', default: '10' },
+          ...CONSOLE_OPTIONS,
           verbose: { type: 'boolean', default: false },
         },
         strict: true,
@@ -162,6 +183,7 @@ export const upCommand: Command = {
     let context: Record<string, string>;
     let env: Record<string, string>;
     let maxConcurrency: number;
+    let webChoice: ConsoleChoice | undefined;
     try {
       ports = {
         http: portFlag('--port', values.port),
@@ -190,6 +212,7 @@ export const upCommand: Command = {
       context = Object.fromEntries(keyValueFlag('-c', values.context, 'KEY=VALUE'));
       env = Object.fromEntries(keyValueFlag('--env', values.env, 'KEY=VALUE'));
       maxConcurrency = integerFlag('--max-concurrency', values['max-concurrency'], 1, 100);
+      webChoice = consoleChoice(values);
       if (values.assembly && (values.synth || values.context)) {
         throw new UsageError(
           '--assembly runs an existing assembly: it cannot be combined with --synth or -c',
@@ -274,9 +297,31 @@ export const upCommand: Command = {
         io.err(`kw up: warning: no control channel for kw cluster: ${(error as Error).message}`);
       }
     }
+    let web: LaunchedConsole | undefined;
+    if (webChoice) {
+      try {
+        web = await launchConsole(
+          webChoice,
+          {
+            host: values.host,
+            bootstrapServers: runtime.bootstrapServers,
+            broker: runtime.broker,
+            runtime,
+            log: values.verbose ? (m) => io.err(`console: ${m}`) : undefined,
+          },
+          (m) => io.err(`kw up: warning: ${m}`),
+        );
+      } catch (error) {
+        if (!(error instanceof ConsolePortInUseError)) throw error;
+        io.err(`kw up: ${error.message}`);
+        await control?.close();
+        await runtime.close();
+        return 1;
+      }
+    }
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready block.
     const stopSignal = untilStopSignal();
-    io.out(readyBlock(runtime, control, (Date.now() - started) / 1000));
+    io.out(readyBlock(runtime, control, web, (Date.now() - started) / 1000));
 
     let last = '';
     const timer = setInterval(() => {
@@ -291,6 +336,8 @@ export const upCommand: Command = {
     clearInterval(timer);
     status('');
     io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);
+    // The console first: its live streams read the pipeline and the brokers until it closes.
+    await web?.close();
     await control?.close();
     await runtime.close();
     io.out('stopped');

@@ -127,9 +127,12 @@ describe('console cluster source on the embedded broker', () => {
     expect(tooMany.status).toBe(400);
     expect(tooMany.message).toContain('INVALID_REPLICATION_FACTOR');
 
-    await source.addPartitions('made', 2);
+    await source.addPartitions('made', 4);
     expect((await source.cluster()).topics.find((t) => t.name === 'made')!.partitions).toHaveLength(4);
     expect((await rejection(source.addPartitions('made', 0))).status).toBe(400);
+    const fewer = await rejection(source.addPartitions('made', 3));
+    expect(fewer.status).toBe(400);
+    expect(fewer.message).toContain('made has 4 partitions');
     expect((await rejection(source.addPartitions('nope', 1))).status).toBe(404);
 
     const configs = await source.topicConfigs('made');

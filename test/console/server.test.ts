@@ -350,6 +350,7 @@ describe('the console server (kw broker: no pipeline)', () => {
       /the partition must be a whole number, got 'x'/,
       undefined,
     ],
+    ['GET', '/api/cluster?refresh=1', /has 'refresh': this route takes no parameters/, undefined],
     ['GET', '/api/live?view=galaxy', /no view 'galaxy'/, undefined],
     ['GET', '/api/live', /name the views to watch/, undefined],
     ['POST', '/api/topics', /needs 'partitions'/, { name: 'x' }],

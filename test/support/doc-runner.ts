@@ -106,11 +106,11 @@ interface ChapterState {
 const PREAMBLE = `set -euo pipefail
 exec 2>&1
 npx() {
-  if [ "$1" = kw ] && [ "\${2:-}" = broker ]; then shift 2; node "${REPO}/cli/kw.js" broker --port 0 "$@";
+  if [ "$1" = kw ] && [ "\${2:-}" = broker ]; then shift 2; node "${REPO}/cli/kw.js" broker --port 0 --console-port 0 "$@";
   elif [ "$1" = kw ]; then shift; node "${REPO}/cli/kw.js" "$@";
   else command npx "$@"; fi
 }
-npm() { if [ "$1" = start ]; then shift; node "${REPO}/cli/kw.js" up --port 0 --broker-port 0 --dynamodb-port 0 "$@"; else command npm "$@"; fi; }
+npm() { if [ "$1" = start ]; then shift; node "${REPO}/cli/kw.js" up --port 0 --broker-port 0 --dynamodb-port 0 --console-port 0 "$@"; else command npm "$@"; fi; }
 `;
 
 function substitute(state: ChapterState, code: string): string {

@@ -100,11 +100,18 @@ export interface CliBroker {
   stop(): Promise<number | null>;
 }
 
-/** Starts `kw broker --port 0 ARGS` and waits for its "listening on" line. */
+/**
+ * Starts `kw broker --port 0 ARGS` and waits for its "listening on" line. Its console takes a free
+ * port too, so files running at once do not contend for the default one.
+ */
 export async function startCliBroker(args: string[]): Promise<CliBroker> {
-  const broker = await startKw(['broker', '--port', '0', ...args], /listening on (\S+:\d+)/, {
-    timeoutMs: 15_000,
-  });
+  const broker = await startKw(
+    ['broker', '--port', '0', '--console-port', '0', ...args],
+    /listening on (\S+:\d+)/,
+    {
+      timeoutMs: 15_000,
+    },
+  );
   return { bootstrap: broker.ready[1], process: broker.child, stop: () => broker.stop() };
 }
 
@@ -161,8 +168,8 @@ export interface KwUp {
 }
 
 /**
- * Starts `kw up ARGS` with free ports for the Function URL and DynamoDB (and the embedded broker,
- * unless ARGS say --bootstrap) and resolves once it printed its ready block.
+ * Starts `kw up ARGS` with free ports for the Function URL, DynamoDB and the console (and the
+ * embedded broker, unless ARGS say --bootstrap) and resolves once it printed its ready block.
  */
 export async function startKwUp(
   args: readonly string[],
@@ -170,7 +177,7 @@ export async function startKwUp(
 ): Promise<KwUp> {
   const broker = args.includes('--bootstrap') ? [] : ['--broker-port', '0'];
   const started = await startKw(
-    ['up', '--port', '0', ...broker, '--dynamodb-port', '0', ...args],
+    ['up', '--port', '0', ...broker, '--dynamodb-port', '0', '--console-port', '0', ...args],
     /Ctrl-C stops everything/,
     { env: options.env ?? { ...process.env, CI: 'true' }, timeoutMs: options.timeoutMs ?? 180_000 },
   );

@@ -293,14 +293,20 @@ class KafkaClusterSource implements ClusterSource {
 
   /** Adds `count` partitions to the topic (CreatePartitions takes the new total). */
   async addPartitions(topic: string, count: number): Promise<void> {
+    // The new total, as CreatePartitions and `kafka-topics --alter --partitions N` take it.
     if (!Number.isInteger(count) || count < 1)
       throw new ConsoleRequestError(
         400,
-        `count must be a whole number of partitions to add (at least 1), got ${String(count)}`,
+        `count must be the new number of partitions (a whole number), got ${String(count)}`,
       );
     const layout = await this.layout(topic);
+    if (count <= layout.partitions.size)
+      throw new ConsoleRequestError(
+        400,
+        `${topic} has ${layout.partitions.size} partitions: the new number must be more (Kafka never removes partitions)`,
+      );
     const res = await this.requests.any(CreatePartitionsSchema, 1, {
-      Topics: [{ Name: topic, Count: layout.partitions.size + count, Assignments: null }],
+      Topics: [{ Name: topic, Count: count, Assignments: null }],
       TimeoutMs: TIMEOUT_MS,
       ValidateOnly: false,
     });

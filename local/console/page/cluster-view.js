@@ -198,7 +198,8 @@ function cached(actions, topic) {
 
 /** Add partitions, and delete (asked again on the button itself: a dialog would block the page). */
 function topicActions(topic) {
-  // How many to add: the cluster source adds this many (CreatePartitions with the count plus this).
+  // How many to add; the API takes the new total, as CreatePartitions does. `topic` is current: the
+  // controls are cached by name and partition count, so a grown topic gets new ones.
   const more = el('input', {
     type: 'number',
     class: 'narrow',
@@ -214,7 +215,7 @@ function topicActions(topic) {
         act(
           `add ${more.value} partitions to ${topic.name}`,
           `/api/topics/${encodeURIComponent(topic.name)}/partitions`,
-          { count: Number(more.value) },
+          { count: topic.partitions.length + Number(more.value) },
           () => 'done',
         ),
     },

@@ -69,7 +69,10 @@ export function pipelineView(ctx) {
     fill(graph, drawGraph(p));
     fill(mappings, p.mappings.map(drawMapping));
     fill(functions, p.functions.map(drawFunction));
-    drills.functions(p.functions.map((f) => f.name));
+    // Functions a mapping invokes first: they are what the slow drill is for (lag builds up).
+    const fed = new Set(p.edges.filter((e) => e.kind === 'mapping').map((e) => e.to));
+    const first = (f) => (fed.has(`function:${f.name}`) ? 0 : 1);
+    drills.functions([...p.functions].sort((a, b) => first(a) - first(b)).map((f) => f.name));
     if (p.recentOrders.join('\n') !== ordersSeen) {
       ordersSeen = p.recentOrders.join('\n');
       const chosen = recent.value;

@@ -48,12 +48,13 @@ interface Route {
   /** Matches the encoded path; each group is one path part. */
   readonly path: RegExp;
   readonly pipeline?: true;
+  /** Reads its own query string (the others take none). */
+  readonly query?: true;
   handle(sources: ConsoleSources, call: Call): unknown;
 }
 
 const PART = '([^/]+)';
 const path = (pattern: string) => new RegExp(`^/api${pattern.replaceAll(':part', PART)}$`);
-const noQuery = (call: Call) => RequestFields.query(call.query, []);
 
 /** A partition number or broker id in a path. */
 function pathNumber(text: string, what: string): number {
@@ -91,8 +92,8 @@ function browseQuery(query: URLSearchParams): BrowseQuery {
 }
 
 const ROUTES: readonly Route[] = [
-  { method: 'GET', path: path('/info'), handle: (s, c) => (noQuery(c), s.info) },
-  { method: 'GET', path: path('/cluster'), handle: (s, c) => (noQuery(c), s.cluster.cluster()) },
+  { method: 'GET', path: path('/info'), handle: (s) => s.info },
+  { method: 'GET', path: path('/cluster'), handle: (s) => s.cluster.cluster() },
   {
     method: 'POST',
     path: path('/topics'),
@@ -114,7 +115,7 @@ const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: path('/topics/:part/configs'),
-    handle: (s, c) => (noQuery(c), s.cluster.topicConfigs(c.params[0])),
+    handle: (s, c) => s.cluster.topicConfigs(c.params[0]),
   },
   {
     method: 'POST',
@@ -138,11 +139,12 @@ const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: path('/topics/:part/partitions/:part/tape'),
-    handle: (s, c) => (noQuery(c), s.cluster.tape(c.params[0], pathNumber(c.params[1], 'the partition'))),
+    handle: (s, c) => s.cluster.tape(c.params[0], pathNumber(c.params[1], 'the partition')),
   },
   {
     method: 'GET',
     path: path('/topics/:part/messages'),
+    query: true,
     handle: (s, c) => s.cluster.browse(c.params[0], browseQuery(c.query)),
   },
   {
@@ -174,11 +176,11 @@ const ROUTES: readonly Route[] = [
       return s.cluster.copy(c.params[0], { to, records });
     },
   },
-  { method: 'GET', path: path('/groups'), handle: (s, c) => (noQuery(c), s.cluster.groups()) },
+  { method: 'GET', path: path('/groups'), handle: (s) => s.cluster.groups() },
   {
     method: 'GET',
     path: path('/groups/:part'),
-    handle: (s, c) => (noQuery(c), s.cluster.group(c.params[0])),
+    handle: (s, c) => s.cluster.group(c.params[0]),
   },
   {
     method: 'POST',
@@ -216,13 +218,13 @@ const ROUTES: readonly Route[] = [
     method: 'GET',
     path: path('/pipeline'),
     pipeline: true,
-    handle: (s, c) => (noQuery(c), s.pipeline!.pipeline()),
+    handle: (s) => s.pipeline!.pipeline(),
   },
   {
     method: 'GET',
     path: path('/pipeline/trace/:part'),
     pipeline: true,
-    handle: (s, c) => (noQuery(c), s.pipeline!.trace(c.params[0])),
+    handle: (s, c) => s.pipeline!.trace(c.params[0]),
   },
   {
     method: 'POST',
@@ -303,6 +305,7 @@ export async function routeApi(sources: ConsoleSources, request: ApiRequest): Pr
   }
   if (route.pipeline && !sources.pipeline) return failure(404, NO_PIPELINE);
   try {
+    if (!route.query) RequestFields.query(request.query, []);
     const params = route.path.exec(request.path)!.slice(1).map(decodePart);
     const body = await route.handle(sources, { params, query: request.query, body: request.body });
     return { status: 200, body };

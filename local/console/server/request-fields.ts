@@ -46,7 +46,10 @@ export class RequestFields {
   private only(known: readonly string[]): this {
     const unknown = Object.keys(this.values).filter((name) => !known.includes(name));
     if (unknown.length > 0) {
-      const takes = known.length === 0 ? 'no fields' : `only ${known.map((k) => `'${k}'`).join(', ')}`;
+      const takes =
+        known.length === 0
+          ? `no ${this.text ? 'parameters' : 'fields'}`
+          : `only ${known.map((k) => `'${k}'`).join(', ')}`;
       throw new ConsoleRequestError(400, `${this.where} has '${unknown[0]}': this route takes ${takes}`);
     }
     return this;
