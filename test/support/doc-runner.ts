@@ -23,14 +23,15 @@
  *
  * A block's stdout and stderr are read as one stream, in the order a terminal shows them.
  *
- * `npx kw broker` runs on a free port, `npm start` on free ports.
+ * `npx kw broker` runs on a free port, `npm start` on free ports, the web console of each too.
  * Every chapter gets its own embedded broker; its address replaces `127.0.0.1:9092` in commands and
  * is in `KW_BOOTSTRAP`. When a background `npm start` prints its endpoints, they replace
  * `http://127.0.0.1:3000/` and `http://127.0.0.1:8000` likewise (`INGEST_URL`, `DYNAMODB_ENDPOINT`),
  * so the docs can show the defaults a reader sees while tests run on free ports. A background
  * `npx kw broker --brokers N` prints each broker's address: broker N's replaces `127.0.0.1:909(1+N)`,
  * the port a reader's broker N gets from `--port 9092`, and `KW_BOOTSTRAP` is broker 1's, the address
- * a reader's `kw` commands use by default.
+ * a reader's `kw` commands use by default. The console address either of them prints replaces
+ * `http://127.0.0.1:8080/` (`CONSOLE_URL`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -239,6 +240,10 @@ async function startBackground(state: ChapterState, code: string, ready: RegExp)
   const first = brokers.find((b) => b.docs === '127.0.0.1:9092');
   const kafka = endpoints.bootstrap ?? first?.address ?? /bootstrap servers: (\S+)/.exec(output)?.[1];
   const dynamo = endpoints.dynamodb;
+  // With or without the final slash, as `http://127.0.0.1:8080/` is written in the docs.
+  const consoleMatch = /^\s*console:?\s+(http:\/\/[^\s/]+)\/?\s/m.exec(output)?.[1];
+  const consoleUrl = consoleMatch && `${consoleMatch}/`;
+  if (consoleUrl) state.replacements.unshift([`http://127.0.0.1:8080/`, consoleUrl]);
   if (ingest) state.replacements.unshift(['http://127.0.0.1:3000/', ingest]);
   if (kafka) state.replacements.unshift(['127.0.0.1:9092', kafka]);
   for (const b of brokers) if (b !== first) state.replacements.unshift([b.docs, b.address]);
@@ -247,6 +252,7 @@ async function startBackground(state: ChapterState, code: string, ready: RegExp)
     ...(ingest && { INGEST_URL: ingest }),
     ...(kafka && { KW_BOOTSTRAP: kafka }),
     ...(dynamo && { DYNAMODB_ENDPOINT: dynamo }),
+    ...(consoleUrl && { CONSOLE_URL: consoleUrl }),
   });
   return output;
 }
