@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { startBroker, type RunningBroker } from '../local/broker/broker';
 import type { ConsoleInfo } from '../local/console/api';
 import { createClusterSource } from '../local/console/kafka/cluster-source';
@@ -72,8 +72,13 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean):
   }
 }
 
-/** Pages on the cluster, the bench topic's tapes and the group, each live. */
-async function openPages(browser: Browser, url: string): Promise<LiveClient> {
+/**
+ * A browser with pages on the cluster, the bench topic's tapes and the group, each live. Launched for
+ * each open round and closed after it: an idle chromium left running takes enough of two cores to
+ * slow the closed rounds too.
+ */
+async function openPages(url: string): Promise<LiveClient> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const pages: Page[] = [];
   for (const route of ['#/cluster', `#/topics/${TOPIC}`, `#/groups/${GROUP}`]) {
@@ -91,7 +96,7 @@ async function openPages(browser: Browser, url: string): Promise<LiveClient> {
       waitUntil(`the page's tape did not reach offset ${offset}`, async () => {
         return Number(await tape.getAttribute('data-high-watermark')) >= offset;
       }),
-    close: () => context.close(),
+    close: () => browser.close(),
   };
 }
 
@@ -184,9 +189,6 @@ export async function runConsoleBench(
   await admin.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [{ partition: 0, offset: '0' }] });
   await admin.disconnect();
 
-  const browser = useChromium
-    ? await chromium.launch({ executablePath: CHROMIUM, headless: true })
-    : undefined;
   const closed: number[] = [];
   const open: number[] = [];
   let events = 0;
@@ -207,9 +209,7 @@ export async function runConsoleBench(
       try {
         running = await startConsole({ host: '127.0.0.1', port: 0, cluster, info });
         const url = running.url.replace(/\/$/, '');
-        live = browser
-          ? await openPages(browser, url)
-          : await openSseClients(url, sseClients, () => events++);
+        live = useChromium ? await openPages(url) : await openSseClients(url, sseClients, () => events++);
         open.push(await produceRound(broker, requests));
         const end = broker.stats().topics.find((t) => t.name === TOPIC)!.partitions[0].highWatermark;
         await live.sawOffset(end);
@@ -225,7 +225,6 @@ export async function runConsoleBench(
       );
     }
   } finally {
-    await browser?.close();
     await broker.close();
   }
 
