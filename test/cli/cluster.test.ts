@@ -424,11 +424,13 @@ describe('kw cluster', () => {
   });
 
   test('kw broker prints its control channel; a killed one leaves a stale run file, which is reported', async () => {
-    const kw = await startKw(['broker', '--port', '0', '--brokers', '2'], /ready in .*\n/, {
-      timeoutMs: 15_000,
-    });
+    const kw = await startKw(
+      ['broker', '--port', '0', '--brokers', '2', '--console-port', '0'],
+      /ready in .*\n/,
+      { timeoutMs: 15_000 },
+    );
     expect(kw.output()).toMatch(
-      /\ncontrol +http:\/\/127\.0\.0\.1:\d+ +\(kw cluster status\|stop N\|start N\|pause N\|resume N\)\nready in/,
+      /\ncontrol +http:\/\/127\.0\.0\.1:\d+ +\(kw cluster status\|stop N\|start N\|pause N\|resume N\)\nconsole: http:\/\/127\.0\.0\.1:\d+\/\nready in/,
     );
     const bootstrap = /bootstrap servers: (\S+)/.exec(kw.output())![1];
     expect(findControl(bootstrap)).toMatchObject({ found: true, info: { pid: kw.child.pid } });
