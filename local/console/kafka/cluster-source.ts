@@ -46,7 +46,7 @@ import {
 } from './browse-plan';
 import { GroupReader, type GroupRead } from './group-reader';
 import { KafkaRequests, partitionKey, type MetadataTopic } from './kafka-requests';
-import { LagSampler } from './lag-sampler';
+import { LagSampler, SAMPLE_MS } from './lag-sampler';
 import { KafkaConnectionError, KafkaResponseError } from '../../runtime/kafka/wire-client';
 import { matches, readWindow, toMessage, type ReadRecord } from './record-reader';
 
@@ -323,7 +323,7 @@ class KafkaClusterSource implements ClusterSource {
     const page = await this.browse(topic, { partition, from: 'end', limit: TAPE_RECENT });
     const range = page.partitions[0];
     const groups: { groupId: string; committed: number }[] = [];
-    for (const g of await this.allGroups()) {
+    for (const g of await this.recentGroups()) {
       const o = g.offsets.find((x) => x.topic === topic && x.partition === partition);
       if (o?.committed !== null && o?.committed !== undefined)
         groups.push({ groupId: g.groupId, committed: o.committed });
@@ -664,6 +664,17 @@ class KafkaClusterSource implements ClusterSource {
         });
     }
     return out;
+  }
+
+  /**
+   * Every group, as the sampler read it within the last round, or read now when it has nothing that
+   * recent. For the tapes: a live topic view asks for each partition's tape once a second, and a
+   * round of group reads per tape would multiply what the brokers answer by the partition count.
+   */
+  private async recentGroups(): Promise<readonly GroupRead[]> {
+    const latest = this.sampler.latest;
+    if (latest && Date.now() - latest.at <= SAMPLE_MS * 1.5) return latest.groups;
+    return this.allGroups();
   }
 
   /** Every group the brokers list, read now. */

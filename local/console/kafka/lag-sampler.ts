@@ -12,6 +12,8 @@ export const SAMPLE_MS = 1000;
 
 export class LagSampler {
   readonly history = new LagHistory();
+  /** What the last round read, for views that can take a second-old answer instead of asking again. */
+  latest: { readonly at: number; readonly groups: readonly GroupRead[] } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private failing = false;
@@ -59,6 +61,7 @@ export class LagSampler {
     if (this.failing) this.log("console: reading the groups' lag again");
     this.failing = false;
     const at = Date.now();
+    this.latest = { at, groups };
     for (const g of groups) {
       this.history.observe(g.groupId, {
         at,
