@@ -6,7 +6,7 @@
 import { crc32cImplementation } from '../local/kafka/crc32c';
 import { runSideBySideBench, type SideBySide } from './apache-kafka.bench';
 import { runBrokerBench, type Figure } from './broker.bench';
-import { runConsoleBench } from './console.bench';
+import { runConsoleBench, runConsolePageBench } from './console.bench';
 import { runPipelineBench } from './pipeline.bench';
 import { runReplicationBench } from './replication.bench';
 
@@ -72,11 +72,12 @@ const BENCHES: readonly { name: string; heading: string; run: () => Promise<void
   {
     name: 'console',
     heading:
-      'web console: embedded broker produce throughput with the console closed, and open and streaming',
+      'web console: embedded broker produce throughput with the console closed, and open and streaming; page weight, first paint, a 100,000-record topic',
     run: async () => {
       const { client, figures } = await runConsoleBench(log);
       console.log(`  live client: ${client}`);
       print(figures);
+      print(await runConsolePageBench(log));
     },
   },
 ];
