@@ -32,6 +32,24 @@ function append(node, children) {
   }
 }
 
+/** A table with a row of column headings over `body` (a tbody the view fills). */
+export function table(attrs, headings, body) {
+  return el(
+    'table',
+    attrs,
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        headings.map((h) => el('th', {}, h)),
+      ),
+    ),
+    body,
+  );
+}
+
 /** Replaces a node's children (the live views redraw their parts this way). */
 export function fill(node, ...children) {
   node.replaceChildren();

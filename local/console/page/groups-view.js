@@ -4,30 +4,13 @@
  * a plot, rebalances as they happen, and resetting offsets (live: `group:<group>`).
  */
 import { act } from './api.js';
-import { clock, count, el, field, fill, route, section } from './dom.js';
+import { clock, count, el, field, fill, route, section, table } from './dom.js';
 
 export function groupsView(ctx) {
   const rows = el('tbody');
   fill(
     ctx.main,
-    section(
-      'Consumer groups',
-      {},
-      el(
-        'table',
-        {},
-        el(
-          'thead',
-          {},
-          el(
-            'tr',
-            {},
-            ['group', 'state', 'members', 'topics', 'lag'].map((h) => el('th', {}, h)),
-          ),
-        ),
-        rows,
-      ),
-    ),
+    section('Consumer groups', {}, table({}, ['group', 'state', 'members', 'topics', 'lag'], rows)),
   );
   ctx.live(['groups'], (_view, groups) =>
     fill(
@@ -120,41 +103,11 @@ export function groupView(ctx, groupId) {
     el('h1', {}, `Group ${groupId}`),
     head,
     section('Lag', {}, el('p', {}, 'total ', lag), plot),
-    section(
-      'Members',
-      {},
-      el(
-        'table',
-        {},
-        el(
-          'thead',
-          {},
-          el(
-            'tr',
-            {},
-            ['member', 'client', 'host', 'assigned'].map((h) => el('th', {}, h)),
-          ),
-        ),
-        members,
-      ),
-    ),
+    section('Members', {}, table({}, ['member', 'client', 'host', 'assigned'], members)),
     section(
       'Committed offsets',
       {},
-      el(
-        'table',
-        {},
-        el(
-          'thead',
-          {},
-          el(
-            'tr',
-            {},
-            ['topic', 'partition', 'committed', 'high watermark', 'lag'].map((h) => el('th', {}, h)),
-          ),
-        ),
-        offsets,
-      ),
+      table({}, ['topic', 'partition', 'committed', 'high watermark', 'lag'], offsets),
     ),
     section('Rebalances', {}, rebalances),
     section('Reset offsets', {}, resetNote, reset),

@@ -4,7 +4,7 @@
  * text; a produce form; selected rows copied to another topic.
  */
 import { act, get } from './api.js';
-import { clock, decoded, el, field, fill, route, section } from './dom.js';
+import { clock, decoded, el, field, fill, route, section, table } from './dom.js';
 
 export async function messagesView(ctx, topic) {
   let cluster;
@@ -167,20 +167,7 @@ export async function messagesView(ctx, topic) {
     el('h1', {}, `Messages on ${topic}`),
     browse,
     el('p', { class: 'muted' }, status, arrived),
-    el(
-      'table',
-      { class: 'messages' },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          ['', 'partition', 'offset', 'time', 'key', 'value', 'headers'].map((h) => el('th', {}, h)),
-        ),
-      ),
-      rows,
-    ),
+    table({ class: 'messages' }, ['', 'partition', 'offset', 'time', 'key', 'value', 'headers'], rows),
     el('p', { class: 'inline' }, field('copy the selected rows to', copyTo), copy),
     section(
       'Produce',

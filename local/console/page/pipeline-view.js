@@ -5,7 +5,7 @@
  * with redrive; and the drills (send orders, a poison order, a slow function). Live: `pipeline`.
  */
 import { act, get } from './api.js';
-import { bytes, clock, count, decoded, el, field, fill, route, section } from './dom.js';
+import { bytes, clock, count, decoded, el, field, fill, route, section, table } from './dom.js';
 
 const NODE_W = 150;
 const NODE_H = 44;
@@ -46,20 +46,7 @@ export function pipelineView(ctx) {
           'Redrive all',
         ),
       ),
-      el(
-        'table',
-        {},
-        el(
-          'thead',
-          {},
-          el(
-            'tr',
-            {},
-            ['partition', 'offset', 'time', 'dead letter', ''].map((h) => el('th', {}, h)),
-          ),
-        ),
-        dlqRows,
-      ),
+      table({}, ['partition', 'offset', 'time', 'dead letter', ''], dlqRows),
     ),
     section('Mappings', {}, mappings),
     section('Functions', {}, functions),
@@ -394,20 +381,7 @@ function traceSection(recent) {
       field('or pick one', recent),
       el('button', { 'data-testid': 'trace-submit', type: 'submit' }, 'Trace'),
     ),
-    el(
-      'table',
-      {},
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          ['hop', 'at', 'since the previous', 'detail'].map((h) => el('th', {}, h)),
-        ),
-      ),
-      hops,
-    ),
+    table({}, ['hop', 'at', 'since the previous', 'detail'], hops),
     total,
   );
 }
