@@ -252,8 +252,9 @@ export class FunctionPool extends EventEmitter {
       coldStart = true;
       this.stats.coldStarts++;
     }
-    if (!env) {
-      return done({
+    // The pool closed while this invocation waited for an environment or sat in a drill delay.
+    const stopping = () =>
+      done({
         ok: false,
         kind: 'crash',
         error: {
@@ -262,7 +263,7 @@ export class FunctionPool extends EventEmitter {
         },
         durationMs: Date.now() - started,
       });
-    }
+    if (!env) return stopping();
     try {
       await env.ready;
     } catch (error) {
@@ -280,15 +281,7 @@ export class FunctionPool extends EventEmitter {
       await sleep(delayMs);
       if (env.exited || this.closed) {
         this.discard(env);
-        return done({
-          ok: false,
-          kind: 'crash',
-          error: {
-            errorType: 'Runtime.Stopping',
-            errorMessage: `${this.spec.name}: the local runtime is stopping`,
-          },
-          durationMs: Date.now() - started,
-        });
+        return stopping();
       }
     }
     // What is left of the timeout after the drill delay (none: it times out at once, as a handler would).
