@@ -375,10 +375,15 @@ describe('MSK action table: denials', () => {
       }),
       facts(8),
     );
-    const verdict = verdictFor(p, checks);
+    const asked: string[] = [];
+    const verdict = applyChecks(checks, (c) => {
+      asked.push(`${c.scope}/${c.name}${c.group ? ` (${c.group})` : ''}`);
+      return evaluatePolicies(p, ROLE, c.action, c.resource);
+    });
     expect(verdict.entries.map((d) => `${d.check.scope}/${d.check.name} ${d.check.errorCode}`)).toEqual([
       'group/audit 30',
     ]);
+    expect(asked).toEqual(['group/audit', 'group/ledger', 'topic/orders (ledger)']);
   });
 
   test('Produce: one topic denied fails that topic only; a transactional id denied fails the request with 53', () => {
