@@ -6,7 +6,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import type { PolicyStatement } from '../../local/broker/auth/iam/types';
-import { localCluster } from '../../local/runtime/iam/local-arns';
+import { localCluster } from '../../local/runtime/template/local-cluster';
 import {
   AWS_MANAGED_POLICY_NOTE,
   rolePolicies,
@@ -14,6 +14,8 @@ import {
   type RolePolicySet,
 } from '../../local/runtime/iam/role-policies';
 import type { CfnTemplate, StackTemplate } from '../../local/runtime/template/manifest';
+import { loadAssembly } from '../../local/runtime/assembly';
+import { writeAssembly } from '../support/cloud-assembly';
 import { synthWorkshop } from '../support/workshop-app';
 
 /** The app's stacks as the assembly holds them. */
@@ -245,6 +247,34 @@ function app(resources: CfnTemplate['Resources'], other: CfnTemplate = {}): AppR
 const roleArn = 'arn:aws:iam::000000000000:role/app-FnRole';
 
 describe('role policies from hand-written templates', () => {
+  it("GIVEN a mapping on an MSK cluster THEN the cluster ARN it reads is the one the roles' policies are read against", () => {
+    const template: CfnTemplate = {
+      Resources: {
+        Cluster: { Type: 'AWS::MSK::ServerlessCluster', Properties: { ClusterName: 'test' } },
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Metadata: { 'aws:asset:path': 'asset.fn' },
+          Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler' },
+        },
+        Mapping: {
+          Type: 'AWS::Lambda::EventSourceMapping',
+          Properties: {
+            EventSourceArn: { 'Fn::GetAtt': ['Cluster', 'Arn'] },
+            FunctionName: { Ref: 'Fn' },
+            Topics: ['orders'],
+            StartingPosition: 'TRIM_HORIZON',
+          },
+        },
+      },
+    };
+    const assembly = loadAssembly(
+      writeAssembly(template, { 'asset.fn': 'exports.handler = async () => {};' }),
+    );
+    const [policiesCluster] = rolePolicies([{ name: 'app', template }]).clusters;
+    expect(assembly.mappings[0].clusterArn).toBe(policiesCluster.arn);
+    expect(policiesCluster.arn).toBe(localCluster('app', 'Cluster', 'test').arn);
+  });
+
   it('GIVEN inline Policies, a ManagedPolicy by ARN and an AWS-managed policy THEN each is where it belongs', () => {
     const result = app({});
     const role = result.roles.get(roleArn)!;

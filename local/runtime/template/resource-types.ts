@@ -3,6 +3,7 @@
  * a resource of that type, and what it becomes locally (a function, a Kafka event source mapping, a
  * Function URL, a topic, a table, or nothing). A type without a translator is not emulated.
  */
+import { localCluster } from './local-cluster';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type {
@@ -249,9 +250,10 @@ const dynamoDbTable: ResourceTranslator = {
   },
 };
 
+/** The cluster's local ARN, the same the roles' policies are read against (iam/role-policies.ts). */
 function clusterArn(r: ResourceRef): string {
   const name = r.resource.Properties?.ClusterName;
-  return `arn:aws:kafka:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/${typeof name === 'string' ? name : r.logicalId}/local`;
+  return localCluster(r.stack, r.logicalId, typeof name === 'string' ? name : r.logicalId).arn;
 }
 
 const mskCluster: ResourceTranslator = {
