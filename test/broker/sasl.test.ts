@@ -479,6 +479,15 @@ describe('GIVEN a two-broker cluster with an IAM listener', () => {
     conn.end();
   });
 
+  test('WHEN a broker is stopped and started again THEN its IAM listener is back on the same port', async () => {
+    await broker.control.stop(2);
+    await expect(RawConnection.open(broker.iamPorts[1])).rejects.toThrow(/ECONNREFUSED/);
+    await broker.control.start(2);
+    const { conn, answer } = await rawAuthenticated(broker.iamPorts[1], mskIamBytes(INGEST));
+    expect(answer).toMatchObject({ ErrorCode: 0 });
+    conn.end();
+  });
+
   test('WHEN the plain listener gets a SaslHandshake THEN ILLEGAL_SASL_STATE, as Kafka answers without SASL', async () => {
     const conn = await RawConnection.open(broker.ports[0]);
     expect(await call(conn, SaslHandshakeSchema, 1, { Mechanism: 'OAUTHBEARER' })).toMatchObject({
