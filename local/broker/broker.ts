@@ -2,8 +2,11 @@
  * The embedded Kafka-protocol broker as a library: `startBroker()` listens on one port per broker
  * (all in this process, each partition replicated on its own brokers' logs) and resolves once every
  * port accepts connections. `control` stops, starts, pauses and resumes single brokers: the drills.
+ * With `iam`, every broker also listens on a second port where clients must authenticate with MSK IAM
+ * (SASL AWS_MSK_IAM or OAUTHBEARER), as MSK serves IAM on its own port; the plain port stays open.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import type { SaslSettings } from './auth/sasl/session';
 import { Cluster, type BrokerInfo } from './cluster/cluster';
 import type { BrokerState } from './replication/controller';
 import { DataDir, DataDirError, type FsyncPolicy } from './storage/data-dir';
@@ -52,6 +55,19 @@ export interface BrokerOptions {
    * at once, and such a produce gets NOT_ENOUGH_REPLICAS_AFTER_APPEND. @default true
    */
   readonly freezeHighWatermarkUnderMinIsr?: boolean;
+  /** Opens an IAM listener on every broker, checking tokens against these credentials. @default none */
+  readonly iam?: IamListenerOptions;
+}
+
+/** The IAM listener: where it listens and what it checks a client's token and Connect against. */
+export interface IamListenerOptions extends SaslSettings {
+  /**
+   * Port of the first broker's IAM listener; further brokers take the next ports. 0 picks free ports.
+   * @default the ports right after the plain listeners' (0 when `port` is 0)
+   */
+  readonly port?: number;
+  /** The clock sessions expire by. @default Date.now */
+  readonly now?: () => number;
 }
 
 export type { BrokerState };
@@ -104,6 +120,10 @@ export interface RunningBroker {
   readonly host: string;
   /** host:port list for clients' bootstrap setting. */
   readonly bootstrapServers: string;
+  /** IAM listener ports of every broker, by node id - 1; empty without the `iam` option. */
+  readonly iamPorts: readonly number[];
+  /** host:port list of the IAM listeners ('' without the `iam` option). */
+  readonly iamBootstrapServers: string;
   /** The shared state, for tests and tools in the same process. */
   readonly cluster: Cluster;
   /** The group coordinator, likewise. */
@@ -215,9 +235,10 @@ function clusterStatus(cluster: Cluster): ClusterStatus {
   };
 }
 
-/** One broker's listener, its open connections and, while it is paused, the requests it holds. */
+/** One broker's listeners, its open connections and, while it is paused, the requests it holds. */
 class BrokerListener {
-  server?: Server;
+  /** The plain listener, then the IAM one when there is one. */
+  servers: Server[] = [];
   readonly sockets = new Set<Socket>();
   private resumed?: Promise<void>;
   private release = (): void => undefined;
@@ -238,9 +259,9 @@ class BrokerListener {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const servers = this.servers;
+    this.servers = [];
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 }
 
@@ -257,6 +278,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     throw new BrokerOptionsError(
       `default replication factor must be 1-${count} (the brokers), got ${factor}`,
     );
+  const iam = options.iam;
+  const firstIamPort = iam?.port ?? (firstPort === 0 ? 0 : firstPort + count);
+  if (iam && (!Number.isInteger(firstIamPort) || firstIamPort < 0 || firstIamPort > 65535))
+    throw new BrokerOptionsError(`invalid IAM listener port ${firstIamPort}`);
   const log = options.log ?? (() => undefined);
   let storage: DataDir | undefined;
   try {
@@ -287,6 +312,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const apiKeys = advertisedApiKeys(HANDLERS);
   const listeners = cluster.brokers.map((b) => new BrokerListener(b));
   const listenPorts = new Map<number, number>();
+  const iamPortOf = new Map<number, number>();
 
   const retention = setInterval(() => cluster.enforceRetention(), options.retentionCheckMs ?? 5000);
   retention.unref();
@@ -300,27 +326,49 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     storage?.close();
   };
 
-  const open = async (listener: BrokerListener, port: number): Promise<number> => {
+  // On the IAM listener brokers are advertised at their IAM ports, so a client stays on it.
+  const advertiseIam = (b: BrokerInfo) => ({ host: b.host, port: iamPortOf.get(b.nodeId) ?? -1 });
+  const serve = (listener: BrokerListener, sasl: boolean): Server => {
     const server = createServer((socket) => {
       listener.sockets.add(socket);
       socket.on('close', () => listener.sockets.delete(socket));
       new Connection(socket, {
         handlers: HANDLERS,
         maxFrameBytes: options.maxRequestBytes ?? 100 * 1024 * 1024,
-        context: { cluster, broker: listener.broker, groups, apiKeys },
+        context: {
+          cluster,
+          broker: listener.broker,
+          groups,
+          apiKeys,
+          advertise: sasl ? advertiseIam : undefined,
+        },
         log,
         admission: listener.admission,
+        sasl: sasl ? iam : undefined,
+        now: iam?.now,
       });
     });
-    listener.server = server;
-    return listen(server, port, host);
+    listener.servers.push(server);
+    return server;
+  };
+  /** Listens on the broker's plain port and, with `iam`, its IAM port; resolves to both ports. */
+  const open = async (listener: BrokerListener, port: number, iamPort: number): Promise<[number, number]> => {
+    const plain = await listen(serve(listener, false), port, host);
+    const secured = iam ? await listen(serve(listener, true), iamPort, host) : -1;
+    return [plain, secured];
   };
 
   try {
     for (const listener of listeners) {
       const { broker } = listener;
-      const port = await open(listener, firstPort === 0 ? 0 : firstPort + broker.nodeId - 1);
+      const offset = broker.nodeId - 1;
+      const [port, iamPort] = await open(
+        listener,
+        firstPort === 0 ? 0 : firstPort + offset,
+        firstIamPort === 0 ? 0 : firstIamPort + offset,
+      );
       listenPorts.set(broker.nodeId, port);
+      if (iam) iamPortOf.set(broker.nodeId, iamPort);
       broker.port = port;
     }
   } catch (error) {
@@ -329,6 +377,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   }
 
   const ports = cluster.brokers.map((b) => b.port);
+  const iamPorts = iam ? cluster.brokers.map((b) => iamPortOf.get(b.nodeId)!) : [];
   options.advertisedListeners?.forEach((listener, i) => {
     const broker = cluster.brokers[i];
     const at = listener.lastIndexOf(':');
@@ -358,7 +407,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     async start(nodeId) {
       const listener = listenerOf(nodeId);
       if (listener.broker.state !== 'stopped') return;
-      await open(listener, listenPorts.get(nodeId)!);
+      await open(listener, listenPorts.get(nodeId)!, iamPortOf.get(nodeId) ?? -1);
       cluster.replication.started(nodeId);
     },
     pause(nodeId) {
@@ -380,6 +429,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     ports,
     host,
     bootstrapServers: ports.map((p) => `${host}:${p}`).join(','),
+    iamPorts,
+    iamBootstrapServers: iamPorts.map((p) => `${host}:${p}`).join(','),
     cluster,
     groups,
     stats: () => clusterStats(cluster),

@@ -17,7 +17,7 @@ import { FetchSchema } from '../../kafka/messages/01-fetch';
 import { BatchField } from '../../kafka/record-batch';
 import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import type { PartitionLog } from '../log/partition-log';
-import { leaderCheck, type ApiHandler, type RequestContext } from './api';
+import { endpointOf, leaderCheck, type ApiHandler, type RequestContext } from './api';
 
 type FetchTopic = RequestOf<typeof FetchSchema>['Topics'][number];
 type FetchPartition = FetchTopic['Partitions'][number];
@@ -159,12 +159,10 @@ function nodeEndpoints(
   );
   return context.cluster.brokers
     .filter((b) => leaders.has(b.nodeId))
-    .map((b): NonNullable<FetchResponse['NodeEndpoints']>[number] => ({
-      NodeId: b.nodeId,
-      Host: b.host,
-      Port: b.port,
-      Rack: null,
-    }));
+    .map((b): NonNullable<FetchResponse['NodeEndpoints']>[number] => {
+      const { host, port } = endpointOf(context, b);
+      return { NodeId: b.nodeId, Host: host, Port: port, Rack: null };
+    });
 }
 
 /** The response's topics: consecutive answers of the same topic share one entry, as in Kafka's. */

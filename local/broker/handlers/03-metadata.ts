@@ -10,7 +10,7 @@ import { TopicError, topicNameProblem, type Topic } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
 import { MetadataSchema } from '../../kafka/messages/03-metadata';
 import type { ResponseInput } from '../../kafka/schema';
-import type { ApiHandler, RequestContext } from './api';
+import { endpointOf, type ApiHandler, type RequestContext } from './api';
 
 const UNKNOWN_OPERATIONS = -2147483648;
 const ZERO_UUID = Buffer.alloc(16);
@@ -94,12 +94,10 @@ export const metadata: ApiHandler<typeof MetadataSchema> = {
     }
     return {
       ThrottleTimeMs: 0,
-      Brokers: cluster.liveBrokers.map((b): MetadataResponse['Brokers'][number] => ({
-        NodeId: b.nodeId,
-        Host: b.host,
-        Port: b.port,
-        Rack: null,
-      })),
+      Brokers: cluster.liveBrokers.map((b): MetadataResponse['Brokers'][number] => {
+        const { host, port } = endpointOf(context, b);
+        return { NodeId: b.nodeId, Host: host, Port: port, Rack: null };
+      }),
       ClusterId: cluster.clusterId,
       ControllerId: (cluster.liveBrokers[0] ?? cluster.brokers[0]).nodeId,
       Topics: topics,

@@ -10,7 +10,7 @@
 import { ErrorCode } from '../../kafka/errors';
 import { FindCoordinatorSchema } from '../../kafka/messages/10-find-coordinator';
 import type { ResponseInput } from '../../kafka/schema';
-import type { ApiHandler } from './api';
+import { endpointOf, type ApiHandler } from './api';
 
 const GROUP = 0;
 const TRANSACTION = 1;
@@ -47,7 +47,8 @@ export const findCoordinator: ApiHandler<typeof FindCoordinatorSchema> = {
       const node = supported ? context.cluster.groupCoordinator(key) : undefined;
       if (supported && !node)
         return { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: null, nodeId: -1, host: '', port: -1 };
-      return { code, message, nodeId: node?.nodeId ?? -1, host: node?.host ?? '', port: node?.port ?? -1 };
+      const at = node ? endpointOf(context, node) : undefined;
+      return { code, message, nodeId: node?.nodeId ?? -1, host: at?.host ?? '', port: at?.port ?? -1 };
     };
     const single = answerFor(keys[0]);
     return {

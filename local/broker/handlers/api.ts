@@ -1,4 +1,6 @@
 /** What every API handler file exports, and what a handler gets to work with. */
+import type { Principal } from '../auth/iam/types';
+import type { SaslSession } from '../auth/sasl/session';
 import type { Cluster, BrokerInfo, Partition } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
 import type { GroupCoordinator } from '../groups/group-coordinator';
@@ -20,6 +22,27 @@ export interface RequestContext {
   readonly onClose: (callback: () => void) => () => void;
   /** The ApiVersions list (key, min, max of every registered handler). */
   readonly apiKeys: ResponseInput<typeof ApiVersionsSchema>['ApiKeys'];
+  /** The connection's SASL state, on the IAM listener only. */
+  readonly sasl?: SaslSession;
+  /** Who the connection had authenticated as when the request arrived (IAM listener only). */
+  readonly principal?: Principal;
+  /**
+   * Where a broker is reached on the listener the request came in on, for Metadata, FindCoordinator and
+   * Fetch's leader endpoints: a client that bootstraps on the IAM listener must stay on it.
+   * @default the broker's own host and port (the plain listener)
+   */
+  readonly advertise?: (broker: BrokerInfo) => Endpoint;
+}
+
+/** A broker's address as a response tells it. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The address of `broker` on the listener this request arrived at. */
+export function endpointOf(context: RequestContext, broker: BrokerInfo): Endpoint {
+  return context.advertise?.(broker) ?? { host: broker.host, port: broker.port };
 }
 
 /** A handler of one API; `S` types the request it reads and the response it returns. */

@@ -5,8 +5,14 @@
  * Malformed frames, unknown API keys, unsupported versions (except ApiVersions, which answers
  * UNSUPPORTED_VERSION so the client can retry lower) and frames over the size limit close this
  * connection only; nothing here can take the broker down.
+ *
+ * On the IAM listener (`sasl` set) each connection has a SASL session (auth/sasl/session.ts): requests it
+ * may not serve yet (anything but ApiVersions and the SASL requests before authentication, anything
+ * but a re-authentication once the session expired, anything after a failed authentication) close the
+ * connection, as Kafka closes a client that does not do SASL.
  */
 import type { Socket } from 'node:net';
+import { SaslSession, type SaslSettings } from '../auth/sasl/session';
 import { CloseConnection, type ApiHandler, type RequestContext, type RequestHeader } from '../handlers/api';
 import { ErrorCode } from '../../kafka/errors';
 import type { Struct } from '../../kafka/message-codec';
@@ -18,13 +24,17 @@ export interface ConnectionOptions {
   readonly handlers: ReadonlyMap<number, ApiHandler>;
   /** Largest request frame accepted (socket.request.max.bytes). */
   readonly maxFrameBytes: number;
-  readonly context: Omit<RequestContext, 'header' | 'onClose' | 'clientHost'>;
+  readonly context: Omit<RequestContext, 'header' | 'onClose' | 'clientHost' | 'sasl' | 'principal'>;
   readonly log: (message: string) => void;
   /**
    * Resolves when the broker may handle a request: a paused broker holds every request it reads until
    * it resumes, as a frozen process would. @default always at once
    */
   readonly admission?: () => Promise<void> | undefined;
+  /** Makes this a SASL (MSK IAM) connection. @default none: the plain listener */
+  readonly sasl?: SaslSettings;
+  /** The clock sessions expire by (tests move it). @default Date.now */
+  readonly now?: () => number;
 }
 
 const API_VERSIONS_KEY = 18;
@@ -44,11 +54,16 @@ export class Connection {
   private closedFlag = false;
   private readonly closeCallbacks = new Set<() => void>();
   private paused = false;
+  private readonly sasl?: SaslSession;
 
   constructor(
     private readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
+    if (options.sasl) {
+      const from = `${socket.remoteAddress}:${socket.remotePort}`;
+      this.sasl = new SaslSession(options.sasl, (m) => options.log(`${m} (client ${from})`), options.now);
+    }
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -110,6 +125,10 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.sasl?.awaitsRawToken) {
+      this.onRawToken(this.sasl, frame);
+      return;
+    }
     let header: RequestHeader;
     let handler: ApiHandler | undefined;
     let request: Struct;
@@ -120,6 +139,11 @@ export class Connection {
       handler = this.options.handlers.get(apiKey);
       if (!handler) {
         this.close(`unknown API key ${apiKey}`);
+        return;
+      }
+      const refusal = this.sasl?.refusal(apiKey, handler.name);
+      if (refusal) {
+        this.close(refusal);
         return;
       }
       if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
@@ -144,6 +168,8 @@ export class Connection {
     const context: RequestContext = {
       ...this.options.context,
       header,
+      sasl: this.sasl,
+      principal: this.sasl?.principal,
       clientHost: `/${this.socket.remoteAddress ?? 'unknown'}`,
       onClose: (callback) => {
         this.closeCallbacks.add(callback);
@@ -160,6 +186,22 @@ export class Connection {
           : responseFrame(h.schema, header.apiVersion, header.correlationId, response);
       })(),
     );
+  }
+
+  /**
+   * The token after SaslHandshake v0: a size-prefixed frame of SASL bytes, answered the same way (an
+   * empty frame or AWS_MSK_IAM's reply); a refusal closes the connection, the only answer v0 has.
+   */
+  private onRawToken(sasl: SaslSession, token: Buffer): void {
+    const answer = sasl.authenticate(token);
+    if (answer.ErrorCode !== ErrorCode.NONE) {
+      this.close(`raw SASL token refused: ${answer.ErrorMessage ?? answer.ErrorCode}`);
+      return;
+    }
+    const frame = Buffer.alloc(4 + answer.AuthBytes.length);
+    frame.writeInt32BE(answer.AuthBytes.length, 0);
+    answer.AuthBytes.copy(frame, 4);
+    this.enqueue(Promise.resolve(frame));
   }
 
   /** ApiVersions at a version we do not speak: a v0 body with UNSUPPORTED_VERSION and our key list. */

@@ -15,6 +15,7 @@ import { LeaveGroupSchema } from './13-leave-group';
 import { SyncGroupSchema } from './14-sync-group';
 import { DescribeGroupsSchema } from './15-describe-groups';
 import { ListGroupsSchema } from './16-list-groups';
+import { SaslHandshakeSchema } from './17-sasl-handshake';
 import { ApiVersionsSchema } from './18-api-versions';
 import { CreateTopicsSchema } from './19-create-topics';
 import { DeleteTopicsSchema } from './20-delete-topics';
@@ -23,6 +24,7 @@ import { InitProducerIdSchema } from './22-init-producer-id';
 import { OffsetForLeaderEpochSchema } from './23-offset-for-leader-epoch';
 import { DescribeConfigsSchema } from './32-describe-configs';
 import { AlterConfigsSchema } from './33-alter-configs';
+import { SaslAuthenticateSchema } from './36-sasl-authenticate';
 import { CreatePartitionsSchema } from './37-create-partitions';
 import { DeleteGroupsSchema } from './42-delete-groups';
 import { IncrementalAlterConfigsSchema } from './44-incremental-alter-configs';
@@ -45,6 +47,7 @@ export const MESSAGE_SCHEMAS: ReadonlyMap<number, ApiSchema> = new Map(
     SyncGroupSchema,
     DescribeGroupsSchema,
     ListGroupsSchema,
+    SaslHandshakeSchema,
     ApiVersionsSchema,
     CreateTopicsSchema,
     DeleteTopicsSchema,
@@ -53,6 +56,7 @@ export const MESSAGE_SCHEMAS: ReadonlyMap<number, ApiSchema> = new Map(
     OffsetForLeaderEpochSchema,
     DescribeConfigsSchema,
     AlterConfigsSchema,
+    SaslAuthenticateSchema,
     CreatePartitionsSchema,
     DeleteGroupsSchema,
     IncrementalAlterConfigsSchema,
