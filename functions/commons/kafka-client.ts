@@ -5,7 +5,9 @@
  * - `KAFKA_BOOTSTRAP_SERVERS`: comma-separated host:port list, used as is;
  * - otherwise `KAFKA_CLUSTER_ARN`: brokers looked up once per container with GetBootstrapBrokers;
  * - `KAFKA_AUTH`: `iam` (MSK IAM over TLS, tokens from aws-msk-iam-sasl-signer-js) or `none` (plain TCP,
- *   for the embedded broker and self-managed Kafka).
+ *   for the embedded broker and self-managed Kafka);
+ * - `KAFKA_TLS`: `false` turns TLS off for `iam`, for the embedded broker's IAM listener (plain TCP,
+ *   which `kw up --iam` sets); MSK's IAM listener always needs TLS, so the default is on.
  */
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
@@ -17,6 +19,8 @@ export type KafkaAuth = 'iam' | 'none';
 export interface KafkaConnectionSettings {
   readonly clientId: string;
   readonly auth: KafkaAuth;
+  /** TLS with IAM auth; off only where KAFKA_TLS=false says the listener is plain TCP. @default true */
+  readonly tls?: boolean;
   readonly region: string;
   readonly bootstrapServers?: readonly string[];
   readonly clusterArn?: string;
@@ -43,10 +47,15 @@ export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
       'set KAFKA_BOOTSTRAP_SERVERS (host:port,...) or KAFKA_CLUSTER_ARN to reach Kafka',
     );
   }
+  const tls = env.KAFKA_TLS ?? 'true';
+  if (tls !== 'true' && tls !== 'false') {
+    throw new KafkaSettingsError(`invalid KAFKA_TLS "${tls}": expected true or false`);
+  }
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   return {
     clientId: env.AWS_LAMBDA_FUNCTION_NAME ?? 'serverless-kafka-workshop',
     auth,
+    tls: tls === 'true',
     region,
     bootstrapServers: servers.length > 0 ? servers : undefined,
     clusterArn,
@@ -86,7 +95,7 @@ export function kafkajsConfig(settings: KafkaConnectionSettings, brokers: string
   if (settings.auth === 'none') return base;
   return {
     ...base,
-    ssl: true,
+    ...(settings.tls === false ? {} : { ssl: true }),
     sasl: {
       mechanism: 'oauthbearer',
       // MSK IAM auth: a SigV4-presigned token from the function's own role credentials.

@@ -90,6 +90,20 @@ describe('kafka client factory', () => {
     }
   });
 
+  test('KAFKA_TLS=false keeps IAM auth without TLS, for the plain-TCP IAM listener of the embedded broker; anything but true or false is refused', () => {
+    const local = kafkaSettingsFromEnv({
+      KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9098',
+      KAFKA_AUTH: 'iam',
+      KAFKA_TLS: 'false',
+    });
+    const config = kafkajsConfig(local, ['127.0.0.1:9098']);
+    expect(config.ssl).toBeUndefined();
+    expect(config.sasl?.mechanism).toBe('oauthbearer');
+    expect(() =>
+      kafkaSettingsFromEnv({ KAFKA_BOOTSTRAP_SERVERS: 'x:1', KAFKA_AUTH: 'iam', KAFKA_TLS: 'no' }),
+    ).toThrow(/invalid KAFKA_TLS "no": expected true or false/);
+  });
+
   test('plain auth has neither TLS nor SASL', () => {
     const config = kafkajsConfig(kafkaSettingsFromEnv({ KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9092' }), [
       '127.0.0.1:9092',
