@@ -11,7 +11,12 @@
 import { ErrorCode } from '../../kafka/errors';
 import { FindCoordinatorSchema } from '../../kafka/messages/10-find-coordinator';
 import { MetadataSchema } from '../../kafka/messages/03-metadata';
-import { KafkaConnectionError, KafkaResponseError, type WireClient } from './wire-client';
+import {
+  KafkaAuthenticationError,
+  KafkaConnectionError,
+  KafkaResponseError,
+  type WireClient,
+} from './wire-client';
 
 /** Opens connections on behalf of their owner, which closes whatever is still open when it stops. */
 export interface Connections {
@@ -124,6 +129,8 @@ export class ClusterView {
         this.client = await this.connections.open(address);
         return this.client;
       } catch (error) {
+        // Every broker checks the same credentials: a refused token is the answer, not a broker down.
+        if (error instanceof KafkaAuthenticationError) throw error;
         failures.push((error as Error).message);
       }
     }

@@ -11,10 +11,17 @@
  * may wait): a broker that stops answering without closing the socket would otherwise hold its
  * caller forever. Responses come back in request order, so a late one would leave every later
  * request unanswered: a timeout closes the connection, as Kafka's own clients do.
+ *
+ * On an IAM listener the connection authenticates before its first request (SaslHandshake v1 and
+ * SaslAuthenticate v1 with an OAUTHBEARER token, as kafkajs with the MSK signer does) and again
+ * before the session lifetime the broker granted runs out (KIP-368), on the same connection: the
+ * broker answers in request order, so requests in flight are not disturbed.
  */
 import { connect, type Socket } from 'node:net';
-import { errorName } from '../../kafka/errors';
+import { ErrorCode, errorName } from '../../kafka/errors';
 import type { Struct } from '../../kafka/message-codec';
+import { SaslHandshakeSchema } from '../../kafka/messages/17-sasl-handshake';
+import { SaslAuthenticateSchema } from '../../kafka/messages/36-sasl-authenticate';
 import { requestFrame } from '../../kafka/request-frame';
 import { decodeResponse } from '../../kafka/response-frame';
 import { inRange, type ApiSchema, type RequestInput, type ResponseOf } from '../../kafka/schema';
@@ -26,7 +33,7 @@ export class KafkaConnectionError extends Error {
 
 /** A response that carries a Kafka error code; `code` says which, the message what was asked. */
 export class KafkaResponseError extends Error {
-  public override readonly name = 'KafkaResponseError';
+  public override readonly name: string = 'KafkaResponseError';
 
   constructor(
     readonly code: number,
@@ -35,6 +42,26 @@ export class KafkaResponseError extends Error {
     super(`${what}: ${errorName(code)}`);
   }
 }
+
+/** The broker refused the connection's SASL authentication; `detail` is the broker's message. */
+export class KafkaAuthenticationError extends KafkaResponseError {
+  public override readonly name = 'KafkaAuthenticationError';
+
+  constructor(
+    address: string,
+    readonly detail: string,
+  ) {
+    super(ErrorCode.SASL_AUTHENTICATION_FAILED, `SaslAuthenticate to ${address} (${detail})`);
+  }
+}
+
+/** How a connection authenticates: an MSK IAM token (the signer's base64url presigned URL) on demand. */
+export interface SaslOauthBearer {
+  token(): Promise<string>;
+}
+
+/** Re-authenticate once this share of the session lifetime has passed (Kafka's clients pick 85–95 %). */
+const REAUTH_AT = 0.85;
 
 interface Pending {
   readonly schema: ApiSchema;
@@ -62,6 +89,7 @@ export class WireClient {
   private nextCorrelationId = 1;
   private buffered: Buffer = Buffer.alloc(0);
   private closedError: Error | undefined;
+  private reauthTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -74,8 +102,28 @@ export class WireClient {
     socket.on('close', () => this.fail(new KafkaConnectionError(`${address}: connection closed`)));
   }
 
-  /** Opens a connection; rejects after `timeoutMs` or on a refused connection. */
-  static open(address: string, clientId: string, timeoutMs = 5000): Promise<WireClient> {
+  /**
+   * Opens a connection, authenticated with `sasl` when given; rejects after `timeoutMs` or on a
+   * refused connection, and with KafkaAuthenticationError when the broker refuses the token.
+   */
+  static async open(
+    address: string,
+    clientId: string,
+    timeoutMs = 5000,
+    sasl?: SaslOauthBearer,
+  ): Promise<WireClient> {
+    const client = await WireClient.connect(address, clientId, timeoutMs);
+    if (!sasl) return client;
+    try {
+      await client.authenticate(sasl);
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  private static connect(address: string, clientId: string, timeoutMs: number): Promise<WireClient> {
     const { host, port } = parseHostPort(address);
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
@@ -127,6 +175,36 @@ export class WireClient {
     }) as Promise<ResponseOf<S>>;
   }
 
+  /**
+   * SaslHandshake and SaslAuthenticate with a fresh token; schedules the next authentication before
+   * the granted session lifetime ends. A refused re-authentication closes the connection (the broker
+   * would refuse every request after the lifetime anyway), failing what is in flight.
+   */
+  private async authenticate(sasl: SaslOauthBearer): Promise<void> {
+    const handshake = await this.request(SaslHandshakeSchema, 1, { Mechanism: 'OAUTHBEARER' });
+    if (handshake.ErrorCode !== ErrorCode.NONE) {
+      throw new KafkaAuthenticationError(
+        this.address,
+        `OAUTHBEARER not offered (${errorName(handshake.ErrorCode)}; the broker offers ${handshake.Mechanisms.join(', ')})`,
+      );
+    }
+    const token = await sasl.token();
+    const res = await this.request(SaslAuthenticateSchema, 1, {
+      AuthBytes: Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`),
+    });
+    if (res.ErrorCode !== ErrorCode.NONE)
+      throw new KafkaAuthenticationError(this.address, res.ErrorMessage ?? errorName(res.ErrorCode));
+    const lifetimeMs = Number(res.SessionLifetimeMs);
+    if (lifetimeMs <= 0 || this.closedError) return;
+    this.reauthTimer = setTimeout(() => {
+      this.reauthTimer = undefined;
+      this.authenticate(sasl).catch((error: Error) =>
+        this.fail(error instanceof KafkaConnectionError ? error : new KafkaConnectionError(error.message)),
+      );
+    }, lifetimeMs * REAUTH_AT);
+    this.reauthTimer.unref();
+  }
+
   /** Whether the connection is closed (by either side, or after a failure). */
   get closed(): boolean {
     return this.closedError !== undefined;
@@ -162,6 +240,7 @@ export class WireClient {
   private fail(error: Error): void {
     if (this.closedError) return;
     this.closedError = error;
+    clearTimeout(this.reauthTimer);
     this.socket.destroy();
     for (const waiter of this.pending.values()) {
       clearTimeout(waiter.timer);
