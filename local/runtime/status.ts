@@ -20,6 +20,8 @@ export interface RuntimeSnapshot {
     lag: number;
     toDestination: number;
     dropped: number;
+    /** AWS's LastProcessingResult: `OK`, `No records processed`, or a `PROBLEM: ...` text. */
+    lastProcessingResult: string;
   }[];
   readonly functions: {
     name: string;
@@ -145,6 +147,7 @@ export async function runtimeStatus(
         lag: lagOf(m),
         toDestination: m.poller.stats.recordsToDestination,
         dropped: m.poller.stats.recordsDropped,
+        lastProcessingResult: m.poller.lastProcessingResult,
       })),
       functions: [...functions.values()].map((f) => ({ name: shortName(f.spec), ...f.pool.stats })),
       deadLetters:

@@ -20,6 +20,12 @@
  * partitions); polling starts at once (AWS takes minutes); records compressed with snappy, lz4 or
  * zstd cannot be read (gzip and none can).
  *
+ * On an IAM listener (options.sasl) every connection authenticates as the function's role, and a
+ * refusal surfaces as AWS's mapping shows it: `lastProcessingResult` takes AWS's LastProcessingResult
+ * text (PROBLEM: SASL authentication failed. / PROBLEM: Cluster failed to authorize Lambda.), the log
+ * names the missing permission (options.explainDenial), and the poller keeps retrying with backoff,
+ * as AWS's does, until the grant is there.
+ *
  * Why our own Kafka client (kafka/wire-client.ts) rather than a maintained library's low-level API,
  * weighed when the poller first ran on Apache Kafka: kafkajs 2.2.4 (unchanged since 2023) hides its
  * broker connections behind undocumented internals and fails a whole Fetch on one partition's error.
@@ -43,7 +49,13 @@ import type { LocalMappingSpec, LocalStartingPosition } from '../assembly';
 import { ClusterView, type Connections } from '../kafka/cluster-view';
 import { PartitionReader } from '../kafka/partition-reader';
 import type { KafkaRecord } from '../kafka/records';
-import { KafkaResponseError, WireClient } from '../kafka/wire-client';
+import {
+  KafkaAuthenticationError,
+  KafkaConnectionError,
+  KafkaResponseError,
+  WireClient,
+  type SaslOauthBearer,
+} from '../kafka/wire-client';
 import type { InvokeOutcome } from '../lambda/function-pool';
 import {
   addFetched,
@@ -122,6 +134,37 @@ export interface MappingPollerOptions {
   /** Longest pause between attempts to reach a partition's leader or the group's coordinator. @default 2000 ms */
   readonly maxReconnectBackoffMs?: number;
   readonly log?: (message: string) => void;
+  /** Authenticates every connection (an IAM listener); none on a plain listener. */
+  readonly sasl?: SaslOauthBearer;
+  /**
+   * What a refusal with `errorCode` (SASL_AUTHENTICATION_FAILED or a *_AUTHORIZATION_FAILED) means
+   * for this mapping: the permissions its role lacks, one line each, for the log.
+   */
+  readonly explainDenial?: (errorCode: number) => readonly string[];
+}
+
+/** AWS's LastProcessingResult texts (msk-iam.md §5). */
+export const PROCESSING_RESULT = {
+  initial: 'No records processed',
+  ok: 'OK',
+  authentication: 'PROBLEM: SASL authentication failed.',
+  authorization: 'PROBLEM: Cluster failed to authorize Lambda.',
+  connection: 'PROBLEM: Connection error. Please check your event source connection configuration.',
+} as const;
+
+const AUTHORIZATION_FAILED: ReadonlySet<number> = new Set([
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+]);
+
+/** The LastProcessingResult an error stands for; undefined for errors that say nothing about the source. */
+export function processingResultOf(error: unknown): string | undefined {
+  if (error instanceof KafkaAuthenticationError) return PROCESSING_RESULT.authentication;
+  if (error instanceof KafkaResponseError && AUTHORIZATION_FAILED.has(error.code))
+    return PROCESSING_RESULT.authorization;
+  if (error instanceof KafkaConnectionError) return PROCESSING_RESULT.connection;
+  return undefined;
 }
 
 const SIX_MB = 6 * 1024 * 1024;
@@ -211,6 +254,9 @@ export class MappingPoller extends EventEmitter {
   private readonly log: (message: string) => void;
   private readonly limits: BatchLimits;
   private readonly rules: DeliveryRules;
+  private result: string = PROCESSING_RESULT.initial;
+  /** The last problem logged, so a refusal repeated on every retry is logged once per spell. */
+  private reportedProblem: string | undefined;
 
   constructor(
     readonly spec: MappingSpec,
@@ -248,6 +294,37 @@ export class MappingPoller extends EventEmitter {
     }
   }
 
+  /** AWS's LastProcessingResult for the mapping: OK once records are read, or the last problem. */
+  get lastProcessingResult(): string {
+    return this.result;
+  }
+
+  /** Notes that the source answered: the result is OK again. */
+  private sourceAnswered(): void {
+    if (this.result === PROCESSING_RESULT.ok) return;
+    if (this.reportedProblem)
+      this.log(`${this.spec.name}: ${PROCESSING_RESULT.ok} (the source answers again)`);
+    this.result = PROCESSING_RESULT.ok;
+    this.reportedProblem = undefined;
+  }
+
+  /**
+   * Takes the LastProcessingResult an error stands for; a refusal is logged (once per spell) with the
+   * permissions the role lacks. Returns whether it was a refusal (logged here).
+   */
+  private sourceProblem(error: unknown): boolean {
+    const result = processingResultOf(error);
+    if (result === undefined) return false;
+    this.result = result;
+    if (result === PROCESSING_RESULT.connection) return false;
+    const code = (error as KafkaResponseError).code;
+    const missing = this.options.explainDenial?.(code) ?? [];
+    const line = `${result} ${(error as Error).message}${missing.length > 0 ? `: ${missing.join('; ')}` : ''}`;
+    if (line !== this.reportedProblem) this.log(`${this.spec.name}: ${line}; retrying`);
+    this.reportedProblem = line;
+    return true;
+  }
+
   /** Starts polling; partitions are found now and every few seconds after. */
   start(): void {
     if (this.running) return;
@@ -267,7 +344,12 @@ export class MappingPoller extends EventEmitter {
   }
 
   private async connect(address: string): Promise<WireClient> {
-    const client = await WireClient.open(address, `kw-esm-${this.spec.consumerGroupId}`);
+    const client = await WireClient.open(
+      address,
+      `kw-esm-${this.spec.consumerGroupId}`,
+      undefined,
+      this.options.sasl,
+    );
     this.clients.add(client);
     if (!this.running) client.close();
     return client;
@@ -289,7 +371,9 @@ export class MappingPoller extends EventEmitter {
     };
     while (this.running) {
       try {
-        const { partitions } = await cluster.topic(this.spec.topic);
+        const { partitions, errorCode } = await cluster.topic(this.spec.topic);
+        if (AUTHORIZATION_FAILED.has(errorCode))
+          throw new KafkaResponseError(errorCode, `Metadata ${this.spec.topic}`);
         if (partitions.size === 0) report(`topic ${this.spec.topic} does not exist yet; waiting for it`);
         else reported = undefined;
         for (const partition of partitions.keys()) {
@@ -297,7 +381,7 @@ export class MappingPoller extends EventEmitter {
             this.workers.set(partition, this.pollPartition(cluster, partition));
         }
       } catch (error) {
-        if (this.running) report(`metadata: ${(error as Error).message}`);
+        if (this.running && !this.sourceProblem(error)) report(`metadata: ${(error as Error).message}`);
       }
       if (!this.running) break;
       await sleepUnlessAborted(this.options.metadataIntervalMs ?? 5000, undefined, {
@@ -329,9 +413,10 @@ export class MappingPoller extends EventEmitter {
           if (!this.running) break;
           // Not a moved leader or coordinator (the reader handles those): start again from what the
           // group committed, so nothing is skipped.
-          this.log(
-            `${this.spec.name}: ${this.spec.topic}-${partition}: ${(error as Error).message}; resuming from the committed offset`,
-          );
+          if (!this.sourceProblem(error))
+            this.log(
+              `${this.spec.name}: ${this.spec.topic}-${partition}: ${(error as Error).message}; resuming from the committed offset`,
+            );
           reader.close();
           await sleepUnlessAborted(backoff, undefined, { signal: this.stopping.signal }).catch(
             () => undefined,
@@ -359,7 +444,11 @@ export class MappingPoller extends EventEmitter {
           ? LATEST
           : (startingTimestampMs ?? 0);
     const { offset, committed } = await reader.resumeOffset(timestamp);
-    if (committed) this.stats.committed.set(partition, offset);
+    // AWS's poller joins its group before it reads, which takes AlterGroup: on an IAM listener the
+    // same grant is checked here, by committing where reading starts, so a role without it is refused
+    // before any invocation rather than after each one.
+    if (this.options.sasl) await this.commit(reader, partition, offset);
+    else if (committed) this.stats.committed.set(partition, offset);
     return offset;
   }
 
@@ -389,6 +478,7 @@ export class MappingPoller extends EventEmitter {
         }
         throw error;
       }
+      this.sourceAnswered();
       if (fetched.length === 0) continue;
       buffered = addFetched(this.limits, buffered, fetched, Date.now());
       position = fetched[fetched.length - 1].offset + 1;
