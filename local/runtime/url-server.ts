@@ -3,7 +3,10 @@
  * and the function's answer becomes the HTTP response as AWS maps it (a value without `statusCode`
  * is 200 application/json with that value as body; a function error is 502).
  *
- * AWS_IAM auth is not enforced locally: requests need no signature (the ready block says so).
+ * With `auth` (a URL whose AuthType is AWS_IAM, under `kw up --iam`) each request is checked once its
+ * body is in (SigV4 signs the body's hash): a refused one gets AWS's 403 and the reason goes to the
+ * log; an accepted one reaches the function with `requestContext.authorizer.iam` naming the caller,
+ * as AWS sets it. Without `auth`, requests need no signature (the ready block says so).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -11,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { InvokeOutcome } from './lambda/function-pool';
 import { LOCAL_ACCOUNT } from './assembly';
+import type { SignedRequest, UrlAuthResult } from './iam/function-url-auth';
 
 /** Lambda's limit for a synchronous invocation's request payload. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -54,8 +58,35 @@ export function requestTime(d: Date): string {
   return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
+/** The caller AWS names in `requestContext.authorizer.iam` for a request signed with IAM credentials. */
+export interface IamCaller {
+  readonly principalArn: string;
+  readonly accessKeyId: string;
+}
+
+/** `requestContext.authorizer` as AWS writes it for an AWS_IAM Function URL. */
+function iamAuthorizer(caller: IamCaller): Record<string, unknown> {
+  const account = caller.principalArn.split(':')[4] ?? LOCAL_ACCOUNT;
+  return {
+    iam: {
+      accessKey: caller.accessKeyId,
+      accountId: account,
+      callerId: caller.accessKeyId,
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn: caller.principalArn,
+      userId: caller.accessKeyId,
+    },
+  };
+}
+
 /** The payload-format 2.0 event for a request. */
-export function functionUrlEvent(req: IncomingMessage, body: Buffer, apiId: string): Record<string, unknown> {
+export function functionUrlEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  apiId: string,
+  caller?: IamCaller,
+): Record<string, unknown> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -84,6 +115,7 @@ export function functionUrlEvent(req: IncomingMessage, body: Buffer, apiId: stri
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     requestContext: {
       accountId: LOCAL_ACCOUNT,
+      ...(caller ? { authorizer: iamAuthorizer(caller) } : {}),
       apiId,
       domainName,
       domainPrefix: apiId,
@@ -155,10 +187,17 @@ function respond(res: ServerResponse, outcome: InvokeOutcome): Answered {
   return { status, body };
 }
 
-export async function startFunctionUrl(
-  target: UrlTarget,
-  options: { port: number; host: string; apiId: string },
-): Promise<RunningUrl> {
+export interface FunctionUrlOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly apiId: string;
+  /** Checks each request (AWS_IAM auth); every request is let through without it. */
+  readonly auth?: (request: SignedRequest) => UrlAuthResult;
+  /** Why requests were refused. */
+  readonly log?: (message: string) => void;
+}
+
+export async function startFunctionUrl(target: UrlTarget, options: FunctionUrlOptions): Promise<RunningUrl> {
   const answers = new EventEmitter();
   const server: Server = createServer((req, res) => {
     const arrived = Date.now();
@@ -192,7 +231,23 @@ export async function startFunctionUrl(
     });
     req.on('end', () => {
       if (refused) return;
-      const event = functionUrlEvent(req, Buffer.concat(chunks), options.apiId);
+      const body = Buffer.concat(chunks);
+      let caller: IamCaller | undefined;
+      if (options.auth) {
+        const verdict = options.auth({
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          rawHeaders: req.rawHeaders,
+          body,
+        });
+        if (!verdict.ok) {
+          options.log?.(`${options.apiId} URL: ${req.method} ${req.url} refused (403): ${verdict.reason}`);
+          answered(send(res, verdict.status, verdict.body, { ...verdict.headers }));
+          return;
+        }
+        caller = verdict;
+      }
+      const event = functionUrlEvent(req, body, options.apiId, caller);
       void target
         .invoke(event)
         .then((outcome) => answered(respond(res, outcome)))

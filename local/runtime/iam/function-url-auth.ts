@@ -69,6 +69,14 @@ export type UrlAuthResult =
       readonly reason: string;
     };
 
+/**
+ * The answer to a correctly signed request whose principal may not invoke the URL (no
+ * lambda:InvokeFunctionUrl): AWS answers it as it answers an unsigned one.
+ */
+export function notAuthorized(reason: string): UrlAuthResult {
+  return deny('AccessDeniedException', { Message: FORBIDDEN }, reason);
+}
+
 function deny(errorType: string, body: Record<string, string>, reason: string): UrlAuthResult {
   return {
     ok: false,
