@@ -5,6 +5,10 @@
  * Function URLs local HTTP ports, topics topics on the broker (provisioning/kafka.ts says what
  * differs on an existing cluster).
  *
+ * With `iam`, IAM is enforced as on MSK and Lambda (local-iam.ts): the broker opens an IAM listener
+ * that authenticates and authorizes by the roles' policies in the template, functions and mappings
+ * use it with their role's local credentials, and AWS_IAM Function URLs want signed requests.
+ *
  * This file wires the parts in order: lifecycle.ts starts and stops them, provisioning/ turns what
  * the template declares into running things, status.ts reads the live summary's figures.
  */
@@ -16,6 +20,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { RunningBroker } from '../broker/broker';
 import { loadAssembly, type CloudAssemblyView } from './assembly';
 import { startDynamoDB, type LocalDynamoDB } from './dynamodb';
+import { mappingGrants, missingMappingGrants } from './esm/mapping-grants';
+import { notAuthorized, verifyFunctionUrlRequest, type SignedRequest } from './iam/function-url-auth';
+import type { WrittenCredentialFiles } from './iam/local-credentials';
+import { mskIamToken } from './kafka/iam-token';
+import { principalOf, setUpLocalIam, type LocalIam } from './local-iam';
+import { LOCAL_REGION } from './template/intrinsics';
 import { startKafkaTarget, type KafkaClusterInfo } from './kafka-target';
 import type { ClusterSummary } from './kafka/bootstrap';
 import { Lifecycle, StopPhase } from './lifecycle';
@@ -66,6 +76,23 @@ export interface LocalRuntimeOptions {
   readonly log?: (message: string) => void;
   /** Receives function output lines, prefixed with the function's short name, besides its log file. */
   readonly functionOutput?: (line: string) => void;
+  /**
+   * Enforce IAM as on AWS (embedded broker only): Kafka's IAM listener, functions and mappings as
+   * their roles, signed Function URL requests. @default false
+   */
+  readonly iam?: boolean;
+}
+
+/** How IAM is enforced in a running runtime. */
+export interface RuntimeIam {
+  /** host:port list of the broker's IAM listeners. */
+  readonly bootstrapServers: string;
+  /** The MSK cluster ARN the broker stands for. */
+  readonly clusterArn: string;
+  /** The shared credentials and config files (one profile per role, and the caller). */
+  readonly files: WrittenCredentialFiles;
+  /** The profile to sign Function URL requests with. */
+  readonly callerProfile: string;
 }
 
 export interface LocalRuntime {
@@ -82,6 +109,8 @@ export interface LocalRuntime {
   readonly functions: ReadonlyMap<string, RunningFunction>;
   readonly mappings: readonly RunningMapping[];
   readonly outputDir: string;
+  /** Set when IAM is enforced. */
+  readonly iam: RuntimeIam | undefined;
   snapshot(): RuntimeSnapshot;
   close(): Promise<void>;
 }
@@ -99,6 +128,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const lifecycle = new Lifecycle(log);
   if (temporary) lifecycle.onStop(StopPhase.temp, () => rm(outputDir, { recursive: true, force: true }));
   return lifecycle.start(async () => {
+    const iam = options.iam ? setUpLocalIam(assembly.dir, outputDir, log) : undefined;
     // Where things run: Kafka, DynamoDB and a Kafka admin client.
     const target = await startKafkaTarget({
       host,
@@ -107,6 +137,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       bootstrapServers: options.bootstrapServers,
       probedCluster: options.probedCluster,
       dataDir: options.dataDir,
+      ...(iam && {
+        iam: {
+          credentials: iam.credentials,
+          authorizer: iam.authorizer,
+          region: LOCAL_REGION,
+          clusterArn: iam.clusterArn,
+        },
+        brokerLog: (line: string) => log(`broker: ${line}`),
+      }),
     });
     lifecycle.onStop(StopPhase.stores, () => target.close());
     const { broker, bootstrap, info: kafkaCluster } = target;
@@ -134,6 +173,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       assembly,
       {
         endpoints: { bootstrapServers, dynamodbEndpoint: dynamodb.endpoint },
+        ...(iam && {
+          iam: {
+            bootstrapServers: target.iamBootstrap.join(','),
+            profileEnvironment: (spec: { id: string }) => {
+              const role = iam.functionCredentials(spec.id);
+              return role && iam.files.profileEnvironment(role.profile);
+            },
+          },
+        }),
         outputDir,
         environment: options.environment,
         maxConcurrency: options.maxConcurrency,
@@ -145,10 +193,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const urls = await startFunctionUrls(
       assembly,
       functions,
-      { host, firstPort: options.httpPort ?? 3000 },
+      {
+        host,
+        firstPort: options.httpPort ?? 3000,
+        log,
+        ...(iam && { iamAuth: functionUrlAuth(iam) }),
+      },
       lifecycle,
     );
-    const mappings = startMappings(assembly, functions, { bootstrap, kafka, outputDir, log }, lifecycle);
+    const mappings = startMappings(
+      assembly,
+      functions,
+      {
+        bootstrap,
+        kafka,
+        outputDir,
+        log,
+        ...(iam && {
+          iam: {
+            bootstrap: target.iamBootstrap,
+            auth: (spec: { functionId: string; topic: string; consumerGroupId: string }) => {
+              const role = iam.functionCredentials(spec.functionId);
+              // A function whose role is not in the app has no local keys: the broker refuses these.
+              const keys = role ?? { accessKeyId: 'AKIAUNKNOWNROLE00000', secretAccessKey: 'none' };
+              const grants = mappingGrants(iam.clusterArn, spec.topic, spec.consumerGroupId);
+              return {
+                sasl: mskIamToken(keys, LOCAL_REGION),
+                explainDenial: (code: number) =>
+                  role ? missingMappingGrants(iam.authorizer, principalOf(role), grants, code) : [],
+              };
+            },
+          },
+        }),
+      },
+      lifecycle,
+    );
 
     const snapshot = await runtimeStatus({ assembly, broker, admin, functions, mappings }, lifecycle);
     return {
@@ -162,8 +241,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       functions,
       mappings,
       outputDir,
+      iam: iam && {
+        bootstrapServers: target.iamBootstrap.join(','),
+        clusterArn: iam.clusterArn,
+        files: iam.files,
+        callerProfile: iam.callerProfile,
+      },
       snapshot,
       close: () => lifecycle.stop(),
     };
   });
+}
+
+/**
+ * Checks a request to an AWS_IAM Function URL as AWS does: a valid signature by known credentials,
+ * then lambda:InvokeFunctionUrl on the function for the signer.
+ */
+function functionUrlAuth(iam: LocalIam) {
+  return (request: SignedRequest, functionArn: string) => {
+    const verdict = verifyFunctionUrlRequest(request, { store: iam.credentials, region: LOCAL_REGION });
+    if (!verdict.ok) return verdict;
+    const principal = { arn: verdict.principalArn, accessKeyId: verdict.accessKeyId };
+    const decision = iam.authorizer.authorize(principal, 'lambda:InvokeFunctionUrl', functionArn);
+    return decision.allowed
+      ? verdict
+      : notAuthorized(
+          `lambda:InvokeFunctionUrl on ${functionArn} is not allowed for ${verdict.principalArn} (${decision.reason}); sign with the ${iam.callerProfile} profile`,
+        );
+  };
 }

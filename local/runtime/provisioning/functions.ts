@@ -8,6 +8,12 @@
  * Kafka settings, see functions/commons/kafka-client.ts), `DYNAMODB_ENDPOINT` and
  * `AWS_ENDPOINT_URL_DYNAMODB`, and a local region with placeholder credentials. The function pool
  * adds the variables Lambda itself sets (function name, memory, version...).
+ *
+ * With IAM enforced (`iam`), functions take the code path they take on AWS instead: `KAFKA_AUTH=iam`
+ * with the broker's IAM listener, and their role's local credentials through the AWS SDK's usual
+ * provider chain (AWS_PROFILE in the shared files kw up wrote), so the MSK signer signs as the role.
+ * `KAFKA_TLS=false`: the local listener is plain TCP where MSK's is TLS. A function whose role is not
+ * in the app keeps the placeholder keys, which the broker refuses, as AWS would refuse an unknown role.
  */
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
@@ -29,8 +35,18 @@ export interface LocalEndpoints {
   readonly dynamodbEndpoint: string;
 }
 
+/** How functions reach Kafka when IAM is enforced. */
+export interface FunctionsIam {
+  /** Comma-separated host:port list of the IAM listeners. */
+  readonly bootstrapServers: string;
+  /** AWS_PROFILE and the shared files' variables for the role of function `spec`; undefined when it has none. */
+  profileEnvironment(spec: LocalFunctionSpec): Readonly<Record<string, string>> | undefined;
+}
+
 export interface FunctionsOptions {
   readonly endpoints: LocalEndpoints;
+  /** Functions authenticate to Kafka with their role's credentials. @default none: plain Kafka */
+  readonly iam?: FunctionsIam;
   /** Log files go to `logs/` here. */
   readonly outputDir: string;
   /** Extra environment for every function, applied last. */
@@ -52,17 +68,25 @@ export function localEnvironment(
   spec: LocalFunctionSpec,
   endpoints: LocalEndpoints,
   extra: Readonly<Record<string, string>> = {},
+  iam?: FunctionsIam,
 ): Record<string, string> {
+  // The SDK skips AWS_ACCESS_KEY_ID when AWS_PROFILE is set (and warns of both): only one is given.
+  const profile = iam?.profileEnvironment(spec);
+  const credentials: Readonly<Record<string, string>> = profile ?? {
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+  const kafka: Record<string, string> = iam
+    ? { KAFKA_BOOTSTRAP_SERVERS: iam.bootstrapServers, KAFKA_AUTH: 'iam', KAFKA_TLS: 'false' }
+    : { KAFKA_BOOTSTRAP_SERVERS: endpoints.bootstrapServers, KAFKA_AUTH: 'none' };
   return {
     ...spec.environment,
-    KAFKA_BOOTSTRAP_SERVERS: endpoints.bootstrapServers,
-    KAFKA_AUTH: 'none',
+    ...kafka,
     DYNAMODB_ENDPOINT: endpoints.dynamodbEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    ...credentials,
     PATH: process.env.PATH ?? '',
     ...extra,
   };
@@ -99,7 +123,7 @@ export async function startFunctions(
         handler: spec.handler,
         timeoutSeconds: spec.timeoutSeconds,
         memoryMb: spec.memoryMb,
-        environment: localEnvironment(spec, options.endpoints, options.environment),
+        environment: localEnvironment(spec, options.endpoints, options.environment, options.iam),
       },
       {
         maxConcurrency: options.maxConcurrency,

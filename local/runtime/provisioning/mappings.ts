@@ -2,11 +2,15 @@
  * The template's Kafka event source mappings: a poller each, reading the mapping's topic and invoking
  * its function's pool, with its on-failure destination. The assembly describes a mapping; this turns
  * that description into the poller's spec.
+ *
+ * With IAM enforced (`iam`) each poller reads from the IAM listener and authenticates as its
+ * function's execution role, as AWS's pollers do; the runtime says how (tokens, and what a refusal
+ * means for the role).
  */
 import * as path from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import type { CloudAssemblyView, LocalMappingSpec } from '../assembly';
-import { MappingPoller, type MappingSpec } from '../esm/mapping-poller';
+import { MappingPoller, type MappingPollerOptions, type MappingSpec } from '../esm/mapping-poller';
 import { OnFailureWriter } from '../esm/on-failure';
 import { StopPhase, type Lifecycle } from '../lifecycle';
 import type { RunningFunction } from './functions';
@@ -24,6 +28,16 @@ export interface MappingsOptions {
   /** On-failure destinations that are not emulated are written to files in `destinations/` here. */
   readonly outputDir: string;
   readonly log: (message: string) => void;
+  /** Pollers read from the IAM listener, authenticated as their function's role. @default none: plain Kafka */
+  readonly iam?: MappingsIam;
+}
+
+/** How pollers reach Kafka when IAM is enforced. */
+export interface MappingsIam {
+  /** host:port of the IAM listeners. */
+  readonly bootstrap: readonly string[];
+  /** The poller's token source and how it explains a refusal, for the role of `spec`'s function. */
+  auth(spec: LocalMappingSpec): Required<Pick<MappingPollerOptions, 'sasl' | 'explainDenial'>>;
 }
 
 /** What the poller takes for a mapping the assembly describes. */
@@ -81,7 +95,8 @@ export function startMappings(
 ): RunningMapping[] {
   const { log } = options;
   const producer = lazyProducer(options.kafka, lifecycle);
-  const bootstrapServers = options.bootstrap.join(',');
+  const bootstrap = options.iam?.bootstrap ?? options.bootstrap;
+  const bootstrapServers = bootstrap.join(',');
   const mappings: RunningMapping[] = [];
   for (const spec of assembly.mappings) {
     if (!spec.enabled) {
@@ -93,9 +108,10 @@ export function startMappings(
       ? new OnFailureWriter(spec.onFailure, producer, path.join(options.outputDir, 'destinations'))
       : undefined;
     const poller = new MappingPoller(pollerSpec(spec, bootstrapServers), fn.pool, {
-      bootstrapServers: options.bootstrap,
+      bootstrapServers: bootstrap,
       onFailure,
       log,
+      ...options.iam?.auth(spec),
     });
     poller.start();
     let stopped: Promise<void> | undefined;
