@@ -12,9 +12,11 @@ import {
   wholeNumberFlag,
 } from './arguments';
 import type { Command } from './command';
+import { functionUrlSigner, readProfileKeys, type UrlSigner } from './url-signing';
+import { LOCAL_REGION } from '../local/runtime/assembly';
 
 const HELP = `Usage: kw load [--url http://127.0.0.1:3000/] [--count 1000] [--rate 200] [--concurrency 32]
-               [--customers 50] [--invalid 0]
+               [--customers 50] [--invalid 0] [--credentials FILE [--profile caller]]
 
 Sends orders to the ingest URL that 'npm start' prints, as fast as --rate allows with at most
 --concurrency requests open, and reports sent / accepted (202) / rejected (4xx) / failed and the
@@ -27,11 +29,15 @@ Options:
   --concurrency C    requests open at once                        [default: 32]
   --customers K      distinct customerIds (the Kafka key)         [default: 50]
   --invalid F        fraction of orders sent invalid, to see 400s  [default: 0]
+  --credentials FILE sign each request (SigV4, service lambda), as a Function URL with AWS_IAM
+                     auth wants, with a profile of FILE: the credentials file 'kw up --iam' prints
+  --profile NAME     the profile in --credentials                  [default: caller]
 
 Examples:
   npm run load
   npm run load -- --count 20000 --rate 0
-  npx kw load --url http://127.0.0.1:3100/ --invalid 0.1`;
+  npx kw load --url http://127.0.0.1:3100/ --invalid 0.1
+  npm run load -- --credentials /tmp/kw-up-x/aws/credentials`;
 
 const SKUS = ['tea', 'coffee', 'cocoa', 'mug', 'kettle', 'beans', 'filter'];
 
@@ -71,6 +77,8 @@ export const loadCommand: Command = {
           concurrency: { type: 'string', default: '32' },
           customers: { type: 'string', default: '50' },
           invalid: { type: 'string', default: '0' },
+          credentials: { type: 'string' },
+          profile: { type: 'string' },
         },
         strict: true,
       },
@@ -104,26 +112,47 @@ export const loadCommand: Command = {
       io.err(`kw load: only http:// URLs (the local runtime's), got ${values.url}`);
       return 2;
     }
+    if (values.profile !== undefined && values.credentials === undefined)
+      return usage('--profile names a profile of --credentials: give the credentials file too');
+    let sign: UrlSigner | undefined;
+    if (values.credentials !== undefined) {
+      try {
+        sign = functionUrlSigner(
+          readProfileKeys(values.credentials, values.profile ?? 'caller'),
+          LOCAL_REGION,
+        );
+      } catch (error) {
+        io.err(`kw load: ${(error as Error).message}`);
+        return 1;
+      }
+    }
     // node:http with keep-alive costs less CPU per request than fetch, which matters when the
     // load generator shares a small machine with the pipeline it measures.
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    const post = (body: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = request(
-          url,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-            res.on('error', reject);
-          },
-        );
+    const contentType = { 'content-type': 'application/json' };
+    const post = async (body: string) => {
+      const headers = sign ? await sign('POST', url, contentType, body) : contentType;
+      return new Promise<number>((resolve, reject) => {
+        const req = request(url, { method: 'POST', agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        });
         req.on('error', reject);
         req.end(body);
       });
+    };
     // Fail fast, with a hint, when nothing listens.
     try {
-      await post('{}');
+      if ((await post('{}')) === 403) {
+        agent.destroy();
+        io.err(
+          sign
+            ? `kw load: ${values.url} refused the signed request (403): see kw up's log for why`
+            : `kw load: ${values.url} answers 403: its AuthType is AWS_IAM; pass --credentials with the file 'kw up' printed`,
+        );
+        return 1;
+      }
     } catch (error) {
       agent.destroy();
       const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;

@@ -70,11 +70,18 @@ Options:
                      when the default one is taken, the pipeline runs without a console and
                      says so)                                               [default: 8080]
   --no-console       do not start the web console
+  --iam              enforce IAM as on AWS (embedded broker only): the broker opens an MSK IAM
+                     listener (at --broker-port + 6, as MSK's 9098) that authenticates and
+                     authorizes each request by the roles' policies in the template; functions and
+                     mappings use it with their role's local credentials; Function URLs with
+                     AWS_IAM auth want signed requests. Credentials are written under the output
+                     folder (one profile per role, and 'caller' for Function URLs), never ~/.aws
   --verbose          print function output here too (it always goes to the log files)
 
 Examples:
   npm start
   npx kw up --data-dir .kw-data
+  npx kw up --iam
   npx kw up -c esmMode=provisioned -c retryAttempts=2
   npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000 --console-port 18080
   npx kw up --bootstrap 127.0.0.1:9092,127.0.0.1:9093 --data-dir .kw-data`;
@@ -100,11 +107,15 @@ function readyBlock(
 ): string {
   const lines = [`\nReady in ${seconds.toFixed(1)} s. Local endpoints:`];
   const rows: [string, string][] = [];
+  const iam = runtime.iam;
   for (const u of runtime.urls) {
-    rows.push([
-      `${u.functionName} URL`,
-      `${u.url}${u.authType === 'AWS_IAM' ? '   (AWS_IAM auth is not enforced locally: no signature needed)' : ''}`,
-    ]);
+    const auth =
+      u.authType !== 'AWS_IAM'
+        ? ''
+        : u.authEnforced
+          ? `   (AWS_IAM: sign requests, SigV4 service lambda, with profile ${iam?.callerProfile})`
+          : '   (AWS_IAM auth is not enforced locally: no signature needed; kw up --iam enforces it)';
+    rows.push([`${u.functionName} URL`, `${u.url}${auth}`]);
   }
   const cluster = runtime.kafka;
   rows.push([
@@ -113,6 +124,13 @@ function readyBlock(
       ? `${runtime.bootstrapServers}   (existing cluster${cluster.clusterId ? ` ${cluster.clusterId}` : ''}, ${cluster.brokers} broker${cluster.brokers === 1 ? '' : 's'}: kw up neither starts nor stops it)`
       : runtime.bootstrapServers,
   ]);
+  if (iam) {
+    rows.push([
+      'Kafka IAM',
+      `${iam.bootstrapServers}   (MSK IAM: SASL OAUTHBEARER or AWS_MSK_IAM, cluster ${iam.clusterArn})`,
+    ]);
+    rows.push(['credentials', `${iam.files.credentialsFile}   (config ${iam.files.configFile})`]);
+  }
   if (control) rows.push(['control', `${control.url}   (${CLUSTER_COMMANDS})`]);
   rows.push(['DynamoDB', `${runtime.dynamodb.endpoint}   (region ${LOCAL_REGION}, any credentials)`]);
   for (const t of runtime.assembly.tables) rows.push(['table', t.name]);
@@ -131,18 +149,27 @@ function readyBlock(
   const skipped = [...runtime.assembly.notEmulated].map(([type, n]) => `${type} ×${n}`);
   if (skipped.length > 0) {
     lines.push(
-      `Not emulated (IAM is not enforced, metrics and alarms are not evaluated, networking is loopback):`,
+      `Not emulated (${iam ? '' : 'IAM is not enforced, '}metrics and alarms are not evaluated, networking is loopback):`,
     );
     lines.push(`  ${skipped.join(', ')}`);
   }
   for (const w of [...runtime.assembly.warnings, ...runtime.warnings]) lines.push(`warning: ${w}`);
-  const ingest = runtime.urls[0]?.url;
+  const ingest = runtime.urls[0];
   if (ingest) {
+    const order = `'{"customerId":"c-1","items":[{"sku":"tea","quantity":2,"unitPrice":3.5}]}'`;
     lines.push(`Try:`);
-    lines.push(
-      `  curl -s -X POST ${ingest} -H 'content-type: application/json' -d '{"customerId":"c-1","items":[{"sku":"tea","quantity":2,"unitPrice":3.5}]}'`,
-    );
-    lines.push(`  npm run load -- --url ${ingest} --count 1000`);
+    if (ingest.authEnforced && iam) {
+      lines.push(
+        `  curl -s -X POST ${ingest.url} --aws-sigv4 'aws:amz:${LOCAL_REGION}:lambda' --user "$KEY_ID:$SECRET" -H 'content-type: application/json' -d ${order}`,
+        `    (KEY_ID and SECRET: the ${iam.callerProfile} profile's keys in the credentials file)`,
+      );
+      lines.push(
+        `  npm run load -- --url ${ingest.url} --count 1000 --credentials ${iam.files.credentialsFile}`,
+      );
+    } else {
+      lines.push(`  curl -s -X POST ${ingest.url} -H 'content-type: application/json' -d ${order}`);
+      lines.push(`  npm run load -- --url ${ingest.url} --count 1000`);
+    }
   }
   lines.push('Ctrl-C stops everything.\n');
   return lines.join('\n');
@@ -169,6 +196,7 @@ export const upCommand: Command = {
           env: { type: 'string', multiple: true },
           'max-concurrency': { type: 'string', default: '10' },
           ...CONSOLE_OPTIONS,
+          iam: { type: 'boolean', default: false },
           verbose: { type: 'boolean', default: false },
         },
         strict: true,
@@ -197,6 +225,7 @@ export const upCommand: Command = {
           ...(ports.broker === undefined ? [] : ['--broker-port']),
           ...(brokers === undefined ? [] : ['--brokers']),
         ];
+        if (values.iam) embeddedOnly.push('--iam');
         if (embeddedOnly.length > 0) {
           throw new UsageError(
             `--bootstrap runs on an existing cluster: ${embeddedOnly.join(' and ')} (for the embedded broker) cannot be combined with it`,
@@ -279,6 +308,7 @@ export const upCommand: Command = {
         dataDir: values['data-dir'] ? path.resolve(values['data-dir']) : undefined,
         environment: env,
         maxConcurrency,
+        iam: values.iam,
         log: (m) => io.out(`  ${m}`),
         functionOutput: values.verbose ? (line) => io.out(line) : undefined,
       });
