@@ -11,6 +11,7 @@ import { startBroker, type RunningBroker } from '../../local/broker/broker';
 import { mappingGrants, missingMappingGrants } from '../../local/runtime/esm/mapping-grants';
 import { MappingPoller, PROCESSING_RESULT } from '../../local/runtime/esm/mapping-poller';
 import { generateCredentials } from '../../local/runtime/iam/local-credentials';
+import { MetadataSchema } from '../../local/kafka/messages/03-metadata';
 import { mskIamToken } from '../../local/runtime/kafka/iam-token';
 import { KafkaAuthenticationError, WireClient } from '../../local/runtime/kafka/wire-client';
 import { principalOf } from '../../local/runtime/local-iam';
@@ -128,5 +129,32 @@ describe('the mapping poller on an IAM listener', () => {
     );
     await expect(open).rejects.toBeInstanceOf(KafkaAuthenticationError);
     await expect(open).rejects.toThrow(/SaslAuthenticate to 127\.0\.0\.1:\d+ \(.+\)/);
+  });
+
+  it('GIVEN keys that expire in 2 s (so the session does) THEN the connection re-authenticates with a fresh token before the lifetime ends and keeps being served past it', async () => {
+    const keys = credentials.forRole(READER)!;
+    const tokens: number[] = [];
+    const signer = mskIamToken({ ...keys, expiration: new Date(Date.now() + 2000) }, REGION);
+    const client = await WireClient.open(broker.iamBootstrapServers.split(',')[0], 'test', 5000, {
+      token: () => {
+        tokens.push(Date.now());
+        // Each re-authentication signs with keys valid 2 s more, as rotating role credentials are.
+        return tokens.length === 1
+          ? signer.token()
+          : mskIamToken({ ...keys, expiration: new Date(Date.now() + 2000) }, REGION).token();
+      },
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 4500));
+      const res = await client.request(MetadataSchema, 8, {
+        Topics: [{ Name: 'orders' }],
+        AllowAutoTopicCreation: false,
+      });
+      expect(res.Topics.map((t) => t.Name)).toEqual(['orders']);
+      expect(client.closed).toBe(false);
+      expect(tokens.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      client.close();
+    }
   });
 });

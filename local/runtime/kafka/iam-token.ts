@@ -6,10 +6,12 @@
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import type { SaslOauthBearer } from './wire-client';
 
-/** Static keys, as the run's local credentials give them. */
+/** Keys, as the run's local credentials give them. */
 export interface StaticKeys {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** When the keys stop being valid: a token expires no later (the signer shortens X-Amz-Expires). */
+  readonly expiration?: Date;
 }
 
 /** Authenticates as the holder of `keys` in `region`. */
@@ -17,6 +19,7 @@ export function mskIamToken(keys: StaticKeys, region: string): SaslOauthBearer {
   const awsCredentialsProvider = async () => ({
     accessKeyId: keys.accessKeyId,
     secretAccessKey: keys.secretAccessKey,
+    ...(keys.expiration ? { expiration: keys.expiration } : {}),
   });
   return {
     token: async () =>
