@@ -6,6 +6,8 @@
  * (SASL AWS_MSK_IAM or OAUTHBEARER), as MSK serves IAM on its own port; the plain port stays open.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { RequestAuthorizer, type DenialRecord } from './auth/authorize-request';
+import { parseClusterArn } from './auth/iam/arns';
 import type { SaslSettings } from './auth/sasl/session';
 import { Cluster, type BrokerInfo } from './cluster/cluster';
 import type { BrokerState } from './replication/controller';
@@ -55,7 +57,10 @@ export interface BrokerOptions {
    * at once, and such a produce gets NOT_ENOUGH_REPLICAS_AFTER_APPEND. @default true
    */
   readonly freezeHighWatermarkUnderMinIsr?: boolean;
-  /** Opens an IAM listener on every broker, checking tokens against these credentials. @default none */
+  /**
+   * Opens an IAM listener on every broker, checking tokens against these credentials; with an
+   * `authorizer`, every request there is also authorized by MSK's action table. @default none
+   */
   readonly iam?: IamListenerOptions;
 }
 
@@ -130,6 +135,11 @@ export interface RunningBroker {
   readonly groups: GroupCoordinator;
   /** What every topic holds right now, as plain data that later writes do not change. */
   stats(): BrokerStats;
+  /**
+   * The permissions requests on the IAM listener were denied so far, once each per principal, action
+   * and resource, with how often; empty without `iam.authorizer`.
+   */
+  denials(): readonly DenialRecord[];
   /** Stop, start, pause and resume single brokers. */
   readonly control: BrokerControl;
   /** Stops listening, closes client connections and timers. */
@@ -283,6 +293,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   if (iam && (!Number.isInteger(firstIamPort) || firstIamPort < 0 || firstIamPort > 65535))
     throw new BrokerOptionsError(`invalid IAM listener port ${firstIamPort}`);
   const log = options.log ?? (() => undefined);
+  let requests: RequestAuthorizer | undefined;
+  try {
+    requests = iam?.authorizer && new RequestAuthorizer(iam.authorizer, parseClusterArn(iam.clusterArn), log);
+  } catch (error) {
+    throw new BrokerOptionsError((error as Error).message);
+  }
   let storage: DataDir | undefined;
   try {
     storage =
@@ -346,6 +362,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         admission: listener.admission,
         sasl: sasl ? iam : undefined,
         now: iam?.now,
+        authorize: sasl ? requests : undefined,
       });
     });
     listener.servers.push(server);
@@ -434,6 +451,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     cluster,
     groups,
     stats: () => clusterStats(cluster),
+    denials: () => requests?.denials() ?? [],
     control,
     close: closeAll,
   };

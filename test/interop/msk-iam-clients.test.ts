@@ -4,7 +4,9 @@
  * confluent-kafka with OAUTHBEARER tokens from aws-msk-iam-sasl-signer-python, and the Java client
  * with MSK's aws-msk-iam-auth library (AWS_MSK_IAM, which also requires the broker's version reply).
  * Each, as its own process, produces and reads back records with good credentials, and is refused
- * with MSK's "Access denied" when it signs with a wrong secret, while the broker's log says why.
+ * with MSK's "Access denied" when it signs with a wrong secret, while the broker's log says why. Every
+ * request is authorized by the roles' policies: a topic whose WriteData is denied fails each client with
+ * its own TOPIC_AUTHORIZATION_FAILED, and the broker logs the action and the ARN.
  *
  * The one change to a client: kafka-python refuses AWS_MSK_IAM over anything but SASL_SSL (MSK's IAM
  * listener is TLS), and the embedded broker's is plain TCP, so the probe lifts that check alone.
@@ -14,6 +16,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
+import { createAuthorizer } from '../../local/broker/auth/iam/policy-evaluator';
+import type { NamedPolicy } from '../../local/broker/auth/iam/types';
 import {
   APACHE_KAFKA_LIBS,
   PeerMissingError,
@@ -36,6 +40,25 @@ const COUNT = 5;
 const ACCESS_DENIED = /\[[0-9a-f-]{36}\]: Access denied/;
 const JAVA_PROBE = path.join(__dirname, '..', 'peers', 'java', 'MskIamProbe.java');
 
+/** Both roles may do anything on the cluster but write to a topic whose name ends in -denied. */
+const ROLE_POLICIES: NamedPolicy[] = [
+  {
+    name: 'probe-role',
+    document: {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'kafka-cluster:*', Resource: '*' },
+        {
+          Sid: 'NoDeniedTopics',
+          Effect: 'Deny',
+          Action: 'kafka-cluster:WriteData',
+          Resource: 'arn:aws:kafka:*:*:topic/*/*/*-denied',
+        },
+      ],
+    },
+  },
+];
+
 let broker: RunningBroker;
 const logged: string[] = [];
 let javaClasses = '';
@@ -55,7 +78,14 @@ beforeAll(async () => {
   broker = await startBroker({
     port: 0,
     log: (m) => logged.push(m),
-    iam: { credentials: credentialStore(INGEST, LEDGER), region: REGION, clusterArn: CLUSTER_ARN },
+    iam: {
+      credentials: credentialStore(INGEST, LEDGER),
+      authorizer: createAuthorizer(
+        new Map([INGEST, LEDGER].map((who) => [who.principalArn, ROLE_POLICIES] as const)),
+      ),
+      region: REGION,
+      clusterArn: CLUSTER_ARN,
+    },
   });
 });
 afterAll(async () => {
@@ -128,6 +158,17 @@ describe.each(CLIENTS)('$name', ({ name, probe, mechanism }) => {
     expect(logged.slice(from).join('\n')).toContain(`SASL ${mechanism} authentication failed`);
     expect(logged.slice(from).join('\n')).toContain(
       `the signature does not match access key ${INGEST.accessKeyId}'s secret`,
+    );
+  });
+
+  test('WHEN its role is denied WriteData on the topic THEN producing fails with TOPIC_AUTHORIZATION_FAILED and the broker logs the action and ARN', async () => {
+    const denied = `${topic}-denied`;
+    const run = await probe(INGEST, denied);
+    expect(eventsNamed(run, 'produced')).toEqual([]);
+    const [error] = eventsNamed(run, 'error');
+    expect(JSON.stringify(error)).toMatch(/TOPIC_AUTHORIZATION_FAILED|TopicAuthorization/);
+    expect(logged.join('\n')).toContain(
+      `kafka-cluster:WriteData on ${CLUSTER_ARN.replace(':cluster/', ':topic/')}/${denied} is not allowed for ${INGEST.principalArn} (explicitly denied by probe-role/NoDeniedTopics)`,
     );
   });
 });

@@ -10,6 +10,7 @@
 // partition's log start offset, the others -1; with acks=0 any error closes the connection, the only
 // way to tell the client. Offsets are assigned by rewriting the batch's baseOffset in place; the bytes
 // are stored as received (LogAppendTime topics also get their timestamp stamped and CRC recomputed).
+import { entryDenial } from '../auth/authorize-request';
 import type { Partition, Topic } from '../cluster/cluster';
 import {
   BatchField,
@@ -199,6 +200,9 @@ function producePartition(
   data: PartitionData,
   acks: number,
 ): Appended {
+  // MSK's WriteData (or the producer id's permission) comes first: an unknown topic denied says 29.
+  const denied = entryDenial(context, 'topic', topicName);
+  if (denied !== ErrorCode.NONE) return { outcome: { code: denied } };
   const { cluster } = context;
   const topic = cluster.topics.get(topicName);
   const partition = topic?.partitions[data.Index];

@@ -12,6 +12,7 @@
 // read_committed sees the same data (no transactions) with an empty aborted-transactions list, where
 // read_uncommitted gets none (null). From v16 a partition this broker does not lead names its leader
 // (CurrentLeader, with its epoch as in Metadata) and the response lists that broker's endpoint.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { FetchSchema } from '../../kafka/messages/01-fetch';
 import { BatchField } from '../../kafka/record-batch';
@@ -71,7 +72,14 @@ function collect(
   let readError = false;
   for (const topic of topics) {
     const known = byId ? cluster.topicById(topic.TopicId) : cluster.topics.get(topic.Topic);
+    const name = byId ? known?.name : topic.Topic;
+    // Partitions of a topic without ReadData are answered without reading, listed with the unknown ones.
+    const denied = name === undefined ? ErrorCode.NONE : entryDenial(context, 'topic', name);
     for (const req of topic.Partitions) {
+      if (denied !== ErrorCode.NONE) {
+        unknown.push({ topic, data: failed(req, denied, []) });
+        continue;
+      }
       const partition = known?.partitions[req.Partition];
       if (!partition) {
         const code = known || !byId ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;

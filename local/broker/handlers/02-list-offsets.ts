@@ -7,6 +7,7 @@
 // twice in one request gets INVALID_REQUEST both times. The latest offset is the high watermark, with
 // the partition's leader epoch; other answers carry the epoch their offset was written in. A
 // CurrentLeaderEpoch (v4+) is checked as Fetch checks it.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { ListOffsetsSchema } from '../../kafka/messages/02-list-offsets';
 import type { RequestOf, ResponseInput } from '../../kafka/schema';
@@ -60,6 +61,8 @@ export const listOffsets: ApiHandler<typeof ListOffsetsSchema> = {
         Offset: offset,
         LeaderEpoch: leaderEpoch,
       });
+      const denied = entryDenial(context, 'topic', topic);
+      if (denied !== ErrorCode.NONE) return answer(denied);
       if (version >= 1 && asked.get(`${topic}\0${p.PartitionIndex}`)! > 1) {
         return answer(ErrorCode.INVALID_REQUEST);
       }

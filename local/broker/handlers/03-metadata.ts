@@ -5,7 +5,10 @@
 // answered UNKNOWN_TOPIC_OR_PARTITION and the client's next Metadata request finds it. Each partition
 // lists its leader and leader epoch, its replicas (stopped ones too), its in-sync replicas and the
 // replicas whose brokers are down; one without a live leader answers LEADER_NOT_AVAILABLE, leader -1.
-// Brokers lists the live brokers only.
+// Brokers lists the live brokers only. On the IAM listener (msk-iam.md §3) an all-topics request leaves
+// out the topics the principal may not describe; a named one it may not describe (or auto-create)
+// answers TOPIC_AUTHORIZATION_FAILED with no partitions, whether it exists or not.
+import { entryDenial, omitted } from '../auth/authorize-request';
 import { TopicError, topicNameProblem, type Topic } from '../cluster/cluster';
 import { ErrorCode } from '../../kafka/errors';
 import { MetadataSchema } from '../../kafka/messages/03-metadata';
@@ -62,14 +65,25 @@ export const metadata: ApiHandler<typeof MetadataSchema> = {
 
     const topics: TopicResponse[] = [];
     if (all) {
-      for (const t of cluster.topics.values()) topics.push(describeTopic(t));
+      for (const t of cluster.topics.values())
+        if (!omitted(context, 'topic', t.name)) topics.push(describeTopic(t));
     } else {
       for (const want of requested) {
         if (want.Name === null || want.Name === '') {
           const byId = cluster.topicById(want.TopicId);
+          const denied = byId ? entryDenial(context, 'topic', byId.name) : ErrorCode.NONE;
+          if (denied !== ErrorCode.NONE) {
+            topics.push(unknownTopic(null, want.TopicId, denied));
+            continue;
+          }
           topics.push(
             byId ? describeTopic(byId) : unknownTopic(null, want.TopicId, ErrorCode.UNKNOWN_TOPIC_ID),
           );
+          continue;
+        }
+        const denied = entryDenial(context, 'topic', want.Name);
+        if (denied !== ErrorCode.NONE) {
+          topics.push(unknownTopic(want.Name, ZERO_UUID, denied));
           continue;
         }
         const topic = cluster.topics.get(want.Name);

@@ -5,7 +5,10 @@
 // per partition with OFFSET_METADATA_TOO_LARGE. A broker that does not coordinate the group answers
 // NOT_COORDINATOR for the partitions that exist. Offsets are kept until the group is deleted
 // (retention times are accepted and ignored). v0 stored offsets in ZooKeeper: a KRaft Kafka answers it
-// UNSUPPORTED_VERSION for every partition (once one exists), and so does this broker.
+// UNSUPPORTED_VERSION for every partition (once one exists), and so does this broker. On the IAM
+// listener a group without AlterGroup fails every partition (30) and a topic without ReadData its
+// own (29), before anything else is looked at.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { OffsetCommitSchema } from '../../kafka/messages/08-offset-commit';
 import type { RequestOf, ResponseInput } from '../../kafka/schema';
@@ -26,7 +29,10 @@ export const offsetCommit: ApiHandler<typeof OffsetCommitSchema> = {
   handle(request, context): ResponseInput<typeof OffsetCommitSchema> {
     const version = context.header.apiVersion;
     const groupId = request.GroupId;
-    const topics = request.Topics;
+    const deniedTopics = request.Topics.filter(
+      (t) => entryDenial(context, 'topic', t.Name) !== ErrorCode.NONE,
+    );
+    const topics = request.Topics.filter((t) => !deniedTopics.includes(t));
     const exists = (topic: string, p: CommitPartition) => context.cluster.partition(topic, p.PartitionIndex);
     const anyExists = topics.some((t) => t.Partitions.some((p) => exists(t.Name, p)));
     // The group is only looked at (and a standalone consumer's group created) when a partition exists.
@@ -52,6 +58,10 @@ export const offsetCommit: ApiHandler<typeof OffsetCommitSchema> = {
       partitions.push({ PartitionIndex, ErrorCode: code });
       answers.set(topic, partitions);
     };
+    for (const t of deniedTopics) {
+      const code = entryDenial(context, 'topic', t.Name);
+      for (const p of t.Partitions) answer(t.Name, p.PartitionIndex, code);
+    }
     if (check !== ErrorCode.UNSUPPORTED_VERSION) {
       for (const t of topics)
         for (const p of t.Partitions)

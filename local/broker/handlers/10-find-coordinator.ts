@@ -7,6 +7,7 @@
 // code until its timeout (only 31 and 53 are fatal in rdkafka_txnmgr.c); the Java client and
 // kafka-python fail on any non-retriable code, but turn 53 into a generic authorization error that
 // drops the message. Other key types get INVALID_REQUEST.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { FindCoordinatorSchema } from '../../kafka/messages/10-find-coordinator';
 import type { ResponseInput } from '../../kafka/schema';
@@ -44,6 +45,9 @@ export const findCoordinator: ApiHandler<typeof FindCoordinatorSchema> = {
     // A group whose coordinator candidates are all down: COORDINATOR_NOT_AVAILABLE, as Kafka answers
     // while no broker leads the group's offsets partition.
     const answerFor = (key: string) => {
+      // On the IAM listener: DescribeGroup (30) or DescribeTransactionalId (53) on the key, first.
+      const denied = entryDenial(context, keyType === TRANSACTION ? 'transactional-id' : 'group', key);
+      if (denied !== ErrorCode.NONE) return { code: denied, message: null, nodeId: -1, host: '', port: -1 };
       const node = supported ? context.cluster.groupCoordinator(key) : undefined;
       if (supported && !node)
         return { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: null, nodeId: -1, host: '', port: -1 };

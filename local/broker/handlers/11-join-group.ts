@@ -2,6 +2,7 @@
 // without a member id gets MEMBER_ID_REQUIRED with the id to rejoin with (static members, with a
 // group.instance.id, join at once). From v9 a static leader rejoining a Stable group may be told to
 // skip the assignment. The response waits for the join phase to end.
+import { requestDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { JoinGroupSchema } from '../../kafka/messages/11-join-group';
 import { joinError } from '../groups/group-member';
@@ -21,9 +22,13 @@ export const joinGroup: ApiHandler<typeof JoinGroupSchema> = {
       GroupInstanceId: groupInstanceId,
       SessionTimeoutMs: sessionTimeoutMs,
     } = request;
+    // On the IAM listener a group without AlterGroup is refused (30) before the coordinator looks at it.
+    const refused =
+      requestDenial(context) ||
+      (groupId !== '' && !coordinatesGroup(context, groupId) ? ErrorCode.NOT_COORDINATOR : ErrorCode.NONE);
     const result =
-      groupId !== '' && !coordinatesGroup(context, groupId)
-        ? joinError(request.MemberId, ErrorCode.NOT_COORDINATOR)
+      refused !== ErrorCode.NONE
+        ? joinError(request.MemberId, refused)
         : await context.groups.join({
             groupId,
             memberId: request.MemberId,

@@ -1,6 +1,7 @@
 // SyncGroup: v0–5. Behaviour: the leader's request carries every member's assignment; each member's
 // response carries its own, once the leader has synced. From v5 the request must name the group's
 // protocol type and name (INCONSISTENT_GROUP_PROTOCOL when it does not, as Kafka answers).
+import { requestDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { SyncGroupSchema } from '../../kafka/messages/14-sync-group';
 import { syncError } from '../groups/group-member';
@@ -15,9 +16,13 @@ export const syncGroup: ApiHandler<typeof SyncGroupSchema> = {
   maxVersion: 5,
   async handle(request, context): Promise<ResponseInput<typeof SyncGroupSchema>> {
     const { GroupId: groupId, ProtocolType: protocolType, ProtocolName: protocolName } = request;
+    // On the IAM listener a group without AlterGroup is refused (30) before the coordinator looks at it.
+    const refused =
+      requestDenial(context) ||
+      (groupId !== '' && !coordinatesGroup(context, groupId) ? ErrorCode.NOT_COORDINATOR : ErrorCode.NONE);
     const result =
-      groupId !== '' && !coordinatesGroup(context, groupId)
-        ? syncError(ErrorCode.NOT_COORDINATOR)
+      refused !== ErrorCode.NONE
+        ? syncError(refused)
         : context.header.apiVersion >= 5 && (protocolType === null || protocolName === null)
           ? syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
           : await context.groups.sync(

@@ -1,6 +1,7 @@
 // DescribeGroups: v0–5. Behaviour: state, protocol type and members; the chosen protocol and each
 // member's subscription and assignment only while the group is Stable, as Kafka gives them. An unknown
 // group is described as Dead with no members, as Kafka does.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { DescribeGroupsSchema } from '../../kafka/messages/15-describe-groups';
 import type { ResponseInput } from '../../kafka/schema';
@@ -16,9 +17,11 @@ export const describeGroups: ApiHandler<typeof DescribeGroupsSchema> = {
     return {
       ThrottleTimeMs: 0,
       Groups: request.Groups.map((groupId) => {
-        if (!coordinatesGroup(context, groupId)) {
+        // On the IAM listener a group without DescribeGroup answers 30 in place of a description.
+        const denied = entryDenial(context, 'group', groupId);
+        if (denied !== ErrorCode.NONE || !coordinatesGroup(context, groupId)) {
           return {
-            ErrorCode: ErrorCode.NOT_COORDINATOR,
+            ErrorCode: denied !== ErrorCode.NONE ? denied : ErrorCode.NOT_COORDINATOR,
             GroupId: groupId,
             GroupState: '',
             ProtocolType: '',

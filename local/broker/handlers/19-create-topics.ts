@@ -4,6 +4,7 @@
 // min(3, brokers), as a three-broker MSK cluster's default.replication.factor); each partition gets its
 // replicas on that many live brokers; manual assignments are refused. A name given twice in one request gets one INVALID_REQUEST answer and is not created.
 import { TopicError } from '../cluster/cluster';
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { CreateTopicsSchema } from '../../kafka/messages/19-create-topics';
 import type { ResponseInput } from '../../kafka/schema';
@@ -46,6 +47,8 @@ export const createTopics: ApiHandler<typeof CreateTopicsSchema> = {
     const results = topics
       .filter((t) => !duplicates.has(t.Name))
       .map((t): TopicResult => {
+        const denied = entryDenial(context, 'topic', t.Name);
+        if (denied !== ErrorCode.NONE) return failure(t.Name, denied, 'Authorization failed.');
         if (t.Assignments.length > 0)
           return failure(t.Name, ErrorCode.INVALID_REQUEST, 'manual replica assignments are not supported');
         try {

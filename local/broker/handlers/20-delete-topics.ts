@@ -1,6 +1,7 @@
 // DeleteTopics: v0–6. Behaviour: by name (all versions) or, from v6, by topic id. The topic and its
 // data go at once. As in Kafka, a topic named (or identified) twice in one request, or given both a
 // name and an id, gets INVALID_REQUEST and is left alone.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { DeleteTopicsSchema } from '../../kafka/messages/20-delete-topics';
 import type { ResponseInput } from '../../kafka/schema';
@@ -42,6 +43,11 @@ export const deleteTopics: ApiHandler<typeof DeleteTopicsSchema> = {
         if (name !== null && byId) return invalid(name, id, 'give a topic name or a topic id, not both');
         if (name === null && !byId) return invalid(name, id, 'neither a topic name nor a topic id was given');
         const topic = name !== null ? cluster.topics.get(name) : cluster.topicById(id);
+        // Without DeleteTopic: 29 whether the topic exists or not (an unknown id stays UNKNOWN_TOPIC_ID).
+        const topicName = name ?? topic?.name;
+        const denied = topicName === undefined ? ErrorCode.NONE : entryDenial(context, 'topic', topicName);
+        if (denied !== ErrorCode.NONE)
+          return { Name: name, TopicId: id, ErrorCode: denied, ErrorMessage: 'Authorization failed.' };
         if (!topic) {
           return {
             Name: name,

@@ -1,6 +1,7 @@
 // DeleteRecords: v0–2. Behaviour: moves the log start offset up to Offset (-1 = the high watermark);
 // records before it can no longer be fetched. An offset past the high watermark is OFFSET_OUT_OF_RANGE.
 // Topics whose cleanup.policy lacks 'delete' (compacted only) refuse with POLICY_VIOLATION, as in Kafka.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { DeleteRecordsSchema } from '../../kafka/messages/21-delete-records';
 import type { ResponseInput } from '../../kafka/schema';
@@ -27,6 +28,8 @@ export const deleteRecords: ApiHandler<typeof DeleteRecordsSchema> = {
             LowWatermark: low,
             ErrorCode: code,
           });
+          const denied = entryDenial(context, 'topic', t.Name);
+          if (denied !== ErrorCode.NONE) return answer(denied);
           const partition = cluster.partition(t.Name, p.PartitionIndex);
           if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           if (partition.leader !== broker.nodeId) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);

@@ -4,6 +4,7 @@
 // so a transactional id only arrives here from a client that skipped that step. It gets the same
 // CLUSTER_AUTHORIZATION_FAILED, which librdkafka, the Java client and kafkajs all treat as final
 // (INVALID_REQUEST would have librdkafka retry until its timeout).
+import { requestDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { InitProducerIdSchema } from '../../kafka/messages/22-init-producer-id';
 import type { ResponseInput } from '../../kafka/schema';
@@ -16,6 +17,10 @@ export const initProducerId: ApiHandler<typeof InitProducerIdSchema> = {
   minVersion: 0,
   maxVersion: 5,
   handle(request, context): ResponseInput<typeof InitProducerIdSchema> {
+    // On the IAM listener: AlterTransactionalId (53) or WriteDataIdempotently (31) first.
+    const denied = requestDenial(context);
+    if (denied !== ErrorCode.NONE)
+      return { ThrottleTimeMs: 0, ErrorCode: denied, ProducerId: -1n, ProducerEpoch: -1 };
     if (request.TransactionalId !== null && request.TransactionalId !== '') {
       return {
         ThrottleTimeMs: 0,

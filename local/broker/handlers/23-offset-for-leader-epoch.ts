@@ -4,6 +4,7 @@
 // latest epoch, its log end; -1/-1 for an epoch newer than any it knows. Clients ask it after a leader
 // change to find out whether the records they read were cut from the log (KIP-320). CurrentLeaderEpoch
 // (v2+) is checked as Fetch checks it; a broker that does not lead answers NOT_LEADER_OR_FOLLOWER.
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { OffsetForLeaderEpochSchema } from '../../kafka/messages/23-offset-for-leader-epoch';
 import type { ResponseInput } from '../../kafka/schema';
@@ -30,6 +31,8 @@ export const offsetForLeaderEpoch: ApiHandler<typeof OffsetForLeaderEpochSchema>
             LeaderEpoch: -1,
             EndOffset: -1n,
           });
+          const denied = entryDenial(context, 'topic', t.Topic);
+          if (denied !== ErrorCode.NONE) return failed(denied);
           const partition = context.cluster.partition(t.Topic, p.Partition);
           if (!partition) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           const leadership = leaderCheck(context, partition, p.CurrentLeaderEpoch);

@@ -10,7 +10,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { DescribeConfigsSchema } from '../../kafka/messages/32-describe-configs';
 import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
-import { ResourceType } from './config-resources';
+import { configDenial, ResourceType } from './config-resources';
 
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
@@ -62,6 +62,8 @@ export const describeConfigs: ApiHandler<typeof DescribeConfigsSchema> = {
           ErrorMessage: message,
           Configs: configs,
         });
+        const denied = configDenial(context, r);
+        if (denied !== ErrorCode.NONE) return answer(denied, 'Authorization failed.');
         if (r.ResourceType === ResourceType.BROKER) {
           const thisBroker =
             /^[+-]?\d+$/.test(r.ResourceName) && Number(r.ResourceName) === context.broker.nodeId;

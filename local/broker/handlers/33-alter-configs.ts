@@ -7,7 +7,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { AlterConfigsSchema } from '../../kafka/messages/33-alter-configs';
 import type { ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
-import { alterResource } from './config-resources';
+import { alterResource, configDenial } from './config-resources';
 
 export const alterConfigs: ApiHandler<typeof AlterConfigsSchema> = {
   key: 33,
@@ -19,7 +19,7 @@ export const alterConfigs: ApiHandler<typeof AlterConfigsSchema> = {
     return {
       ThrottleTimeMs: 0,
       Responses: request.Resources.map((r) =>
-        alterResource(r, () => {
+        alterResource(r, configDenial(context, r), () => {
           const names = r.Configs.map((c) => c.Name);
           const repeated = names.find((n, i) => names.indexOf(n) !== i);
           if (repeated !== undefined) {

@@ -2,6 +2,7 @@
 // new partitions are spread over the brokers; manual assignments are refused. A topic named twice in
 // one request gets one INVALID_REQUEST answer and is left as it is.
 import { TopicError } from '../cluster/cluster';
+import { entryDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { CreatePartitionsSchema } from '../../kafka/messages/37-create-partitions';
 import type { ResponseInput } from '../../kafka/schema';
@@ -21,6 +22,9 @@ export const createPartitions: ApiHandler<typeof CreatePartitionsSchema> = {
     const results: ResponseInput<typeof CreatePartitionsSchema>['Results'] = topics
       .filter((t) => !duplicates.has(t.Name))
       .map((t): ResponseInput<typeof CreatePartitionsSchema>['Results'][number] => {
+        const denied = entryDenial(context, 'topic', t.Name);
+        if (denied !== ErrorCode.NONE)
+          return { Name: t.Name, ErrorCode: denied, ErrorMessage: 'Authorization failed.' };
         if (t.Assignments && t.Assignments.length > 0) {
           return {
             Name: t.Name,

@@ -9,7 +9,7 @@ import { ErrorCode } from '../../kafka/errors';
 import { IncrementalAlterConfigsSchema } from '../../kafka/messages/44-incremental-alter-configs';
 import type { RequestOf, ResponseInput } from '../../kafka/schema';
 import type { ApiHandler } from './api';
-import { alterResource } from './config-resources';
+import { alterResource, configDenial } from './config-resources';
 
 const SET = 0;
 const DELETE = 1;
@@ -73,7 +73,7 @@ export const incrementalAlterConfigs: ApiHandler<typeof IncrementalAlterConfigsS
     return {
       ThrottleTimeMs: 0,
       Responses: request.Resources.map((r) =>
-        alterResource(r, () => {
+        alterResource(r, configDenial(context, r), () => {
           const topic = context.cluster.topics.get(r.ResourceName);
           if (!topic) {
             throw new TopicError(`unknown topic ${r.ResourceName}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

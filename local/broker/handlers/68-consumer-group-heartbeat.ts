@@ -3,6 +3,7 @@
 // disabled. The API is advertised so that clients asking for it stop at once: without it, librdkafka
 // (group.protocol=consumer) waits for a coordinator forever; with this answer it raises a fatal error,
 // the Java client fails its poll, and franz-go (ServerSideBalancer) falls back to the classic protocol.
+import { requestDenial } from '../auth/authorize-request';
 import { ErrorCode } from '../../kafka/errors';
 import { ConsumerGroupHeartbeatSchema } from '../../kafka/messages/68-consumer-group-heartbeat';
 import type { ResponseInput } from '../../kafka/schema';
@@ -19,11 +20,13 @@ export const consumerGroupHeartbeat: ApiHandler<typeof ConsumerGroupHeartbeatSch
   schema: ConsumerGroupHeartbeatSchema,
   minVersion: 0,
   maxVersion: 1,
-  handle(): ResponseInput<typeof ConsumerGroupHeartbeatSchema> {
+  handle(_request, context): ResponseInput<typeof ConsumerGroupHeartbeatSchema> {
+    // On the IAM listener a group without AlterGroup is refused first (30), as Kafka would.
+    const denied = requestDenial(context);
     return {
       ThrottleTimeMs: 0,
-      ErrorCode: ErrorCode.UNSUPPORTED_VERSION,
-      ErrorMessage: CONSUMER_PROTOCOL_UNSUPPORTED,
+      ErrorCode: denied !== ErrorCode.NONE ? denied : ErrorCode.UNSUPPORTED_VERSION,
+      ErrorMessage: denied !== ErrorCode.NONE ? null : CONSUMER_PROTOCOL_UNSUPPORTED,
       MemberId: null,
       MemberEpoch: 0,
       HeartbeatIntervalMs: 0,

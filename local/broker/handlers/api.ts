@@ -1,4 +1,5 @@
 /** What every API handler file exports, and what a handler gets to work with. */
+import type { RequestAccess } from '../auth/authorize-request';
 import type { Principal } from '../auth/iam/types';
 import type { SaslSession } from '../auth/sasl/session';
 import type { Cluster, BrokerInfo, Partition } from '../cluster/cluster';
@@ -26,6 +27,11 @@ export interface RequestContext {
   readonly sasl?: SaslSession;
   /** Who the connection had authenticated as when the request arrived (IAM listener only). */
   readonly principal?: Principal;
+  /**
+   * What MSK's IAM authorization decided for this request (IAM listener with an authorizer only):
+   * handlers answer denials through requestDenial, entryDenial and omitted (auth/authorize-request.ts).
+   */
+  readonly access?: RequestAccess;
   /**
    * Where a broker is reached on the listener the request came in on, for Metadata, FindCoordinator and
    * Fetch's leader endpoints: a client that bootstraps on the IAM listener must stay on it.

@@ -12,6 +12,7 @@
  * connection, as Kafka closes a client that does not do SASL.
  */
 import type { Socket } from 'node:net';
+import type { RequestAuthorizer } from '../auth/authorize-request';
 import { SaslSession, type SaslSettings } from '../auth/sasl/session';
 import { CloseConnection, type ApiHandler, type RequestContext, type RequestHeader } from '../handlers/api';
 import { ErrorCode } from '../../kafka/errors';
@@ -24,7 +25,10 @@ export interface ConnectionOptions {
   readonly handlers: ReadonlyMap<number, ApiHandler>;
   /** Largest request frame accepted (socket.request.max.bytes). */
   readonly maxFrameBytes: number;
-  readonly context: Omit<RequestContext, 'header' | 'onClose' | 'clientHost' | 'sasl' | 'principal'>;
+  readonly context: Omit<
+    RequestContext,
+    'header' | 'onClose' | 'clientHost' | 'sasl' | 'principal' | 'access'
+  >;
   readonly log: (message: string) => void;
   /**
    * Resolves when the broker may handle a request: a paused broker holds every request it reads until
@@ -35,6 +39,8 @@ export interface ConnectionOptions {
   readonly sasl?: SaslSettings;
   /** The clock sessions expire by (tests move it). @default Date.now */
   readonly now?: () => number;
+  /** Authorizes each authenticated request (the IAM listener with an authorizer). @default none */
+  readonly authorize?: RequestAuthorizer;
 }
 
 const API_VERSIONS_KEY = 18;
@@ -180,12 +186,24 @@ export class Connection {
     this.enqueue(
       (async () => {
         await this.options.admission?.();
-        const response = await h.handle(request, context);
+        const response = await h.handle(request, this.authorized(h, request, context));
         return response === null
           ? null
           : responseFrame(h.schema, header.apiVersion, header.correlationId, response);
       })(),
     );
+  }
+
+  /** The context with what authorization decided, once the broker may act on the request (after admission). */
+  private authorized(handler: ApiHandler, request: Struct, context: RequestContext): RequestContext {
+    const { authorize } = this.options;
+    if (!authorize || !context.principal) return context;
+    const access = authorize.access(handler.key, request, context.principal, {
+      cluster: context.cluster,
+      groups: context.groups,
+      apiVersion: context.header.apiVersion,
+    });
+    return { ...context, access };
   }
 
   /**
