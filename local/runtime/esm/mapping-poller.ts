@@ -319,9 +319,13 @@ export class MappingPoller extends EventEmitter {
     if (result === PROCESSING_RESULT.connection) return false;
     const code = (error as KafkaResponseError).code;
     const missing = this.options.explainDenial?.(code) ?? [];
-    const line = `${result} ${(error as Error).message}${missing.length > 0 ? `: ${missing.join('; ')}` : ''}`;
-    if (line !== this.reportedProblem) this.log(`${this.spec.name}: ${line}; retrying`);
-    this.reportedProblem = line;
+    // The same refusal on each partition's retries is one problem: keyed without the request's details.
+    const key = `${result} ${code} ${missing.join('; ')}`;
+    if (key !== this.reportedProblem) {
+      const why = missing.length > 0 ? `: ${missing.join('; ')}` : '';
+      this.log(`${this.spec.name}: ${result} ${(error as Error).message}${why}; retrying`);
+    }
+    this.reportedProblem = key;
     return true;
   }
 
