@@ -96,7 +96,12 @@ function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
     .map((f) => `${f.name} ${f.invocations}`)
     .join(' · ');
   const errors = s.functions.reduce((sum, f) => sum + f.errors, 0);
-  return `${time}  records: ${topics || '-'} | lag: ${lag || '-'} | invocations: ${calls || '0'} | errors ${errors} | dead letters ${s.deadLetters}`;
+  // A mapping the cluster refuses reads nothing: say so where its lag would otherwise just grow.
+  const problems = s.mappings
+    .filter((m) => m.lastProcessingResult.startsWith('PROBLEM'))
+    .map((m) => ` | ${m.name}: ${m.lastProcessingResult}`)
+    .join('');
+  return `${time}  records: ${topics || '-'} | lag: ${lag || '-'} | invocations: ${calls || '0'} | errors ${errors} | dead letters ${s.deadLetters}${problems}`;
 }
 
 function readyBlock(
