@@ -5,7 +5,7 @@
  * Without the embedded broker in the process, sizes are null and brokers cannot be stopped.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import type { ClusterSource } from '../../local/console/api';
+import { ConsoleRequestError, type ClusterSource } from '../../local/console/api';
 import { createClusterSource } from '../../local/console/kafka/cluster-source';
 import { startApacheKafka, type ApacheKafkaCluster } from '../support/apache-kafka';
 import { until } from '../support/until';
@@ -78,8 +78,13 @@ describe('console cluster source on Apache Kafka', () => {
     try {
       const g = await until(
         async () => {
-          const d = await source.group('console-readers');
+          // 404 until the consumer's first JoinGroup has reached the coordinator.
+          const d = await source.group('console-readers').catch((error: unknown) => {
+            if (error instanceof ConsoleRequestError && error.status === 404) return undefined;
+            throw error;
+          });
           return (
+            d !== undefined &&
             d.state === 'Stable' &&
             d.lag === 0 &&
             d.offsets.length === 2 &&
