@@ -116,7 +116,6 @@ describe('event source mapping poller on three brokers', () => {
       await h.createTopic('committed');
       await produce('committed', numbered(10));
       const coordinator = await coordinatorProxy('committing');
-      const findsBefore = coordinator.seen(FindCoordinatorSchema.request.apiKey);
       coordinator.answer(
         OffsetCommitSchema,
         (request) => {
@@ -142,7 +141,9 @@ describe('event source mapping poller on three brokers', () => {
           `OffsetCommit committed-0@5 to 127.0.0.1:${coordinator.port}: ${name}; finding the coordinator again`,
         ),
       );
-      expect(coordinator.seen(FindCoordinatorSchema.request.apiKey)).toBeGreaterThan(findsBefore + 1);
+      // Found again: FindCoordinator may go to any of the three brokers, so the proxy need not see it;
+      // the reader's recovery line says the commit was served after a new lookup.
+      expect(h.logs.join('\n')).toMatch(/coordinator is (node \d+ \(\S+\) again|now node \d+)/);
     },
   );
 
