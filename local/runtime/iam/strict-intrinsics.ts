@@ -6,7 +6,7 @@
  * ends up as `undefined` inside an ARN, a resource that silently matches nothing (or, in a Deny,
  * silently denies nothing). Here the caller learns which value failed and why, and reports it.
  */
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../template/intrinsics';
+import { PSEUDO_PARAMETERS } from '../template/intrinsics';
 import type { CfnTemplate, StackTemplate } from '../template/manifest';
 
 /** A value of the template that has no local value; `detail` says which part and why. */
@@ -20,14 +20,6 @@ export interface StrictResourceValues {
   ref(stack: string, logicalId: string): string | undefined;
   attribute(stack: string, logicalId: string, name: string): string;
 }
-
-const PSEUDO_PARAMETERS: Readonly<Record<string, (stack: string) => string>> = {
-  'AWS::Region': () => LOCAL_REGION,
-  'AWS::AccountId': () => LOCAL_ACCOUNT,
-  'AWS::Partition': () => 'aws',
-  'AWS::StackName': (stack) => stack,
-  'AWS::URLSuffix': () => 'amazonaws.com',
-};
 
 export class StrictIntrinsics {
   private readonly byStack = new Map<string, CfnTemplate>();

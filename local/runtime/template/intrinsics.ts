@@ -19,7 +19,8 @@ export interface ResourceValues {
   attribute(stack: string, logicalId: string, name: string): string | undefined;
 }
 
-const PSEUDO_PARAMETERS: Readonly<Record<string, (stack: string) => string>> = {
+/** What the pseudo parameters stand for locally (the strict evaluator for IAM reads the same). */
+export const PSEUDO_PARAMETERS: Readonly<Record<string, (stack: string) => string>> = {
   'AWS::Region': () => LOCAL_REGION,
   'AWS::AccountId': () => LOCAL_ACCOUNT,
   'AWS::Partition': () => 'aws',
