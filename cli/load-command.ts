@@ -12,7 +12,7 @@ import {
   wholeNumberFlag,
 } from './arguments';
 import type { Command } from './command';
-import { functionUrlSigner, readProfileKeys, type UrlSigner } from './url-signing';
+import { functionUrlSigner, readProfileKeys, type UrlSigner } from '../local/runtime/iam/url-signing';
 import { LOCAL_REGION } from '../local/runtime/assembly';
 
 const HELP = `Usage: kw load [--url http://127.0.0.1:3000/] [--count 1000] [--rate 200] [--concurrency 32]

@@ -23,7 +23,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { functionUrlSigner, readProfileKeys } from '../../cli/url-signing';
+import { functionUrlSigner, readProfileKeys } from '../../local/runtime/iam/url-signing';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from '../../cli/synth';
 import { groupArn, parseClusterArn, topicArn } from '../../local/broker/auth/iam/arns';
 import { PROCESSING_RESULT } from '../../local/runtime/esm/mapping-poller';

@@ -1,6 +1,6 @@
 /**
  * Signs requests to a Function URL with AWS_IAM auth (SigV4, service `lambda`), as the AWS SDK and
- * `curl --aws-sigv4` do, with a profile of the credentials file `kw up --iam` writes under its output
+ * `curl --aws-sigv4` do, with a profile of the credentials file `kw up` writes under its output
  * folder. The file is read here rather than through the SDK's provider chain so that nothing but the
  * file named is ever used: not the user's ~/.aws, not the shell's AWS_* variables.
  */

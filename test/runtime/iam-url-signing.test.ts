@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { functionUrlSigner, profileKeys, readProfileKeys } from '../../cli/url-signing';
+import { functionUrlSigner, profileKeys, readProfileKeys } from '../../local/runtime/iam/url-signing';
 import { verifyFunctionUrlRequest } from '../../local/runtime/iam/function-url-auth';
 import { generateCredentials, writeCredentialFiles } from '../../local/runtime/iam/local-credentials';
 
