@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: runs every benchmark and prints its figures (medians of several rounds).
  * `npm run bench -- NAME...` runs only the ones named (broker, side-by-side, pipeline, replication,
- * console).
+ * console, iam).
  */
 import { crc32cImplementation } from '../local/kafka/crc32c';
 import { runSideBySideBench, type SideBySide } from './apache-kafka.bench';
 import { runBrokerBench, type Figure } from './broker.bench';
 import { runConsoleBench, runConsolePageBench } from './console.bench';
+import { runIamBench } from './iam.bench';
 import { runPipelineBench } from './pipeline.bench';
 import { runReplicationBench } from './replication.bench';
 
@@ -79,6 +80,12 @@ const BENCHES: readonly { name: string; heading: string; run: () => Promise<void
       print(figures);
       print(await runConsolePageBench(log));
     },
+  },
+  {
+    name: 'iam',
+    heading:
+      'MSK IAM: kafkajs produce throughput and connection set-up over the IAM listener (OAUTHBEARER, every request authorized) against the plain one',
+    run: async () => print((await runIamBench(log)).figures),
   },
 ];
 
