@@ -12,32 +12,37 @@ import {
   wholeNumberFlag,
 } from './arguments';
 import type { Command } from './command';
+import { readRunFile, runFilePath } from './run-file';
 import { functionUrlSigner, readProfileKeys, type UrlSigner } from '../local/runtime/iam/url-signing';
 import { LOCAL_REGION } from '../local/runtime/assembly';
 
-const HELP = `Usage: kw load [--url http://127.0.0.1:3000/] [--count 1000] [--rate 200] [--concurrency 32]
+const HELP = `Usage: kw load [--url URL] [--count 1000] [--rate 200] [--concurrency 32]
                [--customers 50] [--invalid 0] [--credentials FILE [--profile caller]]
 
 Sends orders to the ingest URL that 'npm start' prints, as fast as --rate allows with at most
 --concurrency requests open, and reports sent / accepted (202) / rejected (4xx) / failed and the
-latency of each request (p50, p95, p99, max).
+latency of each request (p50, p95, p99, max). While 'kw up' runs, its ingest URL and, with IAM
+enforced, its caller profile are found by themselves (${'$'}KW_RUN_FILE, else .kw/run.json).
 
 Options:
-  --url URL          the ingest URL                               [default: http://127.0.0.1:3000/]
+  --url URL          the ingest URL   [default: the running kw up's, else http://127.0.0.1:3000/]
   --count N          orders to send                               [default: 1000]
   --rate R           orders per second; 0 sends as fast as possible [default: 200]
   --concurrency C    requests open at once                        [default: 32]
   --customers K      distinct customerIds (the Kafka key)         [default: 50]
   --invalid F        fraction of orders sent invalid, to see 400s  [default: 0]
   --credentials FILE sign each request (SigV4, service lambda), as a Function URL with AWS_IAM
-                     auth wants, with a profile of FILE: the credentials file 'kw up --iam' prints
-  --profile NAME     the profile in --credentials                  [default: caller]
+                     auth wants, with a profile of FILE  [default: the running kw up's
+                     credentials file, for its own URLs]
+  --profile NAME     the profile in --credentials    [default: the running kw up's caller, else caller]
 
 Examples:
   npm run load
   npm run load -- --count 20000 --rate 0
   npx kw load --url http://127.0.0.1:3100/ --invalid 0.1
-  npm run load -- --credentials /tmp/kw-up-x/aws/credentials`;
+  npm run load -- --credentials /tmp/kw-up-x/aws/credentials --profile ingest`;
+
+const DEFAULT_URL = 'http://127.0.0.1:3000/';
 
 const SKUS = ['tea', 'coffee', 'cocoa', 'mug', 'kettle', 'beans', 'filter'];
 
@@ -71,7 +76,7 @@ export const loadCommand: Command = {
       {
         args,
         options: {
-          url: { type: 'string', default: 'http://127.0.0.1:3000/' },
+          url: { type: 'string' },
           count: { type: 'string', default: '1000' },
           rate: { type: 'string', default: '200' },
           concurrency: { type: 'string', default: '32' },
@@ -85,7 +90,18 @@ export const loadCommand: Command = {
       usage,
     );
     if (parsed === 2) return 2;
-    const values = parsed.values;
+    const run = readRunFile();
+    const runUrls = new Set(run?.urls.map((u) => u.url));
+    const given = parsed.values;
+    const values = {
+      ...given,
+      url: given.url ?? run?.urls[0]?.url ?? DEFAULT_URL,
+      // The running kw up's keys sign requests to its own URLs only, never a URL someone else serves.
+      credentials:
+        given.credentials ??
+        (given.url === undefined || runUrls.has(given.url) ? run?.iam?.credentialsFile : undefined),
+      profile: given.profile ?? (given.credentials === undefined ? run?.iam?.callerProfile : undefined),
+    };
     if (!URL.canParse(values.url)) return usage(`Invalid URL: ${values.url}`);
     let count: number;
     let rate: number;
@@ -112,7 +128,7 @@ export const loadCommand: Command = {
       io.err(`kw load: only http:// URLs (the local runtime's), got ${values.url}`);
       return 2;
     }
-    if (values.profile !== undefined && values.credentials === undefined)
+    if (given.profile !== undefined && values.credentials === undefined)
       return usage('--profile names a profile of --credentials: give the credentials file too');
     let sign: UrlSigner | undefined;
     if (values.credentials !== undefined) {
@@ -149,7 +165,7 @@ export const loadCommand: Command = {
         io.err(
           sign
             ? `kw load: ${values.url} refused the signed request (403): see kw up's log for why`
-            : `kw load: ${values.url} answers 403: its AuthType is AWS_IAM; pass --credentials with the file 'kw up' printed`,
+            : `kw load: ${values.url} answers 403: its AuthType is AWS_IAM; pass --credentials with the file 'kw up' printed (no running kw up was found at ${runFilePath()})`,
         );
         return 1;
       }

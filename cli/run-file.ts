@@ -18,7 +18,11 @@ export interface RunInfo {
   /** Plain listeners, comma-separated host:port. */
   readonly bootstrapServers: string;
   /** Function URLs, in template order (the first is ingest's). */
-  readonly urls: readonly { readonly functionName: string; readonly url: string; readonly authType: string }[];
+  readonly urls: readonly {
+    readonly functionName: string;
+    readonly url: string;
+    readonly authType: string;
+  }[];
   /** Set when IAM is enforced. */
   readonly iam?: {
     /** IAM listeners, comma-separated host:port. */

@@ -33,12 +33,13 @@ import {
 } from './console-launch';
 import { ConsolePortInUseError } from '../local/console/server/console-server';
 import { untilStopSignal } from './signals';
+import { runFilePath, writeRunFile, type RunInfo } from './run-file';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
 
 const HELP = `Usage: kw up [--assembly DIR | --synth] [-c key=value]... [--port 3000]
              [--broker-port 9092 [--brokers 1] | --bootstrap HOST:PORT[,HOST:PORT...]]
              [--dynamodb-port 8000] [--host 127.0.0.1] [--data-dir D] [--env KEY=VALUE]...
-             [--console-port 8080 | --no-console] [--verbose]
+             [--console-port 8080 | --no-console] [--no-iam] [--verbose]
 
 Runs the pipeline on this machine: the same CDK template 'cdk deploy' would send, with MSK replaced
 by the embedded broker (or an existing Kafka cluster, --bootstrap), DynamoDB by an embedded endpoint
@@ -47,6 +48,13 @@ and each Function URL by a local port. Prints every local endpoint once ready (w
 broker, also its control channel: 'kw cluster stop N' and the like run failure drills on it) and
 the web console (the pipeline as a live graph, batches, traces, drills, and the cluster's topics,
 records and groups), then a summary every second. Ctrl-C stops everything.
+
+IAM is enforced as on AWS (with the embedded broker and an MSK cluster in the app): the broker opens
+an MSK IAM listener beside the plain one that authenticates and authorizes each request by the
+roles' policies in the template; functions, mappings and the topic-admin custom resource use it with
+their role's local credentials, and Function URLs with AWS_IAM auth want signed requests. The
+credentials are written under the output folder (one profile per role, and 'caller' for Function
+URLs), never ~/.aws; 'kw load' and 'kw ... --as-role ROLE' find them while kw up runs.
 
 Options:
   --assembly DIR     run an already synthesized cloud assembly instead of synthesizing
@@ -70,21 +78,20 @@ Options:
                      when the default one is taken, the pipeline runs without a console and
                      says so)                                               [default: 8080]
   --no-console       do not start the web console
-  --iam              enforce IAM as on AWS (embedded broker only): the broker opens an MSK IAM
-                     listener (at --broker-port + 6, as MSK's 9098) that authenticates and
-                     authorizes each request by the roles' policies in the template; functions and
-                     mappings use it with their role's local credentials; Function URLs with
-                     AWS_IAM auth want signed requests. Credentials are written under the output
-                     folder (one profile per role, and 'caller' for Function URLs), never ~/.aws
+  --no-iam           do not enforce IAM: no IAM listener, functions and mappings on the plain one,
+                     Function URLs take unsigned requests (--bootstrap never enforces it)
   --verbose          print function output here too (it always goes to the log files)
 
 Examples:
   npm start
   npx kw up --data-dir .kw-data
-  npx kw up --iam
+  npx kw up --no-iam
   npx kw up -c esmMode=provisioned -c retryAttempts=2
   npx kw up --port 3100 --broker-port 19092 --dynamodb-port 18000 --console-port 18080
   npx kw up --bootstrap 127.0.0.1:9092,127.0.0.1:9093 --data-dir .kw-data`;
+
+/** What local IAM enforcement reads from the template. */
+const IAM_RESOURCE_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']);
 
 /** One line for the live summary. */
 function summaryLine(s: RuntimeSnapshot, now = new Date()): string {
@@ -119,7 +126,7 @@ function readyBlock(
         ? ''
         : u.authEnforced
           ? `   (AWS_IAM: sign requests, SigV4 service lambda, with profile ${iam?.callerProfile})`
-          : '   (AWS_IAM auth is not enforced locally: no signature needed; kw up --iam enforces it)';
+          : `   (AWS_IAM auth is not enforced: ${runtime.iamNotEnforced ?? 'IAM is off'}; no signature needed)`;
     rows.push([`${u.functionName} URL`, `${u.url}${auth}`]);
   }
   const cluster = runtime.kafka;
@@ -151,10 +158,13 @@ function readyBlock(
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
   if (web) lines.push(`console: ${web.url}`);
-  const skipped = [...runtime.assembly.notEmulated].map(([type, n]) => `${type} ×${n}`);
+  // With IAM enforced the roles and their policies are what the broker and the URLs decide by.
+  const skipped = [...runtime.assembly.notEmulated]
+    .filter(([type]) => !(iam && IAM_RESOURCE_TYPES.has(type)))
+    .map(([type, n]) => `${type} ×${n}`);
   if (skipped.length > 0) {
     lines.push(
-      `Not emulated (${iam ? '' : 'IAM is not enforced, '}metrics and alarms are not evaluated, networking is loopback):`,
+      `Not emulated (${iam ? '' : `IAM is not enforced (${runtime.iamNotEnforced}), `}metrics and alarms are not evaluated, networking is loopback):`,
     );
     lines.push(`  ${skipped.join(', ')}`);
   }
@@ -169,7 +179,7 @@ function readyBlock(
         `    (KEY_ID and SECRET: the ${iam.callerProfile} profile's keys in the credentials file)`,
       );
       lines.push(
-        `  npm run load -- --url ${ingest.url} --count 1000 --credentials ${iam.files.credentialsFile}`,
+        `  npm run load -- --count 1000   (signs with the ${iam.callerProfile} profile while kw up runs)`,
       );
     } else {
       lines.push(`  curl -s -X POST ${ingest.url} -H 'content-type: application/json' -d ${order}`);
@@ -178,6 +188,38 @@ function readyBlock(
   }
   lines.push('Ctrl-C stops everything.\n');
   return lines.join('\n');
+}
+
+/**
+ * Tells the other kw commands where this run is (run-file.ts); a run that cannot write the file still
+ * runs, and says what the other commands then need to be told.
+ */
+function announceRun(runtime: LocalRuntime, web: LaunchedConsole | undefined, io: CommandIO): () => void {
+  const iam = runtime.iam;
+  const info: RunInfo = {
+    pid: process.pid,
+    bootstrapServers: runtime.bootstrapServers,
+    urls: runtime.urls.map((u) => ({ functionName: u.functionName, url: u.url, authType: u.authType })),
+    ...(iam && {
+      iam: {
+        bootstrapServers: iam.bootstrapServers,
+        clusterArn: iam.clusterArn,
+        credentialsFile: iam.files.credentialsFile,
+        configFile: iam.files.configFile,
+        callerProfile: iam.callerProfile,
+        profiles: iam.profiles,
+      },
+    }),
+    ...(web && { console: web.url }),
+  };
+  try {
+    return writeRunFile(info);
+  } catch (error) {
+    io.err(
+      `kw up: warning: could not write ${runFilePath()} (${(error as Error).message}): give kw load --url and --credentials yourself`,
+    );
+    return () => undefined;
+  }
 }
 
 export const upCommand: Command = {
@@ -201,7 +243,7 @@ export const upCommand: Command = {
           env: { type: 'string', multiple: true },
           'max-concurrency': { type: 'string', default: '10' },
           ...CONSOLE_OPTIONS,
-          iam: { type: 'boolean', default: false },
+          'no-iam': { type: 'boolean', default: false },
           verbose: { type: 'boolean', default: false },
         },
         strict: true,
@@ -230,7 +272,6 @@ export const upCommand: Command = {
           ...(ports.broker === undefined ? [] : ['--broker-port']),
           ...(brokers === undefined ? [] : ['--brokers']),
         ];
-        if (values.iam) embeddedOnly.push('--iam');
         if (embeddedOnly.length > 0) {
           throw new UsageError(
             `--bootstrap runs on an existing cluster: ${embeddedOnly.join(' and ')} (for the embedded broker) cannot be combined with it`,
@@ -313,7 +354,7 @@ export const upCommand: Command = {
         dataDir: values['data-dir'] ? path.resolve(values['data-dir']) : undefined,
         environment: env,
         maxConcurrency,
-        iam: values.iam,
+        iam: values['no-iam'] ? false : undefined,
         log: (m) => io.out(`  ${m}`),
         functionOutput: values.verbose ? (line) => io.out(line) : undefined,
       });
@@ -357,6 +398,7 @@ export const upCommand: Command = {
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready block.
     const stopSignal = untilStopSignal();
     io.out(readyBlock(runtime, control, web, (Date.now() - started) / 1000));
+    const removeRunFile = announceRun(runtime, web, io);
 
     let last = '';
     const timer = setInterval(() => {
@@ -372,6 +414,7 @@ export const upCommand: Command = {
     status('');
     io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);
     // The console first: its live streams read the pipeline and the brokers until it closes.
+    removeRunFile();
     await web?.close();
     await control?.close();
     await runtime.close();

@@ -94,6 +94,11 @@ export interface LocalUrlSpec {
 
 export interface LocalTopicSpec {
   readonly id: string;
+  /**
+   * For a custom resource topic, the function its ServiceToken names (`stack/logicalId`): the one that
+   * creates the topic on AWS, with its role's permissions.
+   */
+  readonly serviceFunctionId?: string;
   readonly name: string;
   readonly partitions: number;
   /** As the template states it; -1 leaves it to the cluster's default. */

@@ -1,5 +1,5 @@
 /**
- * IAM for `kw up --iam`: the app's roles and their policies as the synthesized template declares them,
+ * IAM for `kw up` (on unless `--no-iam`): the app's roles and their policies as the synthesized template declares them,
  * a local key pair per role written to AWS shared config files under the runtime's output folder, and
  * the authorizer the broker's IAM listener and the Function URLs check requests with.
  *
@@ -80,17 +80,25 @@ export function policyReport(policies: AppRolePolicies): string[] {
   return lines;
 }
 
+/** Why IAM is not enforced for an app without an MSK cluster. */
+export const NO_MSK_CLUSTER =
+  'the app has no MSK cluster (a self-managed Kafka cluster has no IAM access control)';
+
+/** Thrown when IAM is asked for an app with nothing to enforce it on. */
+export class NoMskClusterError extends Error {
+  constructor() {
+    super(`IAM enforcement needs an MSK cluster: ${NO_MSK_CLUSTER}`);
+  }
+}
+
 /**
  * Reads the roles' policies of the assembly in `assemblyDir`, makes the run's credentials and writes
- * them under `outputDir/aws`. Throws when the app has no MSK cluster (nothing to enforce IAM on).
+ * them under `outputDir/aws`. Throws NoMskClusterError when the app has no MSK cluster.
  */
 export function setUpLocalIam(assemblyDir: string, outputDir: string, log: (line: string) => void): LocalIam {
   const policies = loadRolePolicies(assemblyDir);
   const [cluster, ...others] = policies.clusters;
-  if (!cluster)
-    throw new Error(
-      'IAM enforcement needs an MSK cluster in the app (a self-managed Kafka cluster has no IAM access control)',
-    );
+  if (!cluster) throw new NoMskClusterError();
   if (others.length > 0)
     log(
       `IAM: the app declares ${policies.clusters.length} MSK clusters; the embedded broker stands for ${cluster.id} (${cluster.arn})`,

@@ -5,9 +5,11 @@
  * Function URLs local HTTP ports, topics topics on the broker (provisioning/kafka.ts says what
  * differs on an existing cluster).
  *
- * With `iam`, IAM is enforced as on MSK and Lambda (local-iam.ts): the broker opens an IAM listener
- * that authenticates and authorizes by the roles' policies in the template, functions and mappings
- * use it with their role's local credentials, and AWS_IAM Function URLs want signed requests.
+ * IAM is enforced as on MSK and Lambda (local-iam.ts) unless turned off (`iam: false`) or impossible
+ * (an existing cluster, an app without an MSK cluster): the broker opens an IAM listener that
+ * authenticates and authorizes by the roles' policies in the template, functions and mappings use it
+ * with their role's local credentials, the topic-admin custom resource's role is checked before its
+ * topics are created, and AWS_IAM Function URLs want signed requests.
  *
  * This file wires the parts in order: lifecycle.ts starts and stops them, provisioning/ turns what
  * the template declares into running things, status.ts reads the live summary's figures.
@@ -24,7 +26,9 @@ import { mappingGrants, missingMappingGrants } from './esm/mapping-grants';
 import { notAuthorized, verifyFunctionUrlRequest, type SignedRequest } from './iam/function-url-auth';
 import type { WrittenCredentialFiles } from './iam/local-credentials';
 import { mskIamToken } from './kafka/iam-token';
-import { principalOf, setUpLocalIam, type LocalIam } from './local-iam';
+import { NO_MSK_CLUSTER, NoMskClusterError, principalOf, setUpLocalIam, type LocalIam } from './local-iam';
+import { missingTopicAdminGrants } from './iam/topic-admin-grants';
+import type { ProfileKeys } from './iam/url-signing';
 import { LOCAL_REGION } from './template/intrinsics';
 import { startKafkaTarget, type KafkaClusterInfo } from './kafka-target';
 import type { ClusterSummary } from './kafka/bootstrap';
@@ -77,8 +81,10 @@ export interface LocalRuntimeOptions {
   /** Receives function output lines, prefixed with the function's short name, besides its log file. */
   readonly functionOutput?: (line: string) => void;
   /**
-   * Enforce IAM as on AWS (embedded broker only): Kafka's IAM listener, functions and mappings as
-   * their roles, signed Function URL requests. @default false
+   * Enforce IAM as on AWS: Kafka's IAM listener, functions and mappings as their roles, signed
+   * Function URL requests. Needs the embedded broker and an MSK cluster in the app: by default it is
+   * on where it can be (`iamNotEnforced` says why not elsewhere); `true` fails where it cannot be.
+   * @default on where possible
    */
   readonly iam?: boolean;
 }
@@ -93,6 +99,10 @@ export interface RuntimeIam {
   readonly files: WrittenCredentialFiles;
   /** The profile to sign Function URL requests with. */
   readonly callerProfile: string;
+  /** That profile's keys. */
+  readonly callerKeys: ProfileKeys;
+  /** Every profile in the credentials file: the app's roles, then the caller. */
+  readonly profiles: readonly string[];
 }
 
 export interface LocalRuntime {
@@ -111,6 +121,8 @@ export interface LocalRuntime {
   readonly outputDir: string;
   /** Set when IAM is enforced. */
   readonly iam: RuntimeIam | undefined;
+  /** Why IAM is not enforced, when it is not. */
+  readonly iamNotEnforced: string | undefined;
   snapshot(): RuntimeSnapshot;
   close(): Promise<void>;
 }
@@ -128,7 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const lifecycle = new Lifecycle(log);
   if (temporary) lifecycle.onStop(StopPhase.temp, () => rm(outputDir, { recursive: true, force: true }));
   return lifecycle.start(async () => {
-    const iam = options.iam ? setUpLocalIam(assembly.dir, outputDir, log) : undefined;
+    const { iam, notEnforced: iamNotEnforced } = localIam(options, assembly, outputDir, log);
     // Where things run: Kafka, DynamoDB and a Kafka admin client.
     const target = await startKafkaTarget({
       host,
@@ -163,7 +175,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     lifecycle.onStop(StopPhase.clients, () => admin.disconnect());
 
     // What the template declares, in dependency order: data, then functions, then what invokes them.
-    const warnings = await provisionTopics(assembly, admin, kafkaCluster, log);
+    const warnings = await provisionTopics(assembly, admin, kafkaCluster, log, iam && topicAdminCheck(iam));
     const tablesCreated = await provisionTables(assembly.tables, dynamodb.client, log);
     if (kafkaCluster.kind === 'existing' && tablesCreated) {
       const warning = await resumedGroupsWarning(assembly, admin);
@@ -212,10 +224,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(iam && {
           iam: {
             bootstrap: target.iamBootstrap,
+            onFailureSasl: (spec: { functionId: string }) => {
+              const role = iam.functionCredentials(spec.functionId);
+              return mskIamToken(role ?? UNKNOWN_ROLE_KEYS, LOCAL_REGION);
+            },
             auth: (spec: { functionId: string; topic: string; consumerGroupId: string }) => {
               const role = iam.functionCredentials(spec.functionId);
               // A function whose role is not in the app has no local keys: the broker refuses these.
-              const keys = role ?? { accessKeyId: 'AKIAUNKNOWNROLE00000', secretAccessKey: 'none' };
+              const keys = role ?? UNKNOWN_ROLE_KEYS;
               const grants = mappingGrants(iam.clusterArn, spec.topic, spec.consumerGroupId);
               return {
                 sasl: mskIamToken(keys, LOCAL_REGION),
@@ -246,11 +262,58 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         clusterArn: iam.clusterArn,
         files: iam.files,
         callerProfile: iam.callerProfile,
+        callerKeys: iam.credentials.forProfile(iam.callerProfile)!,
+        profiles: iam.credentials.all.map((c) => c.profile),
       },
+      iamNotEnforced,
       snapshot,
       close: () => lifecycle.stop(),
     };
   });
+}
+
+/** Keys no role has: what a function whose role is not in the app signs with, so the broker refuses it. */
+const UNKNOWN_ROLE_KEYS = { accessKeyId: 'AKIAUNKNOWNROLE00000', secretAccessKey: 'none' };
+
+/** IAM for this run, or why there is none. */
+function localIam(
+  options: LocalRuntimeOptions,
+  assembly: CloudAssemblyView,
+  outputDir: string,
+  log: (message: string) => void,
+): { iam?: LocalIam; notEnforced?: string } {
+  if (options.iam === false) return { notEnforced: 'turned off' };
+  if (options.bootstrapServers) {
+    if (options.iam) throw new Error('IAM enforcement needs the embedded broker, not an existing cluster');
+    return { notEnforced: "an existing cluster's plaintext listeners have no IAM access control" };
+  }
+  try {
+    return { iam: setUpLocalIam(assembly.dir, outputDir, log) };
+  } catch (error) {
+    if (!(error instanceof NoMskClusterError) || options.iam) throw error;
+    return { notEnforced: NO_MSK_CLUSTER };
+  }
+}
+
+/**
+ * Checks, before topics are created, that the function behind each custom resource topic could do it
+ * on AWS with its role; a topic AWS::MSK::Topic declares is created by the service and not checked.
+ */
+function topicAdminCheck(iam: LocalIam) {
+  return (
+    topic: { name: string; id: string; serviceFunctionId?: string },
+    change: 'create' | 'grow' | 'keep',
+  ) => {
+    if (!topic.serviceFunctionId) return;
+    const role = iam.functionCredentials(topic.serviceFunctionId);
+    const missing = role
+      ? missingTopicAdminGrants(iam.authorizer, principalOf(role), iam.clusterArn, topic.name, change)
+      : [`${topic.serviceFunctionId} has no role in the app`];
+    if (missing.length > 0)
+      throw new Error(
+        `topic ${topic.name} (${topic.id}): its custom resource's function ${topic.serviceFunctionId} could not ${change === 'keep' ? 'read' : change} it on MSK, so the deployment would fail here (CREATE_FAILED): ${missing.join('; ')}`,
+      );
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `npm start` end to end, as a user runs it: `kw up` synthesizes the CDK app (or reuses cdk.out),
- * prints its endpoints, and an order posted to the printed ingest URL flows ingest → orders → enrich
+ * prints its endpoints, and an order posted to the printed ingest URL (signed with the printed
+ * credentials' caller profile: IAM is enforced, as on AWS) flows ingest → orders → enrich
  * → orders.enriched → ledger → the DynamoDB table, read here with the AWS SDK at the printed endpoint.
  * Then a restart on the same --data-dir keeps the table, and a client retry of the same orderId is
  * counted once. The same on three embedded brokers (--brokers 3, the topics at the template's
@@ -18,16 +19,6 @@ import { until } from '../support/until';
 import { capture } from '../support/command-io';
 import { startCliBroker, startKwUp, type KwUp } from '../support/kw-process';
 import { writeAssembly } from '../support/cloud-assembly';
-
-/** Posts `body` to the ingest URL and returns the status and answer. */
-async function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 /** The table once it holds order `orderId`. */
 function untilInLedger(u: KwUp, orderId: string): Promise<Record<string, unknown>[]> {
@@ -68,14 +59,28 @@ describe('kw up (npm start)', () => {
       expect(first.output()).toMatch(/Kafka bootstrap\s+127\.0\.0\.1:\d+/);
       // the embedded broker's control channel, for kw cluster
       expect(first.output()).toMatch(/\n {2}control +http:\/\/127\.0\.0\.1:\d+ +\(kw cluster status\|stop N/);
-      expect(first.output()).toMatch(/AWS_IAM auth is not enforced locally/);
-      expect(first.output()).toMatch(/Not emulated[^\n]*\n\s+.*AWS::IAM::Role ×\d+/);
+      // IAM is enforced by default: the URL wants signatures, the broker has an IAM listener, the
+      // roles are no longer among what is not emulated.
+      expect(first.output()).toMatch(
+        /ingest URL\s+\S+\s+\(AWS_IAM: sign requests, SigV4 service lambda, with profile caller\)/,
+      );
+      expect(first.output()).toMatch(
+        /Kafka IAM\s+127\.0\.0\.1:\d+\s+\(MSK IAM: SASL OAUTHBEARER or AWS_MSK_IAM, cluster arn:aws:kafka:/,
+      );
+      expect(first.credentialsFile).toBe(path.join(dataDir, 'output', 'aws', 'credentials'));
+      expect(first.output()).toMatch(/Not emulated \(metrics and alarms/);
+      expect(first.output()).not.toMatch(/AWS::IAM::Role ×/);
       // The template's replication (MSK Serverless: 3 and 2), as far as one broker holds it.
       expect(first.output()).toMatch(
         /topics orders[^:]*: replication factor 3 and min\.insync\.replicas 2 in the template; created with 1 and 1 \(1 broker here\)/,
       );
 
-      const accepted = await post(first.ingestUrl, order('order-1'));
+      const unsigned = await fetch(first.ingestUrl, {
+        method: 'POST',
+        body: JSON.stringify(order('order-0')),
+      });
+      expect(unsigned.status).toBe(403);
+      const accepted = await first.post(order('order-1'));
       expect(accepted.status).toBe(202);
       expect(accepted.body).toMatchObject({ orderId: 'order-1', topic: 'orders' });
 
@@ -95,7 +100,7 @@ describe('kw up (npm start)', () => {
       });
 
       // A bad order is refused with the reason, and nothing reaches the pipeline.
-      const bad = await fetch(first.ingestUrl, { method: 'POST', body: '{"customerId":"c","items":[]}' });
+      const bad = await first.post('{"customerId":"c","items":[]}');
       expect(bad.status).toBe(400);
     } finally {
       expect(await first.stop()).toBe(0);
@@ -109,7 +114,7 @@ describe('kw up (npm start)', () => {
       const before = await second.scanTable();
       expect(before.find((i) => i.orderId === 'order-1')).toBeDefined();
       // The client retries order-1: accepted again, counted once downstream.
-      const retry = await fetch(second.ingestUrl, { method: 'POST', body: JSON.stringify(order('order-1')) });
+      const retry = await second.post(order('order-1'));
       expect(retry.status).toBe(202);
       await until(() => second.caughtUp(['kw-dev-enrich', 'kw-dev-ledger']), 'both mappings to catch up');
       const after = await second.scanTable();
@@ -158,7 +163,7 @@ describe('kw up (npm start)', () => {
       } finally {
         await admin.disconnect();
       }
-      expect((await post(u.ingestUrl, order('order-b3'))).status).toBe(202);
+      expect((await u.post(order('order-b3'))).status).toBe(202);
       const items = await untilInLedger(u, 'order-b3');
       expect(items.find((i) => i.orderId === 'order-b3')).toMatchObject({ totalCents: 1900 });
     } finally {
@@ -196,7 +201,11 @@ describe('kw up (npm start)', () => {
             'orders.enriched': 3,
             'orders.dlq': 1,
           });
-          expect((await post(u.ingestUrl, order('order-ext'))).status).toBe(202);
+          expect(u.output()).toMatch(
+            /AWS_IAM auth is not enforced: an existing cluster's plaintext listeners have no IAM access control/,
+          );
+          expect(u.credentialsFile).toBeUndefined();
+          expect((await u.post(order('order-ext'))).status).toBe(202);
           const items = await untilInLedger(u, 'order-ext');
           expect(items.find((i) => i.orderId === 'order-ext')).toMatchObject({ totalCents: 1900 });
           await until(

@@ -16,6 +16,8 @@ import * as path from 'node:path';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from '../../cli/synth';
 import { shortName } from '../../local/runtime/provisioning/functions';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime/runtime';
+import type { ProfileKeys } from '../../local/runtime/iam/url-signing';
+import { postToUrl } from '../support/function-url';
 import { scanAll } from '../support/local-dynamodb';
 import { until } from '../support/until';
 
@@ -61,23 +63,18 @@ const orderNumber = (n: number): Order => ({
 const centsOf = (o: Order) => o.items.reduce((sum, i) => sum + i.quantity * i.unitPrice * 100, 0);
 
 /** Posts orders at RATE per second until stopped, each once, keeping what each POST came to. */
-function orderLoad(url: string) {
+function orderLoad(url: string, keys: ProfileKeys | undefined) {
   const sent: Sent[] = [];
   let inFlight = 0;
   let stopped = false;
   const post = async (s: Sent) => {
     inFlight++;
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(s.order),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const body = (await res.json()) as { error?: string; partition?: number };
+      const res = await postToUrl(url, s.order, keys);
+      const body = res.body as { error?: string; partition?: number };
       s.status = res.status;
       if (res.status === 202) s.partition = body.partition;
-      else s.reason = `${res.status} ${body.error ?? ''}`.trim();
+      else s.reason = `${res.status} ${body.error ?? res.text}`.trim();
     } catch (error) {
       s.status = 0;
       s.reason = `no answer: ${(error as Error).message}`;
@@ -164,7 +161,7 @@ describe('the pipeline through a broker failure (three embedded brokers)', () =>
       for (const p of topic.partitions) expect([...p.replicas].sort()).toEqual([1, 2, 3]);
     }
     const table = runtime.assembly.tables[0].name;
-    const load = orderLoad(runtime.urls[0].url);
+    const load = orderLoad(runtime.urls[0].url, runtime.iam?.callerKeys);
     const wait = (s: number) => new Promise((resolve) => setTimeout(resolve, s * 1000));
 
     await wait(BEFORE_S);

@@ -4,6 +4,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { callerKeys, postToUrl, type UrlAnswer } from './function-url';
 import { scanAll } from './local-dynamodb';
 
 /** The `kw` entry point (what `npx kw` runs). */
@@ -15,10 +18,15 @@ export interface KwRun {
   readonly err: string;
 }
 
-/** Runs `kw ARGS` to the end with `input` on stdin. */
-export function runKw(args: string[], input = '', timeoutMs = 20_000): Promise<KwRun> {
+/** Runs `kw ARGS` to the end with `input` on stdin (and `env` instead of this process's). */
+export function runKw(
+  args: string[],
+  input = '',
+  timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<KwRun> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [KW, ...args], { timeout: timeoutMs });
+    const child = execFile(process.execPath, [KW, ...args], { timeout: timeoutMs, ...(env && { env }) });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -139,6 +147,7 @@ export function readyEndpoints(output: string): {
   bootstrap?: string;
   dynamodb?: string;
   table?: string;
+  credentials?: string;
 } {
   if (!output.includes('Ready in')) return {};
   const ready = output.slice(output.indexOf('Ready in'));
@@ -148,6 +157,7 @@ export function readyEndpoints(output: string): {
     bootstrap: field('Kafka bootstrap'),
     dynamodb: field('DynamoDB'),
     table: field('table'),
+    credentials: field('credentials'),
   };
 }
 
@@ -160,6 +170,12 @@ export interface KwUp {
   readonly table: string;
   /** The Kafka bootstrap list as printed (comma-separated). */
   readonly bootstrap: string;
+  /** The credentials file the ready block names; undefined when IAM is not enforced. */
+  readonly credentialsFile: string | undefined;
+  /** The run file it writes (a temporary one of its own, so runs at once do not share one). */
+  readonly runFile: string;
+  /** Posts `body` to the ingest URL, signed as the caller when IAM is enforced. */
+  post(body: unknown): Promise<UrlAnswer>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Every item of the (first) table, read with the AWS SDK at the printed DynamoDB endpoint. */
   scanTable(): Promise<Record<string, unknown>[]>;
@@ -176,12 +192,17 @@ export async function startKwUp(
   options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number } = {},
 ): Promise<KwUp> {
   const broker = args.includes('--bootstrap') ? [] : ['--broker-port', '0'];
+  const runFile = path.join(mkdtempSync(path.join(tmpdir(), 'kw-run-')), 'run.json');
   const started = await startKw(
     ['up', '--port', '0', ...broker, '--dynamodb-port', '0', '--console-port', '0', ...args],
     /Ctrl-C stops everything/,
-    { env: options.env ?? { ...process.env, CI: 'true' }, timeoutMs: options.timeoutMs ?? 180_000 },
+    {
+      env: { ...(options.env ?? { ...process.env, CI: 'true' }), KW_RUN_FILE: runFile },
+      timeoutMs: options.timeoutMs ?? 180_000,
+    },
   );
   const endpoints = readyEndpoints(started.output());
+  const keys = callerKeys(endpoints.credentials);
   const bootstrap = endpoints.bootstrap ?? '';
   const dynamodb = endpoints.dynamodb ?? '';
   const table = endpoints.table ?? '';
@@ -192,6 +213,9 @@ export async function startKwUp(
     dynamodb,
     table,
     bootstrap,
+    credentialsFile: endpoints.credentials,
+    runFile,
+    post: (body) => postToUrl(endpoints.ingestUrl ?? '', body, keys),
     stop: (signal) => started.stop(signal),
     async scanTable() {
       const client = DynamoDBDocumentClient.from(

@@ -24,6 +24,8 @@ import { MAX_DRILL_DELAY_MS, type InvocationNotice } from '../../runtime/lambda/
 import { shortName } from '../../runtime/provisioning/functions';
 import type { LocalRuntime, RunningMapping } from '../../runtime/runtime';
 import type { UrlAnswer } from '../../runtime/url-server';
+import { functionUrlSigner } from '../../runtime/iam/url-signing';
+import { LOCAL_REGION } from '../../runtime/template/intrinsics';
 import {
   ConsoleRequestError,
   type BatchView,
@@ -456,25 +458,29 @@ export function createPipelineSource(options: PipelineSourceOptions): PipelineSo
       const url = runtime.urls[0]?.url;
       if (!url) throw new ConsoleRequestError(404, 'the app has no Function URL to send orders to');
       const sent: SendOrdersResult['sent'][number][] = new Array(orders.length);
+      // With IAM enforced the URL wants AWS_IAM signatures: the console calls it as the run's caller.
+      const sign = runtime.iam && functionUrlSigner(runtime.iam.callerKeys, LOCAL_REGION);
+      const contentType = { 'content-type': 'application/json' };
       let next = 0;
       const worker = async () => {
         for (let i = next++; i < orders.length; i = next++) {
           const order = orders[i];
           try {
+            const body = JSON.stringify(order);
             const res = await fetch(url, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify(order),
+              headers: sign ? await sign('POST', new URL(url), contentType, body) : contentType,
+              body,
               signal: AbortSignal.timeout(30_000),
             });
-            const body = safeJson(await res.text()) as
-              { partition?: number; offset?: number; error?: string } | undefined;
+            const answer = safeJson(await res.text()) as
+              { partition?: number; offset?: number; error?: string; Message?: string } | undefined;
             sent[i] = {
               orderId: order.orderId,
               status: res.status,
-              ...(typeof body?.partition === 'number' ? { partition: body.partition } : {}),
-              ...(typeof body?.offset === 'number' ? { offset: body.offset } : {}),
-              ...(res.status >= 300 ? { error: body?.error ?? res.statusText } : {}),
+              ...(typeof answer?.partition === 'number' ? { partition: answer.partition } : {}),
+              ...(typeof answer?.offset === 'number' ? { offset: answer.offset } : {}),
+              ...(res.status >= 300 ? { error: answer?.error ?? answer?.Message ?? res.statusText } : {}),
             };
           } catch (error) {
             sent[i] = { orderId: order.orderId, status: 0, error: (error as Error).message };

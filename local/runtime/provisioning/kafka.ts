@@ -5,23 +5,33 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { CloudAssemblyView, LocalTopicSpec } from '../assembly';
+import type { TopicChange } from '../iam/topic-admin-grants';
 import type { KafkaClusterInfo } from '../kafka-target';
 
 type Admin = ReturnType<Kafka['admin']>;
 
 /**
+ * Who may change a topic, with IAM enforced: throws, naming the missing permissions, when whatever
+ * creates `topic` on AWS (its custom resource's function) could not apply `change` to it.
+ */
+export type TopicAdminCheck = (topic: LocalTopicSpec, change: TopicChange) => void;
+
+/**
  * Creates the template's topics and checks the mappings' on-failure topics; resolves to warnings for
- * the ready block.
+ * the ready block. With `checkAdmin`, every topic is checked before anything is created, as the
+ * stack's deployment would stop at the first topic its custom resource may not create.
  */
 export async function provisionTopics(
   assembly: CloudAssemblyView,
   admin: Admin,
   cluster: KafkaClusterInfo,
   log: (message: string) => void,
+  checkAdmin?: TopicAdminCheck,
 ): Promise<string[]> {
   const warnings = await createTopics(assembly, admin, log, {
     existing: cluster.kind === 'existing',
     brokers: cluster.brokers,
+    checkAdmin,
   });
   await checkOnFailureTopics(assembly, admin);
   return warnings;
@@ -114,12 +124,16 @@ async function createTopics(
   assembly: CloudAssemblyView,
   admin: Admin,
   log: (message: string) => void,
-  cluster: { readonly existing: boolean; readonly brokers: number },
+  cluster: { readonly existing: boolean; readonly brokers: number; readonly checkAdmin?: TopicAdminCheck },
 ): Promise<string[]> {
   const warnings: string[] = [];
   const existing = new Map(
     (await admin.fetchTopicMetadata()).topics.map((t) => [t.name, t.partitions.length] as const),
   );
+  for (const t of assembly.topics) {
+    const had = existing.get(t.name);
+    cluster.checkAdmin?.(t, had === undefined ? 'create' : had < t.partitions ? 'grow' : 'keep');
+  }
   const missing = assembly.topics.filter((t) => !existing.has(t.name));
   const creations = new Map(missing.map((t) => [t.name, topicCreation(t, cluster.brokers)] as const));
   // One line per kind of change, not per topic: every topic of the default app is lowered alike.

@@ -5,13 +5,15 @@
  *
  * With IAM enforced (`iam`) each poller reads from the IAM listener and authenticates as its
  * function's execution role, as AWS's pollers do; the runtime says how (tokens, and what a refusal
- * means for the role).
+ * means for the role). Records for a Kafka on-failure topic are written as that role too, so the role
+ * needs WriteData on it, as on AWS.
  */
 import * as path from 'node:path';
-import type { Kafka, Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { CloudAssemblyView, LocalMappingSpec } from '../assembly';
 import { MappingPoller, type MappingPollerOptions, type MappingSpec } from '../esm/mapping-poller';
 import { OnFailureWriter } from '../esm/on-failure';
+import type { SaslOauthBearer } from '../kafka/wire-client';
 import { StopPhase, type Lifecycle } from '../lifecycle';
 import type { RunningFunction } from './functions';
 
@@ -38,6 +40,18 @@ export interface MappingsIam {
   readonly bootstrap: readonly string[];
   /** The poller's token source and how it explains a refusal, for the role of `spec`'s function. */
   auth(spec: LocalMappingSpec): Required<Pick<MappingPollerOptions, 'sasl' | 'explainDenial'>>;
+  /** Tokens for the producer writing `spec`'s Kafka on-failure records: its function's role. */
+  onFailureSasl(spec: LocalMappingSpec): SaslOauthBearer;
+}
+
+/** A Kafka client for the IAM listeners that authenticates with `sasl`'s tokens (OAUTHBEARER). */
+function iamKafka(bootstrap: readonly string[], sasl: SaslOauthBearer): Kafka {
+  return new Kafka({
+    clientId: 'kw-on-failure',
+    brokers: [...bootstrap],
+    logLevel: logLevel.NOTHING,
+    sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: await sasl.token() }) },
+  });
 }
 
 /** What the poller takes for a mapping the assembly describes. */
@@ -69,13 +83,13 @@ export function pollerSpec(spec: LocalMappingSpec, bootstrapServers: string): Ma
  * One producer for Kafka on-failure topics, connected on first use; a failed connect is forgotten so
  * the next write tries again. Refused once the runtime is stopping.
  */
-function lazyProducer(kafka: Kafka, lifecycle: Lifecycle): () => Promise<Producer> {
+function lazyProducer(kafka: Kafka, lifecycle: Lifecycle, idempotent = true): () => Promise<Producer> {
   let producer: Promise<Producer> | undefined;
   lifecycle.onStop(StopPhase.clients, async () => (await producer?.catch(() => undefined))?.disconnect());
   return () => {
     if (lifecycle.stopping) return Promise.reject(new Error('the local runtime is stopping'));
     producer ??= (async () => {
-      const p = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
+      const p = kafka.producer({ allowAutoTopicCreation: false, idempotent });
       await p.connect();
       return p;
     })().catch((error: Error) => {
@@ -104,8 +118,14 @@ export function startMappings(
       continue;
     }
     const fn = functions.get(spec.functionId)!;
+    // AWS documents WriteData for an on-failure topic, not WriteDataIdempotently: a role's producer
+    // here does not ask for more than that.
+    const writer =
+      spec.onFailure?.kind === 'kafka' && options.iam
+        ? lazyProducer(iamKafka(bootstrap, options.iam.onFailureSasl(spec)), lifecycle, false)
+        : producer;
     const onFailure = spec.onFailure
-      ? new OnFailureWriter(spec.onFailure, producer, path.join(options.outputDir, 'destinations'))
+      ? new OnFailureWriter(spec.onFailure, writer, path.join(options.outputDir, 'destinations'))
       : undefined;
     const poller = new MappingPoller(pollerSpec(spec, bootstrapServers), fn.pool, {
       bootstrapServers: bootstrap,

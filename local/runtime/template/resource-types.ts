@@ -225,9 +225,14 @@ const mskTopic: ResourceTranslator = {
  * says MSK Serverless sets them itself: locally the broker stands for that service.
  */
 const customKafkaTopic: ResourceTranslator = {
-  translate({ id, props }, _lookup, parts) {
+  translate({ id, props, stack, resource }, _lookup, parts) {
+    const token = resource.Properties?.ServiceToken as { 'Fn::GetAtt'?: unknown } | undefined;
+    const getAtt = token?.['Fn::GetAtt'];
     parts.topics.push({
       id,
+      ...(Array.isArray(getAtt) && typeof getAtt[0] === 'string'
+        ? { serviceFunctionId: `${stack}/${getAtt[0]}` }
+        : {}),
       name: String(props.TopicName),
       partitions: Number(props.Partitions ?? 1),
       replicationFactor: Number(props.ReplicationFactor ?? -1),
