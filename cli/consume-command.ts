@@ -6,10 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, KafkaMessage } from 'kafkajs';
 import {
+  checkConnectionFlags,
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
   noSuchPartition,
   offsetOutsideRange,
+  refusal,
+  topicExists,
   withAdmin,
   ZstdUnsupportedError,
   type ConnectionFlags,
@@ -125,6 +128,7 @@ export const consumeCommand: Command = {
     let start: Start = { kind: 'latest' };
     try {
       noExtraArguments(extra);
+      checkConnectionFlags(v);
       format = choiceFlag('--format', v.format, ['text', 'json']);
       partition = wholeNumberFlag('--partition', v.partition, 0);
       maxMessages = wholeNumberFlag('--max-messages', v['max-messages'], 1);
@@ -153,8 +157,9 @@ export const consumeCommand: Command = {
     }
 
     const flags: ConnectionFlags = v;
-    const code = await withAdmin('consume', flags, io, async (admin, kafka) => {
-      const groupId = v.group ?? `kw-console-${randomUUID()}`;
+    const groupId = v.group ?? `kw-console-${randomUUID()}`;
+    const access = { operation: 'consume', topic, group: groupId } as const;
+    const code = await withAdmin(access, flags, io, async (admin, kafka) => {
       const throwaway = v.group === undefined;
       const consumer = kafka.consumer({
         groupId,
@@ -166,7 +171,7 @@ export const consumeCommand: Command = {
       const reading = new AbortController();
       let crash: Error | undefined;
       try {
-        if (!(await admin.listTopics()).includes(topic)) {
+        if (!(await topicExists(admin, flags, topic))) {
           io.err(`kw consume: no topic named '${topic}' (see 'kw topics list')`);
           return 1;
         }
@@ -235,6 +240,11 @@ export const consumeCommand: Command = {
           for (const seek of seeks) consumer.seek({ topic, ...seek });
         }).finally(() => reading.abort());
         io.err(`${printed} record(s)`);
+        const refused = crash && (await refusal('consume', flags, crash, access));
+        if (refused) {
+          io.err(refused);
+          return 1;
+        }
         if (crash) {
           io.err(
             crash instanceof ZstdUnsupportedError

@@ -4,8 +4,11 @@
  */
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import {
+  checkConnectionFlags,
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
+  isRefusal,
+  noteOmissions,
   offsetOutsideRange,
   withAdmin,
   type ConnectionFlags,
@@ -34,8 +37,9 @@ Examples:
   kw groups reset-offsets workers --topic orders --partition 0 --to-offset 42
   kw groups delete workers`;
 
-async function list(admin: Admin, io: CommandIO): Promise<number> {
+async function list(admin: Admin, flags: ConnectionFlags, io: CommandIO): Promise<number> {
   const { groups } = await admin.listGroups();
+  noteOmissions(flags, 'groups', io);
   if (groups.length === 0) {
     io.out('no consumer groups');
     return 0;
@@ -157,6 +161,7 @@ async function deleteGroup(admin: Admin, groupId: string, io: CommandIO): Promis
   try {
     await admin.deleteGroups([groupId]);
   } catch (error) {
+    if (isRefusal(error)) throw error; // not authorized: withAdmin names the actions MSK checks
     const cause = (error as { groups?: { error?: { type?: string } }[] }).groups?.[0]?.error?.type;
     io.err(
       cause === 'GROUP_ID_NOT_FOUND'
@@ -196,16 +201,25 @@ export const groupsCommand: Command = {
     const v = parsed.values;
     try {
       noExtraArguments(extra);
+      checkConnectionFlags(flags);
       switch (action) {
         case 'list':
           if (groupId !== undefined) return usage(`'list' takes no group, got '${groupId}'`);
-          return (await withAdmin('groups', flags, io, (a) => list(a, io))) ?? 1;
+          return (await withAdmin({ operation: 'groups list' }, flags, io, (a) => list(a, flags, io))) ?? 1;
         case 'describe':
           if (groupId === undefined) return usage("'describe' needs a GROUP");
-          return (await withAdmin('groups', flags, io, (a) => describe(a, groupId, io))) ?? 1;
+          return (
+            (await withAdmin({ operation: 'groups describe', group: groupId }, flags, io, (a) =>
+              describe(a, groupId, io),
+            )) ?? 1
+          );
         case 'delete':
           if (groupId === undefined) return usage("'delete' needs a GROUP");
-          return (await withAdmin('groups', flags, io, (a) => deleteGroup(a, groupId, io))) ?? 1;
+          return (
+            (await withAdmin({ operation: 'groups delete', group: groupId }, flags, io, (a) =>
+              deleteGroup(a, groupId, io),
+            )) ?? 1
+          );
         case 'reset-offsets': {
           if (groupId === undefined) return usage("'reset-offsets' needs a GROUP");
           if (!v.topic) return usage("'reset-offsets' needs --topic T");
@@ -217,8 +231,11 @@ export const groupsCommand: Command = {
           const partition = wholeNumberFlag('--partition', v.partition, 0);
           const to = offset ?? (v['to-earliest'] ? 'earliest' : 'latest');
           return (
-            (await withAdmin('groups', flags, io, (a) =>
-              resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
+            (await withAdmin(
+              { operation: 'groups reset-offsets', topic: v.topic, group: groupId },
+              flags,
+              io,
+              (a) => resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
             )) ?? 1
           );
         }

@@ -7,9 +7,12 @@ import { CompressionTypes, type Admin, type IHeaders, type Message, type Produce
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
+  checkConnectionFlags,
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
+  isRefusal,
   noSuchPartition,
+  topicExists,
   unreachable,
   withAdmin,
   type ConnectionFlags,
@@ -67,6 +70,7 @@ async function readLines(input: NodeJS.ReadableStream): Promise<string[]> {
  * sending again could write them twice. Undefined for an error that is not Kafka's (a bug: thrown on).
  */
 function refusal(error: unknown, topic: string, flags: ConnectionFlags): string | undefined {
+  if (isRefusal(error)) return undefined; // not authorized: withAdmin names the actions MSK checks
   const type = kafkaErrorType(error);
   switch (type) {
     case 'NOT_ENOUGH_REPLICAS':
@@ -97,9 +101,10 @@ async function send(
     compression: CompressionTypes;
   },
   io: CommandIO,
+  flags: ConnectionFlags,
 ): Promise<number> {
   const { topic, messages, partition, acks, compression } = request;
-  if (!(await admin.listTopics()).includes(topic)) {
+  if (!(await topicExists(admin, flags, topic))) {
     io.err(`kw produce: no topic named '${topic}'. Create it first: kw topics create ${topic}`);
     return 1;
   }
@@ -152,6 +157,7 @@ export const produceCommand: Command = {
     let headers: IHeaders;
     try {
       noExtraArguments(extra);
+      checkConnectionFlags(v);
       acks = ACKS[choiceFlag('--acks', v.acks, Object.keys(ACKS), 'all, 1 or 0')];
       if (v.compression === 'zstd') {
         return usage(
@@ -197,7 +203,7 @@ export const produceCommand: Command = {
     }
 
     const flags: ConnectionFlags = v;
-    const sent = await withAdmin('produce', flags, io, async (admin, kafka) => {
+    const sent = await withAdmin({ operation: 'produce', topic }, flags, io, async (admin, kafka) => {
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       try {
         await producer.connect();
@@ -206,7 +212,7 @@ export const produceCommand: Command = {
         return 1;
       }
       try {
-        return await send(admin, producer, { topic, messages, partition, acks, compression }, io);
+        return await send(admin, producer, { topic, messages, partition, acks, compression }, io, flags);
       } catch (error) {
         // A stack trace says nothing useful here: what matters is whether the records were written.
         const message = refusal(error, topic, flags);

@@ -3,7 +3,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, withAdmin, type ConnectionFlags } from './kafka-connection';
+import {
+  checkConnectionFlags,
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  isRefusal,
+  noteOmissions,
+  withAdmin,
+  type ConnectionFlags,
+} from './kafka-connection';
 import {
   keyValueFlag,
   noExtraArguments,
@@ -67,6 +75,7 @@ async function create(
       return 1;
     }
   } catch (error) {
+    if (isRefusal(error)) throw error; // not authorized: withAdmin names the actions MSK checks
     const type = kafkaErrorType(error);
     if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !(await announced(admin, flags, topic.topic))) {
       const why =
@@ -183,6 +192,7 @@ export const topicsCommand: Command = {
     const flags: ConnectionFlags = v;
     try {
       noExtraArguments(extra);
+      checkConnectionFlags(flags);
       if (action !== 'list' && action !== undefined && name === undefined)
         return usage(`'${action}' needs a topic NAME`);
       switch (action) {
@@ -198,26 +208,43 @@ export const topicsCommand: Command = {
             replicationFactor: wholeNumberFlag('--replication-factor', v['replication-factor'], 1) ?? -1,
             configEntries,
           };
-          return (await withAdmin('topics', flags, io, (a) => create(a, flags, topic, io))) ?? 1;
+          return (
+            (await withAdmin({ operation: 'topics create', topic: name }, flags, io, (a) =>
+              create(a, flags, topic, io),
+            )) ?? 1
+          );
         }
         case 'list':
           if (name !== undefined) return usage(`'list' takes no topic, got '${name}'`);
           return (
-            (await withAdmin('topics', flags, io, async (a) => {
+            (await withAdmin({ operation: 'topics list' }, flags, io, async (a) => {
               const topics = (await topicNames(a, flags)).filter((t) => !t.startsWith('__')).sort();
               io.out(topics.length > 0 ? topics.join('\n') : 'no topics');
+              noteOmissions(flags, 'topics', io);
               return 0;
             })) ?? 1
           );
         case 'describe':
-          return (await withAdmin('topics', flags, io, (a) => describe(a, flags, name!, io))) ?? 1;
+          return (
+            (await withAdmin({ operation: 'topics describe', topic: name }, flags, io, (a) =>
+              describe(a, flags, name!, io),
+            )) ?? 1
+          );
         case 'alter': {
           if (v.partitions === undefined) return usage("'alter' needs --partitions N");
           const partitions = wholeNumberFlag('--partitions', v.partitions, 1);
-          return (await withAdmin('topics', flags, io, (a) => alter(a, flags, name!, partitions, io))) ?? 1;
+          return (
+            (await withAdmin({ operation: 'topics alter', topic: name }, flags, io, (a) =>
+              alter(a, flags, name!, partitions, io),
+            )) ?? 1
+          );
         }
         case 'delete':
-          return (await withAdmin('topics', flags, io, (a) => remove(a, flags, name!, io))) ?? 1;
+          return (
+            (await withAdmin({ operation: 'topics delete', topic: name }, flags, io, (a) =>
+              remove(a, flags, name!, io),
+            )) ?? 1
+          );
         default:
           return usage(`expected create, list, describe, alter or delete, got '${action ?? ''}'`);
       }
