@@ -2,7 +2,7 @@
  * How `kw topics|produce|consume|groups` reach Kafka: `--bootstrap HOST:PORT[,...]` (default $KW_BOOTSTRAP,
  * else 127.0.0.1:9092) for the embedded broker or any plaintext cluster, `--cluster-arn ARN` for
  * Amazon MSK (brokers from GetBootstrapBrokers, IAM auth with the signer, credentials from the AWS
- * SDK's usual chain), or `--as-role NAME` for the running `kw up --iam`'s IAM listener, signed with
+ * SDK's usual chain), or `--as-role NAME` for the running `kw up`'s IAM listener, signed with
  * one of the app's roles (role-connection.ts). The same settings code the Lambda functions use builds
  * the client for the first two.
  *
@@ -61,7 +61,7 @@ export const CONNECTION_HELP = `Connection:
   --cluster-arn ARN   an Amazon MSK cluster instead: brokers from GetBootstrapBrokers, IAM auth
                       with your AWS credentials (needs kafka-cluster:* permissions on it)
   --region R          the cluster's region  [default: from the ARN]
-  --as-role NAME      act as one of the app's roles on the running 'kw up --iam': MSK IAM auth on
+  --as-role NAME      act as one of the app's roles on the running 'kw up': MSK IAM auth on
                       its IAM listener, signed with profile NAME of its credentials file (ingest,
                       enrich, ...; an unknown NAME lists them). A request the role's policies do
                       not allow fails as on AWS, naming the actions and the ARN; listings leave
@@ -218,7 +218,7 @@ async function reachableFirst(brokers: readonly string[]): Promise<string[]> {
 /** The message for a broker that does not answer: where it tried, and how to start one. */
 export function unreachable(command: string, flags: ConnectionFlags): string {
   if (flags['as-role'] !== undefined)
-    return `kw ${command}: cannot reach the IAM listener at ${describeTarget(flags)}. Start 'npm start -- --iam', or pass --bootstrap HOST:PORT of an IAM listener.`;
+    return `kw ${command}: cannot reach the IAM listener at ${describeTarget(flags)}. Start 'npm start' (IAM is on unless --no-iam), or pass --bootstrap HOST:PORT of an IAM listener.`;
   return `kw ${command}: cannot reach a Kafka broker at ${describeTarget(flags)}. Start one with 'kw broker' (or 'npm start'), or pass --bootstrap HOST:PORT.`;
 }
 

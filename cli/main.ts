@@ -23,6 +23,11 @@ const COMMANDS: Record<string, { readonly summary: string; load(): Command }> = 
     summary: 'send generated orders to the ingest URL and report latency',
     load: () => (require('./load-command') as typeof import('./load-command')).loadCommand,
   },
+  credentials: {
+    summary: "a profile's local keys of the running kw up, as shell exports (for curl --aws-sigv4)",
+    load: () =>
+      (require('./credentials-command') as typeof import('./credentials-command')).credentialsCommand,
+  },
   broker: {
     summary: 'run the embedded Kafka-protocol broker',
     load: () => (require('./broker-command') as typeof import('./broker-command')).brokerCommand,

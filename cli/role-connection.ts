@@ -1,6 +1,6 @@
 /**
  * `--as-role NAME`: `kw topics|produce|consume|groups` as one of the app's roles, on the running
- * `kw up --iam`'s MSK IAM listener, so a learner sees what a role may do and watches a denial happen.
+ * `kw up`'s MSK IAM listener, so a learner sees what a role may do and watches a denial happen.
  *
  * The decisions are pure and tested alone: which listener, credentials file and profile the flags and
  * the run file give (`roleTarget`), which profiles a credentials file holds, and what a refusal tells
@@ -58,7 +58,7 @@ export function connectionFlagProblem(flags: RoleFlags): string | undefined {
 
 /**
  * The listener, credentials file and profile for `--as-role`: the flags where given, else the running
- * `kw up --iam` (its run file). $KW_BOOTSTRAP is not read: it names plain listeners, where no one signs.
+ * `kw up` (its run file). $KW_BOOTSTRAP is not read: it names plain listeners, where no one signs.
  */
 export function roleTarget(flags: RoleFlags, run: RunInfo | undefined): RoleTarget {
   const profile = flags['as-role'];
@@ -72,8 +72,8 @@ export function roleTarget(flags: RoleFlags, run: RunInfo | undefined): RoleTarg
     ].join(' and ');
     throw new RoleConnectionError(
       run
-        ? `the running kw up does not enforce IAM (it was started without --iam), so it has no role to sign as: restart it with 'npm start -- --iam', or pass ${missing}`
-        : `no running 'kw up' with IAM found: start one with 'npm start -- --iam', or pass ${missing} (an IAM listener and the credentials file with profile '${profile}')`,
+        ? `the running kw up does not enforce IAM (it was started with --no-iam, or on an existing cluster), so it has no role to sign as: restart it with 'npm start', or pass ${missing}`
+        : `no running 'kw up' with IAM found: start one with 'npm start', or pass ${missing} (an IAM listener and the credentials file with profile '${profile}')`,
     );
   }
   let bootstrapServers: string[];
@@ -317,7 +317,7 @@ export function readRoleKeys(target: Pick<RoleTarget, 'profile' | 'credentialsFi
     text = readFileSync(target.credentialsFile, 'utf8');
   } catch (error) {
     throw new RoleConnectionError(
-      `cannot read the credentials file ${target.credentialsFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): kw up --iam writes it; pass --credentials FILE for another`,
+      `cannot read the credentials file ${target.credentialsFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): kw up writes it; pass --credentials FILE for another`,
     );
   }
   return roleKeys(text, target);

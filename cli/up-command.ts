@@ -175,8 +175,8 @@ function readyBlock(
     lines.push(`Try:`);
     if (ingest.authEnforced && iam) {
       lines.push(
-        `  curl -s -X POST ${ingest.url} --aws-sigv4 'aws:amz:${LOCAL_REGION}:lambda' --user "$KEY_ID:$SECRET" -H 'content-type: application/json' -d ${order}`,
-        `    (KEY_ID and SECRET: the ${iam.callerProfile} profile's keys in the credentials file)`,
+        `  eval "$(npx kw credentials)"   (the ${iam.callerProfile} profile's keys as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
+        `  curl -s -X POST ${ingest.url} --aws-sigv4 'aws:amz:${LOCAL_REGION}:lambda' --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'content-type: application/json' -d ${order}`,
       );
       lines.push(
         `  npm run load -- --count 1000   (signs with the ${iam.callerProfile} profile while kw up runs)`,

@@ -8,6 +8,7 @@ export const handler = instrumented(
   createIngestHandler({
     producer: getProducer,
     topic: topicFromEnv('ORDERS_TOPIC', PIPELINE_TOPICS.orders),
+    clusterArn: process.env.KAFKA_CLUSTER_ARN,
     logger,
     metrics,
   }),

@@ -13,6 +13,8 @@ import { HEADERS, OrderRequestSchema, type Order } from '../commons/orders';
 export interface IngestDependencies {
   readonly producer: () => Promise<Pick<Producer, 'send'>>;
   readonly topic: string;
+  /** The MSK cluster's ARN (KAFKA_CLUSTER_ARN), to name the topic's ARN when the role may not write. */
+  readonly clusterArn?: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly newOrderId?: () => string;
@@ -23,6 +25,26 @@ export interface IngestDependencies {
 function reply(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
+
+/**
+ * Whether `error` is the cluster refusing this function's role to write (Kafka error 29, which MSK
+ * answers when IAM denies kafka-cluster:WriteData); kafkajs may wrap it once.
+ */
+function isTopicAuthorizationFailure(error: unknown): boolean {
+  for (
+    let e = error as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    if (e.type === 'TOPIC_AUTHORIZATION_FAILED') return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
+/** The topic's ARN on an MSK cluster: `topic/` in place of `cluster/`, then the topic's name. */
+const topicArnOf = (clusterArn: string, topic: string) =>
+  `${clusterArn.replace(':cluster/', ':topic/')}/${topic}`;
 
 /** Builds the Function URL handler; the entry point's wrapper flushes the metrics it adds. */
 export function createIngestHandler(deps: IngestDependencies) {
@@ -102,6 +124,14 @@ export function createIngestHandler(deps: IngestDependencies) {
     } catch (error) {
       deps.logger.error('could not produce order', { orderId: order.orderId, error: error as Error });
       deps.metrics.addMetric('IngestFailures', MetricUnit.Count, 1);
+      if (isTopicAuthorizationFailure(error)) {
+        // A retry cannot help: the role lacks a permission, which the operator must grant.
+        const resource = deps.clusterArn ? topicArnOf(deps.clusterArn, deps.topic) : `topic ${deps.topic}`;
+        return reply(503, {
+          error: `the order could not be stored: the cluster refused to let this function write to ${deps.topic} (TOPIC_AUTHORIZATION_FAILED); its role needs kafka-cluster:WriteData on ${resource}`,
+          orderId: order.orderId,
+        });
+      }
       return reply(503, {
         error: 'the order could not be stored; retry with the same orderId',
         orderId: order.orderId,

@@ -3,7 +3,7 @@
  * and the function's answer becomes the HTTP response as AWS maps it (a value without `statusCode`
  * is 200 application/json with that value as body; a function error is 502).
  *
- * With `auth` (a URL whose AuthType is AWS_IAM, under `kw up --iam`) each request is checked once its
+ * With `auth` (a URL whose AuthType is AWS_IAM, while `kw up` enforces IAM) each request is checked once its
  * body is in (SigV4 signs the body's hash): a refused one gets AWS's 403 and the reason goes to the
  * log; an accepted one reaches the function with `requestContext.authorizer.iam` naming the caller,
  * as AWS sets it. Without `auth`, requests need no signature (the ready block says so).

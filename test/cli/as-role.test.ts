@@ -1,6 +1,6 @@
 /**
  * `kw topics|produce|consume|groups --as-role NAME`, in process, against an embedded broker with an
- * MSK IAM listener and small policies, found the way a learner's commands find `kw up --iam`: through
+ * MSK IAM listener and small policies, found the way a learner's commands find `kw up`: through
  * the run file ($KW_RUN_FILE) naming the IAM listener, the cluster ARN and the credentials file. What
  * a role may do works; what it may not ends with one line naming the actions and the ARN, exit 1.
  * The pure decisions (which listener, which profile, what a refusal says) are tested alone below.
@@ -154,7 +154,7 @@ async function kw(args: string[], input = '') {
   return { code, out: io.stdout, err: io.stderr };
 }
 
-describe('GIVEN a running kw up --iam (a run file) and roles with small policies', () => {
+describe('GIVEN a running kw up (a run file) and roles with small policies', () => {
   test('WHEN ingest produces to orders, which it may write THEN the record is sent', async () => {
     expect(await kw(['produce', 'orders', '--as-role', 'ingest'], 'order-1\n')).toEqual({
       code: 0,
@@ -303,7 +303,7 @@ describe('GIVEN no running kw up', () => {
         code: 1,
         out: '',
         err:
-          "kw topics: no running 'kw up' with IAM found: start one with 'npm start -- --iam', or pass " +
+          "kw topics: no running 'kw up' with IAM found: start one with 'npm start', or pass " +
           "--bootstrap and --credentials (an IAM listener and the credentials file with profile 'ingest')\n",
       });
       // Both given: the run file is not needed.
@@ -355,7 +355,7 @@ describe('the decisions, alone', () => {
   test('a run without IAM is named as such; a bad --bootstrap is named', () => {
     const plain: RunInfo = { ...run, iam: undefined };
     expect(() => roleTarget({ 'as-role': 'ingest' }, plain)).toThrow(
-      /the running kw up does not enforce IAM \(it was started without --iam\)/,
+      /the running kw up does not enforce IAM \(it was started with --no-iam, or on an existing cluster\)/,
     );
     expect(() => roleTarget({ 'as-role': 'ingest', bootstrap: 'nohost' }, run)).toThrow(
       new RoleConnectionError("--bootstrap: 'nohost' is not host:port (in 'nohost')"),

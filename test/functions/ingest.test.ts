@@ -124,6 +124,31 @@ describe('ingest', () => {
     expect(producer.sent).toHaveLength(0);
   });
 
+  test('when the cluster refuses the role to write (TOPIC_AUTHORIZATION_FAILED) the 503 names WriteData and the topic ARN, not a retry', async () => {
+    const producer = new RecordingProducer();
+    const handler = createIngestHandler({
+      producer: async () => producer,
+      topic: 'orders',
+      clusterArn: 'arn:aws:kafka:eu-west-1:111122223333:cluster/kw-dev/abcd-1234-5',
+      newOrderId: () => 'generated-id',
+      ...quietPowertools(),
+    });
+    // kafkajs' error for Kafka code 29, as its producer throws it
+    producer.failNext = Object.assign(
+      new Error('Not authorized to access topics: [Topic authorization failed]'),
+      {
+        type: 'TOPIC_AUTHORIZATION_FAILED',
+      },
+    );
+    const res = await handler(functionUrlEvent({ body: JSON.stringify(validOrder) }));
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body!)).toEqual({
+      error:
+        'the order could not be stored: the cluster refused to let this function write to orders (TOPIC_AUTHORIZATION_FAILED); its role needs kafka-cluster:WriteData on arn:aws:kafka:eu-west-1:111122223333:topic/kw-dev/abcd-1234-5/orders',
+      orderId: 'generated-id',
+    });
+  });
+
   test('when Kafka is unreachable the client gets 503 with the orderId to retry with', async () => {
     const { producer, handler } = setup();
     producer.failNext = new Error('Connection timeout');

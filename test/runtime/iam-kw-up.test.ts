@@ -1,5 +1,5 @@
 /**
- * `kw up --iam` in process: the synthesized app (the same cdk.out `kw up` runs) with IAM enforced.
+ * `kw up` in process: the synthesized app (the same cdk.out `kw up` runs) with IAM enforced.
  * Functions reach Kafka through the broker's IAM listener with their role's local credentials (the
  * MSK signer in kafka-client.ts, as on AWS), each mapping's poller authenticates as its function's
  * role, and the ingest URL (AuthType AWS_IAM) wants requests signed by a principal allowed
@@ -212,10 +212,41 @@ describe('kw up with IAM enforced, a variant of the app with grants removed', ()
     const answer = await post(runtime, order('iam-denied'), runtime.iam!.callerProfile);
     expect(answer.status).toBe(503);
     const topic = topicArn(parseClusterArn(runtime.iam!.clusterArn), 'orders');
+    // The function's own answer names the permission and the ARN, not only the broker's log.
+    expect(JSON.stringify(answer.body)).toContain(
+      `(TOPIC_AUTHORIZATION_FAILED); its role needs kafka-cluster:WriteData on ${topic}`,
+    );
     await until(
       () => log.some((l) => l.includes(`kafka-cluster:WriteData on ${topic}`)),
       () => `a denial naming kafka-cluster:WriteData on ${topic}:\n${log.join('\n')}`,
       { timeoutMs: 10_000, intervalMs: 50 },
     );
+  });
+});
+
+describe('kw up with IAM enforced, the topic-admin custom resource without CreateTopic', () => {
+  jest.setTimeout(120_000);
+
+  it('GIVEN the topic-admin role without kafka-cluster:CreateTopic THEN start-up stops before creating any topic, naming the action, the topic ARN and the role, as the deployment would fail at that custom resource', async () => {
+    await synthesized();
+    const dir = editedAssembly((t) =>
+      withoutAction(t, 'TopicsAdminFunctionRole', 'kafka-cluster:CreateTopic'),
+    );
+    try {
+      const log: string[] = [];
+      const failed = await start(dir, log).then(
+        async (runtime) => {
+          await runtime.close();
+          return undefined;
+        },
+        (error: Error) => error,
+      );
+      expect(failed?.message).toMatch(
+        /^topic orders \(kw-dev-pipeline\/TopicsOrders\w+\): its custom resource's function kw-dev-pipeline\/TopicsAdminFunction\w+ could not create it on MSK, so the deployment would fail here \(CREATE_FAILED\): kafka-cluster:CreateTopic on arn:aws:kafka:us-east-1:\d{12}:topic\/kw-dev\/[^/]+\/orders is not allowed for arn:aws:iam::\d{12}:role\/\S+$/,
+      );
+      expect(log.some((l) => /topic \S+: created/.test(l))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `kw load --credentials`: requests signed with a profile of the credentials file `kw up --iam`
+ * `kw load --credentials`: requests signed with a profile of the credentials file `kw up`
  * writes pass the Function URL's SigV4 check; the file is the only source of keys.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -308,6 +308,9 @@ export async function runChapter(file: string, options: ChapterOptions = {}): Pr
     env: {
       ...process.env,
       KW_BOOTSTRAP: broker.bootstrapServers,
+      // The chapter's own run file: a background `npm start` writes it and the chapter's `kw load`
+      // and `kw credentials` read it, whatever else runs at the same time.
+      KW_RUN_FILE: path.join(dir, '.kw-run.json'),
       CI: 'true',
       FORCE_COLOR: '0',
       // The AWS SDK's notice that Node 20 support ends in 2027 would be in every expected output.

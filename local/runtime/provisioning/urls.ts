@@ -13,7 +13,7 @@ export interface LocalEndpointUrl {
   readonly displayName: string;
   readonly url: string;
   readonly authType: string;
-  /** Whether requests must be signed (AWS_IAM under `kw up --iam`). */
+  /** Whether requests must be signed (AWS_IAM while `kw up` enforces IAM). */
   readonly authEnforced: boolean;
   /** Each request's answer, as it is given (for live views). */
   readonly answers: UrlAnswers;
