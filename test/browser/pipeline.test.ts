@@ -17,6 +17,7 @@ import {
   type ConsolePage,
 } from '../support/browser';
 import { startPipelineConsole, type PipelineConsole } from '../support/console-app';
+import { postToUrl } from '../support/function-url';
 
 describe('the console page under kw up', () => {
   jest.setTimeout(240_000);
@@ -63,16 +64,17 @@ describe('the console page under kw up', () => {
     const mappedBefore = await countOn(mapping.id);
 
     const orderId = `browser-${Date.now()}`;
-    const res = await fetch(app.ingestUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    // Signed as the run's caller: IAM is enforced, and the URL's auth type is AWS_IAM.
+    const res = await postToUrl(
+      app.ingestUrl,
+      {
         orderId,
         customerId: 'browser-customer',
         currency: 'EUR',
         items: [{ sku: 'tea', quantity: 2, unitPrice: 3 }],
-      }),
-    });
+      },
+      app.runtime.iam?.callerKeys,
+    );
     expect(res.status).toBe(202);
 
     const requests = await attributeOf(
