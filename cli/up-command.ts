@@ -397,8 +397,9 @@ export const upCommand: Command = {
     }
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready block.
     const stopSignal = untilStopSignal();
-    io.out(readyBlock(runtime, control, web, (Date.now() - started) / 1000));
+    // The run file before the ready block: whoever reads the block may run kw load at once.
     const removeRunFile = announceRun(runtime, web, io);
+    io.out(readyBlock(runtime, control, web, (Date.now() - started) / 1000));
 
     let last = '';
     const timer = setInterval(() => {

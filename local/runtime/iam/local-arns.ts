@@ -8,7 +8,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from '../template/intrinsics';
 import { localCluster, type LocalCluster } from '../template/local-cluster';
 import type { CfnResource, StackTemplate } from '../template/manifest';
 import { physicalName, RESOURCE_TYPES } from '../template/resource-types';
-import { Unresolvable, type StrictIntrinsics, type StrictResourceValues } from './strict-intrinsics';
+import { Unresolvable, type IntrinsicEvaluator, type ResourceValues } from '../template/intrinsics';
 
 export type { LocalCluster };
 
@@ -62,7 +62,7 @@ const ARN_RULES: ReadonlyMap<string, ArnRule> = new Map<string, ArnRule>([
 ]);
 
 /** Ref and GetAtt of the assembly's resources for policies; knows each MSK cluster's local identity. */
-export class PolicyResourceValues implements StrictResourceValues {
+export class PolicyResourceValues implements ResourceValues {
   private readonly byStack = new Map<string, Record<string, CfnResource>>();
   /** The assembly's MSK clusters, by `stack/logicalId`. */
   readonly clusters = new Map<string, LocalCluster>();
@@ -85,10 +85,10 @@ export class PolicyResourceValues implements StrictResourceValues {
   }
 
   /** Evaluates explicit names given as intrinsics (`Fn::Sub: '${AWS::StackName}-role'`). */
-  private names?: StrictIntrinsics;
+  private names?: IntrinsicEvaluator;
 
   /** Lets names given as intrinsics be evaluated; until then only plain-string names are read. */
-  bind(intrinsics: StrictIntrinsics): void {
+  bind(intrinsics: IntrinsicEvaluator): void {
     this.names = intrinsics;
   }
 

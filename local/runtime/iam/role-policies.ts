@@ -10,7 +10,7 @@
 import type { NamedPolicy, PolicyDocument, PolicyStatement } from '../../broker/auth/iam/types';
 import { readStackTemplates, type CfnResource, type StackTemplate } from '../template/manifest';
 import { PolicyResourceValues, type LocalCluster } from './local-arns';
-import { StrictIntrinsics, Unresolvable } from './strict-intrinsics';
+import { IntrinsicEvaluator, Unresolvable } from '../template/intrinsics';
 
 /** Why AWS-managed policies are listed by name only. */
 export const AWS_MANAGED_POLICY_NOTE =
@@ -78,13 +78,13 @@ export function rolePolicies(stacks: readonly StackTemplate[]): AppRolePolicies 
 
 class RolePolicyReader {
   private readonly values: PolicyResourceValues;
-  private readonly intrinsics: StrictIntrinsics;
+  private readonly intrinsics: IntrinsicEvaluator;
   private readonly unresolved: UnresolvedPolicyValue[] = [];
   private readonly all: Located[] = [];
 
   constructor(stacks: readonly StackTemplate[]) {
     this.values = new PolicyResourceValues(stacks);
-    this.intrinsics = new StrictIntrinsics(stacks, this.values);
+    this.intrinsics = new IntrinsicEvaluator(stacks, this.values, { strict: true });
     this.values.bind(this.intrinsics);
     for (const { name: stack, template } of stacks) {
       for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
