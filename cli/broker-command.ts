@@ -2,19 +2,11 @@
  * `kw broker`: runs the embedded Kafka-protocol broker in the foreground until Ctrl-C / SIGTERM.
  */
 import { BrokerOptionsError, startBroker } from '../local/broker/broker';
-import { startControlServer, type RunningControl } from '../local/broker/control/control-server';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../local/broker/storage/data-dir';
 import { choiceFlag, integerFlag, parseCommandArgs, reportUsage, usageError } from './arguments';
 import { CLUSTER_COMMANDS } from './cluster-command';
 import type { Command } from './command';
-import {
-  CONSOLE_OPTIONS,
-  consoleChoice,
-  launchConsole,
-  type ConsoleChoice,
-  type LaunchedConsole,
-} from './console-launch';
-import { ConsolePortInUseError } from '../local/console/server/console-server';
+import { CONSOLE_OPTIONS, consoleChoice, startSideServices, type ConsoleChoice } from './console-launch';
 import { untilStopSignal } from './signals';
 
 const HELP = `Usage: kw broker [--port 9092] [--host 127.0.0.1] [--brokers 1] [--data-dir D [--fsync P]]
@@ -109,34 +101,17 @@ export const brokerCommand: Command = {
       io.err(`kw broker: ${error.message}`);
       return 1;
     }
-    let control: RunningControl | undefined;
-    try {
-      control = await startControlServer(broker);
-    } catch (error) {
-      // The brokers serve clients without it; only the drills need the channel.
-      io.err(`kw broker: warning: no control channel for kw cluster: ${(error as Error).message}`);
+    const side = await startSideServices('broker', io, webChoice, {
+      host: values.host,
+      bootstrapServers: broker.bootstrapServers,
+      broker,
+      log: values.verbose ? (m) => io.err(`console: ${m}`) : undefined,
+    });
+    if (!side) {
+      await broker.close();
+      return 1;
     }
-    let web: LaunchedConsole | undefined;
-    if (webChoice) {
-      try {
-        web = await launchConsole(
-          webChoice,
-          {
-            host: values.host,
-            bootstrapServers: broker.bootstrapServers,
-            broker,
-            log: values.verbose ? (m) => io.err(`console: ${m}`) : undefined,
-          },
-          (m) => io.err(`kw broker: warning: ${m}`),
-        );
-      } catch (error) {
-        if (!(error instanceof ConsolePortInUseError)) throw error;
-        io.err(`kw broker: ${error.message}`);
-        await control?.close();
-        await broker.close();
-        return 1;
-      }
-    }
+    const { control, web } = side;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready line.
     const stopSignal = untilStopSignal();
@@ -147,8 +122,7 @@ export const brokerCommand: Command = {
 
     io.out(`${await stopSignal}: stopping`);
     // The console first: its live streams read the brokers until it closes.
-    await web?.close();
-    await control?.close();
+    await side.close();
     await broker.close();
     io.out('stopped');
     return 0;

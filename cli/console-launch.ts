@@ -1,14 +1,17 @@
 /**
  * The web console as `kw broker` and `kw up` run it: its two flags, and the sources and server
- * started once the brokers (and the runtime) run, closed before them.
+ * started once the brokers (and the runtime) run, closed before them; with the control channel of
+ * the drills, the services both commands start beside their brokers.
  */
 import type { RunningBroker } from '../local/broker/broker';
+import { startControlServer, type RunningControl } from '../local/broker/control/control-server';
 import { createClusterSource } from '../local/console/kafka/cluster-source';
 import { createPipelineSource } from '../local/console/pipeline/pipeline-source';
 import { ConsolePortInUseError, startConsole } from '../local/console/server/console-server';
 import type { ClusterSource, PipelineSource } from '../local/console/api';
 import type { LocalRuntime } from '../local/runtime/runtime';
 import { portFlag } from './arguments';
+import type { CommandIO } from './command';
 
 export const DEFAULT_CONSOLE_PORT = 8080;
 
@@ -109,4 +112,53 @@ export async function launchConsole(
     warn(`no web console: ${(error as Error).message}`);
     return undefined;
   }
+}
+
+/** What `kw broker` and `kw up` serve beside the brokers: the drills' control channel and the console. */
+export interface SideServices {
+  readonly control: RunningControl | undefined;
+  readonly web: LaunchedConsole | undefined;
+  /** Closes the console first (its live streams read the brokers until then), then the channel. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the control channel (with embedded brokers) and the console for command `name`. Either may
+ * fail with a warning on `io.err`; the brokers serve clients without them. A busy --console-port is
+ * the exception: it is said, the channel closed, and undefined returned for the command to stop.
+ */
+export async function startSideServices(
+  name: string,
+  io: Pick<CommandIO, 'err'>,
+  choice: ConsoleChoice | undefined,
+  target: ConsoleTarget,
+): Promise<SideServices | undefined> {
+  let control: RunningControl | undefined;
+  if (target.broker) {
+    try {
+      control = await startControlServer(target.broker);
+    } catch (error) {
+      // Only the drills need the channel.
+      io.err(`kw ${name}: warning: no control channel for kw cluster: ${(error as Error).message}`);
+    }
+  }
+  let web: LaunchedConsole | undefined;
+  if (choice) {
+    try {
+      web = await launchConsole(choice, target, (m) => io.err(`kw ${name}: warning: ${m}`));
+    } catch (error) {
+      if (!(error instanceof ConsolePortInUseError)) throw error;
+      io.err(`kw ${name}: ${error.message}`);
+      await control?.close();
+      return undefined;
+    }
+  }
+  return {
+    control,
+    web,
+    async close() {
+      await web?.close();
+      await control?.close();
+    },
+  };
 }

@@ -4,7 +4,7 @@
  * Ctrl-C.
  */
 import * as path from 'node:path';
-import { startControlServer, type RunningControl } from '../local/broker/control/control-server';
+import type { RunningControl } from '../local/broker/control/control-server';
 import { AssemblyError, LOCAL_REGION } from '../local/runtime/assembly';
 import {
   BootstrapError,
@@ -27,11 +27,10 @@ import type { Command, CommandIO } from './command';
 import {
   CONSOLE_OPTIONS,
   consoleChoice,
-  launchConsole,
+  startSideServices,
   type ConsoleChoice,
   type LaunchedConsole,
 } from './console-launch';
-import { ConsolePortInUseError } from '../local/console/server/console-server';
 import { untilStopSignal } from './signals';
 import { runFilePath, writeRunFile, type RunInfo } from './run-file';
 import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from './synth';
@@ -364,37 +363,18 @@ export const upCommand: Command = {
       if (error instanceof AssemblyError) io.err('Run without --assembly to synthesize the app first.');
       return 1;
     }
-    let control: RunningControl | undefined;
-    if (runtime.broker) {
-      try {
-        control = await startControlServer(runtime.broker);
-      } catch (error) {
-        // The pipeline runs without it; only the drills need the channel.
-        io.err(`kw up: warning: no control channel for kw cluster: ${(error as Error).message}`);
-      }
+    const side = await startSideServices('up', io, webChoice, {
+      host: values.host,
+      bootstrapServers: runtime.bootstrapServers,
+      broker: runtime.broker,
+      runtime,
+      log: values.verbose ? (m) => io.err(`console: ${m}`) : undefined,
+    });
+    if (!side) {
+      await runtime.close();
+      return 1;
     }
-    let web: LaunchedConsole | undefined;
-    if (webChoice) {
-      try {
-        web = await launchConsole(
-          webChoice,
-          {
-            host: values.host,
-            bootstrapServers: runtime.bootstrapServers,
-            broker: runtime.broker,
-            runtime,
-            log: values.verbose ? (m) => io.err(`console: ${m}`) : undefined,
-          },
-          (m) => io.err(`kw up: warning: ${m}`),
-        );
-      } catch (error) {
-        if (!(error instanceof ConsolePortInUseError)) throw error;
-        io.err(`kw up: ${error.message}`);
-        await control?.close();
-        await runtime.close();
-        return 1;
-      }
-    }
+    const { control, web } = side;
     // Listen before saying so: a supervisor may send SIGTERM the moment it reads the ready block.
     const stopSignal = untilStopSignal();
     // The run file before the ready block: whoever reads the block may run kw load at once.
@@ -416,8 +396,7 @@ export const upCommand: Command = {
     io.out(`${signal}: stopping (in-flight batches are not committed and will be delivered again)`);
     // The console first: its live streams read the pipeline and the brokers until it closes.
     removeRunFile();
-    await web?.close();
-    await control?.close();
+    await side.close();
     await runtime.close();
     io.out('stopped');
     return 0;
