@@ -16,6 +16,8 @@ import { percentile } from '../cli/load-command';
 import { PROJECT_ROOT, staleReason, synthesize } from '../cli/synth';
 import type { InvokeNotice } from '../local/runtime/esm/mapping-poller';
 import { startLocalRuntime } from '../local/runtime/runtime';
+import { functionUrlSigner } from '../local/runtime/iam/url-signing';
+import { LOCAL_REGION } from '../local/runtime/template/intrinsics';
 import { median, type Figure } from './broker.bench';
 
 const KW = path.join(PROJECT_ROOT, 'cli', 'kw.js');
@@ -56,9 +58,15 @@ async function load(
   url: string,
   count: number,
   rate: number,
+  credentials?: string,
 ): Promise<{ perSecond: number; output: string }> {
   const { output } = await runKw(
-    ['load', '--url', url, '--count', String(count), '--rate', String(rate), '--concurrency', '64'],
+    [
+      'load',
+      ...['--url', url, '--count', String(count), '--rate', String(rate), '--concurrency', '64'],
+      // Signed as the run's caller: IAM is enforced, as on AWS, and the ingest URL is AWS_IAM.
+      ...(credentials ? ['--credentials', credentials] : []),
+    ],
     /latency p50/,
     false,
   );
@@ -156,11 +164,12 @@ export async function runPipelineBench(log: (line: string) => void): Promise<Fig
 
     // Warm every environment, then the sustained run: send as fast as possible, time until the ledger
     // has every order.
-    await load(ingestUrl, 500, 0);
+    const credentials = runtime.iam?.files.credentialsFile;
+    await load(ingestUrl, 500, 0, credentials);
     await waitFor(() => ledgerDone.size >= 500, 60_000);
     const before = ledgerDone.size;
     const sustainedStart = performance.now();
-    const sent = await load(ingestUrl, SUSTAINED_ORDERS, 0);
+    const sent = await load(ingestUrl, SUSTAINED_ORDERS, 0, credentials);
     await waitFor(() => ledgerDone.size >= before + SUSTAINED_ORDERS, 180_000);
     const sustained = SUSTAINED_ORDERS / ((Math.max(...ledgerDone.values()) - sustainedStart) / 1000);
     figures.push({
@@ -200,20 +209,20 @@ export async function runPipelineBench(log: (line: string) => void): Promise<Fig
       );
     }
     const posted = new Map<string, number>();
+    const sign = runtime.iam && functionUrlSigner(runtime.iam.callerKeys, LOCAL_REGION);
     const total = LATENCY_RATE * LATENCY_SECONDS;
     await Promise.all(
       Array.from({ length: total }, async (_, i) => {
         await new Promise((r) => setTimeout(r, (i / LATENCY_RATE) * 1000));
         const orderId = `latency-${i}`;
         posted.set(orderId, performance.now());
-        await fetch(ingestUrl, {
-          method: 'POST',
-          body: JSON.stringify({
-            orderId,
-            customerId: `c-${i % 50}`,
-            items: [{ sku: 'tea', quantity: 1, unitPrice: 2 }],
-          }),
-        }).then((r) => r.text());
+        const body = JSON.stringify({
+          orderId,
+          customerId: `c-${i % 50}`,
+          items: [{ sku: 'tea', quantity: 1, unitPrice: 2 }],
+        });
+        const headers = sign ? await sign('POST', new URL(ingestUrl), {}, body) : {};
+        await fetch(ingestUrl, { method: 'POST', headers, body }).then((r) => r.text());
       }),
     );
     await waitFor(() => [...posted.keys()].every((id) => ledgerDone.has(id)), 60_000);

@@ -5,7 +5,8 @@
 #     screenshots drive it with playwright-core; about 480 MB and 100 s the first time);
 #   - from Maven Central: Apache Kafka (broker, CLI tools, Java client) as a folder of jars, pinned by
 #     test/peers/apache-kafka/pom.xml;
-#   - from PyPI: confluent-kafka and kafka-python 3.x in a venv, pinned by test/peers/python/requirements.txt;
+#   - from PyPI: confluent-kafka and kafka-python 3.x in a venv, pinned by test/peers/python/requirements.txt,
+#     and in another venv the AWS tools (cfn-lint, checkov, moto server) pinned by scripts/aws-tools/requirements.txt;
 #   - from the Go module proxy: the franz-go probe in test/peers/franz-go, built once.
 # Everything but the Debian packages goes under .test-deps/ (ignored by git). Needs root (CI runs as
 # root) or sudo for apt-get.
@@ -84,6 +85,22 @@ python_clients() {
   echo "$stamp" >"$venv/.installed"
 }
 
+aws_tools() {
+  local requirements="scripts/aws-tools/requirements.txt"
+  local venv="$deps/aws-tools"
+  local stamp
+  stamp=$(digest "$requirements")
+  if current "$venv/.installed" "$stamp"; then
+    say "AWS tools (cfn-lint, checkov, moto) already in ${venv#"$root"/}"
+    return
+  fi
+  say "AWS tools from PyPI into a venv at ${venv#"$root"/}: $(grep -v '^#' "$requirements" | tr '\n' ' ')"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$stamp" >"$venv/.installed"
+}
+
 franz_go() {
   local source="test/peers/franz-go"
   local out="$deps/go/franz-probe"
@@ -106,4 +123,5 @@ franz_go() {
 debian
 apache_kafka
 python_clients
+aws_tools
 franz_go
