@@ -3,13 +3,15 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Suites that need more than Node (real clients, Apache Kafka, chromium) run in `npm run test:interop`,
-  // `npm run test:conformance` and `npm run test:browser`, after scripts/install-test-deps.sh.
+  // Suites that need more than Node (real clients, Apache Kafka, chromium, the AWS tools) run in
+  // `npm run test:interop`, `npm run test:conformance`, `npm run test:browser` and `npm run test:aws`,
+  // after scripts/install-test-deps.sh.
   testPathIgnorePatterns: [
     '/node_modules/',
     '<rootDir>/test/interop/',
     '<rootDir>/test/conformance/',
     '<rootDir>/test/browser/',
+    '<rootDir>/test/aws/',
   ],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],

@@ -26,6 +26,7 @@ describe('.ci/run', () => {
       'npm run test:conformance',
       'npm run test:browser',
       'npm run synth:all',
+      'npm run test:aws',
     ]);
   });
 
@@ -37,8 +38,10 @@ describe('.ci/run', () => {
     }
   });
 
-  it('runs the browser tests with their own jest config, which the default run leaves out', () => {
+  it('runs the browser tests and the AWS tools with their own jest configs, which the default run leaves out', () => {
     expect(scripts['test:browser']).toBe('jest --config jest.browser.config.js');
+    expect(scripts['test:aws']).toBe('jest --config jest.aws.config.js');
+    expect(read('jest.config.js')).toContain("'<rootDir>/test/aws/'");
   });
 
   it("installs Debian's chromium, unpinned, only when it is missing, with a single apt-get update", () => {
