@@ -33,7 +33,7 @@ import { LOCAL_REGION } from './template/intrinsics';
 import { startKafkaTarget, type KafkaClusterInfo } from './kafka-target';
 import type { ClusterSummary } from './kafka/bootstrap';
 import { Lifecycle, StopPhase } from './lifecycle';
-import { startFunctions, type RunningFunction } from './provisioning/functions';
+import { nodeWarnings, startFunctions, type RunningFunction } from './provisioning/functions';
 import { provisionTopics, resumedGroupsWarning } from './provisioning/kafka';
 import { startMappings, type RunningMapping } from './provisioning/mappings';
 import { provisionTables } from './provisioning/tables';
@@ -202,6 +202,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
       lifecycle,
     );
+    warnings.push(...nodeWarnings(functions.values()));
     const urls = await startFunctionUrls(
       assembly,
       functions,

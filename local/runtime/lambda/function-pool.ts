@@ -49,6 +49,11 @@ export interface FunctionPoolOptions {
   readonly outputFd?: number;
   /** Extra Node flags for the host process. */
   readonly execArgv?: readonly string[];
+  /**
+   * The node executable environments run on (node-binaries.ts picks the template's major).
+   * @default the Node running this process
+   */
+  readonly nodeExecutable?: string;
 }
 
 export interface FunctionStats {
@@ -94,6 +99,9 @@ class Environment {
 
   constructor(spec: FunctionSpec, options: FunctionPoolOptions) {
     this.child = fork(HOST, [], {
+      // Another Node major may run the host: the IPC below is JSON, which every version reads alike
+      // (the 'advanced' serialization is V8's format and may differ between majors).
+      execPath: options.nodeExecutable ?? process.execPath,
       env: {
         // Variables Lambda itself sets in every execution environment.
         AWS_LAMBDA_FUNCTION_NAME: spec.name,

@@ -14,11 +14,16 @@
  * provider chain (AWS_PROFILE in the shared files kw up wrote), so the MSK signer signs as the role.
  * `KAFKA_TLS=false`: the local listener is plain TCP where MSK's is TLS. A function whose role is not
  * in the app keeps the placeholder keys, which the broker refuses, as AWS would refuse an unknown role.
+ *
+ * Each function runs on the Node major its `Runtime` declares where that Node is at hand
+ * (lambda/node-binaries.ts says where it looks); elsewhere on kw's own Node, with one warning per
+ * runtime that says so.
  */
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_REGION, type CloudAssemblyView, type LocalFunctionSpec } from '../assembly';
 import { FunctionPool } from '../lambda/function-pool';
+import { declaredNodeMajor, findNodeFor, type NodeChoice } from '../lambda/node-binaries';
 import { StopPhase, type Lifecycle } from '../lifecycle';
 
 export interface RunningFunction {
@@ -26,6 +31,8 @@ export interface RunningFunction {
   readonly pool: FunctionPool;
   /** Where this function's output goes. */
   readonly logFile: string;
+  /** The Node its processes run on. */
+  readonly node: NodeChoice;
 }
 
 /** The local services functions reach instead of AWS's. */
@@ -56,6 +63,8 @@ export interface FunctionsOptions {
   readonly log: (message: string) => void;
   /** Receives function output lines, prefixed with the function's short name, besides its log file. */
   readonly functionOutput?: (line: string) => void;
+  /** Picks the Node each function runs on. @default findNodeFor: the template's major where found */
+  readonly nodeFor?: (runtime: string) => NodeChoice;
 }
 
 /** Short, readable name for a function: the last part of its construct path. */
@@ -99,6 +108,7 @@ export async function startFunctions(
   lifecycle: Lifecycle,
 ): Promise<Map<string, RunningFunction>> {
   const { log, functionOutput } = options;
+  const nodeFor = options.nodeFor ?? findNodeFor;
   const functions = new Map<string, RunningFunction>();
   const logStreams: WriteStream[] = [];
   lifecycle.onStop(StopPhase.streams, () =>
@@ -115,6 +125,7 @@ export async function startFunctions(
       stream.on('error', (error) => log(`${name} log: ${error.message}`));
       logStreams.push(stream);
     }
+    const node = nodeFor(spec.runtime);
     const pool = new FunctionPool(
       {
         name: spec.name,
@@ -128,6 +139,7 @@ export async function startFunctions(
       {
         maxConcurrency: options.maxConcurrency,
         outputFd: fd,
+        nodeExecutable: node.executable,
         log: functionOutput
           ? (line) => {
               stream!.write(`${line}\n`);
@@ -141,7 +153,7 @@ export async function startFunctions(
         log(`${name}: ${outcome.kind}: ${outcome.error?.errorMessage}`);
     });
     lifecycle.onStop(StopPhase.functions, () => pool.close());
-    functions.set(spec.id, { spec, pool, logFile });
+    functions.set(spec.id, { spec, pool, logFile, node });
   }
   const triggered = new Set([
     ...assembly.mappings.map((m) => m.functionId),
@@ -155,9 +167,35 @@ export async function startFunctions(
           throw new Error(`${f.spec.displayName} failed to load: ${error.message} (see ${f.logFile})`);
         });
         log(
-          `function ${shortName(f.spec)} ready (${f.spec.runtime}, ${f.spec.memoryMb} MB, ${f.spec.timeoutSeconds} s)`,
+          `function ${shortName(f.spec)} ready (${onNode(f)}, ${f.spec.memoryMb} MB, ${f.spec.timeoutSeconds} s)`,
         );
       }),
   );
   return functions;
+}
+
+/** `nodejs24.x on Node 24.22.3`, or with `instead of 24` when it is not the declared Node. */
+function onNode(f: RunningFunction): string {
+  const major = declaredNodeMajor(f.spec.runtime);
+  const instead = f.node.matchesTemplate || major === undefined ? '' : ` instead of ${major}`;
+  return `${f.spec.runtime} on Node ${f.node.version}${instead}`;
+}
+
+/**
+ * One warning per runtime whose functions do not run on the Node it declares: which functions, the
+ * Node they run on instead, why, and how to get the declared one.
+ */
+export function nodeWarnings(functions: Iterable<RunningFunction>): string[] {
+  const byRuntime = new Map<string, RunningFunction[]>();
+  for (const f of functions) {
+    if (f.node.matchesTemplate) continue;
+    byRuntime.set(f.spec.runtime, [...(byRuntime.get(f.spec.runtime) ?? []), f]);
+  }
+  return [...byRuntime].map(([runtime, fs]) => {
+    const names = fs.map((f) => shortName(f.spec)).join(', ');
+    const { version, note } = fs[0].node;
+    const [noun, declare, run] =
+      fs.length === 1 ? ['function', 'declares', 'runs'] : ['functions', 'declare', 'run'];
+    return `${noun} ${names} ${declare} ${runtime} but ${run} on Node ${version} here: ${note}`;
+  });
 }
