@@ -8,14 +8,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-interface Target {
+/** One deployment target: a name and the CDK context that selects it. */
+export interface Target {
   readonly name: string;
   readonly context: string[];
   /** Templates the synth must produce. */
   readonly stacks: string[];
 }
 
-const TARGETS: Target[] = [
+/** Every deployment target the workshop supports. */
+export const TARGETS: Target[] = [
   {
     name: 'default (MSK Serverless, on-demand mappings)',
     context: [],
@@ -135,48 +137,67 @@ function synth(context: string[], outDir: string) {
   return { ...result, seconds: (Date.now() - started) / 1000, command: `cdk ${args.join(' ')}` };
 }
 
-let failures = 0;
-const work = mkdtempSync(path.join(tmpdir(), 'kw-synth-'));
-try {
-  TARGETS.forEach((target, i) => {
-    process.stdout.write(`[${i + 1}/${TOTAL}] synth ${target.name} ... `);
-    const outDir = path.join(work, String(i));
-    const run = synth(target.context, outDir);
-    const templates = run.status === 0 ? readdirSync(outDir).filter((f) => f.endsWith('.template.json')) : [];
-    const missing = target.stacks.filter((s) => !templates.includes(`kw-dev-${s}.template.json`));
-    if (run.status !== 0 || missing.length > 0) {
-      failures++;
-      console.log(`FAILED (${run.command})\n${run.stdout}${run.stderr}`);
-      if (missing.length > 0) console.log(`missing templates: ${missing.join(', ')}`);
-    } else {
-      const problems = checkBundles(outDir);
-      if (problems.length > 0) {
-        failures++;
-        console.log(`FAILED: bundles do not load\n  ${problems.join('\n  ')}`);
-      } else {
-        console.log(`ok in ${run.seconds.toFixed(1)} s: ${templates.join(', ')}; bundled handlers load`);
-      }
-    }
-  });
-
-  INVALID.forEach((invalid, i) => {
-    const step = TARGETS.length + i + 1;
-    process.stdout.write(`[${step}/${TOTAL}] synth with -c ${invalid.context.join(' -c ')} must fail ... `);
-    const run = synth(invalid.context, path.join(work, `invalid-${i}`));
-    if (run.status !== 0 && `${run.stdout}${run.stderr}`.includes(invalid.message)) {
-      console.log(`ok: exit ${run.status}, "${invalid.message}"`);
-    } else {
-      failures++;
-      console.log(`FAILED: exit ${run.status}\n${run.stdout}${run.stderr}`);
-    }
-  });
-} finally {
-  rmSync(work, { recursive: true, force: true });
+/** What synthesizing one target produced. */
+export interface TargetSynth extends ReturnType<typeof synth> {
+  /** File names of the templates written to the output folder. */
+  readonly templates: string[];
+  /** Stacks of `target.stacks` whose template is not there. */
+  readonly missing: string[];
 }
 
-console.log(
-  failures === 0
-    ? 'synth: every target synthesized without AWS credentials or Docker'
-    : `synth: ${failures} failed`,
-);
-process.exit(failures === 0 ? 0 : 1);
+/** Synthesizes `target` with the CDK CLI, without AWS credentials, into `outDir`. */
+export function synthTarget(target: Target, outDir: string): TargetSynth {
+  const run = synth(target.context, outDir);
+  const templates = run.status === 0 ? readdirSync(outDir).filter((f) => f.endsWith('.template.json')) : [];
+  const missing = target.stacks.filter((s) => !templates.includes(`kw-dev-${s}.template.json`));
+  return { ...run, templates, missing };
+}
+
+function main(): void {
+  let failures = 0;
+  const work = mkdtempSync(path.join(tmpdir(), 'kw-synth-'));
+  try {
+    TARGETS.forEach((target, i) => {
+      process.stdout.write(`[${i + 1}/${TOTAL}] synth ${target.name} ... `);
+      const outDir = path.join(work, String(i));
+      const run = synthTarget(target, outDir);
+      const { templates, missing } = run;
+      if (run.status !== 0 || missing.length > 0) {
+        failures++;
+        console.log(`FAILED (${run.command})\n${run.stdout}${run.stderr}`);
+        if (missing.length > 0) console.log(`missing templates: ${missing.join(', ')}`);
+      } else {
+        const problems = checkBundles(outDir);
+        if (problems.length > 0) {
+          failures++;
+          console.log(`FAILED: bundles do not load\n  ${problems.join('\n  ')}`);
+        } else {
+          console.log(`ok in ${run.seconds.toFixed(1)} s: ${templates.join(', ')}; bundled handlers load`);
+        }
+      }
+    });
+
+    INVALID.forEach((invalid, i) => {
+      const step = TARGETS.length + i + 1;
+      process.stdout.write(`[${step}/${TOTAL}] synth with -c ${invalid.context.join(' -c ')} must fail ... `);
+      const run = synth(invalid.context, path.join(work, `invalid-${i}`));
+      if (run.status !== 0 && `${run.stdout}${run.stderr}`.includes(invalid.message)) {
+        console.log(`ok: exit ${run.status}, "${invalid.message}"`);
+      } else {
+        failures++;
+        console.log(`FAILED: exit ${run.status}\n${run.stdout}${run.stderr}`);
+      }
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  console.log(
+    failures === 0
+      ? 'synth: every target synthesized without AWS credentials or Docker'
+      : `synth: ${failures} failed`,
+  );
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+if (require.main === module) main();
