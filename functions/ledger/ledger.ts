@@ -26,6 +26,9 @@ export interface LedgerDependencies {
   readonly metrics: Metrics;
 }
 
+/** Customers whose records are written at once within a partition (see processByPartition). */
+export const LEDGER_KEY_CONCURRENCY = 16;
+
 const OUTCOME_METRICS: Record<LedgerOutcome, string> = {
   applied: 'LedgerApplied',
   replayed: 'LedgerReplaysSkipped',
@@ -40,6 +43,9 @@ export function createLedgerHandler(deps: LedgerDependencies): KafkaBatchHandler
 
     const response = await processByPartition(event.records, {
       policy: deps.policy,
+      // One customer's totals are one item: customers' records are independent of each other's, so
+      // their round trips overlap (each customer's still in offset order, which its mark needs).
+      keyConcurrency: LEDGER_KEY_CONCURRENCY,
       process: async (record) => {
         const order = record.value;
         if (order === null || order === undefined) throw new PoisonRecordError('record has no value');

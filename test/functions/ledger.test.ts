@@ -203,6 +203,63 @@ describe('ledger', () => {
     expect(producer.sent).toHaveLength(0);
   });
 
+  test('customers of one partition are written at once, each customer in offset order, with the same table as one at a time', async () => {
+    // GIVEN one partition with 6 customers' orders interleaved, written through the real writer, and
+    // a record of when each write started and ended
+    const tableName = await db.createLedgerTable();
+    const writer = new LedgerWriter(db.client, tableName);
+    const started: string[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const handler = createLedgerHandler({
+      writer: {
+        apply: async (order) => {
+          started.push(order.orderId);
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          try {
+            return await writer.apply(order);
+          } finally {
+            inFlight--;
+          }
+        },
+      },
+      producer: async () => new RecordingProducer(),
+      deadLetterTopic: 'orders.dlq',
+      policy: 'dead-letter',
+      functionName: 'ledger-test',
+      ...quietPowertools(),
+    });
+    const customers = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const records = Array.from({ length: 30 }, (_, i) =>
+      enrichedRecord(0, i, enriched(`o-${i}`, customers[i % 6], 0, 100 + i, 100 + i)),
+    );
+    // WHEN
+    expect(await handler(mskEvent(records), lambdaContext)).toEqual({ batchItemFailures: [] });
+    // THEN writes overlapped across customers, and each customer's started in offset order
+    expect(mostInFlight).toBeGreaterThan(1);
+    for (const [n, customer] of customers.entries()) {
+      const own = started.filter((id) => Number(id.slice(2)) % 6 === n);
+      expect({ customer, own }).toEqual({
+        customer,
+        own: Array.from({ length: 5 }, (_, k) => `o-${n + 6 * k}`),
+      });
+    }
+    // and the table is what one-at-a-time writes leave: every order once, totals and marks per customer
+    const items = await db.scanAll(tableName);
+    expect(items.filter((i) => i.type === 'order')).toHaveLength(30);
+    for (const [n, customer] of customers.entries()) {
+      const offsets = Array.from({ length: 5 }, (_, k) => n + 6 * k);
+      expect(items.find((i) => i.pk === `CUSTOMER#${customer}`)).toMatchObject({
+        orderCount: 5,
+        totalCents: offsets.reduce((sum, k) => sum + 100 + k, 0),
+        'applied:orders:0': 100 + offsets[4],
+      });
+    }
+    // and a replay of the whole batch changes nothing
+    await handler(mskEvent(records), lambdaContext);
+    expect(await db.scanAll(tableName)).toEqual(items);
+  });
+
   test('when the table is unreachable the invocation fails, so the batch is retried', async () => {
     const { handler } = createUnreachableLedger();
     await expect(
