@@ -69,32 +69,16 @@ apache_kafka() {
   say "Apache Kafka $version: $(find "$dir/libs" -name '*.jar' | wc -l) jars"
 }
 
-python_clients() {
-  local requirements="test/peers/python/requirements.txt"
-  local venv="$deps/python"
+# A venv at $deps/NAME with the pinned packages of REQUIREMENTS, rebuilt when that file changes.
+pip_venv() {
+  local label=$1 requirements=$2 venv="$deps/$3"
   local stamp
   stamp=$(digest "$requirements")
   if current "$venv/.installed" "$stamp"; then
-    say "Python clients already in ${venv#"$root"/}"
+    say "$label already in ${venv#"$root"/}"
     return
   fi
-  say "Python clients from PyPI into a venv at ${venv#"$root"/}: $(grep -v '^#' "$requirements" | tr '\n' ' ')"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-  echo "$stamp" >"$venv/.installed"
-}
-
-aws_tools() {
-  local requirements="scripts/aws-tools/requirements.txt"
-  local venv="$deps/aws-tools"
-  local stamp
-  stamp=$(digest "$requirements")
-  if current "$venv/.installed" "$stamp"; then
-    say "AWS tools (cfn-lint, checkov, moto) already in ${venv#"$root"/}"
-    return
-  fi
-  say "AWS tools from PyPI into a venv at ${venv#"$root"/}: $(grep -v '^#' "$requirements" | tr '\n' ' ')"
+  say "$label from PyPI into a venv at ${venv#"$root"/}: $(grep -v '^#' "$requirements" | tr '\n' ' ')"
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
@@ -122,6 +106,6 @@ franz_go() {
 
 debian
 apache_kafka
-python_clients
-aws_tools
+pip_venv "Python clients" test/peers/python/requirements.txt python
+pip_venv "AWS tools (cfn-lint, checkov, moto)" scripts/aws-tools/requirements.txt aws-tools
 franz_go
