@@ -4,10 +4,9 @@
  * `curl --aws-sigv4` can sign a Function URL request exactly as it would on AWS. The keys come from
  * the run's own credentials file, found through the run file (run-file.ts).
  */
-import { readFileSync } from 'node:fs';
 import { parseCommandArgs, reportUsage, usageError, UsageError } from './arguments';
 import type { Command } from './command';
-import { roleKeys, RoleConnectionError } from './role-connection';
+import { readRoleKeys, RoleConnectionError } from './role-connection';
 import { readRunFile, runFilePath } from './run-file';
 
 const HELP = `Usage: kw credentials [PROFILE] [--credentials FILE]
@@ -55,15 +54,8 @@ export const credentialsCommand: Command = {
       return 1;
     }
     const profile = given ?? run?.iam?.callerProfile ?? 'caller';
-    let text: string;
     try {
-      text = readFileSync(credentialsFile, 'utf8');
-    } catch (error) {
-      io.err(`kw credentials: cannot read ${credentialsFile} (${(error as NodeJS.ErrnoException).code})`);
-      return 1;
-    }
-    try {
-      const keys = roleKeys(text, { profile, credentialsFile });
+      const keys = readRoleKeys({ profile, credentialsFile });
       io.out(`export AWS_ACCESS_KEY_ID=${quote(keys.accessKeyId)}`);
       io.out(`export AWS_SECRET_ACCESS_KEY=${quote(keys.secretAccessKey)}`);
       if (keys.sessionToken) io.out(`export AWS_SESSION_TOKEN=${quote(keys.sessionToken)}`);
