@@ -121,15 +121,20 @@ async function noChannel(
 ): Promise<string> {
   const where = bootstrap.join(',');
   if (lookup.found) return '';
-  if (lookup.stale) {
-    return `no kw broker with a control channel at ${where}: its run file ${lookup.file} is left from process ${lookup.stale.pid}, which is no longer running. Start one with 'kw broker --brokers 3'.`;
-  }
   const kafka = await probeCluster(bootstrap, 2000).then(
     () => true,
     () => false,
   );
+  // A run file outlives a killed process, and its port can be taken again by another broker: what
+  // answers there now decides the message, the file only adds why it names no live channel.
+  const leftOver = lookup.stale
+    ? `its run file ${lookup.file} is left from process ${lookup.stale.pid}, which is no longer running`
+    : undefined;
   if (kafka) {
-    return `the Kafka cluster at ${where} is not one kw cluster can drive: no kw broker or kw up on this machine wrote a control channel for it (${lookup.file}). kw cluster drives the embedded brokers of 'kw broker' and 'kw up' (without --bootstrap); on another cluster, stop and start the broker processes themselves.`;
+    return `the Kafka cluster at ${where} is not one kw cluster can drive: ${leftOver ?? `no kw broker or kw up on this machine wrote a control channel for it (${lookup.file})`}. kw cluster drives the embedded brokers of 'kw broker' and 'kw up' (without --bootstrap); on another cluster, stop and start the broker processes themselves.`;
+  }
+  if (leftOver) {
+    return `no kw broker with a control channel at ${where}: ${leftOver}. Start one with 'kw broker --brokers 3'.`;
   }
   return `no kw broker with a control channel at ${where}: start one with 'kw broker --brokers 3' (or 'kw up --brokers 3'), or pass --bootstrap HOST:PORT.`;
 }

@@ -470,6 +470,23 @@ describe('kw cluster', () => {
       const io = capture();
       expect(await main(['cluster', 'stop', '1', '--bootstrap', plain.bootstrapServers], io)).toBe(1);
       expect(io.stderr).toMatch(/the Kafka cluster at 127\.0\.0\.1:\d+ is not one kw cluster can drive/);
+
+      // A killed kw broker's run file for this very port (ports are reused): what answers now decides.
+      const file = writeRunFiles([plain.bootstrapServers], {
+        pid: deadPid(),
+        controlUrl: 'http://127.0.0.1:9',
+        token: 'x',
+        bootstrapServers: plain.bootstrapServers,
+      })[0];
+      try {
+        const reused = capture();
+        expect(await main(['cluster', 'status', '--bootstrap', plain.bootstrapServers], reused)).toBe(1);
+        expect(reused.stderr).toMatch(
+          /the Kafka cluster at 127\.0\.0\.1:\d+ is not one kw cluster can drive: its run file \S+ is left from process \d+, which is no longer running\./,
+        );
+      } finally {
+        rmSync(file, { force: true });
+      }
     } finally {
       await plain.close();
     }
