@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { FetchNotice } from '../../local/runtime/esm/mapping-poller';
 import type { batchFailureDocument, kafkaFailureDocument } from '../../local/runtime/esm/on-failure';
 import { startMappingHarness, valueOf, type MappingHarness } from '../support/mapping-harness';
 
@@ -47,6 +48,33 @@ describe('event source mapping poller', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(h.invocations).toHaveLength(1);
     expect(h.invocations[0].records.map(valueOf)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('GIVEN a record produced during an invocation THEN it is fetched before that invocation ends, and its window runs meanwhile', async () => {
+    await h.createTopic('prefetched');
+    await produce('prefetched', ['first']);
+    const fetchedDuring: number[] = [];
+    const poller: ReturnType<MappingHarness['poll']> = h.poll(
+      'prefetched',
+      async (_event, call) => {
+        if (call !== 1) return null;
+        // The next record arrives while this batch is in flight; the poller reads on, as AWS's does.
+        const seen = new Promise<void>((resolve) =>
+          poller.on('fetched', (n: FetchNotice) => {
+            fetchedDuring.push(n.nextOffset);
+            if (n.nextOffset === 2) resolve();
+          }),
+        );
+        await produce('prefetched', ['second']);
+        await seen;
+        return null;
+      },
+      { batchWindowMs: 500 },
+    );
+    await h.until(() => h.invocations.length === 2, 'two invocations');
+    expect(fetchedDuring).toContain(2);
+    expect(h.invocations.map((i) => i.records.map(valueOf))).toEqual([['first'], ['second']]);
+    await h.untilCommitted(poller.spec.consumerGroupId, 'prefetched', 2);
   });
 
   it('GIVEN 3 partitions and a slow handler THEN each partition is delivered in order, never two batches at once', async () => {

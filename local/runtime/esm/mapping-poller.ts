@@ -197,6 +197,15 @@ export interface InvokeNotice {
   readonly invokedAt: number;
 }
 
+/** Emitted as `fetched` when records of a partition are buffered (also while a batch is in flight). */
+export interface FetchNotice {
+  readonly partition: number;
+  /** The offset after the last record fetched. */
+  readonly nextOffset: number;
+  /** Records buffered and not yet delivered. */
+  readonly buffered: number;
+}
+
 /** What became of one invocation, or of records the policy sent on without one (too old). */
 export type BatchOutcome = 'ok' | 'error' | 'partial' | 'dead-letter' | 'dropped';
 
@@ -456,36 +465,68 @@ export class MappingPoller extends EventEmitter {
     return offset;
   }
 
-  /** Fetches records into the buffer and delivers a batch whenever the batcher says one is ready. */
+  /**
+   * Fetches records into the buffer and delivers a batch whenever the batcher says one is ready.
+   * Fetching goes on while a batch is delivered, as AWS's poller keeps reading during an invocation:
+   * records that arrive meanwhile start their batching window when they arrive, so the next batch can
+   * go as soon as this one is done, instead of waiting a whole window after it. Deliveries of one
+   * partition stay one at a time, and fetching pauses once the next batch is ready.
+   */
   private async consume(partition: number, reader: PartitionReader): Promise<void> {
     let position = await this.startOffset(reader, partition);
     let buffered = EMPTY_BUFFER;
-    while (this.running) {
-      if (isReady(this.limits, buffered, Date.now())) {
-        const { records, rest } = takeBatch(this.limits, buffered);
-        await this.deliver(partition, records, reader);
-        buffered = reopenWindow(this.limits, rest, Date.now());
-        continue;
-      }
-      let fetched: KafkaRecord[];
-      try {
-        fetched = await reader.fetch(position, fetchWaitMs(buffered, Date.now(), IDLE_WAIT_MS));
-      } catch (error) {
-        if (error instanceof KafkaResponseError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-          const start = await reader.listOffset(EARLIEST);
-          this.log(
-            `${this.spec.name}: ${this.spec.topic}-${partition}: offset ${position} is gone (retention); resuming at ${start}`,
-          );
-          position = start;
-          buffered = EMPTY_BUFFER;
+    let delivery: Promise<void> | undefined;
+    let delivered = false;
+    try {
+      while (this.running) {
+        if (delivery && (delivered || isReady(this.limits, buffered, Date.now()))) {
+          // Done (its error, if any, surfaces here), or the next batch is ready and must wait its turn.
+          await delivery;
+          delivery = undefined;
           continue;
         }
-        throw error;
+        if (!delivery && isReady(this.limits, buffered, Date.now())) {
+          const { records, rest } = takeBatch(this.limits, buffered);
+          buffered = reopenWindow(this.limits, rest, Date.now());
+          delivered = false;
+          delivery = this.deliver(partition, records, reader).finally(() => {
+            delivered = true;
+          });
+          // A failure is awaited above; until then it must not count as unhandled.
+          delivery.catch(() => undefined);
+          continue;
+        }
+        let fetched: KafkaRecord[];
+        try {
+          // The wait ends by the buffered batch's deadline, so a delivery that ends meanwhile holds up
+          // nothing: with nothing buffered there is nothing to deliver next anyway.
+          fetched = await reader.fetch(position, fetchWaitMs(buffered, Date.now(), IDLE_WAIT_MS));
+        } catch (error) {
+          if (error instanceof KafkaResponseError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+            if (delivery) await delivery;
+            delivery = undefined;
+            const start = await reader.listOffset(EARLIEST);
+            this.log(
+              `${this.spec.name}: ${this.spec.topic}-${partition}: offset ${position} is gone (retention); resuming at ${start}`,
+            );
+            position = start;
+            buffered = EMPTY_BUFFER;
+            continue;
+          }
+          throw error;
+        }
+        this.sourceAnswered();
+        if (fetched.length === 0) continue;
+        buffered = addFetched(this.limits, buffered, fetched, Date.now());
+        position = fetched[fetched.length - 1].offset + 1;
+        if (this.listenerCount('fetched') > 0) {
+          const notice: FetchNotice = { partition, nextOffset: position, buffered: buffered.records.length };
+          this.emit('fetched', notice);
+        }
       }
-      this.sourceAnswered();
-      if (fetched.length === 0) continue;
-      buffered = addFetched(this.limits, buffered, fetched, Date.now());
-      position = fetched[fetched.length - 1].offset + 1;
+    } finally {
+      // Stopping, or failed: the batch in flight ends first (it returns early once the poller stops).
+      if (delivery) await delivery.catch(() => undefined);
     }
   }
 
