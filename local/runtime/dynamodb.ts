@@ -12,6 +12,8 @@ import { LOCAL_REGION } from './assembly';
 export interface LocalDynamoDB {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
+  /** Requests served so far, per operation (PutItem, UpdateItem, ...), by every client. */
+  requestCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,21 @@ export async function startDynamoDB(options: {
   return {
     endpoint,
     client,
+    requestCounts: () =>
+      new Promise((resolve, reject) => {
+        const onMessage = (m: { requests?: Record<string, number> }) => {
+          if (!m.requests) return;
+          child.off('message', onMessage);
+          resolve(m.requests);
+        };
+        child.on('message', onMessage);
+        if (!child.connected) {
+          child.off('message', onMessage);
+          reject(new Error('DynamoDB (dynalite) is not running'));
+          return;
+        }
+        child.send({ type: 'requests' });
+      }),
     async close() {
       client.destroy();
       if (child.connected) child.disconnect();
