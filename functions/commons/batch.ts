@@ -50,6 +50,12 @@ export interface PartitionBatchOptions<R> {
   readonly deadLetter: (record: R, reason: Error) => Promise<void>;
   /** Keys processed at once within a partition (dead-letter policy); 1, the default, is offset order. */
   readonly keyConcurrency?: number;
+  /**
+   * Processes one key's records (in offset order) together instead of `process` one by one, where a
+   * function can combine them (the ledger adds a customer's new orders to its totals in one update).
+   * Used with `keyConcurrency` only; it hands poison to `deadLetter` itself ({@link splitPoison}).
+   */
+  readonly processKey?: (records: readonly R[]) => Promise<void>;
 }
 
 /** Poison: our own verdict, or Powertools failing to decode or validate the record's value. */
@@ -117,6 +123,7 @@ export async function processByPartition<R extends AnyRecord>(
     [...groupByPartition(records)].map(async ([partition, group]): Promise<BatchItemFailure | undefined> => {
       if (keyConcurrency > 1) {
         await eachLimited(groupByKey(group), keyConcurrency, async (keyRecords) => {
+          if (options.processKey) return options.processKey(keyRecords);
           for (const record of keyRecords) {
             try {
               await options.process(record);
@@ -141,6 +148,29 @@ export async function processByPartition<R extends AnyRecord>(
     }),
   );
   return { batchItemFailures: failures.filter((f): f is BatchItemFailure => f !== undefined) };
+}
+
+/**
+ * A key's records with their values read, poison (a value that cannot be decoded, fails validation or
+ * is missing) handed to `deadLetter`: what a {@link PartitionBatchOptions.processKey} starts with.
+ */
+export async function splitPoison<R extends { readonly value: unknown }>(
+  records: readonly R[],
+  deadLetter: (record: R, reason: Error) => Promise<void>,
+): Promise<{ record: R; value: NonNullable<R['value']> }[]> {
+  const good: { record: R; value: NonNullable<R['value']> }[] = [];
+  for (const record of records) {
+    try {
+      // Powertools decodes and validates a value when it is first read.
+      const value = record.value;
+      if (value === null || value === undefined) throw new PoisonRecordError('record has no value');
+      good.push({ record, value: value as NonNullable<R['value']> });
+    } catch (error) {
+      if (!isPoison(error)) throw error;
+      await deadLetter(record, error);
+    }
+  }
+  return good;
 }
 
 /** Reads the poison policy a function was deployed with (`POISON_POLICY`). */

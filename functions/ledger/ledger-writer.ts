@@ -14,6 +14,12 @@
  * replay of a record whose order already exists relies on the mark, which holds because the ledger's
  * mapping never skips a batch. Either write may be the one a crash interrupts; the replay completes the
  * other and repeats neither.
+ *
+ * {@link LedgerWriter.applyInOrder} takes one customer's records of a batch and adds the orders it
+ * created to the totals in one update per totals item, instead of one per order: an order created
+ * now cannot be in the totals yet, so the orders created in a row can be added together, with the mark
+ * moving to the last of them. A record whose order already existed (a replay) first has the ones
+ * before it added, then is decided alone by the mark, as {@link LedgerWriter.apply} does.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -43,14 +49,38 @@ export class LedgerWriter {
 
   /** Applies one enriched order; safe to call again with the same order and source. */
   async apply(order: EnrichedOrder): Promise<LedgerOutcome> {
-    const source = `${order.source.topic}:${order.source.partition}:${order.source.offset}`;
-    const isNew = await this.putOrderOnce(order, source);
-    if (isNew === 'other-source') return 'duplicate-order';
-    if (isNew === 'created') {
-      if (!(await this.addToTotals(order, true))) await this.addToTotals(order, false);
-      return 'applied';
+    const [outcome] = await this.applyInOrder([order]);
+    return outcome;
+  }
+
+  /**
+   * Applies records of one key (customer) in offset order, with one totals update per run of new
+   * orders rather than one per order; the outcome of each, in the same order. Safe to call again with
+   * the same records, or with a batch that starts or ends elsewhere.
+   */
+  async applyInOrder(orders: readonly EnrichedOrder[]): Promise<LedgerOutcome[]> {
+    const outcomes: LedgerOutcome[] = [];
+    let created: EnrichedOrder[] = [];
+    const addCreated = async () => {
+      for (const run of runsByTotalsItem(created)) {
+        if (!(await this.addToTotals(run, true))) await this.addToTotals(run, false);
+      }
+      created = [];
+    };
+    for (const order of orders) {
+      const stored = await this.putOrderOnce(order, sourceOf(order));
+      if (stored === 'created') {
+        created.push(order);
+        outcomes.push('applied');
+        continue;
+      }
+      // A replayed record is decided by the mark: the orders before it must have moved it first.
+      await addCreated();
+      if (stored === 'other-source') outcomes.push('duplicate-order');
+      else outcomes.push((await this.addToTotals([order], true)) ? 'applied' : 'replayed');
     }
-    return (await this.addToTotals(order, true)) ? 'applied' : 'replayed';
+    await addCreated();
+    return outcomes;
   }
 
   private async putOrderOnce(
@@ -96,29 +126,31 @@ export class LedgerWriter {
   }
 
   /**
-   * Adds the order to its customer's totals. With `advanceMark`, only if this source offset is beyond
-   * the partition's mark, which moves to it; without, unconditionally and leaving the mark alone.
+   * Adds orders of one totals item and source partition (in offset order) to the totals. With
+   * `advanceMark`, only if the last one's source offset is beyond the partition's mark, which moves to
+   * it; without, unconditionally and leaving the mark alone.
    */
-  private async addToTotals(order: EnrichedOrder, advanceMark: boolean): Promise<boolean> {
+  private async addToTotals(orders: readonly EnrichedOrder[], advanceMark: boolean): Promise<boolean> {
+    const last = orders[orders.length - 1];
     const names: Record<string, string> = { '#type': 'type' };
-    if (advanceMark) names['#applied'] = `applied:${order.source.topic}:${order.source.partition}`;
+    if (advanceMark) names['#applied'] = `applied:${last.source.topic}:${last.source.partition}`;
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: ledgerKeys.totals(order.customerId, order.currency),
-          UpdateExpression: `SET #type = :type, customerId = :customer, currency = :currency${advanceMark ? ', #applied = :offset' : ''} ADD orderCount :one, totalCents :cents`,
+          Key: ledgerKeys.totals(last.customerId, last.currency),
+          UpdateExpression: `SET #type = :type, customerId = :customer, currency = :currency${advanceMark ? ', #applied = :offset' : ''} ADD orderCount :count, totalCents :cents`,
           ConditionExpression: advanceMark
             ? 'attribute_not_exists(#applied) OR #applied < :offset'
             : undefined,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: {
             ':type': 'customer-totals',
-            ':customer': order.customerId,
-            ':currency': order.currency,
-            ...(advanceMark && { ':offset': order.source.offset }),
-            ':one': 1,
-            ':cents': order.totals.totalCents,
+            ':customer': last.customerId,
+            ':currency': last.currency,
+            ...(advanceMark && { ':offset': last.source.offset }),
+            ':count': orders.length,
+            ':cents': orders.reduce((sum, o) => sum + o.totals.totalCents, 0),
           },
         }),
       );
@@ -128,4 +160,24 @@ export class LedgerWriter {
       throw error;
     }
   }
+}
+
+/** Where a record came from: `<topic>:<partition>:<offset>`, stored with its order. */
+function sourceOf(order: EnrichedOrder): string {
+  return `${order.source.topic}:${order.source.partition}:${order.source.offset}`;
+}
+
+/**
+ * Orders (in offset order) split by the totals item and mark they update: customer, currency and
+ * source partition, each run keeping its order.
+ */
+function runsByTotalsItem(orders: readonly EnrichedOrder[]): EnrichedOrder[][] {
+  const runs = new Map<string, EnrichedOrder[]>();
+  for (const order of orders) {
+    const id = JSON.stringify([order.customerId, order.currency, order.source.topic, order.source.partition]);
+    const run = runs.get(id);
+    if (run) run.push(order);
+    else runs.set(id, [order]);
+  }
+  return [...runs.values()];
 }

@@ -9,6 +9,7 @@ import {
   kafkaBatchHandler,
   PoisonRecordError,
   processByPartition,
+  splitPoison,
   type KafkaBatchHandler,
   type PoisonPolicy,
 } from '../commons/batch';
@@ -17,7 +18,7 @@ import { EnrichedOrderSchema } from '../commons/orders';
 import type { LedgerOutcome, LedgerWriter } from './ledger-writer';
 
 export interface LedgerDependencies {
-  readonly writer: Pick<LedgerWriter, 'apply'>;
+  readonly writer: Pick<LedgerWriter, 'apply' | 'applyInOrder'>;
   readonly producer: () => Promise<Pick<Producer, 'send'>>;
   readonly deadLetterTopic: string;
   readonly policy: PoisonPolicy;
@@ -44,8 +45,15 @@ export function createLedgerHandler(deps: LedgerDependencies): KafkaBatchHandler
     const response = await processByPartition(event.records, {
       policy: deps.policy,
       // One customer's totals are one item: customers' records are independent of each other's, so
-      // their round trips overlap (each customer's still in offset order, which its mark needs).
+      // their round trips overlap (each customer's still in offset order, which its mark needs), and
+      // a customer's new orders of the batch are added to its totals in one update.
       keyConcurrency: LEDGER_KEY_CONCURRENCY,
+      processKey: async (records) => {
+        const orders = await splitPoison(records, deadLetters.add);
+        for (const outcome of await deps.writer.applyInOrder(orders.map((o) => o.value))) {
+          counts[outcome] += 1;
+        }
+      },
       process: async (record) => {
         const order = record.value;
         if (order === null || order === undefined) throw new PoisonRecordError('record has no value');

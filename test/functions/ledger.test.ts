@@ -213,11 +213,12 @@ describe('ledger', () => {
     let mostInFlight = 0;
     const handler = createLedgerHandler({
       writer: {
-        apply: async (order) => {
-          started.push(order.orderId);
+        apply: (order) => writer.apply(order),
+        applyInOrder: async (orders) => {
+          started.push(...orders.map((o) => o.orderId));
           mostInFlight = Math.max(mostInFlight, ++inFlight);
           try {
-            return await writer.apply(order);
+            return await writer.applyInOrder(orders);
           } finally {
             inFlight--;
           }
@@ -258,6 +259,72 @@ describe('ledger', () => {
     // and a replay of the whole batch changes nothing
     await handler(mskEvent(records), lambdaContext);
     expect(await db.scanAll(tableName)).toEqual(items);
+  });
+
+  test("a customer's new orders of one batch are added to its totals in one update, and a replay adds none", async () => {
+    // GIVEN the table's requests counted at the client, 30 new orders of 6 customers in one partition
+    const { tableName, handler } = await setup();
+    const requests: string[] = [];
+    const counting =
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
+        requests.push(String(context.commandName));
+        return next(args);
+      };
+    db.client.middlewareStack.add(counting as never, { step: 'initialize', name: 'countRequests' });
+    try {
+      const customers = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const records = Array.from({ length: 30 }, (_, i) =>
+        enrichedRecord(0, i, enriched(`n-${i}`, customers[i % 6], 0, 200 + i, 100 + i)),
+      );
+      // WHEN the batch is applied
+      await handler(mskEvent(records), lambdaContext);
+      // THEN one write per order and one totals update per customer
+      const count = (name: string) => requests.filter((r) => r === name).length;
+      expect({ puts: count('PutItemCommand'), updates: count('UpdateItemCommand') }).toEqual({
+        puts: 30,
+        updates: 6,
+      });
+      const items = await db.scanAll(tableName);
+      for (const [n, customer] of customers.entries()) {
+        const offsets = Array.from({ length: 5 }, (_, k) => n + 6 * k);
+        expect(items.find((i) => i.pk === `CUSTOMER#${customer}`)).toMatchObject({
+          orderCount: 5,
+          totalCents: offsets.reduce((sum, k) => sum + 100 + k, 0),
+          'applied:orders:0': 200 + offsets[4],
+        });
+      }
+      // and a replay finds every order and adds nothing
+      await handler(mskEvent(records), lambdaContext);
+      expect(await db.scanAll(tableName)).toEqual(items);
+    } finally {
+      db.client.middlewareStack.remove('countRequests');
+    }
+  });
+
+  test("a replay that starts inside a customer's run (a crash after some of its writes) counts every order once", async () => {
+    // GIVEN o-1 fully applied, o-2's order item written but not its totals (the crash), o-3 and o-4 new
+    const { tableName, handler } = await setup();
+    const writer = new LedgerWriter(db.client, tableName);
+    const orders = [1, 2, 3, 4].map((n) => enriched(`r-${n}`, 'carol', 1, 40 + n, 100 * n));
+    await writer.apply(orders[0]);
+    await DynamoDBDocumentClient.from(db.client).send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...ledgerKeys.order('r-2'), type: 'order', orderId: 'r-2', source: 'orders:1:42' },
+      }),
+    );
+    // WHEN the batch comes again, longer than before, and then once more
+    const batch = orders.map((o, i) => enrichedRecord(1, i, o));
+    await handler(mskEvent(batch), lambdaContext);
+    const after = await db.scanAll(tableName);
+    await handler(mskEvent(batch), lambdaContext);
+    // THEN each order is in the totals once, the mark is the last source offset, and the replay changed nothing
+    expect(after.find((i) => i.pk === 'CUSTOMER#carol')).toMatchObject({
+      orderCount: 4,
+      totalCents: 1000,
+      'applied:orders:1': 44,
+    });
+    expect(await db.scanAll(tableName)).toEqual(after);
   });
 
   test('when the table is unreachable the invocation fails, so the batch is retried', async () => {
