@@ -269,6 +269,19 @@ export async function runPipelineBench(
         overheads.push(n.invokedAt - n.firstTimestamp - m.spec.batchWindowMs),
       );
     }
+    // What each invocation takes at this rate: on AWS, what the functions are billed for.
+    const durations = new Map<string, { ms: number[]; records: number }>();
+    for (const [, fn] of runtime.functions) {
+      if (!/Ingest|Enrich|Ledger/.test(fn.spec.name)) continue;
+      const seen = { ms: [] as number[], records: 0 };
+      durations.set(fn.spec.name.replace(/^.*-/, '').replace(/[0-9A-F]{8}$/, ''), seen);
+      fn.pool.on('invoked', (outcome: { ok: boolean; durationMs: number }, event: unknown) => {
+        if (!outcome.ok) return;
+        seen.ms.push(outcome.durationMs);
+        const records = (event as { records?: Record<string, unknown[]> }).records;
+        seen.records += records ? Object.values(records).flat().length : 1;
+      });
+    }
     const posted = new Map<string, number>();
     const sign = runtime.iam && functionUrlSigner(runtime.iam.callerKeys, LOCAL_REGION);
     const total = latencyRate * latencySeconds;
@@ -300,6 +313,16 @@ export async function runPipelineBench(
       unit: 'ms',
     });
     figures.push({ name: 'ingest → ledger latency p99', value: percentile(latencies, 99), unit: 'ms' });
+    for (const [name, seen] of durations) {
+      figures.push({
+        name: `${name}: invocation duration p50 at ${latencyRate}/s (${(seen.records / Math.max(1, seen.ms.length)).toFixed(1)} records each)`,
+        value: percentile(
+          [...seen.ms].sort((a, b) => a - b),
+          50,
+        ),
+        unit: 'ms',
+      });
+    }
     for (const [topic, overheads] of notices) {
       const sorted = overheads.sort((a, b) => a - b);
       figures.push({
