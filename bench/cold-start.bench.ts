@@ -8,6 +8,9 @@
  * - bundle size;
  * - load time: a fresh process that requires the bundle, minus a bare `node -e 0` start measured in
  *   the same rounds, with and without `--enable-source-maps` (which the template sets in NODE_OPTIONS);
+ * - the first stack trace with `--enable-source-maps`: source maps cost little at load, but the first
+ *   error whose stack is formatted (logged, or reported by the runtime) makes Node parse the whole map;
+ *   measured on the error the handler throws when called without an event;
  * - first invocation: a fresh process requires the bundle and calls its handler once with a valid
  *   event against an embedded broker in this process (and, for the ledger, a dynalite table); the
  *   handler's time is measured inside that process, as Lambda's Duration would be.
@@ -137,6 +140,44 @@ function functionEnvironment(fn: SynthesizedFunction, local: Record<string, stri
     ...fromTemplate,
     ...local,
   };
+}
+
+/**
+ * Run by the node under test with --enable-source-maps: calls the handler without an event, which
+ * throws in the bundle's code, and prints how long formatting that error's stack took.
+ */
+const FIRST_STACK = `
+const [bundle, handlerExport] = process.argv.slice(1);
+const handler = require(bundle)[handlerExport];
+const context = { functionName: 'bench', awsRequestId: 'bench-1', getRemainingTimeInMillis: () => 30000 };
+Promise.resolve()
+  .then(() => handler(null, context))
+  .then(
+    () => process.exit(2),
+    (error) => {
+      const started = performance.now();
+      const stack = error.stack;
+      const ms = performance.now() - started;
+      process.stdout.write('\\nfirst-stack-ms ' + ms + ' ' + stack.split('\\n').length + '\\n');
+      process.exit(0);
+    },
+  );
+`;
+
+/** Time the first stack trace of an error thrown in the bundle takes to format, in ms. */
+function firstStackMs(node: string, fn: SynthesizedFunction, env: NodeJS.ProcessEnv): number {
+  const result = spawnSync(node, ['--enable-source-maps', '-e', FIRST_STACK, fn.bundle, fn.handlerExport], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const line = /^first-stack-ms ([\d.]+) (\d+)$/m.exec(result.stdout ?? '');
+  if (result.status !== 0 || !line) {
+    throw new Error(
+      `${fn.name}: calling the handler without an event did not throw a stack trace to format (exit ${result.status}): ${result.stderr}`,
+    );
+  }
+  return Number(line[1]);
 }
 
 /**
@@ -321,11 +362,13 @@ export async function runColdStartBench(
       const bare: number[] = [];
       const plain: number[] = [];
       const mapped: number[] = [];
+      const stacks: number[] = [];
       // Interleaved, so a burst of load elsewhere on the machine falls on all three alike.
       for (let round = 0; round < rounds; round++) {
         bare.push(processMs(node.executable, ['-e', '0'], env));
         plain.push(processMs(node.executable, load, env));
         mapped.push(processMs(node.executable, ['--enable-source-maps', ...load], env));
+        stacks.push(firstStackMs(node.executable, fn, env));
       }
       const bareMs = median(bare);
       const spec = firstEvent(fn.name, catcher.url);
@@ -348,6 +391,11 @@ export async function runColdStartBench(
         {
           name: `${fn.name}: load beyond bare node, --enable-source-maps`,
           value: median(mapped) - bareMs,
+          unit: 'ms',
+        },
+        {
+          name: `${fn.name}: first error stack trace, --enable-source-maps`,
+          value: median(stacks),
           unit: 'ms',
         },
       );

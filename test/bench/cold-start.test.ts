@@ -15,6 +15,7 @@ test('GIVEN one round WHEN the cold-start bench runs THEN every pipeline functio
   expect(figures.map((f) => f.name).sort()).toEqual(
     FUNCTIONS.flatMap((fn) => [
       `${fn}: bundle size`,
+      `${fn}: first error stack trace, --enable-source-maps`,
       `${fn}: first invocation`,
       `${fn}: load beyond bare node`,
       `${fn}: load beyond bare node, --enable-source-maps`,
