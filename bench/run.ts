@@ -6,6 +6,7 @@
 import { crc32cImplementation } from '../local/kafka/crc32c';
 import { runSideBySideBench, type SideBySide } from './apache-kafka.bench';
 import { runBrokerBench, type Figure } from './broker.bench';
+import { runColdStartBench } from './cold-start.bench';
 import { runConsoleBench, runConsolePageBench } from './console.bench';
 import { runIamBench } from './iam.bench';
 import { runPipelineBench } from './pipeline.bench';
@@ -86,6 +87,12 @@ const BENCHES: readonly { name: string; heading: string; run: () => Promise<void
     heading:
       'MSK IAM: kafkajs produce throughput and connection set-up over the IAM listener (OAUTHBEARER, every request authorized) against the plain one',
     run: async () => print((await runIamBench(log)).figures),
+  },
+  {
+    name: 'cold-start',
+    heading:
+      "cold start: each function bundle as cdk synth makes it, on its template's Node: size, load time beyond a bare node start (with and without source maps), first invocation",
+    run: async () => print(await runColdStartBench(log)),
   },
 ];
 

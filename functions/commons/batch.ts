@@ -24,7 +24,7 @@ import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import { KafkaConsumerError } from '@aws-lambda-powertools/kafka/errors';
 import type { ConsumerRecord, ConsumerRecords } from '@aws-lambda-powertools/kafka/types';
 import type { Context, MSKEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 export type PoisonPolicy = 'dead-letter' | 'report';
 
@@ -189,7 +189,7 @@ export type KafkaBatchHandler = (event: MSKEvent, context: Context) => Promise<B
  * Wraps a batch processor for Lambda: Powertools' Kafka consumer decodes each record's base64 key
  * and JSON value and validates the value against `valueSchema` when the record is first read.
  */
-export function kafkaBatchHandler<S extends z.ZodType>(
+export function kafkaBatchHandler<S extends z.ZodMiniType>(
   valueSchema: S,
   processBatch: (event: ConsumerRecords<string | undefined, z.infer<S>>) => Promise<BatchResponse>,
 ): KafkaBatchHandler {

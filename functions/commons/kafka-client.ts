@@ -8,10 +8,19 @@
  *   for the embedded broker and self-managed Kafka);
  * - `KAFKA_TLS`: `false` turns TLS off for `iam`, for the embedded broker's IAM listener (plain TCP,
  *   which `kw up --iam` sets); MSK's IAM listener always needs TLS, so the default is on.
+ *
+ * The MSK client and the IAM signer are imported where they are first used, not at the top: each
+ * brings the AWS SDK's core (HTTP handlers, credential chain, STS), which a function would otherwise
+ * evaluate at every cold start even where the settings never use it (bootstrap servers, `none` auth).
+ * esbuild keeps them in the bundle; only their evaluation waits for the first call. They are loaded
+ * with `require` rather than `await import()`: the functions compile to CommonJS, and jest (which runs
+ * them through ts-jest) refuses a dynamic import without --experimental-vm-modules.
  */
-import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
-import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import type { KafkaClient } from '@aws-sdk/client-kafka';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer } from 'kafkajs';
+
+type MskClientModule = typeof import('@aws-sdk/client-kafka');
+type IamSignerModule = typeof import('aws-msk-iam-sasl-signer-js');
 
 export type KafkaAuth = 'iam' | 'none';
 
@@ -68,7 +77,9 @@ export async function resolveBootstrapServers(
   msk?: Pick<KafkaClient, 'send'>,
 ): Promise<string[]> {
   if (settings.bootstrapServers) return [...settings.bootstrapServers];
-  // Created only when needed: with bootstrap servers no AWS client exists at all.
+  // Loaded only when needed: with bootstrap servers the SDK is neither evaluated nor a client created.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { GetBootstrapBrokersCommand, KafkaClient } = require('@aws-sdk/client-kafka') as MskClientModule;
   msk ??= new KafkaClient({ region: settings.region });
   const out = await msk.send(new GetBootstrapBrokersCommand({ ClusterArn: settings.clusterArn }));
   const brokers =
@@ -98,10 +109,13 @@ export function kafkajsConfig(settings: KafkaConnectionSettings, brokers: string
     ...(settings.tls === false ? {} : { ssl: true }),
     sasl: {
       mechanism: 'oauthbearer',
-      // MSK IAM auth: a SigV4-presigned token from the function's own role credentials.
-      oauthBearerProvider: async () => ({
-        value: (await generateAuthToken({ region: settings.region })).token,
-      }),
+      // MSK IAM auth: a SigV4-presigned token from the function's own role credentials. The signer
+      // (and the credential chain it brings) is loaded on the first token, only where auth is iam.
+      oauthBearerProvider: async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { generateAuthToken } = require('aws-msk-iam-sasl-signer-js') as IamSignerModule;
+        return { value: (await generateAuthToken({ region: settings.region })).token };
+      },
     },
   };
 }

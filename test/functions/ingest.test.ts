@@ -116,6 +116,25 @@ describe('ingest', () => {
     expect(producer.sent).toHaveLength(0);
   });
 
+  test('GIVEN an order with several mistakes THEN the 400 says in words what is wrong with each field', async () => {
+    const { handler } = setup();
+    const order = {
+      customerId: 'cust 42',
+      items: [{ sku: '', quantity: 1.5, unitPrice: -1 }],
+      currency: 'usd',
+      note: 'x',
+    };
+    const res = await handler(functionUrlEvent({ body: JSON.stringify(order) }));
+    expect(JSON.parse(res.body!).issues).toEqual([
+      { path: 'customerId', message: 'use letters, digits and . _ : @ -' },
+      { path: 'items.0.sku', message: 'Too small: expected string to have >=1 characters' },
+      { path: 'items.0.quantity', message: 'Invalid input: expected int, received number' },
+      { path: 'items.0.unitPrice', message: 'Too small: expected number to be >=0' },
+      { path: 'currency', message: 'use an ISO 4217 code such as USD' },
+      { path: '(body)', message: 'Unrecognized key: "note"' },
+    ]);
+  });
+
   test('methods other than POST get 405', async () => {
     const { producer, handler } = setup();
     const res = await handler(functionUrlEvent({ method: 'GET' }));
