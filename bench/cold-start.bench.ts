@@ -1,9 +1,10 @@
 /**
  * Cold-start benchmark: what each function of the pipeline app costs before it can answer.
  *
- * The bundles are the ones `cdk synth` makes: the workshop app is synthesized in process with bundling
- * on (lib/lambda/bundled-function.ts decides the esbuild options), and each function's asset is read
- * from the cloud assembly, with the Node major its template declares (node-binaries.ts finds it).
+ * The bundles are the ones `npm start` runs: those of the project's cdk.out, synthesized first when it
+ * is not current, as `kw up` does (lib/lambda/bundled-function.ts decides the esbuild options); each
+ * function's asset is read from its stack's template, with the Node major the template declares
+ * (node-binaries.ts finds it).
  * Per function:
  * - bundle size;
  * - load time: a fresh process that requires the bundle, minus a bare `node -e 0` start measured in
@@ -21,7 +22,6 @@
  *
  * Figures are medians; machines here are noisy, so compare figures of one run.
  */
-import { App } from 'aws-cdk-lib';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -29,8 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { enrichOrder } from '../functions/enrich/enrich-order';
-import { readConfig } from '../lib/config';
-import { buildWorkshop } from '../lib/workshop';
+import { staleReason, synthesize, withSynthLock } from '../cli/synth';
 import { startBroker, type RunningBroker } from '../local/broker/broker';
 import { findNodeFor } from '../local/runtime/lambda/node-binaries';
 import { functionUrlEvent, mskEvent } from '../test/support/events';
@@ -58,24 +57,31 @@ export interface SynthesizedFunction {
 }
 
 /**
- * Synthesizes the workshop app (default configuration) with bundling on, into `outdir`, and returns
- * the functions of its stacks that are ours (those with a POWERTOOLS_SERVICE_NAME).
+ * The functions of ours (those with a POWERTOOLS_SERVICE_NAME) in the cloud assembly at `assemblyDir`,
+ * synthesized first (the default configuration, with bundling) when it is not current, under the lock
+ * `kw up` takes, so a run beside `kw up` or other benches waits for one synthesis rather than racing it.
  */
-export function synthesizeFunctions(outdir: string): SynthesizedFunction[] {
-  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
+export async function pipelineFunctions(
+  assemblyDir: string,
+  log: (line: string) => void,
+): Promise<SynthesizedFunction[]> {
+  await withSynthLock(assemblyDir, async () => {
+    const stale = staleReason(assemblyDir, {});
+    if (!stale) return;
+    log(`  synthesizing ${path.relative(PROJECT_ROOT, assemblyDir)} (${stale}) ...`);
+    await synthesize(assemblyDir, {}, () => undefined);
+  });
+  const manifest = JSON.parse(readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as {
+    artifacts?: Record<string, { type: string; properties?: { templateFile?: string } }>;
   };
-  // Asset metadata (which the CLI turns on) names each function's asset directory in its template.
-  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:enable-asset-metadata': true } });
-  buildWorkshop(
-    app,
-    readConfig((key) => app.node.tryGetContext(key), new Date()),
-  );
-  const assembly = app.synth();
   const functions: SynthesizedFunction[] = [];
-  for (const stack of assembly.stacks) {
-    const resources = (stack.template as { Resources?: Record<string, TemplateResource> }).Resources ?? {};
-    for (const resource of Object.values(resources)) {
+  for (const artifact of Object.values(manifest.artifacts ?? {})) {
+    const templateFile = artifact.properties?.templateFile;
+    if (artifact.type !== 'aws:cloudformation:stack' || !templateFile) continue;
+    const template = JSON.parse(readFileSync(path.join(assemblyDir, templateFile), 'utf8')) as {
+      Resources?: Record<string, TemplateResource>;
+    };
+    for (const resource of Object.values(template.Resources ?? {})) {
       const variables = resource.Properties?.Environment?.Variables ?? {};
       const name = variables.POWERTOOLS_SERVICE_NAME;
       const assetPath = resource.Metadata?.['aws:asset:path'];
@@ -85,7 +91,7 @@ export function synthesizeFunctions(outdir: string): SynthesizedFunction[] {
       functions.push({
         name,
         runtime: String(resource.Properties?.Runtime),
-        bundle: path.join(outdir, assetPath, `${handler.slice(0, dot)}.js`),
+        bundle: path.join(assemblyDir, assetPath, `${handler.slice(0, dot)}.js`),
         handlerExport: handler.slice(dot + 1),
         environment: Object.fromEntries(
           Object.entries(variables).filter(
@@ -336,9 +342,9 @@ export async function runColdStartBench(
   let dynamodb: LocalDynamoDB | undefined;
   let catcher: { server: Server; url: string } | undefined;
   try {
-    const functions = synthesizeFunctions(path.join(scratch, 'cdk.out'));
+    const functions = await pipelineFunctions(path.join(PROJECT_ROOT, 'cdk.out'), log);
     if (functions.length === 0) throw new Error('the synthesized app has no functions of ours');
-    log(`  synthesized ${functions.map((f) => f.name).join(', ')}`);
+    log(`  functions: ${functions.map((f) => f.name).join(', ')}`);
 
     broker = await startBroker({ port: 0, autoCreateTopics: false });
     for (const topic of ['orders', 'orders.enriched', 'orders.dlq']) broker.cluster.createTopic(topic, 3);

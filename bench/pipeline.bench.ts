@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { percentile } from '../cli/load-command';
-import { PROJECT_ROOT, staleReason, synthesize } from '../cli/synth';
+import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from '../cli/synth';
 import type { InvokeNotice } from '../local/runtime/esm/mapping-poller';
 import { startLocalRuntime } from '../local/runtime/runtime';
 import { functionUrlSigner } from '../local/runtime/iam/url-signing';
@@ -106,11 +106,13 @@ export async function runPipelineBench(
   const latencyRate = options.latencyRate ?? 100;
   const latencySeconds = options.latencySeconds ?? 8;
   const figures: Figure[] = [];
-  const stale = staleReason(ASSEMBLY, {});
-  if (stale) {
+  // Under the lock `kw up` takes: a run beside `kw up` or another bench waits for one synthesis.
+  await withSynthLock(ASSEMBLY, async () => {
+    const stale = staleReason(ASSEMBLY, {});
+    if (!stale) return;
     log(`  synthesizing cdk.out (${stale}) ...`);
     await synthesize(ASSEMBLY, {}, () => undefined);
-  }
+  });
 
   // Start to ready: the CLI as a new process, with cdk.out up to date (the usual `npm start`).
   const starts: number[] = [];

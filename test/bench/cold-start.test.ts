@@ -28,8 +28,9 @@ test('GIVEN one round WHEN the cold-start bench runs THEN every pipeline functio
       : Number.isFinite(f.value) && f.value > 0;
     expect({ name: f.name, measured }).toEqual({ name: f.name, measured: true });
   }
-  expect(progress).toEqual([
-    expect.stringMatching(/^ {2}synthesized /),
+  // cdk.out is synthesized first only when it is not current.
+  expect(progress.filter((line) => !/^ {2}synthesizing cdk\.out /.test(line))).toEqual([
+    `  functions: ${FUNCTIONS.join(', ')}`,
     ...FUNCTIONS.map(() =>
       expect.stringMatching(
         /^ {2}[a-z-]+ on node \d+\.[\d.]+: bare start [\d.]+ ms; first invocation loaded in \d+ ms$/,
