@@ -1,6 +1,7 @@
 /**
- * `kw groups list|describe`: consumer groups on any Kafka cluster (the embedded broker by default),
- * with each group's members, their partitions, committed offsets, end offsets and lag.
+ * `kw groups list|describe|reset-offsets|delete`: consumer groups on any Kafka cluster (the embedded
+ * broker by default), with each group's members, their partitions, committed offsets, end offsets and
+ * lag. Offsets are reset with one OffsetCommit (group-offsets.ts) where kw's own client can connect.
  */
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import {
@@ -10,9 +11,12 @@ import {
   isRefusal,
   noteOmissions,
   offsetOutsideRange,
+  ownClientTarget,
   withAdmin,
   type ConnectionFlags,
 } from './kafka-connection';
+import { KafkaConnectionError } from '../local/runtime/kafka/wire-client';
+import { commitGroupOffsets, GroupCommitError } from './group-offsets';
 import { noExtraArguments, parseCommandArgs, reportUsage, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './command';
 import { table } from './table';
@@ -113,6 +117,7 @@ async function describe(admin: Admin, groupId: string, io: CommandIO): Promise<n
 /** Moves the group's offsets on one topic (all partitions, or one) to earliest, latest or N. */
 async function resetOffsets(
   admin: Admin,
+  flags: ConnectionFlags,
   groupId: string,
   options: { topic: string; partition?: number; to: 'earliest' | 'latest' | number },
   io: CommandIO,
@@ -148,7 +153,20 @@ async function resetOffsets(
     rows.push([options.topic, String(p.partition), target]);
     offsets.push({ partition: p.partition, offset: target });
   }
-  await admin.setOffsets({ groupId, topic: options.topic, partitions: offsets });
+  const own = ownClientTarget(flags);
+  if (!own) {
+    await admin.setOffsets({ groupId, topic: options.topic, partitions: offsets });
+  } else {
+    try {
+      await commitGroupOffsets(own, groupId, options.topic, offsets);
+    } catch (error) {
+      // A refusal goes on to withAdmin, which names the actions MSK checks; anything else is said here.
+      if (isRefusal(error) || !(error instanceof GroupCommitError || error instanceof KafkaConnectionError))
+        throw error;
+      io.err(`kw groups: ${error.message}`);
+      return 1;
+    }
+  }
   if (group.state === 'Dead') {
     // Kafka creates the group; a misspelt name would otherwise "work" silently.
     io.err(`kw groups: note: there was no group named '${groupId}'; it now exists with these offsets`);
@@ -235,7 +253,7 @@ export const groupsCommand: Command = {
               { operation: 'groups reset-offsets', topic: v.topic, group: groupId },
               flags,
               io,
-              (a) => resetOffsets(a, groupId, { topic: v.topic!, partition, to }, io),
+              (a) => resetOffsets(a, flags, groupId, { topic: v.topic!, partition, to }, io),
             )) ?? 1
           );
         }

@@ -39,9 +39,11 @@ import {
   refusalLine,
   refusalType,
   RoleConnectionError,
+  roleSasl,
   roleTarget,
   type Access,
 } from './role-connection';
+import type { OwnClientTarget } from './group-offsets';
 import { readRunFile } from './run-file';
 
 export type { Access } from './role-connection';
@@ -122,6 +124,25 @@ export function plaintextBootstrap(flags: ConnectionFlags): string[] | undefined
     return parseBootstrapServers(describeTarget(flags));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Where kw's own Kafka client connects for the flags: a plaintext cluster, or the running kw up's IAM
+ * listener signed as the role; undefined for MSK (`--cluster-arn`: TLS, which kw's client lacks) or
+ * flags it cannot resolve (kafkajs then reports why).
+ */
+export function ownClientTarget(flags: ConnectionFlags): OwnClientTarget | undefined {
+  if (flags['as-role'] === undefined) {
+    const servers = plaintextBootstrap(flags);
+    return servers ? { servers } : undefined;
+  }
+  try {
+    const target = roleTarget(flags, readRunFile());
+    return { servers: target.bootstrapServers, sasl: roleSasl(readRoleKeys(target), target.region) };
+  } catch (error) {
+    if (error instanceof RoleConnectionError) return undefined;
+    throw error;
   }
 }
 

@@ -15,7 +15,11 @@ import { parseClusterArn, resourceArn, type ClusterArn } from '../local/broker/a
 import { ErrorCode } from '../local/kafka/errors';
 import { FindCoordinatorSchema } from '../local/kafka/messages/10-find-coordinator';
 import { BootstrapError, parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
-import { KafkaAuthenticationError, WireClient } from '../local/runtime/kafka/wire-client';
+import {
+  KafkaAuthenticationError,
+  WireClient,
+  type SaslOauthBearer,
+} from '../local/runtime/kafka/wire-client';
 import { profileKeys, type ProfileKeys } from '../local/runtime/iam/url-signing';
 import { LOCAL_REGION } from '../local/runtime/template/intrinsics';
 import type { RunInfo } from './run-file';
@@ -330,6 +334,11 @@ async function signedToken(keys: ProfileKeys, region: string): Promise<string> {
     awsCredentialsProvider: async () => keys,
   });
   return token;
+}
+
+/** kw's own client's SASL settings for MSK IAM signed with `keys`: a fresh token for every sign-in. */
+export function roleSasl(keys: ProfileKeys, region: string): SaslOauthBearer {
+  return { token: () => signedToken(keys, region) };
 }
 
 /** kafkajs' SASL settings for MSK IAM signed with `keys`: a fresh OAUTHBEARER token for every sign-in. */

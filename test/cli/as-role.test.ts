@@ -243,6 +243,30 @@ describe('GIVEN a running kw up (a run file) and roles with small policies', () 
     );
   });
 
+  test('WHEN enrich moves its own group back to the start THEN it may, signed as itself on the IAM listener', async () => {
+    const before = log.length;
+    const run = await kw([
+      'groups',
+      'reset-offsets',
+      'enrich',
+      '--topic',
+      'orders',
+      '--to-earliest',
+      '--as-role',
+      'enrich',
+    ]);
+    // The group has committed before when the consume test ran first; alone, this makes it.
+    expect(run).toMatchObject({
+      code: 0,
+      err: expect.stringMatching(/^(kw groups: note: there was no group named 'enrich'.*\n)?$/),
+    });
+    expect(run.out).toMatch(/^TOPIC\s+PARTITION\s+NEW OFFSET\norders\s+0\s+0\n$/);
+    // Nothing was refused on the way, and the group reads the first record again.
+    expect(log.slice(before).filter((line) => /denied|not allowed/i.test(line))).toEqual([]);
+    const read = ['consume', 'orders', '--as-role', 'enrich', '--group', 'enrich', '--max-messages', '1'];
+    expect(await kw(read)).toMatchObject({ code: 0, out: 'order-1\n' });
+  });
+
   test('WHEN reader describes a group THEN the refusal names DescribeGroup on it', async () => {
     expect(await kw(['groups', 'describe', 'enrich', '--as-role', 'reader'])).toEqual({
       code: 1,
