@@ -52,8 +52,47 @@ async function openAny(target: OwnClientTarget): Promise<WireClient> {
   throw last ?? new KafkaConnectionError('no broker to connect to');
 }
 
+/** Errors that say the coordinator is not ready yet or moved: ask again (Kafka's clients do). */
+const COORDINATOR_RETRIABLE: ReadonlySet<number> = new Set([
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+]);
+/** How long to keep asking: a new cluster makes __consumer_offsets on the first FindCoordinator. */
+const RETRY_FOR_MS = 15_000;
+
+class CoordinatorNotReady extends Error {
+  constructor(readonly code: number) {
+    super(errorName(code));
+  }
+}
+
 /** Commits `offsets` of `topic` for `group` (which must have no running members). */
 export async function commitGroupOffsets(
+  target: OwnClientTarget,
+  group: string,
+  topic: string,
+  offsets: readonly { partition: number; offset: string }[],
+): Promise<void> {
+  const deadline = Date.now() + RETRY_FOR_MS;
+  for (let backoff = 100; ; backoff = Math.min(backoff * 2, 1000)) {
+    try {
+      await commitOnce(target, group, topic, offsets);
+      return;
+    } catch (error) {
+      if (!(error instanceof CoordinatorNotReady)) throw error;
+      if (Date.now() + backoff > deadline) {
+        throw new GroupCommitError(
+          errorName(error.code),
+          `no coordinator for group '${group}' answered within ${RETRY_FOR_MS / 1000} s: ${errorName(error.code)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
+}
+
+async function commitOnce(
   target: OwnClientTarget,
   group: string,
   topic: string,
@@ -63,6 +102,7 @@ export async function commitGroupOffsets(
   const bootstrap = await openAny(target);
   try {
     const found = await bootstrap.request(FindCoordinatorSchema, 2, { Key: group, KeyType: 0 }, TIMEOUT_MS);
+    if (COORDINATOR_RETRIABLE.has(found.ErrorCode)) throw new CoordinatorNotReady(found.ErrorCode);
     if (found.ErrorCode !== ErrorCode.NONE) {
       throw new GroupCommitError(
         errorName(found.ErrorCode),
@@ -101,6 +141,7 @@ export async function commitGroupOffsets(
     for (const t of answer.Topics) {
       for (const p of t.Partitions) {
         if (p.ErrorCode === ErrorCode.NONE) continue;
+        if (COORDINATOR_RETRIABLE.has(p.ErrorCode)) throw new CoordinatorNotReady(p.ErrorCode);
         const type = errorName(p.ErrorCode);
         const members =
           p.ErrorCode === ErrorCode.UNKNOWN_MEMBER_ID || p.ErrorCode === ErrorCode.ILLEGAL_GENERATION;
