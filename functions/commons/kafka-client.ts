@@ -13,8 +13,8 @@
  * brings the AWS SDK's core (HTTP handlers, credential chain, STS), which a function would otherwise
  * evaluate at every cold start even where the settings never use it (bootstrap servers, `none` auth).
  * esbuild keeps them in the bundle; only their evaluation waits for the first call. They are loaded
- * with `require` rather than `await import()`: the functions compile to CommonJS, and jest (which runs
- * them through ts-jest) refuses a dynamic import without --experimental-vm-modules.
+ * with `require` rather than `await import()`: the functions compile to CommonJS, and jest refuses a
+ * dynamic import without --experimental-vm-modules.
  */
 import type { KafkaClient } from '@aws-sdk/client-kafka';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer } from 'kafkajs';
