@@ -1,14 +1,22 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { LocalEsbuild } from './local-esbuild';
 
 /** Project root, where functions/ and package-lock.json live. */
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * Context key naming a folder where each function's bundle is kept and reused while nothing it was
+ * built from changes (see bundle-reuse.ts). `kw up` sets it; `cdk synth` and `cdk deploy` always bundle.
+ */
+export const BUNDLE_REUSE_CONTEXT = '@kw/lambda:bundleReuseDir';
 
 /** Properties of a function whose handler lives in this repository's functions/ folder. */
 export interface BundledFunctionProps {
@@ -51,6 +59,9 @@ export interface BundledFunctionProps {
 /**
  * A function of this repository: Node.js 24 on ARM64, bundled locally by esbuild (minified, with
  * source maps, AWS SDK included), with a role of its own and a log group kept one week.
+ *
+ * The asset hash is the bundle's (as `NodejsFunction`'s own bundling has it): a template changes
+ * exactly when the code deployed does.
  */
 export class BundledFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: BundledFunctionProps) {
@@ -64,12 +75,24 @@ export class BundledFunction extends NodejsFunction {
       description: `execution role of the ${props.handlerFolder} function`,
     });
     logGroup.grantWrite(role);
+    const entry = path.join(PROJECT_ROOT, 'functions', props.handlerFolder, 'index.ts');
+    if (!existsSync(entry)) {
+      throw new Error(
+        `Cannot find entry file at ${entry}: handlerFolder "${props.handlerFolder}" has no index.ts`,
+      );
+    }
+    const reuseDir = scope.node.tryGetContext(BUNDLE_REUSE_CONTEXT) as string | undefined;
     super(scope, id, {
       role,
-      entry: path.join(PROJECT_ROOT, 'functions', props.handlerFolder, 'index.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      code: lambda.Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: local bundling always succeeds or throws.
+          image: DockerImage.fromRegistry('dummy'),
+          local: new LocalEsbuild({ projectRoot: PROJECT_ROOT, entry, reuseDir }),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -84,16 +107,6 @@ export class BundledFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: props.handlerFolder,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.CJS,
-        target: 'node24',
-        forceDockerBundling: false,
-        // Everything is bundled, the AWS SDK included, so the code runs with the versions it was tested
-        // with. Powertools loads these only for Avro and Protobuf values, which the pipeline does not use.
-        externalModules: ['avro-js', 'protobufjs'],
       },
     });
   }

@@ -1,7 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, AssetStaging, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { BundledFunction } from '../../../lib/lambda/bundled-function';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { BUNDLE_REUSE_CONTEXT, BundledFunction } from '../../../lib/lambda/bundled-function';
 import { ISOLATED_SUBNETS, bareStack, isolatedVpc, policyStatements } from './bare-stack';
 
 describe('BundledFunction', () => {
@@ -104,5 +107,29 @@ describe('BundledFunction', () => {
       () =>
         new BundledFunction(bareStack(), 'Missing', { handlerFolder: 'no-such-handler', description: 'x' }),
     ).toThrow(/Cannot find entry file at .*functions\/no-such-handler\/index\.ts/);
+  });
+
+  test('GIVEN a bundle kept by an earlier synthesis WHEN the function is synthesized again, reusing it or bundling afresh THEN its code and asset hash are the same', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'kw-bundled-function-'));
+    const reuseDir = path.join(outdir, '.kw-bundles');
+    const synthesize = (context: Record<string, string>) => {
+      // Without this, CDK would hand back the asset staged earlier in this process without bundling.
+      AssetStaging.clearAssetHashCache();
+      const stack = new Stack(new App({ outdir, context }), 'Stack');
+      new BundledFunction(stack, 'Admin', { handlerFolder: 'topic-admin', description: 'manages topics' });
+      const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+      return (fn.Properties as { Code: { S3Key: string } }).Code.S3Key;
+    };
+
+    const kept = synthesize({ [BUNDLE_REUSE_CONTEXT]: reuseDir });
+    const [slot] = readdirSync(reuseDir);
+    const keptAt = statSync(path.join(reuseDir, slot, 'bundle.json')).mtimeMs;
+    const reused = synthesize({ [BUNDLE_REUSE_CONTEXT]: reuseDir });
+    const fresh = synthesize({});
+
+    expect(reused).toBe(kept);
+    expect(fresh).toBe(kept);
+    // Reused, not bundled again: the kept bundle was not replaced.
+    expect(statSync(path.join(reuseDir, slot, 'bundle.json')).mtimeMs).toBe(keptAt);
   });
 });
