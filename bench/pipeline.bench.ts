@@ -11,6 +11,7 @@
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -129,13 +130,25 @@ export async function runPipelineBench(
     unit: 's',
   });
   if (options.synthStart ?? true) {
-    const cold = await runKw(
+    // As on a fresh clone: no bundle kept from an earlier synthesis, so esbuild builds each one.
+    rmSync(path.join(ASSEMBLY, '.kw-bundles'), { recursive: true, force: true });
+    const fresh = await runKw(
       ['up', '--synth', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0'],
       /Ctrl-C stops everything/,
     );
     figures.push({
-      name: '`npm start` to ready, synthesizing first (goal ≤ 10 s)',
-      value: cold.ms / 1000,
+      name: '`npm start` to ready, synthesizing first, no bundles kept (goal ≤ 10 s)',
+      value: fresh.ms / 1000,
+      unit: 's',
+    });
+    // As after an edit to the app: bundles whose inputs did not change are reused.
+    const kept = await runKw(
+      ['up', '--synth', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0'],
+      /Ctrl-C stops everything/,
+    );
+    figures.push({
+      name: '`npm start` to ready, synthesizing first, bundles kept (goal ≤ 10 s)',
+      value: kept.ms / 1000,
       unit: 's',
     });
   }
