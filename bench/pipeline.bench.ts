@@ -323,7 +323,7 @@ export async function runPipelineBench(
       unit: 'ms',
     });
     figures.push({
-      name: '  p50 minus the two batching windows (goal within ±100 ms)',
+      name: '  p50 minus the two batching windows (goal ≤ 100 ms)',
       value: percentile(latencies, 50) - windows,
       unit: 'ms',
     });
