@@ -130,27 +130,20 @@ export async function runPipelineBench(
     unit: 's',
   });
   if (options.synthStart ?? true) {
-    // As on a fresh clone: no bundle kept from an earlier synthesis, so esbuild builds each one.
+    // As on a fresh clone (no bundle kept from an earlier synthesis, so esbuild builds each one), then
+    // as after an edit to the app (bundles whose inputs did not change are reused).
     rmSync(path.join(ASSEMBLY, '.kw-bundles'), { recursive: true, force: true });
-    const fresh = await runKw(
-      ['up', '--synth', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0'],
-      /Ctrl-C stops everything/,
-    );
-    figures.push({
-      name: '`npm start` to ready, synthesizing first, no bundles kept (goal ≤ 10 s)',
-      value: fresh.ms / 1000,
-      unit: 's',
-    });
-    // As after an edit to the app: bundles whose inputs did not change are reused.
-    const kept = await runKw(
-      ['up', '--synth', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0'],
-      /Ctrl-C stops everything/,
-    );
-    figures.push({
-      name: '`npm start` to ready, synthesizing first, bundles kept (goal ≤ 10 s)',
-      value: kept.ms / 1000,
-      unit: 's',
-    });
+    for (const bundles of ['no bundles kept', 'bundles kept']) {
+      const { ms } = await runKw(
+        ['up', '--synth', '--port', '0', '--broker-port', '0', '--dynamodb-port', '0'],
+        /Ctrl-C stops everything/,
+      );
+      figures.push({
+        name: `\`npm start\` to ready, synthesizing first, ${bundles} (goal ≤ 10 s)`,
+        value: ms / 1000,
+        unit: 's',
+      });
+    }
   }
   log('  start-up measured');
 
