@@ -11,8 +11,8 @@
  */
 import { ErrorCode, errorName } from '../local/kafka/errors';
 import { OffsetCommitSchema } from '../local/kafka/messages/08-offset-commit';
-import { FindCoordinatorSchema } from '../local/kafka/messages/10-find-coordinator';
-import { KafkaConnectionError, WireClient, type SaslOauthBearer } from '../local/runtime/kafka/wire-client';
+import { ClusterView, type Connections } from '../local/runtime/kafka/cluster-view';
+import { KafkaResponseError, WireClient, type SaslOauthBearer } from '../local/runtime/kafka/wire-client';
 
 /** Where kw's own client connects: brokers to start from, and the IAM token when the listener wants one. */
 export interface OwnClientTarget {
@@ -38,20 +38,6 @@ export class GroupCommitError extends Error {
 const TIMEOUT_MS = 5000;
 const CLIENT_ID = 'kw-groups';
 
-/** Opens a connection to the first of `servers` that answers. */
-async function openAny(target: OwnClientTarget): Promise<WireClient> {
-  let last: unknown;
-  for (const address of target.servers) {
-    try {
-      return await WireClient.open(address, CLIENT_ID, TIMEOUT_MS, target.sasl);
-    } catch (error) {
-      if (!(error instanceof KafkaConnectionError)) throw error;
-      last = error;
-    }
-  }
-  throw last ?? new KafkaConnectionError('no broker to connect to');
-}
-
 /** Errors that say the coordinator is not ready yet or moved: ask again (Kafka's clients do). */
 const COORDINATOR_RETRIABLE: ReadonlySet<number> = new Set([
   ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
@@ -74,47 +60,54 @@ export async function commitGroupOffsets(
   topic: string,
   offsets: readonly { partition: number; offset: string }[],
 ): Promise<void> {
+  const connections: Connections = {
+    open: (address) => WireClient.open(address, CLIENT_ID, TIMEOUT_MS, target.sasl),
+    release: (client) => client?.close(),
+  };
+  // The runtime's view of the cluster finds the coordinator: the first bootstrap broker that answers.
+  const cluster = new ClusterView(target.servers, connections);
   const deadline = Date.now() + RETRY_FOR_MS;
-  for (let backoff = 100; ; backoff = Math.min(backoff * 2, 1000)) {
-    try {
-      await commitOnce(target, group, topic, offsets);
-      return;
-    } catch (error) {
-      if (!(error instanceof CoordinatorNotReady)) throw error;
-      if (Date.now() + backoff > deadline) {
-        throw new GroupCommitError(
-          errorName(error.code),
-          `no coordinator for group '${group}' answered within ${RETRY_FOR_MS / 1000} s: ${errorName(error.code)}`,
-        );
+  try {
+    for (let backoff = 100; ; backoff = Math.min(backoff * 2, 1000)) {
+      try {
+        await commitOnce(cluster, connections, group, topic, offsets);
+        return;
+      } catch (error) {
+        if (!(error instanceof CoordinatorNotReady)) throw error;
+        if (Date.now() + backoff > deadline) {
+          throw new GroupCommitError(
+            errorName(error.code),
+            `no coordinator for group '${group}' answered within ${RETRY_FOR_MS / 1000} s: ${errorName(error.code)}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoff));
       }
-      await new Promise((resolve) => setTimeout(resolve, backoff));
     }
+  } finally {
+    cluster.close();
   }
 }
 
 async function commitOnce(
-  target: OwnClientTarget,
+  cluster: ClusterView,
+  connections: Connections,
   group: string,
   topic: string,
   offsets: readonly { partition: number; offset: string }[],
 ): Promise<void> {
   let coordinatorAddress: string;
-  const bootstrap = await openAny(target);
   try {
-    const found = await bootstrap.request(FindCoordinatorSchema, 2, { Key: group, KeyType: 0 }, TIMEOUT_MS);
-    if (COORDINATOR_RETRIABLE.has(found.ErrorCode)) throw new CoordinatorNotReady(found.ErrorCode);
-    if (found.ErrorCode !== ErrorCode.NONE) {
-      throw new GroupCommitError(
-        errorName(found.ErrorCode),
-        `no coordinator for group '${group}': ${errorName(found.ErrorCode)}`,
-      );
-    }
-    coordinatorAddress = `${found.Host.includes(':') ? `[${found.Host}]` : found.Host}:${found.Port}`;
-  } finally {
-    bootstrap.close();
+    coordinatorAddress = (await cluster.coordinator(group)).address;
+  } catch (error) {
+    if (!(error instanceof KafkaResponseError)) throw error;
+    if (COORDINATOR_RETRIABLE.has(error.code)) throw new CoordinatorNotReady(error.code);
+    throw new GroupCommitError(
+      errorName(error.code),
+      `no coordinator for group '${group}': ${errorName(error.code)}`,
+    );
   }
 
-  const coordinator = await WireClient.open(coordinatorAddress, CLIENT_ID, TIMEOUT_MS, target.sasl);
+  const coordinator = await connections.open(coordinatorAddress);
   try {
     const answer = await coordinator.request(
       OffsetCommitSchema,

@@ -151,26 +151,26 @@ export async function processByPartition<R extends AnyRecord>(
 }
 
 /**
- * A key's records with their values read, poison (a value that cannot be decoded, fails validation or
- * is missing) handed to `deadLetter`: what a {@link PartitionBatchOptions.processKey} starts with.
+ * The values of a key's records, poison (a value that cannot be decoded, fails validation or is
+ * missing) handed to `deadLetter`: what a {@link PartitionBatchOptions.processKey} starts with.
  */
 export async function splitPoison<R extends { readonly value: unknown }>(
   records: readonly R[],
   deadLetter: (record: R, reason: Error) => Promise<void>,
-): Promise<{ record: R; value: NonNullable<R['value']> }[]> {
-  const good: { record: R; value: NonNullable<R['value']> }[] = [];
+): Promise<NonNullable<R['value']>[]> {
+  const values: NonNullable<R['value']>[] = [];
   for (const record of records) {
     try {
       // Powertools decodes and validates a value when it is first read.
       const value = record.value;
       if (value === null || value === undefined) throw new PoisonRecordError('record has no value');
-      good.push({ record, value: value as NonNullable<R['value']> });
+      values.push(value as NonNullable<R['value']>);
     } catch (error) {
       if (!isPoison(error)) throw error;
       await deadLetter(record, error);
     }
   }
-  return good;
+  return values;
 }
 
 /** Reads the poison policy a function was deployed with (`POISON_POLICY`). */

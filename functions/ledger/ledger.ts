@@ -50,7 +50,7 @@ export function createLedgerHandler(deps: LedgerDependencies): KafkaBatchHandler
       keyConcurrency: LEDGER_KEY_CONCURRENCY,
       processKey: async (records) => {
         const orders = await splitPoison(records, deadLetters.add);
-        for (const outcome of await deps.writer.applyInOrder(orders.map((o) => o.value))) {
+        for (const outcome of await deps.writer.applyInOrder(orders)) {
           counts[outcome] += 1;
         }
       },
