@@ -29,7 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { enrichOrder } from '../functions/enrich/enrich-order';
-import { staleReason, synthesize, withSynthLock } from '../cli/synth';
+import { synthesizeIfStale } from '../cli/synth';
 import { startBroker, type RunningBroker } from '../local/broker/broker';
 import { findNodeFor } from '../local/runtime/lambda/node-binaries';
 import { functionUrlEvent, mskEvent } from '../test/support/events';
@@ -65,12 +65,9 @@ export async function pipelineFunctions(
   assemblyDir: string,
   log: (line: string) => void,
 ): Promise<SynthesizedFunction[]> {
-  await withSynthLock(assemblyDir, async () => {
-    const stale = staleReason(assemblyDir, {});
-    if (!stale) return;
-    log(`  synthesizing ${path.relative(PROJECT_ROOT, assemblyDir)} (${stale}) ...`);
-    await synthesize(assemblyDir, {}, () => undefined);
-  });
+  await synthesizeIfStale(assemblyDir, {}, (stale) =>
+    log(`  synthesizing ${path.relative(PROJECT_ROOT, assemblyDir)} (${stale}) ...`),
+  );
   const manifest = JSON.parse(readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as {
     artifacts?: Record<string, { type: string; properties?: { templateFile?: string } }>;
   };

@@ -17,8 +17,9 @@ import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { percentile } from '../cli/load-command';
-import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from '../cli/synth';
+import { PROJECT_ROOT, synthesizeIfStale } from '../cli/synth';
 import type { InvokeNotice } from '../local/runtime/esm/mapping-poller';
+import { shortName } from '../local/runtime/provisioning/functions';
 import { startLocalRuntime } from '../local/runtime/runtime';
 import { functionUrlSigner } from '../local/runtime/iam/url-signing';
 import { LOCAL_REGION } from '../local/runtime/template/intrinsics';
@@ -107,13 +108,7 @@ export async function runPipelineBench(
   const latencyRate = options.latencyRate ?? 100;
   const latencySeconds = options.latencySeconds ?? 8;
   const figures: Figure[] = [];
-  // Under the lock `kw up` takes: a run beside `kw up` or another bench waits for one synthesis.
-  await withSynthLock(ASSEMBLY, async () => {
-    const stale = staleReason(ASSEMBLY, {});
-    if (!stale) return;
-    log(`  synthesizing cdk.out (${stale}) ...`);
-    await synthesize(ASSEMBLY, {}, () => undefined);
-  });
+  await synthesizeIfStale(ASSEMBLY, {}, (stale) => log(`  synthesizing cdk.out (${stale}) ...`));
 
   // Start to ready: the CLI as a new process, with cdk.out up to date (the usual `npm start`).
   const starts: number[] = [];
@@ -280,9 +275,10 @@ export async function runPipelineBench(
     // What each invocation takes at this rate: on AWS, what the functions are billed for.
     const durations = new Map<string, { ms: number[]; records: number }>();
     for (const [, fn] of runtime.functions) {
-      if (!/Ingest|Enrich|Ledger/.test(fn.spec.name)) continue;
+      const name = shortName(fn.spec);
+      if (!['ingest', 'enrich', 'ledger'].includes(name)) continue;
       const seen = { ms: [] as number[], records: 0 };
-      durations.set(fn.spec.name.replace(/^.*-/, '').replace(/[0-9A-F]{8}$/, ''), seen);
+      durations.set(name, seen);
       fn.pool.on('invoked', (outcome: { ok: boolean; durationMs: number }, event: unknown) => {
         if (!outcome.ok) return;
         seen.ms.push(outcome.durationMs);

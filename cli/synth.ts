@@ -76,6 +76,24 @@ export async function withSynthLock<T>(
   }
 }
 
+/**
+ * Synthesizes `outdir` with `context` unless it is up to date, holding the synth lock, so a caller
+ * beside a running `kw up` (a bench, a test) waits for one synthesis rather than racing it; `onStale`
+ * hears why just before a synthesis starts.
+ */
+export async function synthesizeIfStale(
+  outdir: string,
+  context: Record<string, string>,
+  onStale: (reason: string) => void = () => undefined,
+): Promise<void> {
+  await withSynthLock(outdir, async () => {
+    const stale = staleReason(outdir, context);
+    if (!stale) return;
+    onStale(stale);
+    await synthesize(outdir, context, () => undefined);
+  });
+}
+
 /** Runs the synthesis in a child process; `tick` is called every 250 ms with the seconds elapsed. */
 export async function synthesize(
   outdir: string,

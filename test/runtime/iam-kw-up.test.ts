@@ -24,7 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { functionUrlSigner, readProfileKeys } from '../../local/runtime/iam/url-signing';
-import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from '../../cli/synth';
+import { PROJECT_ROOT, synthesizeIfStale } from '../../cli/synth';
 import { groupArn, parseClusterArn, topicArn } from '../../local/broker/auth/iam/arns';
 import { PROCESSING_RESULT } from '../../local/runtime/esm/mapping-poller';
 import { shortName } from '../../local/runtime/provisioning/functions';
@@ -60,9 +60,7 @@ async function post(runtime: LocalRuntime, body: string, profile?: string) {
 }
 
 async function synthesized(): Promise<void> {
-  await withSynthLock(ASSEMBLY, async () => {
-    if (staleReason(ASSEMBLY, {})) await synthesize(ASSEMBLY, {}, () => undefined);
-  });
+  await synthesizeIfStale(ASSEMBLY, {});
 }
 
 function start(assembly: string, log: string[]): Promise<LocalRuntime> {

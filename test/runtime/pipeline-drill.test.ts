@@ -13,7 +13,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT, staleReason, synthesize, withSynthLock } from '../../cli/synth';
+import { PROJECT_ROOT, synthesizeIfStale } from '../../cli/synth';
 import { shortName } from '../../local/runtime/provisioning/functions';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime/runtime';
 import type { ProfileKeys } from '../../local/runtime/iam/url-signing';
@@ -137,9 +137,7 @@ describe('the pipeline through a broker failure (three embedded brokers)', () =>
 
   beforeAll(async () => {
     // As kw up does: synthesize only when cdk.out is out of date, one synthesis at a time.
-    await withSynthLock(ASSEMBLY, async () => {
-      if (staleReason(ASSEMBLY, {})) await synthesize(ASSEMBLY, {}, () => undefined);
-    });
+    await synthesizeIfStale(ASSEMBLY, {});
     runtime = await startLocalRuntime({
       assembly: ASSEMBLY,
       brokers: 3,
