@@ -14,7 +14,8 @@ const TICKS_PER_SECOND = 100;
 interface ProcessCpu {
   readonly parent: number;
   readonly cpuMs: number;
-  readonly role: string;
+  /** Clock ticks after boot at which it started: with the pid, names one process even if pids repeat. */
+  readonly started: string;
 }
 
 /** What a process is, from its environment and command line; `self` is the bench's own process. */
@@ -34,16 +35,30 @@ function readProcess(pid: number): ProcessCpu | undefined {
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    return {
-      parent: Number(fields[1]),
-      cpuMs: (ticks * 1000) / TICKS_PER_SECOND,
-      role: roleOf(pid, environ, cmdline),
-    };
+    return { parent: Number(fields[1]), cpuMs: (ticks * 1000) / TICKS_PER_SECOND, started: fields[19] };
   } catch {
-    return undefined; // gone meanwhile, or not ours to read
+    return undefined; // gone meanwhile
   }
+}
+
+/** Roles of the processes seen so far: their environment and command line are read once each. */
+const roles = new Map<string, string>();
+
+function roleOfProcess(pid: number, info: ProcessCpu): string {
+  const key = `${pid}@${info.started}`;
+  let role = roles.get(key);
+  if (role === undefined) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      role = roleOf(pid, environ, cmdline);
+    } catch {
+      role = 'other'; // exited between reading its stat and its environment
+    }
+    // Not kept when unknown: a process caught between fork and exec still shows its parent's.
+    if (role !== 'other') roles.set(key, role);
+  }
+  return role;
 }
 
 /** CPU ms so far per role, of this process and its descendants; undefined without /proc. */
@@ -61,7 +76,9 @@ export function cpuByRole(): Map<string, number> | undefined {
   };
   const byRole = new Map<string, number>();
   for (const [pid, info] of all) {
-    if (descends(pid)) byRole.set(info.role, (byRole.get(info.role) ?? 0) + info.cpuMs);
+    if (!descends(pid)) continue;
+    const role = roleOfProcess(pid, info);
+    byRole.set(role, (byRole.get(role) ?? 0) + info.cpuMs);
   }
   return byRole;
 }
