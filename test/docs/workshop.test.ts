@@ -108,6 +108,20 @@ describe('the doc runner itself', () => {
     ).rejects.toThrow(/no npm script 'deploy-everything'; no kw command 'frobnicate'/);
   });
 
+  it('waits for the lines a background block prints after its ready line when its output block shows them', async () => {
+    const blocks = [
+      '```sh background ready=first',
+      'echo first; sleep 1; echo second; sleep 60',
+      '```',
+      '',
+      '```output',
+      'first',
+      'second',
+      '```',
+    ];
+    await expect(runChapter(chapter(`${blocks.join('\n')}\n`))).resolves.toBe(1);
+  });
+
   it('finds fenced blocks with their info strings and lines', () => {
     expect(parseBlocks('text\n```sh\necho hi\n```\n\n```output\nhi\n```\n')).toEqual([
       { info: 'sh', code: 'echo hi', line: 2 },

@@ -5,7 +5,9 @@
  * - `sh`: run with bash (`set -euo pipefail`) in a scratch folder; stdout and stderr are kept for an
  *   `output` block that follows. `npx kw` runs this checkout's CLI directly (same code, no npx start-up).
  * - `sh background ready=REGEX`: started in the background, waited for until its output matches, and
- *   stopped when the chapter ends (`npx kw broker`, `npm start`).
+ *   stopped when the chapter ends (`npx kw broker`, `npm start`). When an `output` block follows,
+ *   the wait also lasts until that block matches (at most 10 s more), so lines printed after the
+ *   ready line are there.
  * - `output`: what the previous block printed. `<N>` stands for a number, `<TS>` for an ISO time,
  *   `<*>` for anything on that line, and a line `...` for any number of lines; two or more spaces
  *   stand for two or more (table columns are as wide as what is in them).
@@ -213,7 +215,12 @@ export function kafkaCliBlocks(file: string): KafkaCliBlock[] {
     }));
 }
 
-async function startBackground(state: ChapterState, code: string, ready: RegExp): Promise<string> {
+async function startBackground(
+  state: ChapterState,
+  code: string,
+  ready: RegExp,
+  shown: RegExp | undefined,
+): Promise<string> {
   const child = spawn('bash', ['-c', `${PREAMBLE}${substitute(state, code).trim()}`], {
     cwd: state.dir,
     env: state.env,
@@ -229,6 +236,11 @@ async function startBackground(state: ChapterState, code: string, ready: RegExp)
     if (Date.now() > deadline) throw new Error(`background block never printed ${ready}:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  // Lines printed after the ready line (a console address, a bootstrap line) may still be on their
+  // way; a few seconds, then whatever is there is compared and a difference reported.
+  const settle = Date.now() + 10_000;
+  while (shown && !shown.test(withFinalNewline(output)) && child.exitCode === null && Date.now() < settle)
+    await new Promise((r) => setTimeout(r, 50));
   // `npm start` prints its endpoints: point the docs' default addresses at them.
   const endpoints = readyEndpoints(output);
   const ingest = endpoints.ingestUrl;
@@ -342,7 +354,11 @@ export async function runChapter(file: string, options: ChapterOptions = {}): Pr
         if (problems.length > 0) throw new Error(`${where(block)}: ${problems.join('; ')}`);
       } else if (kind === 'sh' && flag('background')) {
         const ready = new RegExp(flag('ready')?.slice('ready='.length) ?? '.');
-        last = await startBackground(state, block.code, ready);
+        // What the next output block shows, if any: the wait covers it too (and endpoints are read
+        // from it), not only the first line that matches `ready`.
+        const next = blocks[index + 1];
+        const shown = next?.info.split(/\s+/)[0] === 'output' ? outputPattern(next.code) : undefined;
+        last = await startBackground(state, block.code, ready, shown);
         executed++;
       } else if (kind === 'sh') {
         const env = kafkaBlock
