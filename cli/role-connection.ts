@@ -8,13 +8,13 @@
  * because kafkajs' own message ("Not authorized to access topics") names none of them. Reading the
  * keys and building the kafkajs SASL settings are the two I/O functions at the end.
  */
-import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import type { SASLOptions } from 'kafkajs';
 import { readFileSync } from 'node:fs';
 import { parseClusterArn, resourceArn, type ClusterArn } from '../local/broker/auth/iam/arns';
 import { ErrorCode } from '../local/kafka/errors';
 import { FindCoordinatorSchema } from '../local/kafka/messages/10-find-coordinator';
 import { BootstrapError, parseBootstrapServers } from '../local/runtime/kafka/bootstrap';
+import { mskIamToken } from '../local/runtime/kafka/iam-token';
 import {
   KafkaAuthenticationError,
   WireClient,
@@ -328,12 +328,8 @@ export function readRoleKeys(target: Pick<RoleTarget, 'profile' | 'credentialsFi
 }
 
 /** An MSK IAM token (the signer's presigned kafka-cluster:Connect URL) signed with `keys`. */
-async function signedToken(keys: ProfileKeys, region: string): Promise<string> {
-  const { token } = await generateAuthTokenFromCredentialsProvider({
-    region,
-    awsCredentialsProvider: async () => keys,
-  });
-  return token;
+function signedToken(keys: ProfileKeys, region: string): Promise<string> {
+  return mskIamToken(keys, region).token();
 }
 
 /** kw's own client's SASL settings for MSK IAM signed with `keys`: a fresh token for every sign-in. */

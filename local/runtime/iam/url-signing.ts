@@ -3,10 +3,14 @@
  * `curl --aws-sigv4` do, with a profile of the credentials file `kw up` writes under its output
  * folder. The file is read here rather than through the SDK's provider chain so that nothing but the
  * file named is ever used: not the user's ~/.aws, not the shell's AWS_* variables.
+ *
+ * The SigV4 code is required when a signer is made, not at the top: `kw`'s commands read profiles
+ * through this module and would otherwise evaluate it at every start.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { readFileSync } from 'node:fs';
+
+type SignatureV4Module = typeof import('@smithy/signature-v4');
+type Sha256Module = typeof import('@aws-crypto/sha256-js');
 
 /** A profile's static keys. */
 export interface ProfileKeys {
@@ -53,6 +57,10 @@ export type UrlSigner = (
 
 /** A signer for Function URL requests in `region` with `keys`. */
 export function functionUrlSigner(keys: ProfileKeys, region: string): UrlSigner {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { SignatureV4 } = require('@smithy/signature-v4') as SignatureV4Module;
+  const { Sha256 } = require('@aws-crypto/sha256-js') as Sha256Module;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const signer = new SignatureV4({ credentials: keys, region, service: 'lambda', sha256: Sha256 });
   return async (method, url, headers, body) => {
     const signed = await signer.sign({
