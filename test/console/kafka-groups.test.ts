@@ -37,7 +37,13 @@ afterAll(async () => {
 
 /** A consumer in `workers` that reads `work` from the beginning and commits as it goes. */
 async function startConsumer(): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId: 'workers', sessionTimeout: 6000, heartbeatInterval: 500 });
+  const consumer = kafka.consumer({
+    groupId: 'workers',
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+    // kafkajs heartbeats between fetches: a short long-poll lets each rebalance finish in well under a second.
+    maxWaitTimeInMs: 500,
+  });
   consumers.push(consumer);
   await consumer.connect();
   await consumer.subscribe({ topic: 'work', fromBeginning: true });
