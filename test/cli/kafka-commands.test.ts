@@ -260,6 +260,8 @@ describe('kw groups reset-offsets and delete', () => {
     const consumer = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING }).consumer({
       groupId: 'live',
       heartbeatInterval: 200,
+      // Its disconnect waits for the fetch in flight: a short long-poll ends the test sooner.
+      maxWaitTimeInMs: 200,
     });
     await consumer.connect();
     await consumer.subscribe({ topic: t });
