@@ -115,6 +115,12 @@ function changeTable(changes: readonly PartitionChange[]): string {
 }
 
 /** Why there is no channel at `bootstrap`, telling an embedded cluster without one from anything else. */
+/** ` (kw broker --brokers 3, started 2026-11-30T03:29:50.000Z)` for a stale file that says; older files do not. */
+function staleOrigin(stale: { readonly command?: string; readonly startedAt?: string }): string {
+  const parts = [stale.command, stale.startedAt && `started ${stale.startedAt}`].filter(Boolean);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
 async function noChannel(
   bootstrap: readonly string[],
   lookup: ReturnType<typeof findControl>,
@@ -128,7 +134,7 @@ async function noChannel(
   // A run file outlives a killed process, and its port can be taken again by another broker: what
   // answers there now decides the message, the file only adds why it names no live channel.
   const leftOver = lookup.stale
-    ? `its run file ${lookup.file} is left from process ${lookup.stale.pid}, which is no longer running`
+    ? `its run file ${lookup.file} is left from process ${lookup.stale.pid}${staleOrigin(lookup.stale)}, which is no longer running`
     : undefined;
   if (kafka) {
     return `the Kafka cluster at ${where} is not one kw cluster can drive: ${leftOver ?? `no kw broker or kw up on this machine wrote a control channel for it (${lookup.file})`}. kw cluster drives the embedded brokers of 'kw broker' and 'kw up' (without --bootstrap); on another cluster, stop and start the broker processes themselves.`;

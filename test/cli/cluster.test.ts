@@ -439,7 +439,7 @@ describe('kw cluster', () => {
       const run = await runKw(['cluster', 'status', '--bootstrap', bootstrap]);
       expect(run.code).toBe(1);
       expect(run.err).toMatch(
-        /no kw broker with a control channel at .*: its run file \S+ is left from process \d+, which is no longer running/,
+        /no kw broker with a control channel at .*: its run file \S+ is left from process \d+ \(kw broker --port 0 --brokers 2 --console-port 0, started \d{4}-\d\d-\d\dT[\d:.]+Z\), which is no longer running/,
       );
     } finally {
       for (const address of bootstrap.split(',')) rmSync(runFilePath(address), { force: true });

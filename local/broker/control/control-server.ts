@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import type { RunningBroker } from '../broker';
 import { routeControl, type ControlAccess, type ControlReply, type ControlTarget } from './control-routes';
 import { removeRunFiles, runDirectory, writeRunFiles } from './run-file';
@@ -115,7 +116,15 @@ export async function startControlServer(
     try {
       runFiles = writeRunFiles(
         running.ports.map((p) => withPort(running.host, p)),
-        { pid: process.pid, controlUrl: url, token, bootstrapServers: running.bootstrapServers },
+        {
+          pid: process.pid,
+          controlUrl: url,
+          token,
+          bootstrapServers: running.bootstrapServers,
+          // `kw broker --brokers 3` rather than the script's full path.
+          command: [path.basename(process.argv[1] ?? 'node', '.js'), ...process.argv.slice(2)].join(' '),
+          startedAt: new Date().toISOString(),
+        },
         options.runDirectory ?? runDirectory(),
       );
     } catch (error) {

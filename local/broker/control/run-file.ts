@@ -1,8 +1,9 @@
 /**
  * How `kw cluster` finds the control channel of the process running the brokers: that process writes
  * a run file for each broker address, `<tmpdir>/kw-runs/<host>-<port>.json` (mode 0600, in a folder
- * only this user can enter), holding its pid, the channel's URL and the token changes need; it removes
- * them when it closes. A file whose process is gone (killed, crashed) is stale and ignored.
+ * only this user can enter), holding its pid, the channel's URL and the token changes need, and its
+ * command line and start time, so that a stale file says what left it. It removes them when it
+ * closes. A file whose process is gone (killed, crashed) is stale and ignored.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -17,6 +18,9 @@ export interface RunInfo {
   /** What POST requests carry as `Authorization: Bearer <token>`. */
   readonly token: string;
   readonly bootstrapServers: string;
+  /** The process's command line and when it wrote the file: a stale file says what left it. */
+  readonly command?: string;
+  readonly startedAt?: string;
 }
 
 /** A run file that cannot be written safely; the message says why. */
@@ -110,7 +114,11 @@ export function processAlive(pid: number): boolean {
 export type ControlLookup =
   | { readonly found: true; readonly file: string; readonly info: RunInfo }
   /** `stale`: the file of a process that is gone. */
-  | { readonly found: false; readonly file: string; readonly stale?: { readonly pid: number } };
+  | {
+      readonly found: false;
+      readonly file: string;
+      readonly stale?: Pick<RunInfo, 'pid' | 'command' | 'startedAt'>;
+    };
 
 /**
  * The control channel serving a bootstrap list (`host:port[,host:port...]`): the first address with a
@@ -129,7 +137,15 @@ export function findControl(bootstrap: string | readonly string[], dir = runDire
       const info = readRunFile(file);
       if (!info) continue;
       if (processAlive(info.pid)) return { found: true, file, info };
-      stale ??= { found: false, file, stale: { pid: info.pid } };
+      stale ??= {
+        found: false,
+        file,
+        stale: {
+          pid: info.pid,
+          ...(info.command !== undefined && { command: info.command }),
+          ...(info.startedAt !== undefined && { startedAt: info.startedAt }),
+        },
+      };
     }
   }
   const first = addresses[0];
