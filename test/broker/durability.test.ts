@@ -3,12 +3,13 @@
  * every acknowledged record, in order, at the offsets it was acknowledged with; a torn segment tail
  * is cut off; topics, configs and committed offsets survive restarts.
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker } from '../../local/broker/broker';
+import { removeRunFiles, runDirectory } from '../../local/broker/control/run-file';
 import { startCliBroker } from '../support/kw-process';
 
 const quiet = { logLevel: logLevel.NOTHING };
@@ -66,6 +67,14 @@ async function killOnceAcknowledged(
   while (acknowledged.size < count) await new Promise((r) => setTimeout(r, 20));
   broker.process.kill('SIGKILL');
   await new Promise((r) => broker.process.once('exit', r));
+  // A killed process cannot remove its run files (kw cluster reports such files as stale): the test
+  // that killed it does, so they do not pile up in the shared run folder.
+  const runs = runDirectory();
+  if (existsSync(runs))
+    removeRunFiles(
+      readdirSync(runs).map((f) => path.join(runs, f)),
+      broker.process.pid,
+    );
 }
 
 /** Every record of `topic` a broker serves, by "partition:offset", and each partition's end offset. */

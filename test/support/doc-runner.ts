@@ -430,9 +430,8 @@ export async function runChapter(file: string, options: ChapterOptions = {}): Pr
     }
   } finally {
     for (const { child } of state.background) if (child.pid) await stopGroup(child.pid);
-    // A `kw broker` or `kw up` that was stopped removes its run files. Left-over ones have turned
-    // up in /tmp/kw-runs after CI runs without a known cause: say so in the log, with what the
-    // process printed, rather than fail a chapter that otherwise ran as written.
+    // A `kw broker` or `kw up` that was stopped removes its run files (test/cli/cluster.test.ts
+    // checks that); should one be left here, the log says so, with what the process printed last.
     const leftOver = state.runAddresses.map((a) => runFilePath(a)).filter((f) => existsSync(f));
     if (leftOver.length > 0)
       console.warn(
