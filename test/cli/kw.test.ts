@@ -1,5 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { main } from '../../cli/main';
 import { capture } from '../support/command-io';
+
+/**
+ * Runs `script` in a fresh node with tsx (as `kw` runs) from the repository root and returns the
+ * AWS signing packages it had evaluated by the end: jest's own module registry cannot tell.
+ */
+function signingCodeLoadedBy(script: string): string[] {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `require('tsx/cjs');
+      (async () => { ${script} })().finally(() => {
+        const loaded = Object.keys(require.cache)
+          .map((k) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(k)?.[1])
+          .filter((name) => name === 'aws-msk-iam-sasl-signer-js' || name === '@smithy/signature-v4');
+        process.stdout.write(JSON.stringify([...new Set(loaded)].sort()));
+      });`,
+    ],
+    { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000 },
+  );
+  return JSON.parse(run.stdout) as string[];
+}
 
 describe('kw', () => {
   test('with no arguments it lists the commands', async () => {
@@ -49,4 +73,16 @@ describe('kw', () => {
     expect(await main(['config', '--help'], io)).toBe(0);
     expect(io.stdout).toMatch(/Examples:\n {2}kw config/);
   });
+
+  test('a command that signs nothing does not evaluate the AWS signing code; the first signature does', () => {
+    const list = `await require('./cli/main.ts').main(['topics', 'list', '--bootstrap', '127.0.0.1:9'], {
+      out: () => undefined,
+      err: () => undefined,
+    });`;
+    expect(signingCodeLoadedBy(list)).toEqual([]);
+    const sign = `await require('./local/runtime/kafka/iam-token.ts')
+      .mskIamToken({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, 'us-east-1')
+      .token();`;
+    expect(signingCodeLoadedBy(sign)).toEqual(['@smithy/signature-v4', 'aws-msk-iam-sasl-signer-js']);
+  }, 60_000);
 });
