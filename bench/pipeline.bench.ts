@@ -204,7 +204,10 @@ export async function runPipelineBench(
     await waitFor(() => ledgerDone.size >= warmup, 60_000);
     const before = ledgerDone.size;
     const requestsBefore = await runtime.dynamodb.requestCounts();
-    const cpu = CpuMeter.start();
+    // Function processes under the names the other figures use (`ingest`), not their physical names.
+    const cpu = CpuMeter.start(
+      new Map([...runtime.functions].map(([, fn]) => [fn.spec.name, shortName(fn.spec)])),
+    );
     const sustainedStart = performance.now();
     const sent = await load(ingestUrl, sustainedOrders, 0, credentials);
     await waitFor(() => ledgerDone.size >= before + sustainedOrders, 180_000);

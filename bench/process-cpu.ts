@@ -18,11 +18,13 @@ interface ProcessCpu {
   readonly started: string;
 }
 
+/** A function's name (AWS_LAMBDA_FUNCTION_NAME) → what the figures call it, e.g. `ingest`. */
+export type FunctionLabels = ReadonlyMap<string, string>;
+
 /** What a process is, from its environment and command line; `self` is the bench's own process. */
-function roleOf(pid: number, environ: string, cmdline: string): string {
+function roleOf(pid: number, environ: string, cmdline: string, labels: FunctionLabels): string {
   const fn = /(?:^|\0)AWS_LAMBDA_FUNCTION_NAME=([^\0]+)/.exec(environ)?.[1];
-  // kw-dev-pipeline-Ingest4069586C → Ingest: the construct id without the stack name and hash.
-  if (fn) return `function ${fn.replace(/^.*-/, '').replace(/[0-9A-F]{8}$/, '')}`;
+  if (fn) return `function ${labels.get(fn) ?? fn}`;
   if (cmdline.includes('dynamodb-process')) return 'DynamoDB (dynalite)';
   if (/\bload\b/.test(cmdline) && cmdline.includes('kw.js')) return 'kw load';
   if (pid === process.pid) return 'runtime: broker, pollers, URL server';
@@ -44,14 +46,14 @@ function readProcess(pid: number): ProcessCpu | undefined {
 /** Roles of the processes seen so far: their environment and command line are read once each. */
 const roles = new Map<string, string>();
 
-function roleOfProcess(pid: number, info: ProcessCpu): string {
+function roleOfProcess(pid: number, info: ProcessCpu, labels: FunctionLabels): string {
   const key = `${pid}@${info.started}`;
   let role = roles.get(key);
   if (role === undefined) {
     try {
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      role = roleOf(pid, environ, cmdline);
+      role = roleOf(pid, environ, cmdline, labels);
     } catch {
       role = 'other'; // exited between reading its stat and its environment
     }
@@ -62,7 +64,7 @@ function roleOfProcess(pid: number, info: ProcessCpu): string {
 }
 
 /** CPU ms so far per role, of this process and its descendants; undefined without /proc. */
-export function cpuByRole(): Map<string, number> | undefined {
+export function cpuByRole(labels: FunctionLabels = new Map()): Map<string, number> | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
   const all = new Map<number, ProcessCpu>();
   for (const entry of readdirSync('/proc')) {
@@ -77,7 +79,7 @@ export function cpuByRole(): Map<string, number> | undefined {
   const byRole = new Map<string, number>();
   for (const [pid, info] of all) {
     if (!descends(pid)) continue;
-    const role = roleOfProcess(pid, info);
+    const role = roleOfProcess(pid, info, labels);
     byRole.set(role, (byRole.get(role) ?? 0) + info.cpuMs);
   }
   return byRole;
@@ -92,20 +94,24 @@ export class CpuMeter {
   private readonly last = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
-  private constructor(start: Map<string, number>, sampleMs: number) {
+  private constructor(
+    start: Map<string, number>,
+    private readonly labels: FunctionLabels,
+    sampleMs: number,
+  ) {
     this.start = start;
     this.timer = setInterval(() => this.sample(), sampleMs);
     this.timer.unref();
   }
 
   /** Starts measuring; undefined where /proc is missing. */
-  static start(sampleMs = 250): CpuMeter | undefined {
-    const start = cpuByRole();
-    return start ? new CpuMeter(start, sampleMs) : undefined;
+  static start(labels: FunctionLabels = new Map(), sampleMs = 250): CpuMeter | undefined {
+    const start = cpuByRole(labels);
+    return start ? new CpuMeter(start, labels, sampleMs) : undefined;
   }
 
   private sample(): void {
-    for (const [role, ms] of cpuByRole() ?? []) {
+    for (const [role, ms] of cpuByRole(this.labels) ?? []) {
       this.last.set(role, Math.max(ms, this.last.get(role) ?? 0));
     }
   }

@@ -33,7 +33,7 @@ test('GIVEN a tiny workload WHEN the pipeline bench runs THEN every figure is me
   expect(value(/DynamoDB writes per order/)).toBeGreaterThanOrEqual(1);
   expect(value(/requests per order, all kinds/)).toBeGreaterThanOrEqual(value(/writes per order/));
   // Each role that handles an order used CPU for it.
-  for (const role of [/function Ingest/, /function Enrich/, /function Ledger/, /runtime:/, /dynalite/]) {
+  for (const role of [/function ingest$/, /function enrich$/, /function ledger$/, /runtime:/, /dynalite/]) {
     expect(value(role)).toBeGreaterThan(0);
   }
   expect(progress).toContain('  sustained throughput measured');
