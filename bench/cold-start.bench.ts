@@ -31,6 +31,7 @@ import * as path from 'node:path';
 import { enrichOrder } from '../functions/enrich/enrich-order';
 import { synthesizeIfStale } from '../cli/synth';
 import { startBroker, type RunningBroker } from '../local/broker/broker';
+import { loadAssembly } from '../local/runtime/assembly';
 import { findNodeFor } from '../local/runtime/lambda/node-binaries';
 import { functionUrlEvent, mskEvent } from '../test/support/events';
 import { startLocalDynamoDB, type LocalDynamoDB } from '../test/support/local-dynamodb';
@@ -43,7 +44,7 @@ export interface ColdStartOptions {
   readonly rounds?: number;
 }
 
-/** One function of the synthesized app, as its template and cloud assembly describe it. */
+/** One function of the synthesized app, as the runtime's assembly loader reads it. */
 export interface SynthesizedFunction {
   /** Its handler folder under functions/ (the template's POWERTOOLS_SERVICE_NAME). */
   readonly name: string;
@@ -52,7 +53,7 @@ export interface SynthesizedFunction {
   /** The bundle file `Handler` names in the asset directory. */
   readonly bundle: string;
   readonly handlerExport: string;
-  /** The template's environment variables that are plain strings (not references to other resources). */
+  /** The template's environment variables, intrinsics resolved as `kw up` resolves them. */
   readonly environment: Readonly<Record<string, string>>;
 }
 
@@ -68,47 +69,20 @@ export async function pipelineFunctions(
   await synthesizeIfStale(assemblyDir, {}, (stale) =>
     log(`  synthesizing ${path.relative(PROJECT_ROOT, assemblyDir)} (${stale}) ...`),
   );
-  const manifest = JSON.parse(readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as {
-    artifacts?: Record<string, { type: string; properties?: { templateFile?: string } }>;
-  };
-  const functions: SynthesizedFunction[] = [];
-  for (const artifact of Object.values(manifest.artifacts ?? {})) {
-    const templateFile = artifact.properties?.templateFile;
-    if (artifact.type !== 'aws:cloudformation:stack' || !templateFile) continue;
-    const template = JSON.parse(readFileSync(path.join(assemblyDir, templateFile), 'utf8')) as {
-      Resources?: Record<string, TemplateResource>;
-    };
-    for (const resource of Object.values(template.Resources ?? {})) {
-      const variables = resource.Properties?.Environment?.Variables ?? {};
-      const name = variables.POWERTOOLS_SERVICE_NAME;
-      const assetPath = resource.Metadata?.['aws:asset:path'];
-      if (resource.Type !== 'AWS::Lambda::Function' || typeof name !== 'string' || !assetPath) continue;
-      const handler = String(resource.Properties?.Handler);
-      const dot = handler.lastIndexOf('.');
-      functions.push({
+  return loadAssembly(assemblyDir).functions.flatMap((spec) => {
+    const name = spec.environment.POWERTOOLS_SERVICE_NAME;
+    if (!name) return [];
+    const dot = spec.handler.lastIndexOf('.');
+    return [
+      {
         name,
-        runtime: String(resource.Properties?.Runtime),
-        bundle: path.join(assemblyDir, assetPath, `${handler.slice(0, dot)}.js`),
-        handlerExport: handler.slice(dot + 1),
-        environment: Object.fromEntries(
-          Object.entries(variables).filter(
-            (entry): entry is [string, string] => typeof entry[1] === 'string',
-          ),
-        ),
-      });
-    }
-  }
-  return functions;
-}
-
-interface TemplateResource {
-  Type: string;
-  Metadata?: Record<string, string>;
-  Properties?: {
-    Runtime?: string;
-    Handler?: string;
-    Environment?: { Variables?: Record<string, unknown> };
-  };
+        runtime: spec.runtime,
+        bundle: path.join(spec.codeDir, `${spec.handler.slice(0, dot)}.js`),
+        handlerExport: spec.handler.slice(dot + 1),
+        environment: spec.environment,
+      },
+    ];
+  });
 }
 
 /** Wall time of one fresh process, in ms. */
@@ -123,8 +97,8 @@ function processMs(node: string, args: readonly string[], env: NodeJS.ProcessEnv
 }
 
 /**
- * What a Lambda environment gives the function: Lambda's own variables, the template's plain ones
- * (NODE_OPTIONS left out: flags are passed per run), and `local` for what the template references.
+ * What a Lambda environment gives the function: Lambda's own variables, the template's (NODE_OPTIONS
+ * left out: flags are passed per run), and `local` for the broker, table and endpoints of this run.
  */
 function functionEnvironment(fn: SynthesizedFunction, local: Record<string, string>): NodeJS.ProcessEnv {
   const fromTemplate = Object.fromEntries(
