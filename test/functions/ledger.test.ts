@@ -45,6 +45,25 @@ function enrichedRecord(partition: number, offset: number, value: unknown): Reco
   return { topic: 'orders.enriched', partition, offset, key, value };
 }
 
+/**
+ * The totals that 30 orders of six customers leave, record i being customer i % 6's order of i + 100
+ * cents from source offset `firstSourceOffset + i`: five orders each, the mark at the last one's offset.
+ */
+function expectTotalsOfSixCustomers(
+  items: readonly Record<string, unknown>[],
+  customers: readonly string[],
+  firstSourceOffset: number,
+): void {
+  for (const [n, customer] of customers.entries()) {
+    const offsets = Array.from({ length: 5 }, (_, k) => n + 6 * k);
+    expect(items.find((i) => i.pk === `CUSTOMER#${customer}`)).toMatchObject({
+      orderCount: 5,
+      totalCents: offsets.reduce((sum, k) => sum + 100 + k, 0),
+      'applied:orders:0': firstSourceOffset + offsets[4],
+    });
+  }
+}
+
 async function setup(policy: PoisonPolicy = 'dead-letter') {
   const tableName = await db.createLedgerTable();
   const producer = new RecordingProducer();
@@ -248,14 +267,7 @@ describe('ledger', () => {
     // and the table is what one-at-a-time writes leave: every order once, totals and marks per customer
     const items = await db.scanAll(tableName);
     expect(items.filter((i) => i.type === 'order')).toHaveLength(30);
-    for (const [n, customer] of customers.entries()) {
-      const offsets = Array.from({ length: 5 }, (_, k) => n + 6 * k);
-      expect(items.find((i) => i.pk === `CUSTOMER#${customer}`)).toMatchObject({
-        orderCount: 5,
-        totalCents: offsets.reduce((sum, k) => sum + 100 + k, 0),
-        'applied:orders:0': 100 + offsets[4],
-      });
-    }
+    expectTotalsOfSixCustomers(items, customers, 100);
     // and a replay of the whole batch changes nothing
     await handler(mskEvent(records), lambdaContext);
     expect(await db.scanAll(tableName)).toEqual(items);
@@ -285,14 +297,7 @@ describe('ledger', () => {
         updates: 6,
       });
       const items = await db.scanAll(tableName);
-      for (const [n, customer] of customers.entries()) {
-        const offsets = Array.from({ length: 5 }, (_, k) => n + 6 * k);
-        expect(items.find((i) => i.pk === `CUSTOMER#${customer}`)).toMatchObject({
-          orderCount: 5,
-          totalCents: offsets.reduce((sum, k) => sum + 100 + k, 0),
-          'applied:orders:0': 200 + offsets[4],
-        });
-      }
+      expectTotalsOfSixCustomers(items, customers, 200);
       // and a replay finds every order and adds nothing
       await handler(mskEvent(records), lambdaContext);
       expect(await db.scanAll(tableName)).toEqual(items);
