@@ -140,11 +140,7 @@ export function findControl(bootstrap: string | readonly string[], dir = runDire
       stale ??= {
         found: false,
         file,
-        stale: {
-          pid: info.pid,
-          ...(info.command !== undefined && { command: info.command }),
-          ...(info.startedAt !== undefined && { startedAt: info.startedAt }),
-        },
+        stale: { pid: info.pid, command: info.command, startedAt: info.startedAt },
       };
     }
   }
