@@ -59,10 +59,6 @@ async function post(runtime: LocalRuntime, body: string, profile?: string) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function synthesized(): Promise<void> {
-  await synthesizeIfStale(ASSEMBLY, {});
-}
-
 function start(assembly: string, log: string[]): Promise<LocalRuntime> {
   return startLocalRuntime({
     assembly,
@@ -80,7 +76,7 @@ describe('kw up with IAM enforced', () => {
   const log: string[] = [];
 
   beforeAll(async () => {
-    await synthesized();
+    await synthesizeIfStale(ASSEMBLY, {});
     runtime = await start(ASSEMBLY, log);
   }, 180_000);
   afterAll(() => runtime?.close());
@@ -172,7 +168,7 @@ describe('kw up with IAM enforced, a variant of the app with grants removed', ()
   const log: string[] = [];
 
   beforeAll(async () => {
-    await synthesized();
+    await synthesizeIfStale(ASSEMBLY, {});
     dir = editedAssembly((t) => {
       withoutAction(t, 'LedgerRole', 'kafka-cluster:AlterGroup');
       withoutAction(t, 'IngestRole', 'kafka-cluster:WriteData');
@@ -226,7 +222,7 @@ describe('kw up with IAM enforced, the topic-admin custom resource without Creat
   jest.setTimeout(120_000);
 
   it('GIVEN the topic-admin role without kafka-cluster:CreateTopic THEN start-up stops before creating any topic, naming the action, the topic ARN and the role, as the deployment would fail at that custom resource', async () => {
-    await synthesized();
+    await synthesizeIfStale(ASSEMBLY, {});
     const dir = editedAssembly((t) =>
       withoutAction(t, 'TopicsAdminFunctionRole', 'kafka-cluster:CreateTopic'),
     );
