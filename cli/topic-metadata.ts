@@ -3,7 +3,7 @@
  * `kw topics describe`. kafkajs refuses a whole Metadata answer in which any partition has no leader
  * (LEADER_NOT_AVAILABLE: Kafka's answer for a partition whose in-sync replicas are all down), so on a
  * plaintext cluster that answer is read with kw's own Kafka client instead: an offline partition then
- * shows as one rather than as an error.
+ * shows as one rather than as an error. So is it when kafkajs cannot reach a broker Metadata lists.
  */
 import type { Admin } from 'kafkajs';
 import { ErrorCode } from '../local/kafka/errors';
@@ -72,10 +72,25 @@ async function wireMetadata(
 }
 
 /**
- * Runs `withKafkajs`; if kafkajs refused a Metadata answer for a partition without a leader, and the
- * cluster is a plaintext one, answers with `withWire` from kw's own Metadata request instead.
+ * The broker address of a connection kafkajs could not make or keep (refused, timed out, closed),
+ * found on the error or on the retrier's last cause; undefined for any other error.
  */
-async function leaderlessFallback<T>(
+export function unansweredBroker(error: unknown): string | undefined {
+  let e = error as { name?: string; broker?: string; cause?: unknown } | undefined;
+  while (e) {
+    if (e.name === 'KafkaJSConnectionError') return e.broker ?? 'a listed address';
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `withKafkajs`; on a plaintext cluster, answers with `withWire` from kw's own Metadata request
+ * to the bootstrap addresses instead when kafkajs refused a Metadata answer for a partition without a
+ * leader, or could not reach a broker that answer listed (kafkajs asks any listed broker, and one
+ * stopped a moment ago stays listed until the cluster fences it).
+ */
+async function wireFallback<T>(
   flags: ConnectionFlags,
   withKafkajs: () => Promise<T>,
   withWire: (servers: readonly string[]) => Promise<T>,
@@ -84,14 +99,15 @@ async function leaderlessFallback<T>(
     return await withKafkajs();
   } catch (error) {
     const servers = plaintextBootstrap(flags);
-    if (kafkaErrorType(error) !== 'LEADER_NOT_AVAILABLE' || !servers) throw error;
+    const leaderless = kafkaErrorType(error) === 'LEADER_NOT_AVAILABLE';
+    if ((!leaderless && unansweredBroker(error) === undefined) || !servers) throw error;
     return withWire(servers);
   }
 }
 
 /** Every topic's name, internal ones (`__...`) included. */
 export function topicNames(admin: Admin, flags: ConnectionFlags): Promise<string[]> {
-  return leaderlessFallback(
+  return wireFallback(
     flags,
     () => admin.listTopics(),
     async (servers) => [...(await wireMetadata(servers, null)).keys()],
@@ -104,7 +120,7 @@ export function topicPartitions(
   flags: ConnectionFlags,
   name: string,
 ): Promise<PartitionReplicas[] | undefined> {
-  return leaderlessFallback(
+  return wireFallback(
     flags,
     async () => {
       if (!(await admin.listTopics()).includes(name)) return undefined;

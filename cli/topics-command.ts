@@ -22,7 +22,7 @@ import {
 } from './arguments';
 import type { Command, CommandIO } from './command';
 import { table } from './table';
-import { kafkaErrorType, topicNames, topicPartitions } from './topic-metadata';
+import { kafkaErrorType, topicNames, topicPartitions, unansweredBroker } from './topic-metadata';
 
 const HELP = `Usage: kw topics create NAME [--partitions 1] [--replication-factor N] [--config key=value]...
        kw topics list
@@ -36,7 +36,8 @@ create    a topic with N partitions, each kept on R brokers (--replication-facto
 list      every topic
 describe  partitions with their leader, replicas, in-sync replicas, first and next offset,
           and the topic's configs that differ from the defaults; while a broker is down, also
-          the replicas on it (OFFLINE), and 'none' as the leader of a partition left without one
+          the replicas on it (OFFLINE), and 'none' as the leader of a partition left without one;
+          offsets and configs are left out while a broker they need is down or not yet fenced
 alter     grows a topic to N partitions (Kafka cannot shrink a topic)
 delete    a topic and every record in it
 
@@ -109,19 +110,31 @@ async function describe(admin: Admin, flags: ConnectionFlags, name: string, io: 
     return 1;
   }
   // A partition without a leader fails kafkajs' every request for the topic's offsets and configs:
-  // the partitions are still shown, without them.
+  // the partitions are still shown, without them. So are they when a broker Metadata still lists
+  // (one stopped a moment ago, not yet fenced by the cluster) refuses the connection those need.
   const offline = partitions.filter((p) => p.leader === -1).length;
-  const offsets = new Map(
-    offline > 0 ? [] : (await admin.fetchTopicOffsets(name)).map((o) => [o.partition, o] as const),
-  );
-  const changed =
+  let offsets = new Map<number, { low: string; high: string }>();
+  let changed: { configName: string; configValue: string }[] = [];
+  let unavailable =
     offline > 0
-      ? []
-      : (
-          await admin.describeConfigs({ resources: [{ type: 2, name }], includeSynonyms: false })
-        ).resources[0].configEntries.filter((c) => !c.isDefault);
+      ? `; ${offline} offline (no leader: every in-sync replica is down), offsets and configs unavailable`
+      : '';
+  if (offline === 0) {
+    try {
+      offsets = new Map((await admin.fetchTopicOffsets(name)).map((o) => [o.partition, o] as const));
+      changed = (
+        await admin.describeConfigs({ resources: [{ type: 2, name }], includeSynonyms: false })
+      ).resources[0].configEntries.filter((c) => !c.isDefault);
+    } catch (error) {
+      const broker = unansweredBroker(error);
+      if (broker === undefined) throw error;
+      offsets = new Map();
+      changed = [];
+      unavailable = `; offsets and configs unavailable: the broker at ${broker} did not answer (a broker that has just stopped stays in Metadata until the cluster fences it; try again in a few seconds)`;
+    }
+  }
   io.out(
-    `topic ${name}: ${partitions.length} partition(s)${changed.length > 0 ? `, ${changed.map((c) => `${c.configName}=${c.configValue}`).join(', ')}` : ''}${offline > 0 ? `; ${offline} offline (no leader: every in-sync replica is down), offsets and configs unavailable` : ''}`,
+    `topic ${name}: ${partitions.length} partition(s)${changed.length > 0 ? `, ${changed.map((c) => `${c.configName}=${c.configValue}`).join(', ')}` : ''}${unavailable}`,
   );
   // The OFFLINE column appears while some replica's broker is down, as Kafka's OfflineReplicas.
   const withOffline = partitions.some((p) => p.offlineReplicas.length > 0);

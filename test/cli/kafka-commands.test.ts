@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Kafka, logLevel } from 'kafkajs';
 import { main } from '../../cli/main';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
+import { freePorts } from '../support/apache-kafka';
 import { until } from '../support/until';
 import { capture } from '../support/command-io';
 
@@ -323,6 +324,26 @@ describe('connection', () => {
       0,
     );
     expect(io.stdout).toMatch(/^fixed$/m);
+  });
+
+  it('topics describe still shows the partitions when a broker Metadata lists refuses the connection', async () => {
+    // Metadata comes from the bootstrap address, but names the broker at a port nobody listens on:
+    // what a client sees in the seconds after a broker stops, before the cluster fences it.
+    const [closed] = await freePorts(1);
+    const stale = await startBroker({ port: 0, advertisedListeners: [`127.0.0.1:${closed}`] });
+    try {
+      stale.cluster.createTopic('listed', 2);
+      const io = capture();
+      expect(await main(['topics', 'describe', 'listed', '--bootstrap', stale.bootstrapServers], io)).toBe(0);
+      expect(io.stdout).toMatch(
+        new RegExp(
+          `^topic listed: 2 partition\\(s\\); offsets and configs unavailable: the broker at 127\\.0\\.0\\.1:${closed} did not answer \\(a broker that has just stopped stays in Metadata until the cluster fences it; try again in a few seconds\\)\n`,
+        ),
+      );
+      expect(io.stdout).toMatch(/\n0\s+1\s+1\s+1\s+-\s+-\n1\s+1\s+1\s+1\s+-\s+-\s*$/);
+    } finally {
+      await stale.close();
+    }
   });
 
   it('--bootstrap with an entry that is not host:port names it', async () => {
