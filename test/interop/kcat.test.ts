@@ -139,6 +139,16 @@ test('kcat with enable.idempotence=true writes each record once although respons
   }
 });
 
+/** Calls `onLine` with each complete, non-empty line of `stream`; a chunk may end mid-line. */
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = '';
+  stream.on('data', (d) => {
+    const complete = (partial + String(d)).split('\n');
+    partial = complete.pop()!;
+    complete.filter((l) => l !== '').forEach(onLine);
+  });
+}
+
 test('two kcat balanced consumers (-G) share a topic and commit their offsets', async () => {
   const topic = 'kcat-group';
   const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
@@ -160,17 +170,12 @@ test('two kcat balanced consumers (-G) share a topic and commit their offsets', 
       topic,
     ]);
     const member = { child, lines: [] as string[], assigned: '' };
-    let partial = '';
-    child.stdout.on('data', (d) => {
-      // a chunk may end mid-line: keep the tail until its newline arrives
-      const text = partial + String(d);
-      const complete = text.split('\n');
-      partial = complete.pop()!;
-      member.lines.push(...complete.filter((l) => l !== ''));
-    });
-    child.stderr.on('data', (d) => {
-      const match = /assigned: (.*)/.exec(String(d));
-      if (match) member.assigned = match[1];
+    eachLine(child.stdout, (line) => member.lines.push(line));
+    // Each rebalance prints "revoked: …" and then "assigned: …": the latest line says what it holds.
+    // Several may arrive in one chunk on a busy machine, so they are read line by line, in order.
+    eachLine(child.stderr, (line) => {
+      const match = /(assigned|revoked): (.*)/.exec(line);
+      if (match) member.assigned = match[1] === 'assigned' ? match[2] : '';
     });
     return member;
   });
@@ -178,7 +183,8 @@ test('two kcat balanced consumers (-G) share a topic and commit their offsets', 
     // both members hold partitions before anything is produced
     await until(
       () => members.every((m) => m.assigned.split(',').length === 2),
-      'both members to hold 2 partitions',
+      () =>
+        `both members to hold 2 partitions (they hold: ${members.map((m) => m.assigned || 'none').join(' | ')})`,
       {
         timeoutMs: 40_000,
       },
