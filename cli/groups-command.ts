@@ -3,6 +3,7 @@
  * broker by default), with each group's members, their partitions, committed offsets, end offsets and
  * lag. Offsets are reset with one OffsetCommit (group-offsets.ts) where kw's own client can connect.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import {
   checkConnectionFlags,
@@ -20,6 +21,7 @@ import { commitGroupOffsets, GroupCommitError } from './group-offsets';
 import { noExtraArguments, parseCommandArgs, reportUsage, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './command';
 import { table } from './table';
+import { kafkaErrorType } from './topic-metadata';
 
 const HELP = `Usage: kw groups list
        kw groups describe GROUP
@@ -41,6 +43,38 @@ Examples:
   kw groups reset-offsets workers --topic orders --partition 0 --to-offset 42
   kw groups delete workers`;
 
+/**
+ * Kafka's answers while a group's coordinator is being made, loaded or moved, by kafkajs' names for
+ * them (Kafka's COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE and NOT_COORDINATOR).
+ */
+const COORDINATOR_NOT_READY: ReadonlySet<string> = new Set([
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+
+/**
+ * Runs a kafkajs call that goes to a group's coordinator, again while the coordinator is not ready, for
+ * up to 15 s. Each call looks the coordinator up afresh. A new cluster makes __consumer_offsets on the
+ * first FindCoordinator and names its leader before that leader has loaded it (NOT_COORDINATOR);
+ * kafkajs gives up at once, where Kafka's own kafka-consumer-groups looks again and retries.
+ */
+async function atCoordinator<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
+    try {
+      return await call();
+    } catch (error) {
+      const type =
+        kafkaErrorType(error) ??
+        (error as { groups?: { error?: { type?: string } }[] }).groups?.[0]?.error?.type;
+      if (type === undefined || !COORDINATOR_NOT_READY.has(type) || Date.now() + pause > deadline)
+        throw error;
+      await sleep(pause);
+    }
+  }
+}
+
 async function list(admin: Admin, flags: ConnectionFlags, io: CommandIO): Promise<number> {
   const { groups } = await admin.listGroups();
   noteOmissions(flags, 'groups', io);
@@ -48,7 +82,7 @@ async function list(admin: Admin, flags: ConnectionFlags, io: CommandIO): Promis
     io.out('no consumer groups');
     return 0;
   }
-  const described = await admin.describeGroups(groups.map((g) => g.groupId));
+  const described = await atCoordinator(() => admin.describeGroups(groups.map((g) => g.groupId)));
   const rows = described.groups
     .map((g) => [g.groupId, g.state, g.protocolType || '-', String(g.members.length)])
     .sort((a, b) => a[0].localeCompare(b[0]));
@@ -57,8 +91,8 @@ async function list(admin: Admin, flags: ConnectionFlags, io: CommandIO): Promis
 }
 
 async function describe(admin: Admin, groupId: string, io: CommandIO): Promise<number> {
-  const [group] = (await admin.describeGroups([groupId])).groups;
-  const committed = await admin.fetchOffsets({ groupId });
+  const [group] = (await atCoordinator(() => admin.describeGroups([groupId]))).groups;
+  const committed = await atCoordinator(() => admin.fetchOffsets({ groupId }));
   if (group.state === 'Dead' && committed.every((t) => t.partitions.every((p) => p.offset === '-1'))) {
     io.err(`kw groups: no group named '${groupId}' (see 'kw groups list')`);
     return 1;
@@ -122,7 +156,7 @@ async function resetOffsets(
   options: { topic: string; partition?: number; to: 'earliest' | 'latest' | number },
   io: CommandIO,
 ): Promise<number> {
-  const [group] = (await admin.describeGroups([groupId])).groups;
+  const [group] = (await atCoordinator(() => admin.describeGroups([groupId]))).groups;
   if (group.members.length > 0) {
     io.err(
       `kw groups: group '${groupId}' has ${group.members.length} running member(s); stop them first (offsets of a live group would be overwritten by its next commit)`,
@@ -155,7 +189,7 @@ async function resetOffsets(
   }
   const own = ownClientTarget(flags);
   if (!own) {
-    await admin.setOffsets({ groupId, topic: options.topic, partitions: offsets });
+    await atCoordinator(() => admin.setOffsets({ groupId, topic: options.topic, partitions: offsets }));
   } else {
     try {
       await commitGroupOffsets(own, groupId, options.topic, offsets);
@@ -177,7 +211,7 @@ async function resetOffsets(
 
 async function deleteGroup(admin: Admin, groupId: string, io: CommandIO): Promise<number> {
   try {
-    await admin.deleteGroups([groupId]);
+    await atCoordinator(() => admin.deleteGroups([groupId]));
   } catch (error) {
     if (isRefusal(error)) throw error; // not authorized: withAdmin names the actions MSK checks
     const cause = (error as { groups?: { error?: { type?: string } }[] }).groups?.[0]?.error?.type;

@@ -10,9 +10,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Kafka, logLevel } from 'kafkajs';
 import { main } from '../../cli/main';
 import { startBroker, type RunningBroker } from '../../local/broker/broker';
+import { ErrorCode } from '../../local/kafka/errors';
+import type { Struct } from '../../local/kafka/message-codec';
+import { DescribeGroupsSchema } from '../../local/kafka/messages/15-describe-groups';
 import { freePorts } from '../support/apache-kafka';
+import { startFaultProxy } from '../support/kafka-fault-proxy';
 import { until } from '../support/until';
 import { capture } from '../support/command-io';
+
+/** FindCoordinator's API key. */
+const FIND_COORDINATOR = 10;
 
 let broker: RunningBroker;
 beforeAll(async () => {
@@ -254,6 +261,62 @@ describe('kw groups reset-offsets and delete', () => {
     const typo = await kw(['groups', 'reset-offsets', 'replya', '--topic', t, '--to-earliest']);
     expect(typo.err).toMatch(/note: there was no group named 'replya'; it now exists with these offsets/);
     expect((await kw(['groups', 'delete', 'replay'])).err).toMatch(/no group named 'replay'/);
+  });
+
+  it('waits while the group coordinator is not ready, asking again for it, as kafka-consumer-groups does', async () => {
+    // A fresh Apache Kafka names the leader of __consumer_offsets as coordinator before that leader has
+    // loaded it: its first answers are NOT_COORDINATOR. The proxy answers so in front of the broker.
+    let port = 0;
+    const proxy = await startFaultProxy(() => port);
+    const behind = await startBroker({ port: 0, advertisedListeners: [proxy.address] });
+    port = behind.port;
+    try {
+      behind.cluster.createTopic('loading', 1);
+      const notReady = (request: Struct) => ({
+        ThrottleTimeMs: 0,
+        Groups: (request.Groups as string[]).map((GroupId) => ({
+          ErrorCode: ErrorCode.NOT_COORDINATOR,
+          GroupId,
+          GroupState: '',
+          ProtocolType: '',
+          ProtocolData: '',
+          Members: [],
+        })),
+      });
+      const kwBehind = async (args: string[]) => {
+        const io = capture();
+        const code = await main([...args, '--bootstrap', proxy.address], io);
+        return { code, out: io.stdout, err: io.stderr };
+      };
+      proxy.answer(DescribeGroupsSchema, notReady, 3);
+      const lookups = proxy.seen(FIND_COORDINATOR);
+      const describes = proxy.seen(DescribeGroupsSchema.request.apiKey);
+      const reset = await kwBehind([
+        'groups',
+        'reset-offsets',
+        'fresh',
+        '--topic',
+        'loading',
+        '--to-earliest',
+      ]);
+      expect(reset).toMatchObject({
+        code: 0,
+        err: expect.stringMatching(/no group named 'fresh'; it now exists/),
+      });
+      expect(reset.out).toMatch(/TOPIC\s+PARTITION\s+NEW OFFSET\nloading\s+0\s+0/);
+      // three refused, the fourth answered; kw looked the coordinator up again between them
+      expect(proxy.seen(DescribeGroupsSchema.request.apiKey) - describes).toBe(4);
+      expect(proxy.seen(FIND_COORDINATOR) - lookups).toBeGreaterThanOrEqual(2);
+
+      proxy.answer(DescribeGroupsSchema, notReady, 2);
+      expect(await kwBehind(['groups', 'describe', 'fresh'])).toMatchObject({
+        code: 0,
+        out: expect.stringMatching(/^group fresh: Empty, 0 member\(s\)/),
+      });
+    } finally {
+      await behind.close();
+      await proxy.close();
+    }
   });
 
   it('refuses to move the offsets of a group with running members', async () => {

@@ -2,7 +2,8 @@
  * `kw groups reset-offsets` on Apache Kafka (the reference) and on the embedded broker: the same
  * commands move a stopped group's offsets the same way, read back by kafkajs. On a fresh Apache
  * Kafka the first FindCoordinator answers COORDINATOR_NOT_AVAILABLE while __consumer_offsets is made,
- * which kw's own client waits out. Part of `npm run test:conformance` (it needs Java).
+ * and the coordinator it then names may answer NOT_COORDINATOR until it has loaded the partition: kw
+ * waits both out. Part of `npm run test:conformance` (it needs Java).
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { main } from '../../cli/main';
