@@ -114,13 +114,13 @@ function changeTable(changes: readonly PartitionChange[]): string {
   );
 }
 
-/** Why there is no channel at `bootstrap`, telling an embedded cluster without one from anything else. */
 /** ` (kw broker --brokers 3, started 2026-11-30T03:29:50.000Z)` for a stale file that says; older files do not. */
 function staleOrigin(stale: { readonly command?: string; readonly startedAt?: string }): string {
   const parts = [stale.command, stale.startedAt && `started ${stale.startedAt}`].filter(Boolean);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
+/** Why there is no channel at `bootstrap`, telling an embedded cluster without one from anything else. */
 async function noChannel(
   bootstrap: readonly string[],
   lookup: ReturnType<typeof findControl>,
