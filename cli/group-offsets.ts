@@ -66,25 +66,39 @@ export async function commitGroupOffsets(
   };
   // The runtime's view of the cluster finds the coordinator: the first bootstrap broker that answers.
   const cluster = new ClusterView(target.servers, connections);
-  const deadline = Date.now() + RETRY_FOR_MS;
   try {
-    for (let backoff = 100; ; backoff = Math.min(backoff * 2, 1000)) {
-      try {
-        await commitOnce(cluster, connections, group, topic, offsets);
-        return;
-      } catch (error) {
-        if (!(error instanceof CoordinatorNotReady)) throw error;
-        if (Date.now() + backoff > deadline) {
-          throw new GroupCommitError(
-            errorName(error.code),
-            `no coordinator for group '${group}' answered within ${RETRY_FOR_MS / 1000} s: ${errorName(error.code)}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-      }
-    }
+    await whileCoordinatorNotReady(
+      () => commitOnce(cluster, connections, group, topic, offsets),
+      (error) => error instanceof CoordinatorNotReady,
+    );
+  } catch (error) {
+    if (!(error instanceof CoordinatorNotReady)) throw error;
+    throw new GroupCommitError(
+      errorName(error.code),
+      `no coordinator for group '${group}' answered within ${RETRY_FOR_MS / 1000} s: ${errorName(error.code)}`,
+    );
   } finally {
     cluster.close();
+  }
+}
+
+/**
+ * Calls `call` again while it fails because the group's coordinator is not ready (`notReady`), backing
+ * off from 100 ms to 1 s, for up to RETRY_FOR_MS; after that, its last error is thrown. `call` is to look
+ * the coordinator up afresh each time.
+ */
+export async function whileCoordinatorNotReady<T>(
+  call: () => Promise<T>,
+  notReady: (error: unknown) => boolean,
+): Promise<T> {
+  const deadline = Date.now() + RETRY_FOR_MS;
+  for (let backoff = 100; ; backoff = Math.min(backoff * 2, 1000)) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!notReady(error) || Date.now() + backoff > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
   }
 }
 

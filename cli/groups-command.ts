@@ -3,7 +3,6 @@
  * broker by default), with each group's members, their partitions, committed offsets, end offsets and
  * lag. Offsets are reset with one OffsetCommit (group-offsets.ts) where kw's own client can connect.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import {
   checkConnectionFlags,
@@ -17,7 +16,7 @@ import {
   type ConnectionFlags,
 } from './kafka-connection';
 import { KafkaConnectionError } from '../local/runtime/kafka/wire-client';
-import { commitGroupOffsets, GroupCommitError } from './group-offsets';
+import { commitGroupOffsets, GroupCommitError, whileCoordinatorNotReady } from './group-offsets';
 import { noExtraArguments, parseCommandArgs, reportUsage, usageError, wholeNumberFlag } from './arguments';
 import type { Command, CommandIO } from './command';
 import { table } from './table';
@@ -53,26 +52,22 @@ const COORDINATOR_NOT_READY: ReadonlySet<string> = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
 ]);
 
+/** The group's error in a failed kafkajs deleteGroups, which keeps it under `groups` rather than as its own type. */
+function deleteGroupsErrorType(error: unknown): string | undefined {
+  return (error as { groups?: { error?: { type?: string } }[] }).groups?.[0]?.error?.type;
+}
+
 /**
- * Runs a kafkajs call that goes to a group's coordinator, again while the coordinator is not ready, for
- * up to 15 s. Each call looks the coordinator up afresh. A new cluster makes __consumer_offsets on the
- * first FindCoordinator and names its leader before that leader has loaded it (NOT_COORDINATOR);
- * kafkajs gives up at once, where Kafka's own kafka-consumer-groups looks again and retries.
+ * Runs a kafkajs call that goes to a group's coordinator, again while the coordinator is not ready (as
+ * kw's own OffsetCommit does). A new cluster makes __consumer_offsets on the first FindCoordinator and
+ * names its leader before that leader has loaded it (NOT_COORDINATOR); kafkajs gives up at once, where
+ * Kafka's own kafka-consumer-groups looks again and retries.
  */
-async function atCoordinator<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
-    try {
-      return await call();
-    } catch (error) {
-      const type =
-        kafkaErrorType(error) ??
-        (error as { groups?: { error?: { type?: string } }[] }).groups?.[0]?.error?.type;
-      if (type === undefined || !COORDINATOR_NOT_READY.has(type) || Date.now() + pause > deadline)
-        throw error;
-      await sleep(pause);
-    }
-  }
+function atCoordinator<T>(call: () => Promise<T>): Promise<T> {
+  return whileCoordinatorNotReady(call, (error) => {
+    const type = kafkaErrorType(error) ?? deleteGroupsErrorType(error);
+    return type !== undefined && COORDINATOR_NOT_READY.has(type);
+  });
 }
 
 async function list(admin: Admin, flags: ConnectionFlags, io: CommandIO): Promise<number> {
@@ -214,7 +209,7 @@ async function deleteGroup(admin: Admin, groupId: string, io: CommandIO): Promis
     await atCoordinator(() => admin.deleteGroups([groupId]));
   } catch (error) {
     if (isRefusal(error)) throw error; // not authorized: withAdmin names the actions MSK checks
-    const cause = (error as { groups?: { error?: { type?: string } }[] }).groups?.[0]?.error?.type;
+    const cause = deleteGroupsErrorType(error);
     io.err(
       cause === 'GROUP_ID_NOT_FOUND'
         ? `kw groups: no group named '${groupId}' (see 'kw groups list')`
