@@ -103,6 +103,38 @@ async function exists(admin: Admin, flags: ConnectionFlags, name: string, io: Co
   return false;
 }
 
+/** What `describe` shows beside the partitions: offsets, changed configs, or why they are missing. */
+interface TopicDetails {
+  /** First (`low`) and next (`high`) offset by partition. */
+  readonly offsets: ReadonlyMap<number, { readonly low: string; readonly high: string }>;
+  /** Configs that differ from the defaults. */
+  readonly changed: readonly { readonly configName: string; readonly configValue: string }[];
+  /** Appended to the header line: why the offsets and configs are missing; empty when they are not. */
+  readonly unavailable: string;
+}
+
+/**
+ * The topic's offsets and changed configs; or neither, with why, when a broker Metadata still lists
+ * (one stopped a moment ago, not yet fenced by the cluster) refuses the connection they need.
+ */
+async function offsetsAndConfigs(admin: Admin, name: string): Promise<TopicDetails> {
+  try {
+    const offsets = new Map((await admin.fetchTopicOffsets(name)).map((o) => [o.partition, o] as const));
+    const changed = (
+      await admin.describeConfigs({ resources: [{ type: 2, name }], includeSynonyms: false })
+    ).resources[0].configEntries.filter((c) => !c.isDefault);
+    return { offsets, changed, unavailable: '' };
+  } catch (error) {
+    const broker = unansweredBroker(error);
+    if (broker === undefined) throw error;
+    return {
+      offsets: new Map(),
+      changed: [],
+      unavailable: `; offsets and configs unavailable: the broker at ${broker} did not answer (a broker that has just stopped stays in Metadata until the cluster fences it; try again in a few seconds)`,
+    };
+  }
+}
+
 async function describe(admin: Admin, flags: ConnectionFlags, name: string, io: CommandIO): Promise<number> {
   const partitions = await topicPartitions(admin, flags, name);
   if (!partitions) {
@@ -110,29 +142,16 @@ async function describe(admin: Admin, flags: ConnectionFlags, name: string, io: 
     return 1;
   }
   // A partition without a leader fails kafkajs' every request for the topic's offsets and configs:
-  // the partitions are still shown, without them. So are they when a broker Metadata still lists
-  // (one stopped a moment ago, not yet fenced by the cluster) refuses the connection those need.
+  // the partitions are still shown, without them.
   const offline = partitions.filter((p) => p.leader === -1).length;
-  let offsets = new Map<number, { low: string; high: string }>();
-  let changed: { configName: string; configValue: string }[] = [];
-  let unavailable =
+  const { offsets, changed, unavailable }: TopicDetails =
     offline > 0
-      ? `; ${offline} offline (no leader: every in-sync replica is down), offsets and configs unavailable`
-      : '';
-  if (offline === 0) {
-    try {
-      offsets = new Map((await admin.fetchTopicOffsets(name)).map((o) => [o.partition, o] as const));
-      changed = (
-        await admin.describeConfigs({ resources: [{ type: 2, name }], includeSynonyms: false })
-      ).resources[0].configEntries.filter((c) => !c.isDefault);
-    } catch (error) {
-      const broker = unansweredBroker(error);
-      if (broker === undefined) throw error;
-      offsets = new Map();
-      changed = [];
-      unavailable = `; offsets and configs unavailable: the broker at ${broker} did not answer (a broker that has just stopped stays in Metadata until the cluster fences it; try again in a few seconds)`;
-    }
-  }
+      ? {
+          offsets: new Map(),
+          changed: [],
+          unavailable: `; ${offline} offline (no leader: every in-sync replica is down), offsets and configs unavailable`,
+        }
+      : await offsetsAndConfigs(admin, name);
   io.out(
     `topic ${name}: ${partitions.length} partition(s)${changed.length > 0 ? `, ${changed.map((c) => `${c.configName}=${c.configValue}`).join(', ')}` : ''}${unavailable}`,
   );
