@@ -36,12 +36,15 @@ interface Run {
   err: string;
 }
 
-/** Runs `kw ARGS --bootstrap <broker>` with `input` on stdin. */
-async function kw(args: string[], input = ''): Promise<Run> {
+/** Runs `kw ARGS --bootstrap BOOTSTRAP` with `input` on stdin. */
+async function kwAt(bootstrap: string, args: string[], input = ''): Promise<Run> {
   const io = capture(input);
-  const code = await main([...args, '--bootstrap', broker.bootstrapServers], io);
+  const code = await main([...args, '--bootstrap', bootstrap], io);
   return { code, out: io.outLines.join('\n'), err: io.errLines.join('\n') };
 }
+
+/** Runs `kw ARGS --bootstrap <broker>` with `input` on stdin. */
+const kw = (args: string[], input = '') => kwAt(broker.bootstrapServers, args, input);
 
 const jsonLines = (text: string) => text.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 let topicCounter = 0;
@@ -283,15 +286,10 @@ describe('kw groups reset-offsets and delete', () => {
           Members: [],
         })),
       });
-      const kwBehind = async (args: string[]) => {
-        const io = capture();
-        const code = await main([...args, '--bootstrap', proxy.address], io);
-        return { code, out: io.stdout, err: io.stderr };
-      };
       proxy.answer(DescribeGroupsSchema, notReady, 3);
       const lookups = proxy.seen(FIND_COORDINATOR);
       const describes = proxy.seen(DescribeGroupsSchema.request.apiKey);
-      const reset = await kwBehind([
+      const reset = await kwAt(proxy.address, [
         'groups',
         'reset-offsets',
         'fresh',
@@ -309,7 +307,7 @@ describe('kw groups reset-offsets and delete', () => {
       expect(proxy.seen(FIND_COORDINATOR) - lookups).toBeGreaterThanOrEqual(2);
 
       proxy.answer(DescribeGroupsSchema, notReady, 2);
-      expect(await kwBehind(['groups', 'describe', 'fresh'])).toMatchObject({
+      expect(await kwAt(proxy.address, ['groups', 'describe', 'fresh'])).toMatchObject({
         code: 0,
         out: expect.stringMatching(/^group fresh: Empty, 0 member\(s\)/),
       });
@@ -396,14 +394,14 @@ describe('connection', () => {
     const stale = await startBroker({ port: 0, advertisedListeners: [`127.0.0.1:${closed}`] });
     try {
       stale.cluster.createTopic('listed', 2);
-      const io = capture();
-      expect(await main(['topics', 'describe', 'listed', '--bootstrap', stale.bootstrapServers], io)).toBe(0);
-      expect(io.stdout).toMatch(
+      const described = await kwAt(stale.bootstrapServers, ['topics', 'describe', 'listed']);
+      expect(described.code).toBe(0);
+      expect(described.out).toMatch(
         new RegExp(
           `^topic listed: 2 partition\\(s\\); offsets and configs unavailable: the broker at 127\\.0\\.0\\.1:${closed} did not answer \\(a broker that has just stopped stays in Metadata until the cluster fences it; try again in a few seconds\\)\n`,
         ),
       );
-      expect(io.stdout).toMatch(/\n0\s+1\s+1\s+1\s+-\s+-\n1\s+1\s+1\s+1\s+-\s+-\s*$/);
+      expect(described.out).toMatch(/\n0\s+1\s+1\s+1\s+-\s+-\n1\s+1\s+1\s+1\s+-\s+-\s*$/);
     } finally {
       await stale.close();
     }
